@@ -1,0 +1,59 @@
+// Package errdefs declares the error classes shared by every Paddock layer. Drivers and stores
+// translate native errors into these at their edge; surfaces map them to status codes once.
+package errdefs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error classes. Wrap them with %w and context; test with errors.Is.
+var (
+	ErrNotFound           = errors.New("not found")
+	ErrAlreadyExists      = errors.New("already exists")
+	ErrInvalidArgument    = errors.New("invalid argument")
+	ErrFailedPrecondition = errors.New("failed precondition")
+	ErrUnavailable        = errors.New("unavailable")
+	ErrUnauthenticated    = errors.New("unauthenticated")
+	ErrPermissionDenied   = errors.New("permission denied")
+	ErrResourceExhausted  = errors.New("resource exhausted")
+)
+
+// classed is an error whose message is exactly what the caller wrote, while errors.Is still
+// finds the class. It keeps "invalid argument: " prefixes out of user-facing messages.
+type classed struct {
+	class error
+	msg   string
+}
+
+func (e *classed) Error() string { return e.msg }
+func (e *classed) Unwrap() error { return e.class }
+
+// New returns an error of class with the formatted message and no class prefix.
+func New(class error, format string, args ...any) error {
+	return &classed{class: class, msg: fmt.Sprintf(format, args...)}
+}
+
+// NotFound returns an ErrNotFound-class error with the formatted message.
+func NotFound(format string, args ...any) error { return New(ErrNotFound, format, args...) }
+
+// AlreadyExists returns an ErrAlreadyExists-class error with the formatted message.
+func AlreadyExists(format string, args ...any) error {
+	return New(ErrAlreadyExists, format, args...)
+}
+
+// InvalidArgument returns an ErrInvalidArgument-class error with the formatted message.
+func InvalidArgument(format string, args ...any) error {
+	return New(ErrInvalidArgument, format, args...)
+}
+
+// FailedPrecondition returns an ErrFailedPrecondition-class error with the formatted message.
+func FailedPrecondition(format string, args ...any) error {
+	return New(ErrFailedPrecondition, format, args...)
+}
+
+// Unavailable returns an ErrUnavailable-class error with the formatted message.
+func Unavailable(format string, args ...any) error { return New(ErrUnavailable, format, args...) }
+
+// IsNotFound reports whether err is of class ErrNotFound.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

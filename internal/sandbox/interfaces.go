@@ -1,0 +1,71 @@
+package sandbox
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// LabelID is the label every driver puts on the units it creates, so that a reconciler can
+// find them.
+const LabelID = "paddock.sandbox.id"
+
+// Driver manages isolation units (containers, pods, VMs). It knows nothing of names, owners,
+// pools or processes inside the sandbox: everything inside goes through the guest, reached
+// with Dial.
+//
+// Implementations are safe for concurrent use across different IDs; callers serialise
+// operations on one ID. Methods on an unknown ID return an errdefs.ErrNotFound-class error,
+// except Delete, which returns nil when the unit is already gone.
+type Driver interface {
+	// Name is a short identifier such as "runc".
+	Name() string
+	// Create prepares the unit (writable layer, config) without starting it.
+	Create(ctx context.Context, spec InstanceSpec) error
+	// Start runs a created or stopped unit; the guest starts as PID 1.
+	Start(ctx context.Context, id string) error
+	// Stop ends every process of the unit (SIGTERM, then SIGKILL after grace) and keeps the
+	// writable layer so that Start can bring the same filesystem back.
+	Stop(ctx context.Context, id string, grace time.Duration) error
+	// Delete stops the unit if needed and removes everything it owns.
+	Delete(ctx context.Context, id string) error
+	// Stats reads the unit's cgroup.
+	Stats(ctx context.Context, id string) (*Stats, error)
+	// List returns every unit this driver created (running or not), for reconciling.
+	List(ctx context.Context) ([]Instance, error)
+	// Dial opens a connection to the guest of a running unit.
+	Dial(ctx context.Context, id string) (net.Conn, error)
+}
+
+// Pauser is implemented by drivers that can freeze a unit's processes in place, keeping
+// memory and disk.
+type Pauser interface {
+	Pause(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
+}
+
+// ImageResolver turns an image reference into a root filesystem. Unknown references return
+// an errdefs.ErrNotFound-class error naming the reference. Safe for concurrent use.
+type ImageResolver interface {
+	Resolve(ctx context.Context, ref string) (*Image, error)
+}
+
+// ListFilter narrows Store.ListSandboxes. Zero fields match everything.
+type ListFilter struct {
+	Owner  string
+	States []State
+}
+
+// Store persists sandbox records. Safe for concurrent use. Get of an unknown ID or name
+// returns an errdefs.ErrNotFound-class error; Create of a taken ID or name returns an
+// errdefs.ErrAlreadyExists-class error; Delete of an unknown ID returns nil.
+type Store interface {
+	CreateSandbox(ctx context.Context, sb *Sandbox) error
+	// GetSandbox looks a sandbox up by ID or by name.
+	GetSandbox(ctx context.Context, idOrName string) (*Sandbox, error)
+	ListSandboxes(ctx context.Context, f ListFilter) ([]*Sandbox, error)
+	// UpdateSandbox replaces the record with the same ID; unknown IDs are ErrNotFound.
+	UpdateSandbox(ctx context.Context, sb *Sandbox) error
+	DeleteSandbox(ctx context.Context, id string) error
+	Close() error
+}

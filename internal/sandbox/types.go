@@ -1,0 +1,137 @@
+package sandbox
+
+import (
+	"time"
+)
+
+// State is where a sandbox is in its lifecycle.
+type State string
+
+// Lifecycle states. Creating and Removing are transient; Failed means the engine could not
+// bring the sandbox up or lost it and will not retry on its own.
+const (
+	StateCreating State = "creating"
+	StateRunning  State = "running"
+	StatePaused   State = "paused"
+	StateStopped  State = "stopped"
+	StateRemoving State = "removing"
+	StateFailed   State = "failed"
+)
+
+// NetworkMode says what a sandbox's network namespace can reach.
+type NetworkMode string
+
+// Network modes. Until egress networking lands every sandbox is effectively NetworkNone;
+// profiles still record the mode they will allow.
+const (
+	NetworkNone   NetworkMode = "none"
+	NetworkEgress NetworkMode = "egress"
+)
+
+// Spec is what a user asks for. Zero values mean "take the profile's default".
+type Spec struct {
+	Name     string            `json:"name"`
+	Image    string            `json:"image,omitempty"`
+	Profile  string            `json:"profile,omitempty"`
+	VCPUs    float64           `json:"vcpus,omitempty"`
+	MemoryMB int64             `json:"memory_mb,omitempty"`
+	Pids     int64             `json:"pids,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
+	Workdir  string            `json:"workdir,omitempty"`
+	User     string            `json:"user,omitempty"`
+	Network  NetworkMode       `json:"network,omitempty"`
+	TTL      time.Duration     `json:"ttl,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+}
+
+// Sandbox is the record the manager keeps for one sandbox.
+type Sandbox struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Spec      Spec       `json:"spec"`
+	Owner     string     `json:"owner,omitempty"`
+	State     State      `json:"state"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Instance is the driver-level spec the sandbox was created with (image resolved,
+	// profile applied). Kept so that Start after Stop, and adoption after a restart, can
+	// rebuild the same unit.
+	Instance InstanceSpec `json:"instance"`
+}
+
+// Resources are the cgroup limits of a sandbox. Zero means unlimited.
+type Resources struct {
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryMB int64   `json:"memory_mb,omitempty"`
+	Pids     int64   `json:"pids,omitempty"`
+}
+
+// Security is a resolved security profile: everything a driver needs to confine a sandbox.
+type Security struct {
+	Profile string `json:"profile"`
+	// ReadOnlyRoot makes the root filesystem read-only; TmpSizeMB > 0 then mounts /tmp as a
+	// noexec,nosuid tmpfs of that size.
+	ReadOnlyRoot bool  `json:"read_only_root,omitempty"`
+	TmpSizeMB    int64 `json:"tmp_size_mb,omitempty"`
+	// UID and GID run the guest (PID 1) and are the default identity for processes.
+	UID uint32 `json:"uid"`
+	GID uint32 `json:"gid"`
+	// Capabilities are Linux capability names ("CAP_CHOWN") kept in every set.
+	Capabilities []string `json:"capabilities"`
+	// Seccomp names a profile of package seccomp.
+	Seccomp string `json:"seccomp"`
+}
+
+// InstanceSpec is what a Driver needs to create one isolation unit.
+type InstanceSpec struct {
+	ID        string            `json:"id"`
+	Hostname  string            `json:"hostname"`
+	Image     Image             `json:"image"`
+	Resources Resources         `json:"resources"`
+	Security  Security          `json:"security"`
+	Network   NetworkMode       `json:"network"`
+	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// Instance is a driver's view of one unit it manages, as returned by Driver.List.
+type Instance struct {
+	ID     string
+	State  State
+	Labels map[string]string
+}
+
+// Stats is a point-in-time reading of a sandbox's cgroup.
+type Stats struct {
+	Time         time.Time `json:"time"`
+	CPUUsageNs   uint64    `json:"cpu_usage_ns"`
+	MemoryBytes  uint64    `json:"memory_bytes"`
+	MemoryCache  uint64    `json:"memory_cache_bytes"`
+	MemoryLimit  uint64    `json:"memory_limit_bytes"`
+	Pids         uint64    `json:"pids"`
+	PidsLimit    uint64    `json:"pids_limit"`
+	OOMKillCount uint64    `json:"oom_kill_count"`
+}
+
+// Bind is a read-only host path mounted into the sandbox.
+type Bind struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+}
+
+// ImageConfig is the process defaults an image carries.
+type ImageConfig struct {
+	Env        []string `json:"env,omitempty"`
+	WorkingDir string   `json:"working_dir,omitempty"`
+	User       string   `json:"user,omitempty"`
+}
+
+// Image is a resolved root filesystem: read-only lower directories (lowest first) and
+// read-only host binds, plus the image's process defaults.
+type Image struct {
+	Ref    string      `json:"ref"`
+	Layers []string    `json:"layers"`
+	Binds  []Bind      `json:"binds,omitempty"`
+	Config ImageConfig `json:"config"`
+}
