@@ -15,6 +15,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGuestCmd())
+	root.AddCommand(newGuestCmd(), newRunCmd())
 	return root
 }

@@ -55,6 +55,10 @@ type Sandbox struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// GuestToken is the secret the host presents to this sandbox's guest (X-Access-Token).
+	GuestToken string `json:"guest_token,omitempty"`
+	// Reason says why the sandbox is Failed.
+	Reason string `json:"reason,omitempty"`
 	// Instance is the driver-level spec the sandbox was created with (image resolved,
 	// profile applied). Kept so that Start after Stop, and adoption after a restart, can
 	// rebuild the same unit.

@@ -1,0 +1,130 @@
+// Package engine assembles a sandbox engine from a data directory: the runc driver, the
+// image resolver, a store and the manager. It is what `paddock run` uses in-process and what
+// `paddock serve` serves.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/paddock/paddock/internal/driver/runc"
+	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/store/memory"
+	"github.com/paddock/paddock/internal/store/sqlite"
+)
+
+// Config describes an engine.
+type Config struct {
+	DataDir string
+	Runtime string // OCI runtime binary (default "runc")
+	Pools   []manager.PoolConfig
+	Logger  *slog.Logger
+	// Ephemeral engines (one-shot `paddock run`) keep their sandboxes in a private
+	// per-process directory with an in-memory store, and never touch a server's sandboxes.
+	Ephemeral bool
+}
+
+// Engine is an assembled manager plus what it owns.
+type Engine struct {
+	*manager.Manager
+	store sandbox.Store
+}
+
+// DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
+func DefaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/paddock"
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "paddock")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "paddock")
+}
+
+// Open builds the engine. Close it to release pools and the store.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	guestBin, err := InstallGuest(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	images, err := image.NewResolver(cfg.DataDir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	stateDir, runtimeRoot := filepath.Join(cfg.DataDir, "sandboxes"), filepath.Join(cfg.DataDir, "runc")
+	if cfg.Ephemeral {
+		sweepEphemeral(ctx, cfg, guestBin)
+		base := ephemeralDir(cfg.DataDir, os.Getpid())
+		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
+	}
+	drv, err := runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
+		GuestBinary: guestBin, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	var store sandbox.Store = memory.New()
+	if !cfg.Ephemeral {
+		if store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db")); err != nil {
+			return nil, err
+		}
+	}
+	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
+		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &Engine{Manager: m, store: store}, nil
+}
+
+// Close stops the pools and closes the store; claimed sandboxes keep running.
+func (e *Engine) Close(ctx context.Context) error {
+	return errors.Join(e.Manager.Close(ctx), e.store.Close())
+}
+
+func ephemeralDir(dataDir string, pid int) string {
+	return filepath.Join(dataDir, "oneshot", strconv.Itoa(pid))
+}
+
+// sweepEphemeral deletes what one-shot engines of processes that no longer exist left
+// behind (for example after kill -9).
+func sweepEphemeral(ctx context.Context, cfg Config, guestBin string) {
+	entries, _ := os.ReadDir(filepath.Join(cfg.DataDir, "oneshot"))
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		base := ephemeralDir(cfg.DataDir, pid)
+		drv, err := runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: filepath.Join(base, "s"),
+			RuntimeRoot: filepath.Join(base, "runc"), GuestBinary: guestBin, Logger: cfg.Logger})
+		if err != nil {
+			continue
+		}
+		insts, _ := drv.List(ctx)
+		for _, in := range insts {
+			_ = drv.Delete(ctx, in.ID)
+		}
+		if left, err := drv.List(ctx); err == nil && len(left) == 0 {
+			_ = os.RemoveAll(base)
+		}
+	}
+}

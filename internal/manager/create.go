@@ -1,0 +1,199 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/profile"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// LabelPool marks units made for a warm pool; the value is the pool key.
+const LabelPool = "paddock.pool"
+
+// Create makes a running sandbox from spec, claiming a warm one when a pool matches. On any
+// error nothing is left behind.
+func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+	inst, err := m.prepare(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Name == "" {
+		spec.Name = "sb-" + inst.ID[1:9]
+	}
+	if err := validateName(spec.Name); err != nil {
+		return nil, err
+	}
+	if _, err := m.store.GetSandbox(ctx, spec.Name); err == nil {
+		return nil, errdefs.AlreadyExists("sandbox name %q is taken", spec.Name)
+	} else if !errdefs.IsNotFound(err) {
+		return nil, err
+	}
+
+	sb, err := m.claimWarm(ctx, inst, spec, owner)
+	if err != nil {
+		return nil, err
+	}
+	if sb == nil {
+		if sb, err = m.startCold(ctx, inst, spec, owner); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.store.CreateSandbox(ctx, sb); err != nil {
+		m.discard(ctx, sb.ID)
+		return nil, err
+	}
+	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
+	return sb, nil
+}
+
+// claimWarm takes a pooled sandbox matching inst and configures it, or returns nil when none
+// is ready. A pooled sandbox whose guest does not answer is discarded.
+func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+	pooled, ok := m.pools.claim(poolKey(inst))
+	if !ok {
+		return nil, nil
+	}
+	sb := m.newRecord(pooled.inst, spec, owner, pooled.token)
+	if err := m.configureGuest(ctx, sb); err != nil {
+		m.log.Warn("warm sandbox unusable, creating a fresh one", "sandbox", sb.ID, "err", err)
+		m.discard(ctx, sb.ID)
+		return nil, nil
+	}
+	return sb, nil
+}
+
+// startCold creates a sandbox from scratch.
+func (m *Manager) startCold(ctx context.Context, inst sandbox.InstanceSpec, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+	sb := m.newRecord(inst, spec, owner, newToken())
+	if err := m.coldStart(ctx, inst, sb.GuestToken); err != nil {
+		return nil, err
+	}
+	if err := m.configureGuest(ctx, sb); err != nil {
+		m.discard(ctx, sb.ID)
+		return nil, fmt.Errorf("configure guest: %w", err)
+	}
+	return sb, nil
+}
+
+func (m *Manager) newRecord(inst sandbox.InstanceSpec, spec sandbox.Spec, owner, token string) *sandbox.Sandbox {
+	now := m.cfg.Now().UTC()
+	sb := &sandbox.Sandbox{
+		ID: inst.ID, Name: spec.Name, Spec: spec, Owner: owner, State: sandbox.StateRunning,
+		CreatedAt: now, UpdatedAt: now, StartedAt: &now, GuestToken: token, Instance: inst,
+	}
+	if spec.TTL > 0 {
+		exp := now.Add(spec.TTL)
+		sb.ExpiresAt = &exp
+	}
+	return sb
+}
+
+// prepare validates spec and resolves it into a driver-level InstanceSpec with a fresh ID.
+func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.InstanceSpec, error) {
+	if spec.TTL < 0 {
+		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("ttl must not be negative")
+	}
+	sec, res, network, err := profile.Resolve(spec)
+	if err != nil {
+		return sandbox.InstanceSpec{}, err
+	}
+	img, err := m.images.Resolve(ctx, spec.Image)
+	if err != nil {
+		return sandbox.InstanceSpec{}, err
+	}
+	id := newID()
+	return sandbox.InstanceSpec{
+		ID: id, Hostname: id, Image: *img, Resources: res, Security: sec, Network: network,
+		Labels: map[string]string{sandbox.LabelID: id},
+	}, nil
+}
+
+// coldStart creates, starts and waits for a unit's guest, then hands it its token. On
+// failure the unit is deleted.
+func (m *Manager) coldStart(ctx context.Context, inst sandbox.InstanceSpec, token string) (err error) {
+	if err := m.driver.Create(ctx, inst); err != nil {
+		return fmt.Errorf("create %s: %w", inst.ID, err)
+	}
+	defer func() {
+		if err != nil {
+			m.discard(ctx, inst.ID)
+		}
+	}()
+	if err := m.driver.Start(ctx, inst.ID); err != nil {
+		return fmt.Errorf("start %s: %w", inst.ID, err)
+	}
+	return m.waitGuest(ctx, inst.ID, token, "")
+}
+
+// waitGuest waits until the guest answers and, when it has no token yet, gives it one.
+// current is the token the guest already holds ("" for a fresh guest).
+func (m *Manager) waitGuest(ctx context.Context, id, token, current string) error {
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
+	defer cancel()
+	c := m.client(&sandbox.Sandbox{ID: id, GuestToken: token})
+	if err := c.WaitReady(rctx); err != nil {
+		return errdefs.Unavailable("sandbox %s did not become ready: %v", id, err)
+	}
+	if current == token {
+		return nil
+	}
+	// A fresh guest accepts its first /init without a token; afterwards it requires it.
+	fresh := m.clientWithToken(id, current)
+	defer fresh.Close()
+	tok := token
+	if err := fresh.Init(rctx, guestenv.InitRequest{AccessToken: &tok}); err != nil {
+		return fmt.Errorf("init guest of %s: %w", id, err)
+	}
+	return nil
+}
+
+// configureGuest pushes the sandbox's environment, default user and workdir to its guest.
+func (m *Manager) configureGuest(ctx context.Context, sb *sandbox.Sandbox) error {
+	p, err := profile.Get(sb.Spec.Profile)
+	if err != nil {
+		return err
+	}
+	env := map[string]string{}
+	for _, kv := range sb.Instance.Image.Config.Env {
+		if k, v, ok := cut(kv); ok {
+			env[k] = v
+		}
+	}
+	for k, v := range sb.Spec.Env {
+		env[k] = v
+	}
+	user := sb.Spec.User
+	if user == "" {
+		user = sb.Instance.Image.Config.User
+	}
+	if user == "" {
+		user = p.User
+	}
+	workdir := sb.Spec.Workdir
+	if workdir == "" {
+		workdir = sb.Instance.Image.Config.WorkingDir
+	}
+	return m.client(sb).Init(ctx, guestenv.InitRequest{EnvVars: env, DefaultUser: user, DefaultWorkdir: workdir})
+}
+
+// discard deletes a unit that never became a user-visible sandbox.
+func (m *Manager) discard(ctx context.Context, id string) {
+	cctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	m.dropClient(id)
+	if err := m.driver.Delete(cctx, id); err != nil {
+		m.log.Error("discard sandbox", "sandbox", id, "err", err)
+	}
+}
+
+func cut(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], i > 0
+		}
+	}
+	return "", "", false
+}

@@ -1,0 +1,57 @@
+package manager
+
+import (
+	"context"
+	"io"
+
+	fspb "github.com/paddock/paddock/proto/filesystem"
+)
+
+// ReadFile streams a file from a running sandbox as user ("" = its default user). Paths are
+// resolved by the guest inside the sandbox; the host never opens a sandbox path itself.
+func (m *Manager) ReadFile(ctx context.Context, idOrName, path, user string) (io.ReadCloser, error) {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return m.client(sb).ReadFile(ctx, path, user)
+}
+
+// WriteFile creates or replaces a file in a running sandbox.
+func (m *Manager) WriteFile(ctx context.Context, idOrName, path, user string, r io.Reader) error {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return err
+	}
+	return m.client(sb).WriteFile(ctx, path, user, r)
+}
+
+// StatFile describes a path in a running sandbox.
+func (m *Manager) StatFile(ctx context.Context, idOrName, path, user string) (*fspb.EntryInfo, error) {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return m.client(sb).Stat(ctx, path, user)
+}
+
+// ListFiles lists a directory in a running sandbox to depth levels.
+func (m *Manager) ListFiles(ctx context.Context, idOrName, path, user string, depth uint32) ([]*fspb.EntryInfo, error) {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	if depth == 0 {
+		depth = 1
+	}
+	return m.client(sb).ListDir(ctx, path, user, depth)
+}
+
+// DeleteFile removes a path (recursively) in a running sandbox.
+func (m *Manager) DeleteFile(ctx context.Context, idOrName, path, user string) error {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return err
+	}
+	return m.client(sb).Remove(ctx, path, user)
+}

@@ -1,0 +1,166 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Get returns a sandbox by ID or name.
+func (m *Manager) Get(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	return m.store.GetSandbox(ctx, idOrName)
+}
+
+// List returns the sandboxes matching f, oldest first.
+func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sandbox, error) {
+	return m.store.ListSandboxes(ctx, f)
+}
+
+// Stop ends every process of a sandbox and keeps its filesystem. Stopping a stopped sandbox
+// is a no-op.
+func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	defer m.lock(sb.ID)()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	switch sb.State {
+	case sandbox.StateStopped:
+		return sb, nil
+	case sandbox.StateRunning, sandbox.StatePaused, sandbox.StateFailed:
+	default:
+		return nil, errdefs.FailedPrecondition("sandbox %q is %s and cannot be stopped", sb.Name, sb.State)
+	}
+	m.dropClient(sb.ID)
+	if sb.State == sandbox.StatePaused {
+		if p, ok := m.driver.(sandbox.Pauser); ok {
+			_ = p.Resume(ctx, sb.ID) // a frozen cgroup cannot receive SIGTERM
+		}
+	}
+	if err := m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace); err != nil && !errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("stop %s: %w", sb.Name, err)
+	}
+	return m.setState(ctx, sb, sandbox.StateStopped, "")
+}
+
+// Start brings a stopped sandbox back with the same filesystem in a fresh container.
+func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	defer m.lock(sb.ID)()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	switch sb.State {
+	case sandbox.StateRunning:
+		return sb, nil
+	case sandbox.StateStopped, sandbox.StateFailed:
+	default:
+		return nil, errdefs.FailedPrecondition("sandbox %q is %s and cannot be started", sb.Name, sb.State)
+	}
+	if err := m.driver.Start(ctx, sb.ID); err != nil {
+		return nil, fmt.Errorf("start %s: %w", sb.Name, err)
+	}
+	// A fresh container means a fresh guest: it needs its token and settings again.
+	m.dropClient(sb.ID)
+	if err := m.waitGuest(ctx, sb.ID, sb.GuestToken, ""); err != nil {
+		cctx, cancel := cleanupCtx(ctx)
+		defer cancel()
+		_ = m.driver.Stop(cctx, sb.ID, 0)
+		return nil, err
+	}
+	if err := m.configureGuest(ctx, sb); err != nil {
+		return nil, fmt.Errorf("configure guest: %w", err)
+	}
+	now := m.cfg.Now().UTC()
+	sb.StartedAt = &now
+	return m.setState(ctx, sb, sandbox.StateRunning, "")
+}
+
+// Delete removes a sandbox and everything it owns.
+func (m *Manager) Delete(ctx context.Context, idOrName string) error {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return err
+	}
+	defer m.lock(sb.ID)()
+	m.dropClient(sb.ID)
+	if sb.State != sandbox.StateRemoving {
+		if _, err := m.setState(ctx, sb, sandbox.StateRemoving, ""); err != nil {
+			return err
+		}
+	}
+	if err := m.driver.Delete(ctx, sb.ID); err != nil {
+		return fmt.Errorf("delete %s: %w", sb.Name, err)
+	}
+	if err := m.store.DeleteSandbox(ctx, sb.ID); err != nil {
+		return err
+	}
+	m.locks.Delete(sb.ID)
+	m.log.Info("sandbox deleted", "sandbox", sb.ID, "name", sb.Name)
+	return nil
+}
+
+// Pause freezes a running sandbox's processes, keeping memory and disk.
+func (m *Manager) Pause(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	return m.freeze(ctx, idOrName, true)
+}
+
+// Resume thaws a paused sandbox.
+func (m *Manager) Resume(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	return m.freeze(ctx, idOrName, false)
+}
+
+func (m *Manager) freeze(ctx context.Context, idOrName string, pause bool) (*sandbox.Sandbox, error) {
+	p, ok := m.driver.(sandbox.Pauser)
+	if !ok {
+		return nil, errdefs.FailedPrecondition("the %s driver cannot pause sandboxes", m.driver.Name())
+	}
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	defer m.lock(sb.ID)()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	from, to, op := sandbox.StateRunning, sandbox.StatePaused, p.Pause
+	if !pause {
+		from, to, op = sandbox.StatePaused, sandbox.StateRunning, p.Resume
+	}
+	if sb.State != from {
+		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not %s", sb.Name, sb.State, from)
+	}
+	if err := op(ctx, sb.ID); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", map[bool]string{true: "pause", false: "resume"}[pause], sb.Name, err)
+	}
+	return m.setState(ctx, sb, to, "")
+}
+
+// Stats reads a running sandbox's cgroup.
+func (m *Manager) Stats(ctx context.Context, idOrName string) (*sandbox.Stats, error) {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	if sb.State != sandbox.StateRunning && sb.State != sandbox.StatePaused {
+		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
+	}
+	return m.driver.Stats(ctx, sb.ID)
+}
+
+// setState records a state change.
+func (m *Manager) setState(ctx context.Context, sb *sandbox.Sandbox, st sandbox.State, reason string) (*sandbox.Sandbox, error) {
+	sb.State, sb.Reason, sb.UpdatedAt = st, reason, m.cfg.Now().UTC()
+	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+		return nil, fmt.Errorf("record %s as %s: %w", sb.Name, st, err)
+	}
+	return sb, nil
+}

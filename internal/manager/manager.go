@@ -1,0 +1,163 @@
+// Package manager is Paddock's engine: it owns sandbox lifecycle (create, stop, start,
+// delete), names, warm pools and reconciliation, and runs processes and file operations in
+// sandboxes through their guests. Surfaces call it; it calls a sandbox.Driver and a
+// sandbox.Store.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Config configures a Manager.
+type Config struct {
+	Driver sandbox.Driver
+	Store  sandbox.Store
+	Images sandbox.ImageResolver
+	Logger *slog.Logger
+	// Pools are the warm pools to keep filled.
+	Pools []PoolConfig
+	// ReadyTimeout bounds how long a new sandbox's guest may take to answer (default 15s).
+	ReadyTimeout time.Duration
+	// StopGrace is how long processes get between SIGTERM and SIGKILL on Stop (default 5s).
+	StopGrace time.Duration
+	// Reconcile makes New adopt running sandboxes and delete driver units it has no record
+	// of. Only a manager that owns its driver's state exclusively may set it.
+	Reconcile bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Manager is the engine. Safe for concurrent use.
+type Manager struct {
+	driver sandbox.Driver
+	store  sandbox.Store
+	images sandbox.ImageResolver
+	log    *slog.Logger
+	cfg    Config
+
+	locks   sync.Map // sandbox ID → *sync.Mutex, serialising lifecycle operations per sandbox
+	mu      sync.Mutex
+	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
+
+	pools *pools // owned; stopped by Close
+}
+
+// New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts
+// filling the configured pools in the background.
+func New(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.Driver == nil || cfg.Store == nil || cfg.Images == nil {
+		return nil, errors.New("manager: driver, store and images are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 15 * time.Second
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := &Manager{
+		driver:  cfg.Driver,
+		store:   cfg.Store,
+		images:  cfg.Images,
+		log:     cfg.Logger,
+		cfg:     cfg,
+		clients: map[string]*guestclient.Client{},
+	}
+	if cfg.Reconcile {
+		if err := m.Reconcile(ctx); err != nil {
+			return nil, fmt.Errorf("reconcile: %w", err)
+		}
+	}
+	p, err := newPools(m, cfg.Pools)
+	if err != nil {
+		return nil, err
+	}
+	m.pools = p
+	m.pools.start()
+	return m, nil
+}
+
+// Close stops pool filling and deletes unclaimed pooled sandboxes. Claimed sandboxes keep
+// running.
+func (m *Manager) Close(ctx context.Context) error {
+	m.pools.close(ctx)
+	m.mu.Lock()
+	for id, c := range m.clients {
+		c.Close()
+		delete(m.clients, id)
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// lock serialises lifecycle operations on one sandbox ID.
+func (m *Manager) lock(id string) func() {
+	v, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// client returns the guest client of a running sandbox, creating it on first use.
+func (m *Manager) client(sb *sandbox.Sandbox) *guestclient.Client {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.clients[sb.ID]; ok {
+		return c
+	}
+	id := sb.ID
+	c := guestclient.New(func(ctx context.Context) (net.Conn, error) {
+		return m.driver.Dial(ctx, id)
+	}, sb.GuestToken)
+	m.clients[sb.ID] = c
+	return c
+}
+
+// clientWithToken returns an uncached guest client for a sandbox, using token.
+func (m *Manager) clientWithToken(id, token string) *guestclient.Client {
+	return guestclient.New(func(ctx context.Context) (net.Conn, error) {
+		return m.driver.Dial(ctx, id)
+	}, token)
+}
+
+// dropClient forgets a sandbox's guest client (after stop or delete).
+func (m *Manager) dropClient(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.clients[id]; ok {
+		c.Close()
+		delete(m.clients, id)
+	}
+}
+
+// running returns the record of a sandbox that must be running for the operation.
+func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	if sb.State != sandbox.StateRunning {
+		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
+	}
+	return sb, nil
+}
+
+// cleanupCtx is for undoing partial work after the request's context may have ended.
+func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}

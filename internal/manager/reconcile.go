@@ -1,0 +1,98 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Reconcile makes the store (what users asked for) and the driver (what runs) agree: it
+// adopts running sandboxes whose guests answer, restarts ones that should run but do not,
+// finishes interrupted creates and deletes, and deletes units nobody has a record of (such as
+// warm-pool leftovers of a previous process).
+func (m *Manager) Reconcile(ctx context.Context) error {
+	insts, err := m.driver.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list %s units: %w", m.driver.Name(), err)
+	}
+	recs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{})
+	if err != nil {
+		return fmt.Errorf("list sandboxes: %w", err)
+	}
+	units := make(map[string]sandbox.Instance, len(insts))
+	for _, in := range insts {
+		units[in.ID] = in
+	}
+	for _, sb := range recs {
+		in, ok := units[sb.ID]
+		delete(units, sb.ID)
+		m.reconcileOne(ctx, sb, in, ok)
+	}
+	for id := range units {
+		m.log.Info("reconcile: deleting unit with no record", "sandbox", id)
+		if err := m.driver.Delete(ctx, id); err != nil {
+			m.log.Error("reconcile: delete orphan", "sandbox", id, "err", err)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sandbox.Instance, exists bool) {
+	log := m.log.With("sandbox", sb.ID, "name", sb.Name)
+	switch {
+	case sb.State == sandbox.StateCreating || sb.State == sandbox.StateRemoving:
+		log.Info("reconcile: finishing interrupted create/delete")
+		if err := m.driver.Delete(ctx, sb.ID); err != nil {
+			log.Error("reconcile: delete", "err", err)
+			return
+		}
+		_ = m.store.DeleteSandbox(ctx, sb.ID)
+	case !exists:
+		log.Warn("reconcile: sandbox's unit is gone")
+		_, _ = m.setState(ctx, sb, sandbox.StateFailed, "its container disappeared while Paddock was not running")
+	case sb.State == sandbox.StateStopped:
+		if in.State != sandbox.StateStopped {
+			_ = m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace)
+		}
+	case in.State == sandbox.StatePaused:
+		if sb.State != sandbox.StatePaused {
+			_, _ = m.setState(ctx, sb, sandbox.StatePaused, "")
+		}
+	case in.State == sandbox.StateRunning && m.adopt(ctx, sb) == nil:
+		if sb.State != sandbox.StateRunning {
+			_, _ = m.setState(ctx, sb, sandbox.StateRunning, "")
+		}
+		log.Info("reconcile: adopted running sandbox")
+	default:
+		// It should run but does not (or its guest is dead): bring it back from its disk.
+		log.Warn("reconcile: restarting sandbox", "unit_state", in.State)
+		_ = m.driver.Stop(ctx, sb.ID, 0)
+		sb.State = sandbox.StateStopped
+		if _, err := m.setState(ctx, sb, sandbox.StateStopped, ""); err != nil {
+			return
+		}
+		if _, err := m.Start(ctx, sb.ID); err != nil {
+			log.Error("reconcile: restart failed", "err", err)
+			_, _ = m.setState(ctx, sb, sandbox.StateFailed, "could not be restarted: "+err.Error())
+		}
+	}
+}
+
+// adopt checks that a running unit's guest answers with the recorded token.
+func (m *Manager) adopt(ctx context.Context, sb *sandbox.Sandbox) error {
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.ReadyTimeout)
+	defer cancel()
+	c := m.client(sb)
+	if err := c.Health(rctx); err != nil {
+		m.dropClient(sb.ID)
+		return err
+	}
+	// /envs is token-protected: a guest that accepts our token is ours.
+	if _, err := c.Envs(rctx); err != nil {
+		m.dropClient(sb.ID)
+		return errdefs.Unavailable("guest of %s rejected its token: %v", sb.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Paddock needs on a Debian/Ubuntu host, only when missing. Sourced by the
+# quick-start scripts; safe to run repeatedly.
+set -euo pipefail
+
+need=()
+command -v runc >/dev/null 2>&1 || need+=(runc)
+[ -x /bin/busybox ] || need+=(busybox-static)   # tests build tiny images from it
+if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "paddock: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+  echo "paddock: installing ${need[*]}" >&2
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH=/usr/local/go/bin:$PATH
+fi
+command -v go >/dev/null 2>&1 || { echo "paddock: Go 1.26+ is required (https://go.dev/dl)" >&2; exit 1; }
