@@ -26,8 +26,12 @@ func newGuestCmd() *cobra.Command {
 				return err
 			}
 			settings := guestenv.New(os.Getenv(guest.DefaultUIDEnv))
-			h := guest.Handler(guest.Config{Settings: settings, Logger: logger})
-			return guest.Serve(cmd.Context(), ln, h, logger)
+			h, stop := guest.NewHandler(settings, guest.Reaper(), logger)
+			// The driver stops a sandbox with SIGTERM to PID 1: pass it on to every process,
+			// give them a moment, then end the rest.
+			err = guest.Serve(cmd.Context(), ln, h, logger)
+			stop()
+			return err
 		},
 	}
 }

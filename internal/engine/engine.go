@@ -25,6 +25,9 @@ import (
 type Config struct {
 	DataDir string
 	Runtime string // OCI runtime binary (default "runc")
+	// GuestBinary is a static paddock binary to run as the in-sandbox guest (default: this
+	// executable). A copy of it is what sandboxes see.
+	GuestBinary string
 	Pools   []manager.PoolConfig
 	Logger  *slog.Logger
 	// Ephemeral engines (one-shot `paddock run`) keep their sandboxes in a private
@@ -61,7 +64,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	guestBin, err := InstallGuest(cfg.DataDir)
+	guestBin, err := InstallGuest(cfg.DataDir, cfg.GuestBinary)
 	if err != nil {
 		return nil, err
 	}

@@ -11,14 +11,16 @@ import (
 	"syscall"
 )
 
-// InstallGuest copies the running paddock binary into <dataDir>/bin and returns the copy's
-// path. Sandboxes bind-mount the copy, never the live file, so replacing or rebuilding the
+// InstallGuest copies a static paddock binary (src, or the running executable when src is
+// "") into <dataDir>/bin and returns the copy's path. Sandboxes bind-mount the copy, never the live file, so replacing or rebuilding the
 // server binary cannot affect running sandboxes. The copy is keyed by the source's identity
 // (device, inode, size, mtime), so repeated calls are a stat away.
-func InstallGuest(dataDir string) (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find own executable: %w", err)
+func InstallGuest(dataDir, src string) (string, error) {
+	exe, err := src, error(nil)
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return "", fmt.Errorf("find own executable: %w", err)
+		}
 	}
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
 		return "", fmt.Errorf("resolve own executable: %w", err)

@@ -27,6 +27,9 @@ type DialFunc func(ctx context.Context) (net.Conn, error)
 // baseURL is a placeholder origin: every connection goes through DialFunc.
 const baseURL = "http://guest"
 
+// maxMessage bounds one RPC message from the guest.
+const maxMessage = 32 << 20
+
 // maxErrorBody bounds how much of a guest error body is read; the guest is untrusted.
 const maxErrorBody = 4096
 
@@ -50,7 +53,11 @@ func New(dial DialFunc, token string) *Client {
 		DisableCompression:     true,
 	}
 	c := &Client{http: &http.Client{Transport: tr}, token: token}
-	opts := []connect.ClientOption{connect.WithInterceptors(tokenInterceptor(token))}
+	opts := []connect.ClientOption{
+		connect.WithInterceptors(tokenInterceptor(token)),
+		// The guest is untrusted: cap what one message may make us allocate.
+		connect.WithReadMaxBytes(maxMessage),
+	}
 	c.Process = processconnect.NewProcessClient(c.http, baseURL, opts...)
 	c.FS = filesystemconnect.NewFilesystemClient(c.http, baseURL, opts...)
 	return c

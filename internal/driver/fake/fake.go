@@ -1,0 +1,210 @@
+// Package fake is an in-memory sandbox.Driver for fast tests: each "sandbox" is a real guest
+// served in-process on a unix socket, but processes run on the host without any isolation.
+// Never use it for untrusted code.
+package fake
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guest"
+	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Driver is the fake driver. Safe for concurrent use.
+type Driver struct {
+	dir   string
+	log   *slog.Logger
+	mu    sync.Mutex
+	units map[string]*unit
+}
+
+var (
+	_ sandbox.Driver = (*Driver)(nil)
+	_ sandbox.Pauser = (*Driver)(nil)
+)
+
+type unit struct {
+	spec  sandbox.InstanceSpec
+	state sandbox.State
+	srv   *http.Server
+	stop  func() // stops the guest's processes and watchers
+}
+
+// New returns a fake driver keeping its sockets in dir (keep it short: unix socket paths are
+// limited to 108 bytes).
+func New(dir string, logger *slog.Logger) (*Driver, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Driver{dir: dir, log: logger, units: map[string]*unit{}}, nil
+}
+
+// Name implements sandbox.Driver.
+func (d *Driver) Name() string { return "fake" }
+
+// Create implements sandbox.Driver.
+func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if spec.ID == "" {
+		return errdefs.InvalidArgument("instance ID is required")
+	}
+	if _, ok := d.units[spec.ID]; ok {
+		return errdefs.AlreadyExists("unit %s already exists", spec.ID)
+	}
+	d.units[spec.ID] = &unit{spec: spec, state: sandbox.StateStopped}
+	return nil
+}
+
+// Start implements sandbox.Driver: it serves a fresh guest on <dir>/<id>.sock.
+func (d *Driver) Start(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if u.state != sandbox.StateStopped {
+		return errdefs.FailedPrecondition("unit %s is %s", id, u.state)
+	}
+	sock := d.socket(id)
+	_ = os.Remove(sock)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", sock, err)
+	}
+	settings := guestenv.New(fmt.Sprint(u.spec.Security.UID))
+	h, stop := guest.NewHandler(settings, guest.DirectReaper(), d.log.With("sandbox", id))
+	u.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	u.stop = stop
+	go func() { _ = u.srv.Serve(ln) }()
+	u.state = sandbox.StateRunning
+	return nil
+}
+
+// Stop implements sandbox.Driver.
+func (d *Driver) Stop(ctx context.Context, id string, _ time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	d.halt(ctx, u)
+	return nil
+}
+
+func (d *Driver) halt(ctx context.Context, u *unit) {
+	if u.srv == nil {
+		return
+	}
+	u.stop()
+	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_ = u.srv.Shutdown(sctx)
+	_ = u.srv.Close()
+	u.srv, u.stop = nil, nil
+	u.state = sandbox.StateStopped
+	_ = os.Remove(d.socket(u.spec.ID))
+}
+
+// Delete implements sandbox.Driver.
+func (d *Driver) Delete(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.units[id]
+	if !ok {
+		return nil
+	}
+	d.halt(ctx, u)
+	delete(d.units, id)
+	return nil
+}
+
+// Stats implements sandbox.Driver with a zero reading.
+func (d *Driver) Stats(_ context.Context, id string) (*sandbox.Stats, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if u.state == sandbox.StateStopped {
+		return nil, errdefs.FailedPrecondition("unit %s is not running", id)
+	}
+	return &sandbox.Stats{Time: time.Now(), MemoryLimit: uint64(u.spec.Resources.MemoryMB) << 20,
+		PidsLimit: uint64(u.spec.Resources.Pids)}, nil
+}
+
+// List implements sandbox.Driver.
+func (d *Driver) List(context.Context) ([]sandbox.Instance, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]sandbox.Instance, 0, len(d.units))
+	for id, u := range d.units {
+		out = append(out, sandbox.Instance{ID: id, State: u.state, Labels: u.spec.Labels})
+	}
+	return out, nil
+}
+
+// Dial implements sandbox.Driver.
+func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
+	d.mu.Lock()
+	u, err := d.get(id)
+	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if u.state == sandbox.StateStopped {
+		return nil, errdefs.Unavailable("unit %s is not running", id)
+	}
+	var dl net.Dialer
+	return dl.DialContext(ctx, "unix", d.socket(id))
+}
+
+// Pause implements sandbox.Pauser. Processes are not actually frozen.
+func (d *Driver) Pause(_ context.Context, id string) error {
+	return d.transition(id, sandbox.StateRunning, sandbox.StatePaused)
+}
+
+// Resume implements sandbox.Pauser.
+func (d *Driver) Resume(_ context.Context, id string) error {
+	return d.transition(id, sandbox.StatePaused, sandbox.StateRunning)
+}
+
+func (d *Driver) transition(id string, from, to sandbox.State) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if u.state != from {
+		return errdefs.FailedPrecondition("unit %s is %s, not %s", id, u.state, from)
+	}
+	u.state = to
+	return nil
+}
+
+func (d *Driver) get(id string) (*unit, error) {
+	u, ok := d.units[id]
+	if !ok {
+		return nil, errdefs.NotFound("unit %s not found", id)
+	}
+	return u, nil
+}
+
+func (d *Driver) socket(id string) string { return filepath.Join(d.dir, id+".sock") }

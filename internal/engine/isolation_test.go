@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+func TestIsolationOnlyOwnProcessesVisible(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "procs"})
+	out := shOK(t, eng, sb.ID, `ls -d /proc/[0-9]* | wc -l; tr '\0' ' ' < /proc/1/cmdline`)
+	lines := strings.Split(out, "\n")
+	n, _ := strconv.Atoi(strings.TrimSpace(lines[0]))
+	// PID 1 (the guest), the shell, ls and wc at most.
+	if n < 1 || n > 5 {
+		t.Errorf("sandbox sees %d processes, want only its own (<= 5):\n%s", n, out)
+	}
+	if !strings.Contains(out, "/.paddock/bin/paddock guest") {
+		t.Errorf("PID 1 is not the guest: %q", out)
+	}
+}
+
+func TestIsolationHostPathsAbsent(t *testing.T) {
+	eng, dataDir := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "paths"})
+	for _, p := range []string{"/work", "/var/lib/paddock", dataDir, "/root/.bashrc", "/home/user/.profile-host"} {
+		if res := sh(t, eng, sb.ID, "test -e "+p); res.ExitCode == 0 {
+			t.Errorf("host path %s is visible in the sandbox", p)
+		}
+	}
+	for dir, want := range map[string]string{"/home": "user", "/run": "", "/root": ""} {
+		if got := shOK(t, eng, sb.ID, "ls -A "+dir+" | tr '\\n' ' '"); strings.TrimSpace(got) != want {
+			t.Errorf("ls %s = %q, want %q", dir, got, want)
+		}
+	}
+	// The normal tree exists and is writable.
+	shOK(t, eng, sb.ID, "touch /tmp/a /home/user/a /workspace/a /etc/a && test -x /bin/sh && id -un")
+}
+
+func TestIsolationOnlyLoopback(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "net"})
+	if got := shOK(t, eng, sb.ID, "ls /sys/class/net | tr '\\n' ' '"); strings.TrimSpace(got) != "lo" {
+		t.Errorf("interfaces = %q, want only lo", got)
+	}
+}
+
+func TestIsolationMemoryHogIsOOMKilled(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "oom", MemoryMB: 64})
+	res := sh(t, eng, sb.ID, "exec tail /dev/zero")
+	if !res.OOMKilled || res.ExitCode != 137 {
+		t.Fatalf("memory hog: exit %d oom=%v reason=%q, want 137 and OOM", res.ExitCode, res.OOMKilled, res.Reason)
+	}
+	// Everything else stays up.
+	if got := shOK(t, eng, sb.ID, "echo alive"); got != "alive" {
+		t.Errorf("after OOM: %q", got)
+	}
+}
+
+func TestIsolationForkBombStopsAtPidsLimit(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "forks", Pids: 64})
+	res := sh(t, eng, sb.ID, `for i in $(seq 1 300); do sleep 30 & done 2>/dev/null; ls -d /proc/[0-9]* | wc -l`)
+	n, _ := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
+	if n == 0 || n > 64 {
+		t.Fatalf("processes alive = %d (stdout %q), want 1..64", n, res.Stdout)
+	}
+	st, err := eng.Stats(context.Background(), sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PidsLimit != 64 {
+		t.Errorf("pids limit = %d, want 64", st.PidsLimit)
+	}
+}
+
+func TestIsolationCPUQuota(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "cpu", VCPUs: 0.5})
+	ctx := context.Background()
+	before, err := eng.Stats(ctx, sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	// Two busy loops could use two cores; the quota must hold them to half of one.
+	shOK(t, eng, sb.ID, `end=$(($(date +%s)+3)); for i in 1 2; do (while [ $(date +%s) -lt $end ]; do :; done) & done; wait`)
+	wall := time.Since(began)
+	after, err := eng.Stats(ctx, sb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := time.Duration(after.CPUUsageNs - before.CPUUsageNs)
+	share := float64(used) / float64(wall)
+	t.Logf("cpu used %s over %s: %.2f cores (quota 0.5)", used, wall, share)
+	if share > 0.75 {
+		t.Errorf("sandbox used %.2f cores with a 0.5 vCPU quota", share)
+	}
+	if share < 0.1 {
+		t.Errorf("sandbox used only %.2f cores: the busy loop did not run", share)
+	}
+}
