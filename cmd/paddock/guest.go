@@ -25,7 +25,7 @@ func newGuestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			settings := guestenv.New(os.Getenv(guest.DefaultUIDEnv))
+			settings := guestenv.New(os.Getenv(guestenv.DefaultUIDEnv))
 			h, stop := guest.NewHandler(settings, guest.Reaper(), logger)
 			// The driver stops a sandbox with SIGTERM to PID 1: pass it on to every process,
 			// give them a moment, then end the rest.

@@ -209,4 +209,3 @@ func parseEnv(kvs []string) (map[string]string, error) {
 	}
 	return env, nil
 }
-

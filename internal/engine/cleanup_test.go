@@ -155,4 +155,3 @@ func waitPoolReady(t *testing.T, eng *Engine, n int) {
 	}
 	t.Fatalf("pool did not fill to %d: %+v", n, eng.PoolStats())
 }
-

@@ -28,8 +28,8 @@ type Config struct {
 	// GuestBinary is a static paddock binary to run as the in-sandbox guest (default: this
 	// executable). A copy of it is what sandboxes see.
 	GuestBinary string
-	Pools   []manager.PoolConfig
-	Logger  *slog.Logger
+	Pools       []manager.PoolConfig
+	Logger      *slog.Logger
 	// Ephemeral engines (one-shot `paddock run`) keep their sandboxes in a private
 	// per-process directory with an in-memory store, and never touch a server's sandboxes.
 	Ephemeral bool

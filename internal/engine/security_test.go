@@ -26,11 +26,11 @@ func TestSecurityProfiles(t *testing.T) {
 	probes := map[string]string{
 		"mount":   "mount -t tmpfs none /mnt 2>/dev/null && echo ok || echo denied",
 		"unshare": "unshare -n true 2>/dev/null && echo ok || echo denied",
-		"ptrace":  probe("libc.ptrace(0, 0, 0, 0)"),                          // PTRACE_TRACEME
-		"module":  probe("libc.syscall(313, -1, b\"\", 0)"),                  // finit_module
-		"keyctl":  probe("libc.syscall(250, 0, ctypes.c_int(-3), 0)"),        // keyctl(GET_KEYRING_ID)
-		"bpf":     probe("libc.syscall(321, 0, 0, 0)"),                       // bpf
-		"userns":  "unshare -U true 2>/dev/null && echo ok || echo denied",   // clone(CLONE_NEWUSER)
+		"ptrace":  probe("libc.ptrace(0, 0, 0, 0)"),                        // PTRACE_TRACEME
+		"module":  probe("libc.syscall(313, -1, b\"\", 0)"),                // finit_module
+		"keyctl":  probe("libc.syscall(250, 0, ctypes.c_int(-3), 0)"),      // keyctl(GET_KEYRING_ID)
+		"bpf":     probe("libc.syscall(321, 0, 0, 0)"),                     // bpf
+		"userns":  "unshare -U true 2>/dev/null && echo ok || echo denied", // clone(CLONE_NEWUSER)
 		"uid":     "id -u",
 		"capeff":  "grep CapEff /proc/self/status | tr -d '\\t' | cut -d: -f2", // effective caps
 	}

@@ -12,26 +12,22 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/paddock/paddock/internal/guest/guestenv"
 	"golang.org/x/net/http2/h2c"
 	"golang.org/x/sys/unix"
 )
 
-// ListenFDEnv names the environment variable carrying the inherited listener's fd number.
-const ListenFDEnv = "PADDOCK_GUEST_LISTEN_FD"
-
-// DefaultUIDEnv names the environment variable carrying the sandbox's default uid.
-const DefaultUIDEnv = "PADDOCK_GUEST_UID"
-
-// InheritedListener returns the listener the driver passed in, named by ListenFDEnv. The host
+// InheritedListener returns the listener the driver passed in, named by guestenv.ListenFDEnv. The host
 // creates the socket so that the sandbox never controls a path the host dials.
 func InheritedListener() (net.Listener, error) {
-	s := os.Getenv(ListenFDEnv)
+	s := os.Getenv(guestenv.ListenFDEnv)
 	if s == "" {
-		return nil, fmt.Errorf("%s is not set: the guest must be started by a Paddock driver", ListenFDEnv)
+		return nil, fmt.Errorf("%s is not set: the guest must be started by a Paddock driver", guestenv.ListenFDEnv)
 	}
 	fd, err := strconv.Atoi(s)
 	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("%s=%q is not a file descriptor", ListenFDEnv, s)
+		return nil, fmt.Errorf("%s=%q is not a file descriptor", guestenv.ListenFDEnv, s)
 	}
 	f := os.NewFile(uintptr(fd), "guest-listener")
 	ln, err := net.FileListener(f)

@@ -167,4 +167,3 @@ func parseIdentity(u string) (uid, gid uint32, ok bool, err error) {
 	}
 	return uint32(n), uint32(g), true, nil
 }
-

@@ -15,6 +15,14 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 )
 
+// Environment of the guest process, set by the driver that starts it.
+const (
+	// ListenFDEnv names the variable carrying the inherited listener's fd number.
+	ListenFDEnv = "PADDOCK_GUEST_LISTEN_FD"
+	// DefaultUIDEnv names the variable carrying the sandbox's default uid.
+	DefaultUIDEnv = "PADDOCK_GUEST_UID"
+)
+
 // DefaultKeepalive is used when a stream request carries no valid Keepalive-Ping-Interval.
 const DefaultKeepalive = 90 * time.Second
 

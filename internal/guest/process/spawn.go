@@ -1,0 +1,137 @@
+package process
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guest/guestenv"
+	pb "github.com/paddock/paddock/proto/process"
+)
+
+// defaultPath is the PATH of processes whose environment sets none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// environ builds a process environment from scratch: PATH, the user's HOME/USER/LOGNAME, the
+// sandbox-wide variables, then the request's (last wins). The guest's own env never leaks.
+func environ(u *guestenv.User, global, req map[string]string) []string {
+	env := map[string]string{"PATH": defaultPath, "HOME": u.Home, "USER": u.Name, "LOGNAME": u.Name}
+	for k, v := range global {
+		env[k] = v
+	}
+	for k, v := range req {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lookPath finds cmd like a shell does, in the sandbox's filesystem.
+func lookPath(cmd, cwd string, env []string) (string, error) {
+	if strings.Contains(cmd, "/") {
+		p := cmd
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cwd, p)
+		}
+		return p, checkExecutable(cmd, p)
+	}
+	path := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, cmd)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errdefs.NotFound("%s: command not found", cmd)
+}
+
+func checkExecutable(cmd, p string) error {
+	fi, err := os.Stat(p)
+	switch {
+	case os.IsNotExist(err):
+		return errdefs.NotFound("%s: command not found", cmd)
+	case err != nil:
+		return errdefs.New(errdefs.ErrPermissionDenied, "%s: %v", cmd, err)
+	case fi.IsDir():
+		return errdefs.New(errdefs.ErrPermissionDenied, "%s: is a directory", cmd)
+	case fi.Mode()&0o111 == 0:
+		return errdefs.New(errdefs.ErrPermissionDenied, "%s: permission denied", cmd)
+	}
+	return nil
+}
+
+// workdir picks and checks the process's working directory.
+func workdir(cfg *pb.ProcessConfig, settings *guestenv.Settings, u *guestenv.User) (string, error) {
+	dir := u.Home
+	switch {
+	case cfg.Cwd != nil && *cfg.Cwd != "":
+		dir = guestenv.ResolvePath(*cfg.Cwd, u)
+	case settings.DefaultWorkdir() != "":
+		dir = guestenv.ResolvePath(settings.DefaultWorkdir(), u)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", errdefs.InvalidArgument("cwd '%s' does not exist", dir)
+	}
+	return dir, nil
+}
+
+// credential returns the identity to run as, or nil to keep the guest's own (setgroups needs
+// privileges the guest may not have, and is pointless when nothing changes).
+func credential(u *guestenv.User) (*syscall.Credential, error) {
+	if int(u.UID) == os.Geteuid() && int(u.GID) == os.Getegid() {
+		return nil, nil
+	}
+	if os.Geteuid() != 0 {
+		return nil, errdefs.New(errdefs.ErrPermissionDenied, "cannot run as user %s: the sandbox's profile does not allow switching users", u.Name)
+	}
+	return &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: supplementaryGroups(u)}, nil
+}
+
+// supplementaryGroups reads the user's extra groups from the sandbox's /etc/group.
+func supplementaryGroups(u *guestenv.User) []uint32 {
+	f, err := os.Open("/etc/group")
+	if err != nil {
+		return []uint32{}
+	}
+	defer f.Close()
+	groups := []uint32{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), ":")
+		if len(parts) < 4 {
+			continue
+		}
+		for _, m := range strings.Split(parts[3], ",") {
+			if m == u.Name {
+				if gid, err := strconv.ParseUint(parts[2], 10, 32); err == nil && uint32(gid) != u.GID {
+					groups = append(groups, uint32(gid))
+				}
+			}
+		}
+	}
+	return groups
+}
+
+// resetOOMScore lets the OOM killer prefer the child over the guest, which runs at a very
+// negative score.
+func resetOOMScore(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
+}
