@@ -12,7 +12,6 @@ import (
 
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
-	"github.com/paddock/paddock/internal/testenv"
 )
 
 // leftovers lists what of dataDir remains mounted, plus runc containers and cgroups named

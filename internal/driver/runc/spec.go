@@ -73,7 +73,6 @@ var (
 
 func process(sec sandbox.Security) *specs.Process {
 	caps := append([]string{}, sec.Capabilities...)
-	oom := -998 // the guest must outlive the processes it runs; it resets children to 0
 	return &specs.Process{
 		User: specs.User{UID: sec.UID, GID: sec.GID},
 		Args: []string{guestBinaryPath, "guest"},
@@ -84,11 +83,9 @@ func process(sec sandbox.Security) *specs.Process {
 		},
 		Cwd:             "/",
 		NoNewPrivileges: true,
-		OOMScoreAdj:     &oom,
 		Capabilities: &specs.LinuxCapabilities{
 			Bounding: caps, Effective: caps, Permitted: caps,
 		},
-		Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1 << 20, Soft: 1 << 20}},
 	}
 }
 

@@ -130,8 +130,12 @@ func supplementaryGroups(u *guestenv.User) []uint32 {
 	return groups
 }
 
-// resetOOMScore lets the OOM killer prefer the child over the guest, which runs at a very
-// negative score.
-func resetOOMScore(pid int) {
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte("0"), 0)
+// childOOMScore is the oom_score_adj of every process the guest starts. Raising a score
+// needs no privilege, so this works rootless too, and the OOM killer then picks user
+// processes before the guest.
+const childOOMScore = "500"
+
+// raiseOOMScore makes the child a preferred OOM victim over the guest.
+func raiseOOMScore(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(childOOMScore), 0)
 }

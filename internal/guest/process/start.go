@@ -63,7 +63,7 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 		io.closeParentSide()
 		return nil, connect.NewError(connect.CodeInternal, errdefs.New(errdefs.ErrUnavailable, "start %s: %v", cfg.GetCmd(), err))
 	}
-	resetOOMScore(pid)
+	raiseOOMScore(pid)
 	var pumps sync.WaitGroup
 	outputs := io.outputs()
 	if io.master != nil {
