@@ -38,7 +38,7 @@ func TestSecurityProfiles(t *testing.T) {
 		"permissive": {"mount": "denied", "unshare": "denied", "ptrace": "ok", "module": "EPERM",
 			"keyctl": "EPERM", "bpf": "EPERM", "userns": "denied", "uid": "0", "capeff": "00000000a80425fb"},
 		"moderate": {"mount": "denied", "unshare": "denied", "ptrace": "EPERM", "module": "EPERM",
-			"keyctl": "EPERM", "bpf": "EPERM", "userns": "denied", "uid": "0", "capeff": "00000000000004eb"},
+			"keyctl": "EPERM", "bpf": "EPERM", "userns": "denied", "uid": "0", "capeff": "00000000000004fb"},
 		"restrictive": {"mount": "denied", "unshare": "denied", "ptrace": "EPERM", "module": "EPERM",
 			"keyctl": "EPERM", "bpf": "EPERM", "userns": "denied", "uid": "1000", "capeff": "0000000000000000"},
 	}

@@ -11,7 +11,7 @@ import (
 
 // baseVersion names the skeleton layout; bump it when the layout changes so that an existing
 // skeleton (possibly in use by running sandboxes) is never modified in place.
-const baseVersion = "v1"
+const baseVersion = "v2"
 
 // basePath is the PATH of processes in the base image.
 const basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -28,8 +28,12 @@ func buildBase(dataDir string) (*sandbox.Image, error) {
 		Binds:  []sandbox.Bind{{Source: "/usr", Destination: "/usr"}},
 		Config: sandbox.ImageConfig{Env: []string{"PATH=" + basePath, "LANG=C.UTF-8"}},
 	}
-	if fi, err := os.Stat("/etc/ssl/certs"); err == nil && fi.IsDir() {
-		img.Binds = append(img.Binds, sandbox.Bind{Source: "/etc/ssl/certs", Destination: "/etc/ssl/certs"})
+	// Host CA certificates, and Debian's alternatives: /usr/bin/awk, node, editor... are
+	// symlinks through /etc/alternatives, which is itself only symlinks into /usr.
+	for _, d := range []string{"/etc/ssl/certs", "/etc/alternatives"} {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			img.Binds = append(img.Binds, sandbox.Bind{Source: d, Destination: d})
+		}
 	}
 	for _, d := range usrMerged {
 		if fi, err := os.Lstat("/" + d); err == nil && fi.Mode()&os.ModeSymlink == 0 && fi.IsDir() {
@@ -93,6 +97,7 @@ func skeleton() []entry {
 		{path: "etc", mode: 0o755, dir: true},
 		{path: "etc/ssl", mode: 0o755, dir: true},
 		{path: "etc/ssl/certs", mode: 0o755, dir: true},
+		{path: "etc/alternatives", mode: 0o755, dir: true},
 		{path: "etc/passwd", mode: 0o644, content: "root:x:0:0:root:/root:/bin/bash\n" +
 			"user:x:1000:1000:user:/home/user:/bin/bash\n" +
 			"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},

@@ -210,4 +210,3 @@ func (p *proc) resize(size *pb.PTY_Size) error {
 	}
 	return pty.Setsize(p.pty, &pty.Winsize{Rows: uint16(size.GetRows()), Cols: uint16(size.GetCols())})
 }
-

@@ -278,4 +278,3 @@ func (s *Service) forget(p *proc) {
 		s.mu.Unlock()
 	})
 }
-
