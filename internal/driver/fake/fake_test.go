@@ -1,0 +1,20 @@
+package fake_test
+
+import (
+	"testing"
+
+	"github.com/paddock/paddock/internal/driver/drivertest"
+	"github.com/paddock/paddock/internal/driver/fake"
+	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+func TestConformance(t *testing.T) {
+	drivertest.Run(t, func(t *testing.T) (sandbox.Driver, sandbox.Image) {
+		d, err := fake.New(testenv.TempDir(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, sandbox.Image{Ref: "base"}
+	})
+}
