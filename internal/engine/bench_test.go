@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -16,8 +18,12 @@ import (
 func BenchmarkCreateCold(b *testing.B) {
 	eng, _ := newTestEngine(b)
 	ctx := context.Background()
+	lat := newLatencies(b)
+	defer lat.report()
 	for b.Loop() {
-		sb, err := eng.Create(ctx, sandbox.Spec{}, "")
+		var sb *sandbox.Sandbox
+		var err error
+		lat.time(func() { sb, err = eng.Create(ctx, sandbox.Spec{}, "") })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -31,15 +37,20 @@ func BenchmarkCreateCold(b *testing.B) {
 func BenchmarkPoolClaimExec(b *testing.B) {
 	eng, _ := newTestEngine(b, manager.PoolConfig{Image: "base", Profile: "moderate", Size: 4})
 	ctx := context.Background()
+	lat := newLatencies(b)
+	defer lat.report()
 	for b.Loop() {
 		b.StopTimer()
 		waitPoolReadyB(b, eng, 1)
 		b.StartTimer()
-		sb, err := eng.Create(ctx, sandbox.Spec{}, "")
+		var sb *sandbox.Sandbox
+		var err error
+		lat.time(func() {
+			if sb, err = eng.Create(ctx, sandbox.Spec{}, ""); err == nil {
+				_, err = eng.Exec(ctx, sb.ID, manager.ExecRequest{Command: []string{"true"}})
+			}
+		})
 		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := eng.Exec(ctx, sb.ID, manager.ExecRequest{Command: []string{"true"}}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
@@ -53,8 +64,12 @@ func BenchmarkExecTrue(b *testing.B) {
 	eng, _ := newTestEngine(b)
 	ctx := context.Background()
 	sb := mustCreate(b, eng, sandbox.Spec{})
+	lat := newLatencies(b)
+	defer lat.report()
 	for b.Loop() {
-		res, err := eng.Exec(ctx, sb.ID, manager.ExecRequest{Command: []string{"true"}})
+		var res *manager.ExecResult
+		var err error
+		lat.time(func() { res, err = eng.Exec(ctx, sb.ID, manager.ExecRequest{Command: []string{"true"}}) })
 		if err != nil || res.ExitCode != 0 {
 			b.Fatal(err, res)
 		}
@@ -89,8 +104,12 @@ func BenchmarkOneShotRun(b *testing.B) {
 	testenv.NeedRunc(b)
 	bin := testenv.PaddockBinary(b)
 	dir := testenv.TempDir(b)
+	lat := newLatencies(b)
+	defer lat.report()
 	for b.Loop() {
-		out, err := exec.Command(bin, "run", "--data-dir", dir, "--", "true").CombinedOutput()
+		var out []byte
+		var err error
+		lat.time(func() { out, err = exec.Command(bin, "run", "--data-dir", dir, "--", "true").CombinedOutput() })
 		if err != nil {
 			b.Fatalf("%v: %s", err, out)
 		}
@@ -106,4 +125,31 @@ func waitPoolReadyB(b *testing.B, eng *Engine, n int) {
 		sleepMs(1)
 	}
 	b.Fatal("pool did not refill")
+}
+
+// latencies records one duration per iteration and reports p50 and p99 in milliseconds.
+type latencies struct {
+	b *testing.B
+	d []time.Duration
+}
+
+func newLatencies(b *testing.B) *latencies { return &latencies{b: b} }
+
+// time runs fn with the benchmark timer on and records how long it took.
+func (l *latencies) time(fn func()) {
+	start := time.Now()
+	fn()
+	l.d = append(l.d, time.Since(start))
+}
+
+func (l *latencies) report() {
+	if len(l.d) == 0 {
+		return
+	}
+	slices.Sort(l.d)
+	pct := func(p float64) float64 {
+		return float64(l.d[min(len(l.d)-1, int(p*float64(len(l.d))))].Microseconds()) / 1000
+	}
+	l.b.ReportMetric(pct(0.50), "p50-ms")
+	l.b.ReportMetric(pct(0.99), "p99-ms")
 }

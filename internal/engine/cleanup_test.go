@@ -101,6 +101,8 @@ func TestStopStartKeepsFilesystem(t *testing.T) {
 	ctx := context.Background()
 	sb := mustCreate(t, eng, sandbox.Spec{Name: "persist"})
 	shOK(t, eng, sb.ID, "echo kept > /workspace/f; sleep 1000 &")
+	// A process that handles SIGTERM: stopping must deliver it (the guest forwards it).
+	shOK(t, eng, sb.ID, `sh -c 'trap "echo got-term > /workspace/term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 &`)
 	if _, err := eng.Stop(ctx, sb.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestStopStartKeepsFilesystem(t *testing.T) {
 	if _, err := eng.Start(ctx, sb.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := shOK(t, eng, sb.ID, "cat /workspace/f; pgrep sleep || echo no-sleep"); got != "kept\nno-sleep" {
+	if got := shOK(t, eng, sb.ID, "cat /workspace/f /workspace/term; pgrep sleep || echo no-sleep"); got != "kept\ngot-term\nno-sleep" {
 		t.Errorf("after stop/start: %q", got)
 	}
 }

@@ -5,28 +5,48 @@ import (
 	"net/http"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
 )
 
-// NewHandler wires the standard guest services around settings. stop ends every process the
-// guest started and every watcher.
-func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog.Logger) (h http.Handler, stop func()) {
-	procs := process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger})
-	files := fs.NewService(settings, logger)
-	h = Handler(Config{
+// Services are the guest's stateful services behind its handler.
+type Services struct {
+	procs *process.Service
+	files *fs.Service
+}
+
+// NewHandler wires the standard guest services around settings.
+func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog.Logger) (http.Handler, *Services) {
+	svc := &Services{
+		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger}),
+		files: fs.NewService(settings, logger),
+	}
+	h := Handler(Config{
 		Settings:   settings,
-		Process:    procs,
-		Filesystem: files,
+		Process:    svc.procs,
+		Filesystem: svc.files,
 		Files:      fs.NewFilesHandler(settings, logger),
 		Logger:     logger,
 	})
-	return h, func() {
-		procs.KillAll(syscall.SIGKILL)
-		files.Close()
+	return h, svc
+}
+
+// Forward passes a signal on to every process the guest started.
+func (s *Services) Forward(sig syscall.Signal) { s.procs.KillAll(sig) }
+
+// Shutdown sends SIGTERM to every process, gives them grace to exit, kills what is left and
+// stops the watchers.
+func (s *Services) Shutdown(grace time.Duration) {
+	s.procs.KillAll(syscall.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for s.procs.Running() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
+	s.procs.KillAll(syscall.SIGKILL)
+	s.files.Close()
 }
 
 // Reaper returns the child reaper for this process: the PID-1 reaper (which also reaps

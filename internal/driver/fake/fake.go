@@ -87,9 +87,9 @@ func (d *Driver) Start(_ context.Context, id string) error {
 		return fmt.Errorf("listen %s: %w", sock, err)
 	}
 	settings := guestenv.New(fmt.Sprint(u.spec.Security.UID))
-	h, stop := guest.NewHandler(settings, guest.DirectReaper(), d.log.With("sandbox", id))
+	h, svc := guest.NewHandler(settings, guest.DirectReaper(), d.log.With("sandbox", id))
 	u.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	u.stop = stop
+	u.stop = func() { svc.Shutdown(0) }
 	go func() { _ = u.srv.Serve(ln) }()
 	u.state = sandbox.StateRunning
 	return nil
