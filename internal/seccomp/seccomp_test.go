@@ -1,0 +1,63 @@
+package seccomp
+
+import (
+	"slices"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func denied(sc *specs.LinuxSeccomp, name string) bool {
+	for _, r := range sc.Syscalls {
+		if slices.Contains(r.Names, name) && len(r.Args) == 0 {
+			return r.Action == specs.ActErrno
+		}
+	}
+	return sc.DefaultAction == specs.ActErrno
+}
+
+func TestProfiles(t *testing.T) {
+	for _, name := range []string{DockerDefault, Moderate, Restrictive} {
+		sc, err := OCI(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sys := range []string{"mount", "unshare", "keyctl", "bpf", "init_module", "setns"} {
+			if !denied(sc, sys) {
+				t.Errorf("%s allows %s", name, sys)
+			}
+		}
+		if denied(sc, "read") || denied(sc, "execve") || denied(sc, "socket") {
+			t.Errorf("%s denies basic syscalls", name)
+		}
+		var clone3 *specs.LinuxSyscall
+		for i, r := range sc.Syscalls {
+			if slices.Contains(r.Names, "clone3") {
+				clone3 = &sc.Syscalls[i]
+			}
+		}
+		if clone3 == nil || clone3.ErrnoRet == nil || *clone3.ErrnoRet != 38 {
+			t.Errorf("%s: clone3 must fail with ENOSYS: %+v", name, clone3)
+		}
+		seen := map[string]bool{}
+		for _, r := range sc.Syscalls {
+			if len(r.Args) > 0 {
+				continue
+			}
+			for _, n := range r.Names {
+				if seen[n] {
+					t.Errorf("%s lists %s twice", name, n)
+				}
+				seen[n] = true
+			}
+		}
+	}
+	dd, _ := OCI(DockerDefault)
+	mod, _ := OCI(Moderate)
+	if denied(dd, "ptrace") || !denied(mod, "ptrace") {
+		t.Error("ptrace: docker-default must allow it, moderate must deny it")
+	}
+	if _, err := OCI("nope"); err == nil {
+		t.Error("unknown profile accepted")
+	}
+}

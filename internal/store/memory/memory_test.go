@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/store/memory"
+	"github.com/paddock/paddock/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) sandbox.Store { return memory.New() })
+}
