@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
@@ -16,6 +18,9 @@ import (
 type Services struct {
 	procs *process.Service
 	files *fs.Service
+	// init is set when the guest is PID 1 of its own pid namespace: signals then go to every
+	// process in it (kill(-1)), orphans and background jobs included.
+	init bool
 }
 
 // NewHandler wires the standard guest services around settings.
@@ -23,6 +28,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 	svc := &Services{
 		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger}),
 		files: fs.NewService(settings, logger),
+		init:  os.Getpid() == 1,
 	}
 	h := Handler(Config{
 		Settings:   settings,
@@ -34,19 +40,33 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 	return h, svc
 }
 
-// Forward passes a signal on to every process the guest started.
-func (s *Services) Forward(sig syscall.Signal) { s.procs.KillAll(sig) }
+// Forward passes a signal on to the sandbox's processes.
+func (s *Services) Forward(sig syscall.Signal) {
+	if s.init {
+		_ = unix.Kill(-1, sig) // from PID 1: every process of the namespace but itself
+		return
+	}
+	s.procs.KillAll(sig)
+}
 
 // Shutdown sends SIGTERM to every process, gives them grace to exit, kills what is left and
 // stops the watchers.
 func (s *Services) Shutdown(grace time.Duration) {
-	s.procs.KillAll(syscall.SIGTERM)
+	s.Forward(syscall.SIGTERM)
 	deadline := time.Now().Add(grace)
-	for s.procs.Running() > 0 && time.Now().Before(deadline) {
+	for s.alive() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	s.procs.KillAll(syscall.SIGKILL)
+	s.Forward(syscall.SIGKILL)
 	s.files.Close()
+}
+
+// alive reports whether any process other than the guest remains.
+func (s *Services) alive() bool {
+	if s.init {
+		return unix.Kill(-1, 0) == nil
+	}
+	return s.procs.Running() > 0
 }
 
 // Reaper returns the child reaper for this process: the PID-1 reaper (which also reaps
