@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -77,7 +79,7 @@ func BenchmarkIdleGuestRSS(b *testing.B) {
 	eng, _ := newTestEngine(b)
 	sb := mustCreate(b, eng, sandbox.Spec{})
 	vals := map[string]float64{}
-	for b.Loop() {
+	read := func() {
 		for _, line := range strings.Split(shOK(b, eng, sb.ID, "grep -E '^(VmRSS|RssAnon|RssFile)' /proc/1/status"), "\n") {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
@@ -85,9 +87,20 @@ func BenchmarkIdleGuestRSS(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(vals["VmRSS"], "rss-KiB")
-	b.ReportMetric(vals["RssAnon"], "private-KiB")
-	b.ReportMetric(vals["RssFile"], "shared-text-KiB")
+	time.Sleep(time.Second) // let the guest settle after start-up
+	read()
+	idle := maps.Clone(vals)
+	for b.Loop() {
+		read()
+	}
+	b.StopTimer()
+	time.Sleep(3 * time.Second) // idle again: the guest trims its heap after 2s of quiet
+	read()
+	b.ReportMetric(vals["VmRSS"], "rss-idle-after-execs-KiB")
+	b.ReportMetric(vals["RssAnon"], "private-idle-after-execs-KiB")
+	b.ReportMetric(idle["VmRSS"], "idle-rss-KiB")
+	b.ReportMetric(idle["RssAnon"], "idle-private-KiB")
+	b.ReportMetric(idle["RssFile"], "idle-shared-text-KiB")
 }
 
 // memAvailableKiB reads MemAvailable from /proc/meminfo.

@@ -47,10 +47,15 @@ func Harden() error {
 	return nil
 }
 
+// idleQuiet is how long the guest must go without requests before it hands free memory back.
+const idleQuiet = 2 * time.Second
+
 // Serve answers guest requests on ln (HTTP/1.1 and h2c) until ctx ends, then shuts down.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	var trim idleTrim
+	go trim.run(ctx, idleQuiet)
 	srv := &http.Server{
-		Handler:           h2c.NewHandler(h, &http2.Server{}),
+		Handler:           h2c.NewHandler(trim.wrap(h), &http2.Server{}),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
