@@ -94,7 +94,7 @@ func BenchmarkIdleGuestRSS(b *testing.B) {
 		read()
 	}
 	b.StopTimer()
-	time.Sleep(3 * time.Second) // idle again: the guest trims its heap after 2s of quiet
+	time.Sleep(5 * time.Second) // idle again: the guest trims its heap after 2s of quiet
 	read()
 	b.ReportMetric(vals["VmRSS"], "rss-idle-after-execs-KiB")
 	b.ReportMetric(vals["RssAnon"], "private-idle-after-execs-KiB")
