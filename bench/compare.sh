@@ -30,8 +30,10 @@ c["process"]["terminal"] = False
 c["process"]["args"] = ["/usr/bin/true"]
 c["root"]["readonly"] = False
 c["mounts"].append({"destination": "/usr", "type": "bind", "source": "/usr", "options": ["rbind", "ro"]})
-c["linux"]["namespaces"].append({"type": "network"})
-c["linux"]["namespaces"].append({"type": "cgroup"})
+types = {n["type"] for n in c["linux"]["namespaces"]}
+for t in ("network", "cgroup", "pid", "ipc", "uts", "mount"):
+    if t not in types:
+        c["linux"]["namespaces"].append({"type": t})
 json.dump(c, open("config.json", "w"))
 PY
 )

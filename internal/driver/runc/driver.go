@@ -96,6 +96,7 @@ func (p paths) guestDir() string        { return filepath.Join(p.dir, "guest") }
 func (p paths) socket() string          { return filepath.Join(p.dir, "guest", "guest.sock") }
 func (p paths) log() string             { return filepath.Join(p.dir, "guest.log") }
 func (p paths) runtimeLog() string      { return filepath.Join(p.dir, "runtime.log") }
+func (p paths) pidFile() string         { return filepath.Join(p.dir, "init.pid") }
 
 // Create implements sandbox.Driver: it lays out the sandbox directory and records the spec.
 func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error) {

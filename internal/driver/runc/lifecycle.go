@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,14 +23,6 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 		return err
 	}
 	p := d.paths(id)
-	if st, serr := d.state(ctx, id); serr == nil {
-		if st.Status != "stopped" {
-			return errdefs.FailedPrecondition("sandbox %s is already %s", id, st.Status)
-		}
-		if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
-			return err
-		}
-	}
 	if err := d.writeConfig(spec, p); err != nil {
 		return err
 	}
@@ -50,7 +43,18 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 		return err
 	}
 	defer ln.Close()
-	return d.runContainer(ctx, id, p, ln)
+	err = d.runContainer(ctx, id, p, ln)
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		// A container of the same ID survived a crash: if it still runs, that is a caller
+		// error; if it is dead, clear it and try once more.
+		if st, serr := d.state(ctx, id); serr == nil && st.Status != "stopped" {
+			return errdefs.FailedPrecondition("sandbox %s is already %s", id, st.Status)
+		}
+		if _, derr := d.runtime(ctx, "delete", "--force", id); derr == nil {
+			err = d.runContainer(ctx, id, p, ln)
+		}
+	}
+	return err
 }
 
 // listen creates the guest's listening socket and returns it as a file to pass on.
@@ -78,7 +82,7 @@ func (d *Driver) runContainer(ctx context.Context, id string, p paths, ln *os.Fi
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, d.bin, "--root", d.cfg.RuntimeRoot,
 		"--log", p.runtimeLog(), "--log-format", "json",
-		"run", "--detach", "--preserve-fds", "1", "--bundle", p.bundle(), id)
+		"run", "--detach", "--preserve-fds", "1", "--pid-file", p.pidFile(), "--bundle", p.bundle(), id)
 	// The container keeps these: they must be real files, never pipes we would wait on.
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = []*os.File{ln}
@@ -98,21 +102,26 @@ func (d *Driver) runContainer(ctx context.Context, id string, p paths, ln *os.Fi
 func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error {
 	p := d.paths(id)
 	if _, err := os.Stat(p.dir); os.IsNotExist(err) {
-		if _, serr := d.state(ctx, id); serr != nil {
+		// No directory: only an orphaned container (if any) is left to remove.
+		if _, serr := d.state(ctx, id); errdefs.IsNotFound(serr) {
 			return errdefs.NotFound("sandbox %s not found", id)
 		}
 	}
-	if st, err := d.state(ctx, id); err == nil {
-		if st.Status == "paused" {
-			_, _ = d.runtime(ctx, "resume", id)
-		}
-		if st.Status != "stopped" {
+	if grace > 0 {
+		if st, err := d.state(ctx, id); err == nil && st.Status != "stopped" {
+			if st.Status == "paused" {
+				_, _ = d.runtime(ctx, "resume", id)
+			}
 			d.terminate(ctx, id, grace)
 		}
-		if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
-			return err
-		}
 	}
+	d.kill(ctx, id, p)
+	// delete --force also thaws and kills, but sleeps 100 ms when it has to; by now the
+	// container is normally dead and it returns at once.
+	if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
+		return err
+	}
+	_ = os.Remove(p.pidFile())
 	if err := unmount(p.rootfs()); err != nil {
 		return err
 	}
@@ -120,21 +129,55 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 	return nil
 }
 
+// kill sends SIGKILL to the container and waits (briefly) until its init is gone.
+func (d *Driver) kill(ctx context.Context, id string, p paths) {
+	pid := readPid(p.pidFile())
+	if _, err := d.runtime(ctx, "kill", id, "KILL"); err != nil || pid <= 0 {
+		return
+	}
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// readPid reads the container init's host pid written by --pid-file (0 if unknown).
+func readPid(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// alive reports whether pid still runs (a zombie counts as gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z' && b[i+2] != 'X'
+	}
+	return true
+}
+
 // terminate asks the container to stop and kills it if it has not after grace.
 func (d *Driver) terminate(ctx context.Context, id string, grace time.Duration) {
-	if grace > 0 {
-		if _, err := d.runtime(ctx, "kill", id, "TERM"); err == nil {
-			deadline := time.Now().Add(grace)
-			for time.Now().Before(deadline) {
-				st, err := d.state(ctx, id)
-				if err != nil || st.Status == "stopped" {
-					return
-				}
-				time.Sleep(10 * time.Millisecond)
+	if _, err := d.runtime(ctx, "kill", id, "TERM"); err == nil {
+		deadline := time.Now().Add(grace)
+		for time.Now().Before(deadline) {
+			st, err := d.state(ctx, id)
+			if err != nil || st.Status == "stopped" {
+				return
 			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	_, _ = d.runtime(ctx, "kill", id, "KILL")
 }
 
 // Delete implements sandbox.Driver.
