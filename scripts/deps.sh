@@ -5,7 +5,7 @@ set -euo pipefail
 
 need=()
 command -v runc >/dev/null 2>&1 || need+=(runc)
-[ -x /bin/busybox ] || need+=(busybox-static)   # tests build tiny images from it
+
 if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
 fi
