@@ -7,7 +7,8 @@ need=()
 command -v runc >/dev/null 2>&1 || need+=(runc)
 
 if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
-  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  command -v python3 >/dev/null 2>&1 || need+=(python3)   # syscall probes in the isolation tests
+  command -v pgrep >/dev/null 2>&1 || need+=(procps)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
