@@ -3,6 +3,7 @@ package guest
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,3 +69,5 @@ func TestAccessTokenInitEnvsMetrics(t *testing.T) {
 		t.Errorf("health has a body: %q", body)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

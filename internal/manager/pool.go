@@ -21,6 +21,12 @@ type PoolConfig struct {
 	Size    int    `json:"size"`
 }
 
+// DefaultPools are the warm pools a server keeps when configured with none: four sandboxes
+// of the base image under the default profile.
+func DefaultPools() []PoolConfig {
+	return []PoolConfig{{Image: "base", Profile: "moderate", Size: 4}}
+}
+
 // PoolStats describes one warm pool.
 type PoolStats struct {
 	Image   string `json:"image"`
