@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/profile"
@@ -46,6 +47,9 @@ func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string) (
 		return nil, err
 	}
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
+	m.record(ctx, audit.SandboxCreated, sb.Name, map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
+		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID})
+	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})
 	return sb, nil
 }
 
@@ -95,6 +99,11 @@ func (m *Manager) newRecord(inst sandbox.InstanceSpec, spec sandbox.Spec, owner,
 func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.InstanceSpec, error) {
 	if spec.TTL < 0 {
 		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("ttl must not be negative")
+	}
+	switch spec.OnExpire {
+	case "", sandbox.ExpireDelete, sandbox.ExpireStop:
+	default:
+		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete or stop", spec.OnExpire)
 	}
 	sec, res, network, err := profile.Resolve(spec)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
 )
@@ -31,9 +32,11 @@ type ExecRequest struct {
 
 // ExecResult is how a buffered command ended.
 type ExecResult struct {
-	ExitCode  int
-	Stdout    []byte
-	Stderr    []byte
+	ExitCode int
+	Stdout   []byte
+	Stderr   []byte
+	// Output is stdout and stderr interleaved in the order they arrived.
+	Output    []byte
 	Duration  time.Duration
 	TimedOut  bool
 	OOMKilled bool
@@ -86,8 +89,10 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 		Stdin: req.Stdin != nil, Timeout: req.Timeout,
 	})
 	if errdefs.IsNotFound(err) && isCommandNotFound(err) {
-		return &ExecResult{ExitCode: 127, Stderr: []byte(err.Error() + "\n"),
-			Duration: time.Since(began), Reason: err.Error()}, nil
+		msg := []byte(err.Error() + "\n")
+		res := &ExecResult{ExitCode: 127, Stderr: msg, Output: msg, Duration: time.Since(began), Reason: err.Error()}
+		m.recordExec(ctx, idOrName, args, res)
+		return res, nil
 	}
 	if err != nil {
 		return nil, err
@@ -96,7 +101,7 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 		go feedStdin(ctx, p, req.Stdin)
 	}
 	res := &ExecResult{}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr, output bytes.Buffer
 	for {
 		out, end, err := p.Next()
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
@@ -121,9 +126,22 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 			out.Data = out.Data[:max(n, 0)]
 		}
 		buf.Write(out.Data)
+		if output.Len() < 2*limit {
+			output.Write(out.Data)
+		}
 	}
-	res.Stdout, res.Stderr, res.Duration = stdout.Bytes(), stderr.Bytes(), time.Since(began)
+	res.Stdout, res.Stderr, res.Output, res.Duration = stdout.Bytes(), stderr.Bytes(), output.Bytes(), time.Since(began)
+	m.recordExec(ctx, idOrName, args, res)
 	return res, nil
+}
+
+func (m *Manager) recordExec(ctx context.Context, idOrName string, args []string, res *ExecResult) {
+	name := idOrName
+	if sb, err := m.store.GetSandbox(ctx, idOrName); err == nil {
+		name = sb.Name
+	}
+	m.record(ctx, audit.CommandExecuted, name, map[string]any{"command": args, "exit_code": res.ExitCode,
+		"duration_ms": res.Duration.Milliseconds()})
 }
 
 func feedStdin(ctx context.Context, p *guestclient.Process, data []byte) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	"github.com/paddock/paddock/internal/audit"
+
 	fspb "github.com/paddock/paddock/proto/filesystem"
 )
 
@@ -14,7 +16,11 @@ func (m *Manager) ReadFile(ctx context.Context, idOrName, path, user string) (io
 	if err != nil {
 		return nil, err
 	}
-	return m.client(sb).ReadFile(ctx, path, user)
+	rc, err := m.client(sb).ReadFile(ctx, path, user)
+	if err == nil {
+		m.record(ctx, audit.FileRead, sb.Name, map[string]any{"path": path})
+	}
+	return rc, err
 }
 
 // WriteFile creates or replaces a file in a running sandbox.
@@ -23,7 +29,11 @@ func (m *Manager) WriteFile(ctx context.Context, idOrName, path, user string, r 
 	if err != nil {
 		return err
 	}
-	return m.client(sb).WriteFile(ctx, path, user, r)
+	if err := m.client(sb).WriteFile(ctx, path, user, r); err != nil {
+		return err
+	}
+	m.record(ctx, audit.FileWritten, sb.Name, map[string]any{"path": path})
+	return nil
 }
 
 // StatFile describes a path in a running sandbox.
@@ -53,5 +63,9 @@ func (m *Manager) DeleteFile(ctx context.Context, idOrName, path, user string) e
 	if err != nil {
 		return err
 	}
-	return m.client(sb).Remove(ctx, path, user)
+	if err := m.client(sb).Remove(ctx, path, user); err != nil {
+		return err
+	}
+	m.record(ctx, audit.FileDeleted, sb.Name, map[string]any{"path": path})
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -45,6 +46,7 @@ func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, 
 	if err := m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace); err != nil && !errdefs.IsNotFound(err) {
 		return nil, fmt.Errorf("stop %s: %w", sb.Name, err)
 	}
+	m.record(ctx, audit.SandboxStopped, sb.Name, map[string]any{"id": sb.ID})
 	return m.setState(ctx, sb, sandbox.StateStopped, "")
 }
 
@@ -81,6 +83,7 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 	}
 	now := m.cfg.Now().UTC()
 	sb.StartedAt = &now
+	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})
 	return m.setState(ctx, sb, sandbox.StateRunning, "")
 }
 
@@ -105,6 +108,7 @@ func (m *Manager) Delete(ctx context.Context, idOrName string) error {
 	}
 	m.locks.Delete(sb.ID)
 	m.log.Info("sandbox deleted", "sandbox", sb.ID, "name", sb.Name)
+	m.record(ctx, audit.SandboxRemoved, sb.Name, map[string]any{"id": sb.ID})
 	return nil
 }
 

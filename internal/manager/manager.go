@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -35,6 +36,10 @@ type Config struct {
 	Reconcile bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Audit records lifecycle, exec and file events (nil = no audit trail).
+	Audit *audit.Recorder
+	// ReapInterval is how often expired sandboxes are looked for (0 = no TTL reaper).
+	ReapInterval time.Duration
 }
 
 // Manager is the engine. Safe for concurrent use.
@@ -50,6 +55,9 @@ type Manager struct {
 	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
 
 	pools *pools // owned; stopped by Close
+
+	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
+	reaperDone chan struct{}
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts
@@ -89,12 +97,14 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m.pools = p
 	m.pools.start()
+	m.startReaper()
 	return m, nil
 }
 
 // Close stops pool filling and deletes unclaimed pooled sandboxes. Claimed sandboxes keep
 // running.
 func (m *Manager) Close(ctx context.Context) error {
+	m.stopReaperAndWait()
 	m.pools.close(ctx)
 	m.mu.Lock()
 	for id, c := range m.clients {
@@ -155,6 +165,13 @@ func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbo
 		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
 	}
 	return sb, nil
+}
+
+// record writes an audit event; a failure is logged, never returned to the caller.
+func (m *Manager) record(ctx context.Context, typ, sandbox string, details map[string]any) {
+	if err := m.cfg.Audit.Record(ctx, typ, sandbox, details); err != nil {
+		m.log.Error("audit", "event", typ, "sandbox", sandbox, "err", err)
+	}
 }
 
 // cleanupCtx is for undoing partial work after the request's context may have ended.

@@ -41,8 +41,16 @@ type Spec struct {
 	User     string            `json:"user,omitempty"`
 	Network  NetworkMode       `json:"network,omitempty"`
 	TTL      time.Duration     `json:"ttl,omitempty"`
+	// OnExpire is what happens when the TTL runs out: ExpireDelete (default) or ExpireStop.
+	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
 }
+
+// What the TTL reaper does with an expired sandbox.
+const (
+	ExpireDelete = "delete"
+	ExpireStop   = "stop"
+)
 
 // Sandbox is the record the manager keeps for one sandbox.
 type Sandbox struct {

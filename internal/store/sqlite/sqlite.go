@@ -39,6 +39,17 @@ var migrations = []string{
 	);
 	CREATE INDEX sandboxes_expires ON sandboxes(expires_at) WHERE expires_at IS NOT NULL;
 	CREATE INDEX sandboxes_owner ON sandboxes(owner);`,
+	`CREATE TABLE events (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		ts         INTEGER NOT NULL,
+		type       TEXT NOT NULL,
+		sandbox    TEXT NOT NULL DEFAULT '',
+		actor      TEXT NOT NULL DEFAULT '',
+		request_id TEXT NOT NULL DEFAULT '',
+		details    TEXT NOT NULL DEFAULT 'null'
+	);
+	CREATE INDEX events_ts ON events(ts);
+	CREATE INDEX events_sandbox ON events(sandbox, ts);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

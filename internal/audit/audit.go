@@ -1,0 +1,91 @@
+// Package audit defines Paddock's audit events, where they are kept (Store), and who caused
+// them (the actor and request carried on a context).
+package audit
+
+import (
+	"context"
+	"time"
+)
+
+// Event types.
+const (
+	SandboxCreated  = "sandbox_created"
+	SandboxStarted  = "sandbox_started"
+	SandboxStopped  = "sandbox_stopped"
+	SandboxRemoved  = "sandbox_removed"
+	CommandExecuted = "command_executed"
+	FileWritten     = "file_written"
+	FileRead        = "file_read"
+	FileDeleted     = "file_deleted"
+	PolicyViolation = "policy_violation"
+	AuthFailed      = "auth_failed"
+	SandboxExpired  = "sandbox_expired"
+)
+
+// Event is one audit record. Details hold type-specific fields (command, exit_code, path...).
+type Event struct {
+	ID        int64          `json:"id,omitempty"`
+	Time      time.Time      `json:"timestamp"`
+	Type      string         `json:"event"`
+	Sandbox   string         `json:"sandbox,omitempty"`
+	Actor     string         `json:"actor,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Details   map[string]any `json:"details,omitempty"`
+}
+
+// Filter narrows a listing. Zero fields match everything; Limit 0 means the store's default.
+type Filter struct {
+	Sandbox string
+	Type    string
+	Since   time.Time
+	Until   time.Time
+	Limit   int
+}
+
+// Store keeps audit events. Append returns only after the events are durable. Events are
+// listed oldest first. Safe for concurrent use.
+type Store interface {
+	AppendEvents(ctx context.Context, evs ...Event) error
+	ListEvents(ctx context.Context, f Filter) ([]Event, error)
+	// DeleteEventsBefore removes events older than t and reports how many went.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+type ctxKey struct{}
+
+// Origin is who made a request: an actor (an API key's ID, never the key) and the request ID.
+type Origin struct {
+	Actor     string
+	RequestID string
+}
+
+// WithOrigin returns ctx carrying o.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, ctxKey{}, o)
+}
+
+// OriginFrom returns the origin carried by ctx (zero if none).
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(ctxKey{}).(Origin)
+	return o
+}
+
+// Recorder stamps events with time and origin and appends them.
+type Recorder struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// Record appends one event of type typ about sandbox, with details.
+func (r *Recorder) Record(ctx context.Context, typ, sandbox string, details map[string]any) error {
+	if r == nil || r.Store == nil {
+		return nil
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	o := OriginFrom(ctx)
+	return r.Store.AppendEvents(context.WithoutCancel(ctx), Event{Time: now().UTC(), Type: typ, Sandbox: sandbox,
+		Actor: o.Actor, RequestID: o.RequestID, Details: details})
+}

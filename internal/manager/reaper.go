@@ -1,0 +1,96 @@
+package manager
+
+import (
+	"context"
+	"time"
+
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// maxTTL bounds a TTL or an extension.
+const maxTTL = 365 * 24 * time.Hour
+
+// Extend moves a sandbox's expiry by d from its current deadline (or from now when it has
+// none).
+func (m *Manager) Extend(ctx context.Context, idOrName string, d time.Duration) (*sandbox.Sandbox, error) {
+	if d <= 0 || d > maxTTL {
+		return nil, errdefs.InvalidArgument("extension %s is out of range: use a positive duration up to %s", d, maxTTL)
+	}
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	defer m.lock(sb.ID)()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	from := m.cfg.Now().UTC()
+	if sb.ExpiresAt != nil && sb.ExpiresAt.After(from) {
+		from = *sb.ExpiresAt
+	}
+	exp := from.Add(d)
+	sb.ExpiresAt = &exp
+	return m.setState(ctx, sb, sb.State, sb.Reason)
+}
+
+// startReaper runs the TTL reaper when configured. The deadlines live in the store, so the
+// reaper picks up where it left off after a restart.
+func (m *Manager) startReaper() {
+	if m.cfg.ReapInterval <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopReaper, m.reaperDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.reaperDone)
+		t := time.NewTicker(m.cfg.ReapInterval)
+		defer t.Stop()
+		for {
+			m.reapExpired(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+func (m *Manager) stopReaperAndWait() {
+	if m.stopReaper != nil {
+		m.stopReaper()
+		<-m.reaperDone
+	}
+}
+
+// reapExpired stops or deletes every sandbox past its deadline.
+func (m *Manager) reapExpired(ctx context.Context) {
+	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed}})
+	if err != nil {
+		m.log.Error("ttl reaper: list", "err", err)
+		return
+	}
+	now := m.cfg.Now()
+	for _, sb := range sbs {
+		if sb.ExpiresAt == nil || sb.ExpiresAt.After(now) {
+			continue
+		}
+		stop := sb.Spec.OnExpire == sandbox.ExpireStop
+		if stop && sb.State == sandbox.StateStopped {
+			continue // already dealt with
+		}
+		actx := audit.WithOrigin(ctx, audit.Origin{Actor: "ttl-reaper"})
+		m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": map[bool]string{true: "stop", false: "delete"}[stop]})
+		if stop {
+			if _, err := m.Stop(actx, sb.ID); err != nil {
+				m.log.Error("ttl reaper: stop", "sandbox", sb.ID, "err", err)
+			}
+			continue
+		}
+		if err := m.Delete(actx, sb.ID); err != nil && !errdefs.IsNotFound(err) {
+			m.log.Error("ttl reaper: delete", "sandbox", sb.ID, "err", err)
+		}
+	}
+}
