@@ -17,6 +17,15 @@ const LabelPool = "paddock.pool"
 // Create makes a running sandbox from spec, claiming a warm one when a pool matches. On any
 // error nothing is left behind.
 func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+	return m.create(ctx, spec, owner, true)
+}
+
+// CreateDedicated is Create without the warm pools: the sandbox is always made from scratch.
+func (m *Manager) CreateDedicated(ctx context.Context, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+	return m.create(ctx, spec, owner, false)
+}
+
+func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, pooled bool) (*sandbox.Sandbox, error) {
 	inst, err := m.prepare(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -33,11 +42,15 @@ func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string) (
 		return nil, err
 	}
 
-	sb, err := m.claimWarm(ctx, inst, spec, owner)
-	if err != nil {
-		return nil, err
+	var sb *sandbox.Sandbox
+	if pooled {
+		var err error
+		if sb, err = m.claimWarm(ctx, inst, spec, owner); err != nil {
+			return nil, err
+		}
 	}
 	if sb == nil {
+		var err error
 		if sb, err = m.startCold(ctx, inst, spec, owner); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,41 @@
+// Package native is Paddock's own HTTP surface at the root: the agentkernel API (runs,
+// sandboxes, exec, files, audit logs, batch). It translates requests into manager calls and
+// answers with the {"success","data","error"} envelope.
+package native
+
+import (
+	"net/http"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+)
+
+// Routes lists every route of this surface; the OpenAPI test checks the document against it.
+func (a *API) Routes() map[string]httpx.HandlerFunc {
+	return map[string]httpx.HandlerFunc{
+		"GET /health":                              a.health,
+		"POST /run":                                a.run,
+		"POST /run/stream":                         a.runStream,
+		"POST /batch/run":                          a.batchRun,
+		"GET /sandboxes":                           a.listSandboxes,
+		"POST /sandboxes":                          a.createSandbox,
+		"GET /sandboxes/{name}":                    a.getSandbox,
+		"DELETE /sandboxes/{name}":                 a.deleteSandbox,
+		"POST /sandboxes/{name}/stop":              a.stopSandbox,
+		"POST /sandboxes/{name}/start":             a.startSandbox,
+		"POST /sandboxes/{name}/extend":            a.extendSandbox,
+		"POST /sandboxes/{name}/exec":              a.exec,
+		"PUT /sandboxes/{name}/files/{path...}":    a.writeFile,
+		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
+		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,
+		"GET /sandboxes/{name}/logs":               a.sandboxLogs,
+		"GET /events":                              a.listEvents,
+	}
+}
+
+// Register mounts every route on mux.
+func (a *API) Register(mux *http.ServeMux) {
+	ad := httpx.Adapter{Log: a.log, Write: writeError}
+	for pattern, h := range a.Routes() {
+		mux.Handle(pattern, ad.Wrap(h))
+	}
+}

@@ -1,0 +1,209 @@
+package native
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// runRequest is POST /run, /run/stream and each item of /batch/run.
+type runRequest struct {
+	execRequest
+	Image    string  `json:"image"`
+	Profile  string  `json:"profile"`
+	Fast     *bool   `json:"fast"` // default true: take a warm sandbox when one matches
+	VCPUs    float64 `json:"vcpus"`
+	MemoryMB int64   `json:"memory_mb"`
+	Pids     int64   `json:"pids"`
+	Network  string  `json:"network"`
+}
+
+func (r runRequest) spec() sandbox.Spec {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return sandbox.Spec{Name: "run-" + hex.EncodeToString(b), Image: r.Image, Profile: r.Profile,
+		VCPUs: r.VCPUs, MemoryMB: r.MemoryMB, Pids: r.Pids, Network: sandbox.NetworkMode(r.Network),
+		Labels: map[string]string{"paddock.run": "true"}}
+}
+
+// create makes the run's sandbox: warm when fast (the default), dedicated otherwise.
+func (a *API) create(ctx context.Context, req runRequest, owner string) (*sandbox.Sandbox, error) {
+	if req.Fast == nil || *req.Fast {
+		return a.m.Create(ctx, req.spec(), owner)
+	}
+	return a.m.CreateDedicated(ctx, req.spec(), owner)
+}
+
+// discard deletes a run's sandbox even when the request has ended.
+func (a *API) discard(ctx context.Context, sb *sandbox.Sandbox) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := a.m.Delete(cctx, sb.ID); err != nil {
+		a.log.Error("delete run sandbox", "sandbox", sb.ID, "err", err)
+	}
+}
+
+// runOnce runs one command in a fresh sandbox and deletes it.
+func (a *API) runOnce(ctx context.Context, req runRequest, owner string) (*execResult, error) {
+	er, err := req.toExec()
+	if err != nil {
+		return nil, err
+	}
+	sb, err := a.create(ctx, req, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer a.discard(ctx, sb)
+	res, err := a.m.Exec(ctx, sb.ID, er)
+	if err != nil {
+		return nil, err
+	}
+	out := result(res)
+	out.Sandbox = sb.Name
+	return &out, nil
+}
+
+func (a *API) run(w http.ResponseWriter, r *http.Request) error {
+	var req runRequest
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	res, err := a.runOnce(r.Context(), req, owner(r))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, res)
+}
+
+// batchResult is one entry of /batch/run's answer, in input order.
+type batchResult struct {
+	Output     string  `json:"output"`
+	Error      *string `json:"error"`
+	ExitCode   *int    `json:"exit_code,omitempty"`
+	Stdout     string  `json:"stdout"`
+	Stderr     string  `json:"stderr"`
+	DurationMS int64   `json:"duration_ms"`
+}
+
+func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Commands []runRequest `json:"commands"`
+	}
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	switch n := len(req.Commands); {
+	case n == 0:
+		return errdefs.InvalidArgument("commands is required: a non-empty array of {\"command\": [...]}")
+	case n > a.opts.MaxBatch:
+		return errdefs.InvalidArgument("commands has %d entries; at most %d per batch", n, a.opts.MaxBatch)
+	}
+	results := make([]batchResult, len(req.Commands))
+	sem := make(chan struct{}, a.opts.BatchWorkers)
+	var wg sync.WaitGroup
+	for i, c := range req.Commands {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := a.runOnce(r.Context(), c, owner(r))
+			if err != nil {
+				msg := httpx.PublicMessage(err, httpx.RequestID(r.Context()))
+				results[i] = batchResult{Error: &msg}
+				return
+			}
+			code := res.ExitCode
+			results[i] = batchResult{Output: res.Output, ExitCode: &code, Stdout: res.Stdout, Stderr: res.Stderr, DurationMS: res.DurationMS}
+		}()
+	}
+	wg.Wait()
+	return ok(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// runStream is POST /run/stream: the same run, reported as server-sent events while it
+// happens (started, progress, output, done or error).
+func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
+	var req runRequest
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	er, err := req.toExec()
+	if err != nil {
+		return err
+	}
+	sse, err := httpx.NewSSE(w)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	fail := func(err error) error {
+		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
+		return nil
+	}
+	spec := req.spec()
+	_ = sse.Send("started", map[string]string{"sandbox": spec.Name})
+	_ = sse.Send("progress", map[string]string{"stage": "creating"})
+	var sb *sandbox.Sandbox
+	if req.Fast == nil || *req.Fast {
+		sb, err = a.m.Create(ctx, spec, owner(r))
+	} else {
+		sb, err = a.m.CreateDedicated(ctx, spec, owner(r))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer a.discard(ctx, sb)
+	_ = sse.Send("progress", map[string]string{"stage": "starting"})
+	args := er.Command
+	p, err := a.m.StartProcess(ctx, sb.ID, guestclient.Command{Args: args, Env: er.Env, Cwd: er.Cwd,
+		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
+	if errdefs.IsNotFound(err) {
+		_ = sse.Send("output", map[string]string{"content": err.Error() + "\n", "stream": "stderr"})
+		return sse.Send("done", map[string]int{"exit_code": 127})
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer p.Close()
+	if er.Stdin != nil {
+		go func() {
+			_ = p.SendStdin(ctx, er.Stdin, false)
+			_ = p.CloseStdin(ctx)
+		}()
+	}
+	_ = sse.Send("progress", map[string]string{"stage": "executing"})
+	for {
+		out, end, err := p.Next()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
+			return sse.Send("done", map[string]int{"exit_code": 124})
+		case err != nil:
+			return fail(err)
+		case end != nil:
+			done := map[string]any{"exit_code": end.Code()}
+			if reason := manager.EndReason(end); reason != "" {
+				done["reason"] = reason
+			}
+			return sse.Send("done", done)
+		}
+		stream := out.Stream
+		if stream == "pty" {
+			stream = "stdout"
+		}
+		if err := sse.Send("output", map[string]string{"content": string(out.Data), "stream": stream}); err != nil {
+			return nil // the client went away; the sandbox is deleted by the deferred discard
+		}
+	}
+}

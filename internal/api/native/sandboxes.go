@@ -1,0 +1,159 @@
+package native
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// sandboxView is a sandbox as this surface shows it. Unknown fields are omitted.
+type sandboxView struct {
+	Name      string            `json:"name"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	Backend   string            `json:"backend"`
+	Image     string            `json:"image,omitempty"`
+	Profile   string            `json:"profile,omitempty"`
+	VCPUs     float64           `json:"vcpus,omitempty"`
+	MemoryMB  int64             `json:"memory_mb,omitempty"`
+	Pids      int64             `json:"pids,omitempty"`
+	Network   string            `json:"network,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	StartedAt *time.Time        `json:"started_at,omitempty"`
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	OnExpire  string            `json:"on_expire,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+}
+
+func view(sb *sandbox.Sandbox) sandboxView {
+	v := sandboxView{
+		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: "runc",
+		Image: sb.Instance.Image.Ref, Profile: sb.Instance.Security.Profile,
+		VCPUs: sb.Instance.Resources.VCPUs, MemoryMB: sb.Instance.Resources.MemoryMB,
+		Pids: sb.Instance.Resources.Pids, Network: string(sb.Instance.Network),
+		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
+		Labels: sb.Spec.Labels, Reason: sb.Reason,
+	}
+	if sb.ExpiresAt != nil {
+		v.OnExpire = sb.Spec.OnExpire
+		if v.OnExpire == "" {
+			v.OnExpire = sandbox.ExpireDelete
+		}
+	}
+	return v
+}
+
+// createRequest is POST /sandboxes.
+type createRequest struct {
+	Name     string            `json:"name"`
+	Image    string            `json:"image"`
+	Profile  string            `json:"profile"`
+	VCPUs    float64           `json:"vcpus"`
+	MemoryMB int64             `json:"memory_mb"`
+	Pids     int64             `json:"pids"`
+	Env      map[string]string `json:"env"`
+	Workdir  string            `json:"workdir"`
+	User     string            `json:"user"`
+	Network  string            `json:"network"`
+	TTL      string            `json:"ttl"` // Go duration: "30m", "2h"
+	OnExpire string            `json:"on_expire"`
+	Labels   map[string]string `json:"labels"`
+}
+
+func (c createRequest) spec() (sandbox.Spec, error) {
+	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
+		Pids: c.Pids, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
+		OnExpire: c.OnExpire, Labels: c.Labels}
+	if c.TTL != "" {
+		d, err := time.ParseDuration(c.TTL)
+		if err != nil || d <= 0 {
+			return s, errdefs.InvalidArgument("ttl %q: use a positive duration such as 30m or 2h", c.TTL)
+		}
+		s.TTL = d
+	}
+	return s, nil
+}
+
+func (a *API) listSandboxes(w http.ResponseWriter, r *http.Request) error {
+	sbs, err := a.m.List(r.Context(), sandbox.ListFilter{})
+	if err != nil {
+		return err
+	}
+	out := make([]sandboxView, 0, len(sbs))
+	for _, sb := range sbs {
+		out = append(out, view(sb))
+	}
+	return ok(w, http.StatusOK, out)
+}
+
+func (a *API) createSandbox(w http.ResponseWriter, r *http.Request) error {
+	var req createRequest
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		return errdefs.InvalidArgument("name is required")
+	}
+	spec, err := req.spec()
+	if err != nil {
+		return err
+	}
+	sb, err := a.m.Create(r.Context(), spec, owner(r))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusCreated, view(sb))
+}
+
+func (a *API) getSandbox(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.m.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, view(sb))
+}
+
+func (a *API) deleteSandbox(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := a.m.Delete(r.Context(), name); err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, map[string]any{"name": name, "deleted": true})
+}
+
+func (a *API) stopSandbox(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.m.Stop(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, view(sb))
+}
+
+func (a *API) startSandbox(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.m.Start(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, view(sb))
+}
+
+func (a *API) extendSandbox(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		By string `json:"by"`
+	}
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(req.By)
+	if err != nil {
+		return errdefs.InvalidArgument("by %q: use a duration such as 30m or 1h", req.By)
+	}
+	sb, err := a.m.Extend(r.Context(), r.PathValue("name"), d)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, view(sb))
+}
