@@ -15,6 +15,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGuestCmd(), newRunCmd())
+	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd())
 	return root
 }

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/manager"
@@ -33,12 +35,18 @@ type Config struct {
 	// Ephemeral engines (one-shot `paddock run`) keep their sandboxes in a private
 	// per-process directory with an in-memory store, and never touch a server's sandboxes.
 	Ephemeral bool
+	// ReapInterval enables the TTL reaper (0 = off).
+	ReapInterval time.Duration
+	// WrapEvents, when set, decorates the audit store (metrics count events through it).
+	WrapEvents func(audit.Store) audit.Store
 }
 
 // Engine is an assembled manager plus what it owns.
 type Engine struct {
 	*manager.Manager
 	store sandbox.Store
+	// Events is where the engine's audit trail is kept.
+	Events audit.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -84,18 +92,25 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	var store sandbox.Store = memory.New()
+	var events audit.Store = &memory.Events{}
 	if !cfg.Ephemeral {
-		if store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db")); err != nil {
+		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
+		if err != nil {
 			return nil, err
 		}
+		store, events = db, db
+	}
+	if cfg.WrapEvents != nil {
+		events = cfg.WrapEvents(events)
 	}
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
-		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral})
+		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
+		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &Engine{Manager: m, store: store}, nil
+	return &Engine{Manager: m, store: store, Events: events}, nil
 }
 
 // Close stops the pools and closes the store; claimed sandboxes keep running.

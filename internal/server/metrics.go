@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// metrics owns the server's Prometheus registry.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.HistogramVec
+	events   *prometheus.CounterVec
+	execs    prometheus.Histogram
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "paddock_http_request_duration_seconds", Help: "HTTP request latency by route and status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "code"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "paddock_audit_events_total", Help: "Audit events recorded, by type.",
+		}, []string{"type"}),
+		execs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "paddock_exec_duration_seconds", Help: "Duration of commands run in sandboxes.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.events, m.execs, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// watchManager adds gauges read from the manager at scrape time.
+func (m *metrics) watchManager(mgr *manager.Manager) {
+	m.reg.MustRegister(&managerCollector{m: mgr,
+		sandboxes: prometheus.NewDesc("paddock_sandboxes", "Sandboxes by state.", []string{"state"}, nil),
+		ready:     prometheus.NewDesc("paddock_pool_ready", "Warm sandboxes ready, by pool.", []string{"image", "profile"}, nil),
+		size:      prometheus.NewDesc("paddock_pool_size", "Configured warm pool size.", []string{"image", "profile"}, nil),
+		claims:    prometheus.NewDesc("paddock_pool_claims_total", "Sandboxes taken from a warm pool.", []string{"image", "profile"}, nil),
+		misses:    prometheus.NewDesc("paddock_pool_misses_total", "Creates that found the pool empty.", []string{"image", "profile"}, nil),
+	})
+}
+
+type managerCollector struct {
+	m                                      *manager.Manager
+	sandboxes, ready, size, claims, misses *prometheus.Desc
+}
+
+func (c *managerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.sandboxes, c.ready, c.size, c.claims, c.misses} {
+		ch <- d
+	}
+}
+
+func (c *managerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts := map[sandbox.State]int{}
+	if sbs, err := c.m.List(ctx, sandbox.ListFilter{}); err == nil {
+		for _, sb := range sbs {
+			counts[sb.State]++
+		}
+	}
+	for _, st := range []sandbox.State{sandbox.StateRunning, sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed} {
+		ch <- prometheus.MustNewConstMetric(c.sandboxes, prometheus.GaugeValue, float64(counts[st]), string(st))
+	}
+	for _, p := range c.m.PoolStats() {
+		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, float64(p.Ready), p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(p.Size), p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.claims, prometheus.CounterValue, float64(p.Claims), p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(p.Misses), p.Image, p.Profile)
+	}
+}
+
+// countingEvents counts audit events (and exec durations) on their way to the store.
+type countingEvents struct {
+	audit.Store
+	m *metrics
+}
+
+func (c countingEvents) AppendEvents(ctx context.Context, evs ...audit.Event) error {
+	err := c.Store.AppendEvents(ctx, evs...)
+	if err == nil {
+		for _, ev := range evs {
+			c.m.events.WithLabelValues(ev.Type).Inc()
+			if ms, ok := ev.Details["duration_ms"].(int64); ok && ev.Type == audit.CommandExecuted {
+				c.m.execs.Observe(float64(ms) / 1000)
+			}
+		}
+	}
+	return err
+}
+
+// instrument records each request's latency under its route pattern.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, http.StatusText(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// statusWriter remembers the status code and keeps streaming working.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,156 @@
+// Package server assembles `paddock serve`: configuration, the engine, the HTTP surfaces,
+// authentication, metrics and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/api/native"
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/auth"
+	"github.com/paddock/paddock/internal/config"
+	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Server is a running Paddock service.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	eng     *engine.Engine
+	handler http.Handler
+	metrics *metrics
+	// KeyPath is where a generated API key was stored ("" when configured or disabled).
+	KeyPath    string
+	KeyCreated bool
+}
+
+// Options are what New needs beyond the configuration.
+type Options struct {
+	Version     string
+	GuestBinary string // static paddock binary for sandboxes (default: this executable)
+}
+
+// New opens the engine and builds the handler.
+func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = engine.DefaultDataDir()
+	}
+	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
+	var pools []manager.PoolConfig
+	if cfg.PoolSize > 0 {
+		pools = []manager.PoolConfig{{Image: "base", Profile: "moderate", Size: cfg.PoolSize}}
+	}
+	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime, Pools: pools,
+		Logger: log, ReapInterval: cfg.ReapInterval, GuestBinary: opts.GuestBinary,
+		WrapEvents: func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }})
+	if err != nil {
+		return nil, err
+	}
+	s.eng = eng
+	s.metrics.watchManager(eng.Manager)
+	var keys *auth.Keys
+	if !cfg.NoAuth {
+		if keys, s.KeyPath, s.KeyCreated, err = auth.Load(cfg.DataDir, cfg.APIKey); err != nil {
+			eng.Close(ctx)
+			return nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	native.New(eng.Manager, eng.Events, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log).Register(mux)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	guard := &auth.Guard{Keys: keys, Deny: native.WriteError, Audit: &audit.Recorder{Store: eng.Events},
+		Open: func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Path == "/health" }}
+	s.handler = httpx.WithRequestID(log, s.metrics.instrument(guard.Wrap(mux)))
+	return s, nil
+}
+
+// Handler is the server's root handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Engine is the server's engine.
+func (s *Server) Engine() *engine.Engine { return s.eng }
+
+// Serve answers on ln until ctx ends, then lets in-flight requests finish (up to the
+// shutdown timeout) and closes the engine. Sandboxes keep running unless configured otherwise.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	go s.pruneAudit(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.close(ctx)
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.close(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) close(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if s.cfg.StopSandboxesOnExit {
+		sbs, _ := s.eng.List(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
+		for _, sb := range sbs {
+			if _, err := s.eng.Stop(ctx, sb.ID); err != nil {
+				s.log.Error("stop on exit", "sandbox", sb.ID, "err", err)
+			}
+		}
+	}
+	if err := s.eng.Close(ctx); err != nil {
+		s.log.Error("close engine", "err", err)
+	}
+}
+
+// pruneAudit deletes audit events older than the retention period, hourly.
+func (s *Server) pruneAudit(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.eng.Events.DeleteEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
+			s.log.Error("prune audit events", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned audit events", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Listen opens the configured address.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	return ln, nil
+}
