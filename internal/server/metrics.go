@@ -101,13 +101,13 @@ func (c countingEvents) AppendEvents(ctx context.Context, evs ...audit.Event) er
 	return err
 }
 
-// instrument records each request's latency under its route pattern.
-func (m *metrics) instrument(next http.Handler) http.Handler {
+// instrument records each request's latency under the route pattern mux matches.
+func (m *metrics) instrument(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		route := r.Pattern
+		_, route := mux.Handler(r)
 		if route == "" {
 			route = "unmatched"
 		}

@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	guard := &auth.Guard{Keys: keys, Deny: native.WriteError, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Path == "/health" }}
-	s.handler = httpx.WithRequestID(log, s.metrics.instrument(guard.Wrap(mux)))
+	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, guard.Wrap(mux)))
 	return s, nil
 }
 

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paddock/paddock/internal/config"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+const testKey = "e2b_0123456789abcdef0123456789abcdef01234567"
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testServer struct {
+	t    *testing.T
+	url  string
+	logs *syncBuffer
+	srv  *Server
+}
+
+func newTestServer(t *testing.T, mutate ...func(*config.Config)) *testServer {
+	t.Helper()
+	testenv.NeedRunc(t)
+	cfg := config.Default()
+	cfg.DataDir = testenv.TempDir(t)
+	cfg.APIKey = testKey
+	cfg.PoolSize = 2
+	cfg.ReapInterval = 50 * time.Millisecond
+	for _, f := range mutate {
+		f(&cfg)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := New(context.Background(), cfg, Options{Version: "test", GuestBinary: testenv.PaddockBinary(t)}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.close(context.Background())
+		// Remove what the test left running.
+		ctx := context.Background()
+		sbs, _ := srv.eng.List(ctx, noFilter)
+		for _, sb := range sbs {
+			_ = srv.eng.Delete(ctx, sb.ID)
+		}
+	})
+	return &testServer{t: t, url: hs.URL, logs: logs, srv: srv}
+}
+
+// envelope is the native surface's answer.
+type envelope struct {
+	Success bool            `json:"success"`
+	Data    json.RawMessage `json:"data"`
+	Error   string          `json:"error"`
+}
+
+// call sends a request with the test key (unless key is "-") and decodes the envelope.
+func (s *testServer) call(method, path string, body any, key string) (int, envelope) {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	switch key {
+	case "":
+		req.Header.Set("X-API-Key", testKey)
+	case "-":
+	default:
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env envelope
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &env); err != nil {
+		s.t.Fatalf("%s %s: not an envelope: %s", method, path, raw)
+	}
+	return resp.StatusCode, env
+}
+
+// data decodes an envelope's data into v.
+func data[T any](t *testing.T, env envelope) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(env.Data, &v); err != nil {
+		t.Fatalf("data %s: %v", env.Data, err)
+	}
+	return v
+}
