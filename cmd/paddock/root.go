@@ -15,6 +15,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd())
+	addRemoteFlags(root)
+	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd(),
+		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd())
 	return root
 }

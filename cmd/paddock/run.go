@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/paddock/paddock/client"
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -36,11 +37,15 @@ func newRunCmd() *cobra.Command {
 		Use:   "run [flags] -- CMD [ARGS...]",
 		Short: "Run one command in a fresh sandbox and exit with its exit code",
 		Long: `Run one command in a fresh sandbox, streaming its output live and forwarding stdin.
-The sandbox is created by an in-process engine and deleted afterwards. The exit code is the
+The sandbox is created by an in-process engine and deleted afterwards; with --host (or
+PADDOCK_HOST) it is created by that server instead. The exit code is the
 command's own; 128+N when signal N killed it; 137 when the sandbox ran out of memory; 127 when
 the command does not exist in the sandbox.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remote.host != "" || os.Getenv("PADDOCK_HOST") != "" {
+				return runRemote(cmd.Context(), &f, args)
+			}
 			return runOneShot(cmd.Context(), &f, args)
 		},
 	}
@@ -208,4 +213,32 @@ func parseEnv(kvs []string) (map[string]string, error) {
 		env[k] = v
 	}
 	return env, nil
+}
+
+// runRemote runs the command through a server's /run/stream.
+func runRemote(ctx context.Context, f *runFlags, args []string) error {
+	if f.tty {
+		return errdefs.InvalidArgument("--tty is not available with --host yet; run locally for a terminal")
+	}
+	env, err := parseEnv(f.env)
+	if err != nil {
+		return err
+	}
+	req := client.RunRequest{Image: f.spec.Image, Profile: f.spec.Profile, VCPUs: f.spec.VCPUs,
+		MemoryMB: f.spec.MemoryMB, Pids: f.spec.Pids,
+		ExecRequest: client.ExecRequest{Command: args, Env: env, Cwd: f.spec.Workdir, User: f.spec.User,
+			Timeout: f.timeout.Seconds()}}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return err
+		}
+		if len(b) > 0 {
+			s := string(b)
+			req.Stdin = &s
+		}
+	}
+	return streamToTerminal(ctx, func(fn func(client.Event) error) error {
+		return newClient().RunStream(ctx, req, fn)
+	})
 }

@@ -173,3 +173,8 @@ func EndReason(e *guestclient.End) string { return endReason(e) }
 func isCommandNotFound(err error) bool {
 	return bytes.HasSuffix([]byte(err.Error()), []byte("command not found"))
 }
+
+// RecordCommand writes the command_executed event of a process a surface streamed itself.
+func (m *Manager) RecordCommand(ctx context.Context, idOrName string, args []string, exitCode int, d time.Duration) {
+	m.recordExec(ctx, idOrName, args, &ExecResult{ExitCode: exitCode, Duration: d})
+}

@@ -24,6 +24,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"POST /sandboxes/{name}/start":             a.startSandbox,
 		"POST /sandboxes/{name}/extend":            a.extendSandbox,
 		"POST /sandboxes/{name}/exec":              a.exec,
+		"POST /sandboxes/{name}/exec/stream":       a.execStream,
 		"PUT /sandboxes/{name}/files/{path...}":    a.writeFile,
 		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
 		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,

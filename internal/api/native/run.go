@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,10 +166,15 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer a.discard(ctx, sb)
 	_ = sse.Send("progress", map[string]string{"stage": "starting"})
-	args := er.Command
-	p, err := a.m.StartProcess(ctx, sb.ID, guestclient.Command{Args: args, Env: er.Env, Cwd: er.Cwd,
+	return a.streamProcess(ctx, sse, sb.ID, er, fail)
+}
+
+// streamProcess runs er in a sandbox and reports its output and end as events (output,
+// done, or error through fail). It is the tail of /run/stream and /exec/stream.
+func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er manager.ExecRequest, fail func(error) error) error {
+	p, err := a.m.StartProcess(ctx, id, guestclient.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
 		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
-	if errdefs.IsNotFound(err) {
+	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
 		_ = sse.Send("output", map[string]string{"content": err.Error() + "\n", "stream": "stderr"})
 		return sse.Send("done", map[string]int{"exit_code": 127})
 	}
@@ -183,15 +189,18 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 		}()
 	}
 	_ = sse.Send("progress", map[string]string{"stage": "executing"})
+	began := time.Now()
 	for {
 		out, end, err := p.Next()
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
+			a.m.RecordCommand(ctx, id, er.Command, 124, time.Since(began))
 			return sse.Send("done", map[string]int{"exit_code": 124})
 		case err != nil:
 			return fail(err)
 		case end != nil:
+			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
 			done := map[string]any{"exit_code": end.Code()}
 			if reason := manager.EndReason(end); reason != "" {
 				done["reason"] = reason
@@ -203,7 +212,37 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 			stream = "stdout"
 		}
 		if err := sse.Send("output", map[string]string{"content": string(out.Data), "stream": stream}); err != nil {
-			return nil // the client went away; the sandbox is deleted by the deferred discard
+			return nil // the client went away
 		}
 	}
+}
+
+// execStream is POST /sandboxes/{name}/exec/stream: exec in an existing sandbox, reported
+// as server-sent events like /run/stream (a Paddock extension of the agentkernel API).
+func (a *API) execStream(w http.ResponseWriter, r *http.Request) error {
+	var req execRequest
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	er, err := req.toExec()
+	if err != nil {
+		return err
+	}
+	sb, err := a.m.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if sb.State != sandbox.StateRunning {
+		return errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
+	}
+	sse, err := httpx.NewSSE(w)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	_ = sse.Send("started", map[string]string{"sandbox": sb.Name})
+	return a.streamProcess(ctx, sse, sb.ID, er, func(err error) error {
+		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
+		return nil
+	})
 }

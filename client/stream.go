@@ -1,0 +1,80 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Event is one server-sent event of /run/stream or /exec/stream.
+type Event struct {
+	Type     string // started, progress, output, done, error
+	Sandbox  string // started
+	Stage    string // progress
+	Content  string // output
+	Stream   string // output: stdout or stderr
+	ExitCode int    // done
+	Reason   string // done, when the command did not exit normally
+	Message  string // error
+}
+
+// RunStream runs a command in a fresh sandbox and calls fn for every event as it arrives.
+func (c *Client) RunStream(ctx context.Context, req RunRequest, fn func(Event) error) error {
+	return c.stream(ctx, "/run/stream", req, fn)
+}
+
+// ExecStream runs a command in an existing sandbox, calling fn for every event.
+func (c *Client) ExecStream(ctx context.Context, name string, req ExecRequest, fn func(Event) error) error {
+	return c.stream(ctx, "/sandboxes/"+esc(name)+"/exec/stream", req, fn)
+}
+
+func (c *Client) stream(ctx context.Context, path string, req any, fn func(Event) error) error {
+	resp, err := c.send(ctx, "POST", path, req, "text/event-stream")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		var env struct{ Error string }
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env)
+		return &Error{Status: resp.StatusCode, Message: env.Error}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var typ string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			typ = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			var d struct {
+				Sandbox  string `json:"sandbox"`
+				Stage    string `json:"stage"`
+				Content  string `json:"content"`
+				Stream   string `json:"stream"`
+				ExitCode int    `json:"exit_code"`
+				Reason   string `json:"reason"`
+				Message  string `json:"message"`
+			}
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &d); err != nil {
+				return fmt.Errorf("bad event %q: %w", line, err)
+			}
+			ev := Event{Type: typ, Sandbox: d.Sandbox, Stage: d.Stage, Content: d.Content, Stream: d.Stream,
+				ExitCode: d.ExitCode, Reason: d.Reason, Message: d.Message}
+			if err := fn(ev); err != nil {
+				return err
+			}
+			if typ == "done" || typ == "error" {
+				return nil
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("stream ended without a done event")
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paddock/paddock/client"
+)
+
+func newSandboxCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "sandbox", Aliases: []string{"sb"}, Short: "Manage sandboxes on a Paddock server"}
+	cmd.AddCommand(newSandboxCreateCmd(), newSandboxListCmd(), newSandboxInspectCmd(), newSandboxRemoveCmd(),
+		newSandboxStateCmd("stop", "Stop a sandbox, keeping its filesystem"),
+		newSandboxStateCmd("start", "Start a stopped sandbox"))
+	return cmd
+}
+
+func newSandboxCreateCmd() *cobra.Command {
+	var req client.CreateRequest
+	var env []string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a running sandbox",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Name = args[0]
+			var err error
+			if req.Env, err = parseEnv(env); err != nil {
+				return err
+			}
+			sb, err := newClient().CreateSandbox(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printSandboxes(cmd, *sb)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Image, "image", "", "image (default base)")
+	f.StringVar(&req.Profile, "profile", "", "security profile: permissive, moderate (default) or restrictive")
+	f.Int64Var(&req.MemoryMB, "memory", 0, "memory limit in MiB")
+	f.Float64Var(&req.VCPUs, "vcpus", 0, "CPU limit in cores")
+	f.Int64Var(&req.Pids, "pids", 0, "process limit")
+	f.StringArrayVarP(&env, "env", "e", nil, "environment variable K=V (repeatable)")
+	f.StringVarP(&req.Workdir, "workdir", "w", "", "default working directory")
+	f.StringVarP(&req.User, "user", "u", "", "default user")
+	f.StringVar(&req.TTL, "ttl", "", "lifetime, e.g. 30m (default: none)")
+	f.StringVar(&req.OnExpire, "on-expire", "", "what the TTL does: delete (default) or stop")
+	return cmd
+}
+
+func newSandboxListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "ls", Aliases: []string{"list"}, Short: "List sandboxes", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sbs, err := newClient().ListSandboxes(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printSandboxes(cmd, sbs...)
+		},
+	}
+}
+
+func newSandboxInspectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "inspect NAME", Short: "Show everything about a sandbox (JSON)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sb, err := newClient().GetSandbox(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd, sb)
+		},
+	}
+}
+
+func newSandboxRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "rm NAME...", Aliases: []string{"delete"}, Short: "Delete sandboxes", Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := newClient()
+			var failed error
+			for _, name := range args {
+				if err := c.DeleteSandbox(cmd.Context(), name); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "paddock: %s: %v\n", name, err)
+					failed = &exitError{code: 1}
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), name)
+			}
+			return failed
+		},
+	}
+}
+
+func newSandboxStateCmd(verb, short string) *cobra.Command {
+	return &cobra.Command{
+		Use: verb + " NAME", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := newClient()
+			op := c.StopSandbox
+			if verb == "start" {
+				op = c.StartSandbox
+			}
+			sb, err := op(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printSandboxes(cmd, *sb)
+		},
+	}
+}
+
+// printSandboxes prints a table, or JSON with --json.
+func printSandboxes(cmd *cobra.Command, sbs ...client.Sandbox) error {
+	if remote.json {
+		return printJSON(cmd, sbs)
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tIMAGE\tPROFILE\tCPUS\tMEMORY\tAGE\tEXPIRES")
+	for _, sb := range sbs {
+		mem, cpus, exp := "-", "-", "-"
+		if sb.MemoryMB > 0 {
+			mem = fmt.Sprintf("%dMiB", sb.MemoryMB)
+		}
+		if sb.VCPUs > 0 {
+			cpus = fmt.Sprint(sb.VCPUs)
+		}
+		if sb.ExpiresAt != nil {
+			exp = "in " + time.Until(*sb.ExpiresAt).Round(time.Second).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", sb.Name, sb.Status, sb.Image, sb.Profile, cpus, mem,
+			time.Since(sb.CreatedAt).Round(time.Second), exp)
+	}
+	return tw.Flush()
+}
