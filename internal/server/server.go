@@ -13,6 +13,7 @@ import (
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/native"
+	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
@@ -23,11 +24,12 @@ import (
 
 // Server is a running Paddock service.
 type Server struct {
-	cfg     config.Config
-	log     *slog.Logger
-	eng     *engine.Engine
-	handler http.Handler
-	metrics *metrics
+	cfg        config.Config
+	log        *slog.Logger
+	eng        *engine.Engine
+	handler    http.Handler
+	metrics    *metrics
+	operations []openapi.Operation // everything the document at /openapi.json describes
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -68,13 +70,27 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		}
 	}
 	mux := http.NewServeMux()
-	native.New(eng.Manager, eng.Events, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log).Register(mux)
+	api := native.New(eng.Manager, eng.Events, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
+	api.Register(mux)
+	s.operations = append(api.Operations(), serverOperations...)
 	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
+	mux.Handle("GET /docs", openapi.DocsHandler())
 	guard := &auth.Guard{Keys: keys, Deny: native.WriteError, Audit: &audit.Recorder{Store: eng.Events},
-		Open: func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Path == "/health" }}
+		Open: func(r *http.Request) bool {
+			// Health probes and the static reference page (which asks for the key) are open.
+			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
+		}}
 	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, guard.Wrap(mux)))
 	return s, nil
+}
+
+// serverOperations documents the routes the server adds around the surfaces.
+var serverOperations = []openapi.Operation{
+	{Pattern: "GET /metrics", Tag: "server", Summary: "Prometheus metrics (text exposition format)"},
+	{Pattern: "GET /openapi.json", Tag: "server", Summary: "This document"},
+	{Pattern: "GET /docs", Tag: "server", Summary: "Interactive API reference (HTML)", Public: true},
 }
 
 // Handler is the server's root handler (for tests and embedding).

@@ -1,0 +1,67 @@
+package native
+
+import (
+	"github.com/paddock/paddock/internal/api/openapi"
+	"github.com/paddock/paddock/internal/audit"
+)
+
+// Operations documents every route of Routes for the OpenAPI document.
+func (a *API) Operations() []openapi.Operation {
+	q := func(name, desc, typ string) openapi.Param {
+		return openapi.Param{Name: name, Description: desc, Type: typ}
+	}
+	eventQuery := []openapi.Param{q("sandbox", "only this sandbox's events", "string"), q("type", "only this event type", "string"),
+		q("since", "RFC 3339 time, inclusive", "string"), q("until", "RFC 3339 time, exclusive", "string"),
+		q("limit", "1-10000 (default 1000)", "integer")}
+	return []openapi.Operation{
+		{Pattern: "GET /health", Tag: "health", Summary: "Server health and version", Public: true,
+			Response: map[string]string{"status": "ok", "version": ""}},
+		{Pattern: "POST /run", Tag: "run", Summary: "Run a command in a fresh sandbox, then delete it",
+			Description: "fast (default true) takes a warm sandbox matching image and profile; fast:false creates a dedicated one.",
+			Request:     runRequest{}, Required: []string{"command"}, Response: execResult{}},
+		{Pattern: "POST /run/stream", Tag: "run", Summary: "Run a command, streaming server-sent events", Stream: true,
+			Description: "Events: started {sandbox}, progress {stage: creating|starting|executing}, output {content, stream}, done {exit_code}, error {message}.",
+			Request:     runRequest{}, Required: []string{"command"}},
+		{Pattern: "POST /batch/run", Tag: "run", Summary: "Run many commands in parallel, results in input order",
+			Request: struct {
+				Commands []runRequest `json:"commands"`
+			}{}, Required: []string{"commands"}, Response: struct {
+				Results []batchResult `json:"results"`
+			}{}},
+		{Pattern: "GET /sandboxes", Tag: "sandboxes", Summary: "List sandboxes", Response: []sandboxView{}},
+		{Pattern: "POST /sandboxes", Tag: "sandboxes", Summary: "Create a sandbox", Status: 201,
+			Request: createRequest{}, Required: []string{"name"}, Response: sandboxView{}},
+		{Pattern: "GET /sandboxes/{name}", Tag: "sandboxes", Summary: "Describe a sandbox (by name or ID)", Response: sandboxView{}},
+		{Pattern: "DELETE /sandboxes/{name}", Tag: "sandboxes", Summary: "Delete a sandbox and everything in it"},
+		{Pattern: "POST /sandboxes/{name}/stop", Tag: "sandboxes", Summary: "Stop a sandbox, keeping its filesystem", Response: sandboxView{}},
+		{Pattern: "POST /sandboxes/{name}/start", Tag: "sandboxes", Summary: "Start a stopped sandbox", Response: sandboxView{}},
+		{Pattern: "POST /sandboxes/{name}/extend", Tag: "sandboxes", Summary: "Move the sandbox's expiry", Request: struct {
+			By string `json:"by"`
+		}{}, Required: []string{"by"}, Response: sandboxView{}},
+		{Pattern: "POST /sandboxes/{name}/exec", Tag: "exec", Summary: "Run a command in a running sandbox",
+			Request: execRequest{}, Required: []string{"command"}, Response: execResult{}},
+		{Pattern: "POST /sandboxes/{name}/exec/stream", Tag: "exec", Summary: "Run a command, streaming server-sent events (Paddock extension)",
+			Request: execRequest{}, Required: []string{"command"}, Stream: true},
+		{Pattern: "PUT /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Write a file (utf8 or base64 content)",
+			Request: struct {
+				Content  string `json:"content"`
+				Encoding string `json:"encoding"`
+			}{}, Required: []string{"content"}, Response: map[string]any{}},
+		{Pattern: "GET /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Read a file (binary content comes back base64)",
+			Response: struct {
+				Path     string `json:"path"`
+				Size     int    `json:"size"`
+				Encoding string `json:"encoding"`
+				Content  string `json:"content"`
+			}{}},
+		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory"},
+		{Pattern: "GET /sandboxes/{name}/logs", Tag: "audit", Summary: "The sandbox's audit events, oldest first", Response: []audit.Event{}},
+		{Pattern: "GET /events", Tag: "audit", Summary: "All audit events, filtered", Query: eventQuery, Response: []audit.Event{}},
+	}
+}
+
+// Envelope wraps a data schema in the surface's envelope, for the OpenAPI document.
+func Envelope(data map[string]any) map[string]any {
+	return map[string]any{"type": "object", "properties": map[string]any{
+		"success": map[string]any{"type": "boolean"}, "data": data, "error": map[string]any{"type": "string"}}}
+}
