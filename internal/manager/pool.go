@@ -49,6 +49,7 @@ type pool struct {
 	key    string
 	mu     sync.Mutex
 	ready  []pooled
+	making int // sandboxes being created right now
 	wake   chan struct{}
 	claims atomic.Uint64
 	misses atomic.Uint64
@@ -84,15 +85,21 @@ func newPools(m *Manager, cfgs []PoolConfig) (*pools, error) {
 			p.cfg.Size += c.Size
 			continue
 		}
-		ps.byKey[key] = &pool{cfg: c, key: key, wake: make(chan struct{}, 1)}
+		ps.byKey[key] = &pool{cfg: c, key: key, wake: make(chan struct{}, fillers)}
 	}
 	return ps, nil
 }
 
+// fillers is how many sandboxes one pool creates at once: enough to keep up with claims on
+// a small machine without starving the requests themselves.
+const fillers = 2
+
 func (ps *pools) start() {
 	for _, p := range ps.byKey {
-		ps.wg.Add(1)
-		go ps.fill(p)
+		for i := 0; i < min(fillers, p.cfg.Size); i++ {
+			ps.wg.Add(1)
+			go ps.fill(p)
+		}
 	}
 }
 
@@ -104,9 +111,11 @@ func (ps *pools) claim(key string) (pooled, bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
+	for i := 0; i < fillers; i++ {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
 	}
 	if len(p.ready) == 0 {
 		p.misses.Add(1)
@@ -124,7 +133,10 @@ func (ps *pools) fill(p *pool) {
 	backoff := time.Second
 	for {
 		p.mu.Lock()
-		need := len(p.ready) < p.cfg.Size
+		need := len(p.ready)+p.making < p.cfg.Size
+		if need {
+			p.making++
+		}
 		p.mu.Unlock()
 		if !need {
 			select {
@@ -135,6 +147,12 @@ func (ps *pools) fill(p *pool) {
 			}
 		}
 		s, err := ps.make(p)
+		p.mu.Lock()
+		p.making--
+		if err == nil {
+			p.ready = append(p.ready, s)
+		}
+		p.mu.Unlock()
 		if err != nil {
 			ps.m.log.Warn("warm pool: create failed", "image", p.cfg.Image, "profile", p.cfg.Profile, "err", err, "retry_in", backoff)
 			select {
@@ -146,9 +164,6 @@ func (ps *pools) fill(p *pool) {
 			continue
 		}
 		backoff = time.Second
-		p.mu.Lock()
-		p.ready = append(p.ready, s)
-		p.mu.Unlock()
 	}
 }
 

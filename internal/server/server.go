@@ -30,6 +30,7 @@ type Server struct {
 	handler    http.Handler
 	metrics    *metrics
 	operations []openapi.Operation // everything the document at /openapi.json describes
+	api        *native.API
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -73,6 +74,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	api := native.New(eng.Manager, eng.Events, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
 	api.Register(mux)
+	s.api = api
 	s.operations = append(api.Operations(), serverOperations...)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
@@ -131,6 +133,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	s.api.Wait() // run sandboxes still being deleted
 	if s.cfg.StopSandboxesOnExit {
 		sbs, _ := s.eng.List(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 		for _, sb := range sbs {

@@ -3,6 +3,7 @@ package native
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
@@ -20,6 +21,7 @@ type Options struct {
 
 // API serves the native surface. Safe for concurrent use.
 type API struct {
+	bg    sync.WaitGroup // background deletions of run sandboxes; see Wait
 	m     *manager.Manager
 	audit audit.Store
 	opts  Options

@@ -45,14 +45,22 @@ func (a *API) create(ctx context.Context, req runRequest, owner string) (*sandbo
 	return a.m.CreateDedicated(ctx, req.spec(), owner)
 }
 
-// discard deletes a run's sandbox even when the request has ended.
+// discard deletes a run's sandbox in the background, so the answer does not wait for the
+// teardown. Wait blocks until every such deletion is done.
 func (a *API) discard(ctx context.Context, sb *sandbox.Sandbox) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := a.m.Delete(cctx, sb.ID); err != nil {
-		a.log.Error("delete run sandbox", "sandbox", sb.ID, "err", err)
-	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := a.m.Delete(cctx, sb.ID); err != nil {
+			a.log.Error("delete run sandbox", "sandbox", sb.ID, "err", err)
+		}
+	}()
 }
+
+// Wait blocks until the background deletions of run sandboxes have finished.
+func (a *API) Wait() { a.bg.Wait() }
 
 // runOnce runs one command in a fresh sandbox and deletes it.
 func (a *API) runOnce(ctx context.Context, req runRequest, owner string) (*execResult, error) {
