@@ -244,7 +244,8 @@ func TestRunAndBatch(t *testing.T) {
 			t.Errorf("result %d: %+v (order must follow the input)", i, r)
 		}
 	}
-	// Run sandboxes are gone afterwards.
+	// Run sandboxes are deleted in the background right after each answer.
+	s.srv.api.Wait()
 	_, env = s.call("GET", "/sandboxes", nil, "")
 	if n := len(data[[]map[string]any](t, env)); n != 0 {
 		t.Errorf("%d sandboxes left after runs", n)
