@@ -47,6 +47,8 @@ type Engine struct {
 	store sandbox.Store
 	// Events is where the engine's audit trail is kept.
 	Events audit.Store
+	// Runs is the history of throwaway runs.
+	Runs sandbox.RunStore
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -93,12 +95,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	var store sandbox.Store = memory.New()
 	var events audit.Store = &memory.Events{}
+	var runs sandbox.RunStore = &memory.Runs{}
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events = db, db
+		store, events, runs = db, db, db
 	}
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -110,7 +113,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store.Close()
 		return nil, err
 	}
-	return &Engine{Manager: m, store: store, Events: events}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs}, nil
 }
 
 // Close stops the pools and closes the store; claimed sandboxes keep running.

@@ -69,3 +69,9 @@ type Store interface {
 	DeleteSandbox(ctx context.Context, id string) error
 	Close() error
 }
+
+// RunStore keeps the history of runs, newest first when listed. Safe for concurrent use.
+type RunStore interface {
+	RecordRun(ctx context.Context, r Run) error
+	ListRuns(ctx context.Context, owner string, limit int) ([]Run, error)
+}

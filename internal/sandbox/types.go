@@ -147,3 +147,15 @@ type Image struct {
 	Binds  []Bind      `json:"binds,omitempty"`
 	Config ImageConfig `json:"config"`
 }
+
+// Run is the record of one command run in a throwaway sandbox (/run and friends).
+type Run struct {
+	ID         int64     `json:"id,omitempty"`
+	Sandbox    string    `json:"sandbox"`
+	Owner      string    `json:"owner,omitempty"`
+	Command    []string  `json:"command"`
+	ExitCode   int       `json:"exit_code"`
+	Error      string    `json:"error,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -243,6 +244,10 @@ func TestRunAndBatch(t *testing.T) {
 		case i != 4 && (r.Error != nil || r.Output != fmt.Sprintf("%d\n", i)):
 			t.Errorf("result %d: %+v (order must follow the input)", i, r)
 		}
+	}
+	runs, err := s.srv.eng.Runs.ListRuns(context.Background(), "", 100)
+	if err != nil || len(runs) != 12 || runs[0].Owner == "" {
+		t.Errorf("run history: %d runs (%v), want 12 with owners", len(runs), err)
 	}
 	// Run sandboxes are deleted in the background right after each answer.
 	s.srv.api.Wait()

@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		}
 	}
 	mux := http.NewServeMux()
-	api := native.New(eng.Manager, eng.Events, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
+	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
 	api.Register(mux)
 	s.api = api

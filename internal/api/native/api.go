@@ -8,6 +8,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // Options are the surface's limits.
@@ -24,12 +25,13 @@ type API struct {
 	bg    sync.WaitGroup // background deletions of run sandboxes; see Wait
 	m     *manager.Manager
 	audit audit.Store
+	runs  sandbox.RunStore
 	opts  Options
 	log   *slog.Logger
 }
 
 // New returns the surface.
-func New(m *manager.Manager, events audit.Store, opts Options, log *slog.Logger) *API {
+func New(m *manager.Manager, events audit.Store, runs sandbox.RunStore, opts Options, log *slog.Logger) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -45,7 +47,7 @@ func New(m *manager.Manager, events audit.Store, opts Options, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{m: m, audit: events, opts: opts, log: log}
+	return &API{m: m, audit: events, runs: runs, opts: opts, log: log}
 }
 
 // envelope is every answer of this surface.

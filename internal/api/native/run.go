@@ -59,6 +59,17 @@ func (a *API) discard(ctx context.Context, sb *sandbox.Sandbox) {
 	}()
 }
 
+// recordRun adds a run to the history; a failure is logged, never returned.
+func (a *API) recordRun(ctx context.Context, sandboxName, owner string, cmd []string, code int, began time.Time, runErr error) {
+	r := sandbox.Run{Sandbox: sandboxName, Owner: owner, Command: cmd, ExitCode: code, StartedAt: began, FinishedAt: time.Now().UTC()}
+	if runErr != nil {
+		r.Error = httpx.PublicMessage(runErr, httpx.RequestID(ctx))
+	}
+	if err := a.runs.RecordRun(context.WithoutCancel(ctx), r); err != nil {
+		a.log.Error("record run", "sandbox", sandboxName, "err", err)
+	}
+}
+
 // Wait blocks until the background deletions of run sandboxes have finished.
 func (a *API) Wait() { a.bg.Wait() }
 
@@ -68,15 +79,19 @@ func (a *API) runOnce(ctx context.Context, req runRequest, owner string) (*execR
 	if err != nil {
 		return nil, err
 	}
+	began := time.Now().UTC()
 	sb, err := a.create(ctx, req, owner)
 	if err != nil {
+		a.recordRun(ctx, "", owner, er.Command, -1, began, err)
 		return nil, err
 	}
 	defer a.discard(ctx, sb)
 	res, err := a.m.Exec(ctx, sb.ID, er)
 	if err != nil {
+		a.recordRun(ctx, sb.Name, owner, er.Command, -1, began, err)
 		return nil, err
 	}
+	a.recordRun(ctx, sb.Name, owner, er.Command, res.ExitCode, began, nil)
 	out := result(res)
 	out.Sandbox = sb.Name
 	return &out, nil
@@ -161,6 +176,7 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	spec := req.spec()
+	began := time.Now().UTC()
 	_ = sse.Send("started", map[string]string{"sandbox": spec.Name})
 	_ = sse.Send("progress", map[string]string{"stage": "creating"})
 	var sb *sandbox.Sandbox
@@ -174,16 +190,21 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer a.discard(ctx, sb)
 	_ = sse.Send("progress", map[string]string{"stage": "starting"})
-	return a.streamProcess(ctx, sse, sb.ID, er, fail)
+	code := -1
+	err = a.streamProcess(ctx, sse, sb.ID, er, &code, fail)
+	a.recordRun(ctx, sb.Name, owner(r), er.Command, code, began, nil)
+	return err
 }
 
 // streamProcess runs er in a sandbox and reports its output and end as events (output,
 // done, or error through fail). It is the tail of /run/stream and /exec/stream.
-func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er manager.ExecRequest, fail func(error) error) error {
+// The exit code is stored in *code when the process ends.
+func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er manager.ExecRequest, code *int, fail func(error) error) error {
 	p, err := a.m.StartProcess(ctx, id, guestclient.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
 		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
 	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
 		_ = sse.Send("output", map[string]string{"content": err.Error() + "\n", "stream": "stderr"})
+		*code = 127
 		return sse.Send("done", map[string]int{"exit_code": 127})
 	}
 	if err != nil {
@@ -204,11 +225,13 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
 			a.m.RecordCommand(ctx, id, er.Command, 124, time.Since(began))
+			*code = 124
 			return sse.Send("done", map[string]int{"exit_code": 124})
 		case err != nil:
 			return fail(err)
 		case end != nil:
 			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
+			*code = end.Code()
 			done := map[string]any{"exit_code": end.Code()}
 			if reason := manager.EndReason(end); reason != "" {
 				done["reason"] = reason
@@ -249,7 +272,8 @@ func (a *API) execStream(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	_ = sse.Send("started", map[string]string{"sandbox": sb.Name})
-	return a.streamProcess(ctx, sse, sb.ID, er, func(err error) error {
+	var code int
+	return a.streamProcess(ctx, sse, sb.ID, er, &code, func(err error) error {
 		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
 		return nil
 	})

@@ -11,3 +11,5 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) sandbox.Store { return memory.New() })
 }
+
+func TestRuns(t *testing.T) { storetest.RunRuns(t, &memory.Runs{}) }

@@ -50,6 +50,17 @@ var migrations = []string{
 	);
 	CREATE INDEX events_ts ON events(ts);
 	CREATE INDEX events_sandbox ON events(sandbox, ts);`,
+	`CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		sandbox     TEXT NOT NULL,
+		owner       TEXT NOT NULL DEFAULT '',
+		command     TEXT NOT NULL,
+		exit_code   INTEGER NOT NULL,
+		error       TEXT NOT NULL DEFAULT '',
+		started_at  INTEGER NOT NULL,
+		finished_at INTEGER NOT NULL
+	);
+	CREATE INDEX runs_owner ON runs(owner, started_at);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

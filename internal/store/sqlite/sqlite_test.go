@@ -43,3 +43,5 @@ func TestReopenAndSharedFile(t *testing.T) {
 		t.Fatalf("after reopen: %v %v", l, err)
 	}
 }
+
+func TestRuns(t *testing.T) { storetest.RunRuns(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }

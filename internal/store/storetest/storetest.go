@@ -183,3 +183,24 @@ func testConcurrentName(t *testing.T, s sandbox.Store) {
 		t.Errorf("%d creates of one name succeeded, want exactly 1", wins)
 	}
 }
+
+// RunRuns is the suite of sandbox.RunStore.
+func RunRuns(t *testing.T, s sandbox.RunStore) {
+	ctx := context.Background()
+	base := now()
+	for i, owner := range []string{"alice", "bob", "alice"} {
+		r := sandbox.Run{Sandbox: fmt.Sprintf("run-%d", i), Owner: owner, Command: []string{"echo", fmt.Sprint(i)},
+			ExitCode: i, StartedAt: base.Add(time.Duration(i) * time.Second), FinishedAt: base.Add(time.Duration(i)*time.Second + time.Millisecond)}
+		if err := s.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.ListRuns(ctx, "", 0)
+	if err != nil || len(all) != 3 || all[0].Sandbox != "run-2" || all[2].Command[1] != "0" {
+		t.Fatalf("all runs, newest first: %+v %v", all, err)
+	}
+	mine, _ := s.ListRuns(ctx, "alice", 1)
+	if len(mine) != 1 || mine[0].Sandbox != "run-2" || !mine[0].StartedAt.Equal(base.Add(2*time.Second)) {
+		t.Errorf("alice's latest run: %+v", mine)
+	}
+}
