@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -101,8 +103,9 @@ func (c countingEvents) AppendEvents(ctx context.Context, evs ...audit.Event) er
 	return err
 }
 
-// instrument records each request's latency under the route pattern mux matches.
-func (m *metrics) instrument(mux *http.ServeMux, next http.Handler) http.Handler {
+// instrument records each request's latency under the route pattern mux matches, and logs
+// it (one line per request, with its ID).
+func (m *metrics) instrument(mux *http.ServeMux, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -111,7 +114,10 @@ func (m *metrics) instrument(mux *http.ServeMux, next http.Handler) http.Handler
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, http.StatusText(sw.code)).Observe(time.Since(start).Seconds())
+		dur := time.Since(start)
+		m.requests.WithLabelValues(route, http.StatusText(sw.code)).Observe(dur.Seconds())
+		log.Info("request", "req", httpx.RequestID(r.Context()), "method", r.Method, "route", route,
+			"status", sw.code, "dur", dur)
 	})
 }
 

@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 			// Health probes and the static reference page (which asks for the key) are open.
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
 		}}
-	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, guard.Wrap(mux)))
+	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log, guard.Wrap(mux)))
 	return s, nil
 }
 
