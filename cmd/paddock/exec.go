@@ -23,15 +23,17 @@ func newExecCmd() *cobra.Command {
 		Use:   "exec NAME -- CMD [ARGS...]",
 		Short: "Run a command in a running sandbox, streaming its output",
 		Long: `Run a command in a running sandbox on a Paddock server. Output is streamed as it is
-produced and the exit code is mirrored. Piped stdin is sent to the command.`,
+produced and the exit code is mirrored. Piped stdin is sent to the command. With -i stdin
+stays connected; with -it the command gets a terminal (raw mode, resizes forwarded).`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if interactive && tty {
-				return errors.New("-it (an interactive terminal) is not available over the native API yet; use 'paddock run -t' locally")
-			}
 			var err error
 			if req.Env, err = parseEnv(env); err != nil {
 				return err
+			}
+			if interactive || tty {
+				return attachInteractive(cmd.Context(), args[0], client.AttachRequest{Command: args[1:], Env: req.Env,
+					Cwd: req.Cwd, User: req.User, TTY: tty})
 			}
 			req.Command, req.Timeout = args[1:], timeout.Seconds()
 			if !term.IsTerminal(int(os.Stdin.Fd())) {

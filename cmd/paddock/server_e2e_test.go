@@ -105,6 +105,13 @@ func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	if out := must("piped input", "exec", "box", "--", "cat"); out != "piped input" {
 		t.Errorf("exec stdin: %q", out)
 	}
+	if out := must("interactive input\n", "exec", "-i", "box", "--", "cat"); out != "interactive input\n" {
+		t.Errorf("exec -i: %q", out)
+	}
+	if out, _, code := cli(t, env, "", "exec", "-it", "box", "--", "sh", "-c", "tty; stty size; exit 5"); code != 5 ||
+		!strings.Contains(out, "/dev/pts/") || !strings.Contains(out, "24 80") {
+		t.Errorf("exec -it: code %d out %q", code, out)
+	}
 	local := filepath.Join(dir, "local.txt")
 	_ = os.WriteFile(local, []byte("from the host\n"), 0o644)
 	must("", "cp", local, "box:/workspace/in.txt")

@@ -42,6 +42,9 @@ func (a *API) Operations() []openapi.Operation {
 			Request: execRequest{}, Required: []string{"command"}, Response: execResult{}},
 		{Pattern: "POST /sandboxes/{name}/exec/stream", Tag: "exec", Summary: "Run a command, streaming server-sent events (Paddock extension)",
 			Request: execRequest{}, Required: []string{"command"}, Stream: true},
+		{Pattern: "GET /sandboxes/{name}/exec/attach", Tag: "exec", Summary: "Interactive process over a WebSocket (Paddock extension)",
+			Description: "Upgrade to a WebSocket; send AttachStart {command, env, cwd, user, tty, rows, cols} first, then " +
+				"messages {type: stdin|resize|eof|signal}; receive {type: output|exit|error}. data fields are base64."},
 		{Pattern: "PUT /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Write a file (utf8 or base64 content)",
 			Request: struct {
 				Content  string `json:"content"`

@@ -25,6 +25,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"POST /sandboxes/{name}/extend":            a.extendSandbox,
 		"POST /sandboxes/{name}/exec":              a.exec,
 		"POST /sandboxes/{name}/exec/stream":       a.execStream,
+		"GET /sandboxes/{name}/exec/attach":        a.attach,
 		"PUT /sandboxes/{name}/files/{path...}":    a.writeFile,
 		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
 		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,

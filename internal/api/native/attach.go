@@ -1,0 +1,148 @@
+package native
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/websocket"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// AttachStart is the first message of an attach session: what to run and on what terminal.
+type AttachStart struct {
+	Command []string          `json:"command"`
+	Env     map[string]string `json:"env,omitempty"`
+	Cwd     string            `json:"cwd,omitempty"`
+	User    string            `json:"user,omitempty"`
+	TTY     bool              `json:"tty"`
+	Rows    uint32            `json:"rows,omitempty"`
+	Cols    uint32            `json:"cols,omitempty"`
+}
+
+// AttachMessage is every later message, both ways. Client to server: stdin (Data), resize
+// (Rows, Cols), eof, signal (Signal "TERM" or "KILL"). Server to client: output (Stream,
+// Data), exit (ExitCode, Reason), error (Message). Data is raw bytes (base64 in JSON).
+type AttachMessage struct {
+	Type     string `json:"type"`
+	Data     []byte `json:"data,omitempty"`
+	Stream   string `json:"stream,omitempty"`
+	Rows     uint32 `json:"rows,omitempty"`
+	Cols     uint32 `json:"cols,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	ExitCode int    `json:"exit_code,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// maxAttachMessage bounds one message from the client.
+const maxAttachMessage = 1 << 20
+
+// attach is GET /sandboxes/{name}/exec/attach: an interactive process (optionally on a
+// terminal) over a WebSocket — what `paddock exec -it` uses.
+func (a *API) attach(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.m.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if sb.State != sandbox.StateRunning {
+		return errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
+	}
+	srv := websocket.Server{
+		// Clients authenticate with API key headers, which browsers cannot attach to a
+		// cross-site WebSocket, so the origin needs no check.
+		Handshake: func(*websocket.Config, *http.Request) error { return nil },
+		Handler:   func(ws *websocket.Conn) { a.serveAttach(r.Context(), ws, sb) },
+	}
+	srv.ServeHTTP(w, r)
+	return nil
+}
+
+func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.Sandbox) {
+	defer ws.Close()
+	ws.MaxPayloadBytes = maxAttachMessage
+	send := func(m AttachMessage) error { return websocket.JSON.Send(ws, m) }
+	fail := func(err error) {
+		_ = send(AttachMessage{Type: "error", Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
+	}
+	var start AttachStart
+	if err := websocket.JSON.Receive(ws, &start); err != nil {
+		fail(errdefs.InvalidArgument("first message must be the command to run: %v", err))
+		return
+	}
+	if len(start.Command) == 0 || start.Command[0] == "" {
+		fail(errdefs.InvalidArgument("command is required"))
+		return
+	}
+	cmd := guestclient.Command{Args: start.Command, Env: start.Env, Cwd: start.Cwd, User: start.User, Stdin: true}
+	if start.TTY {
+		cmd.TTY = &guestclient.TTYSize{Rows: max(start.Rows, 1), Cols: max(start.Cols, 1)}
+	}
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	began := time.Now()
+	p, err := a.m.StartProcess(pctx, sb.ID, cmd)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer p.Close()
+	var ended atomic.Bool
+	go a.attachInput(pctx, ws, p, start.TTY, &ended)
+	for {
+		out, end, err := p.Next()
+		switch {
+		case err != nil:
+			fail(err)
+			return
+		case end != nil:
+			ended.Store(true)
+			a.m.RecordCommand(ctx, sb.ID, start.Command, end.Code(), time.Since(began))
+			_ = send(AttachMessage{Type: "exit", ExitCode: end.Code(), Reason: manager.EndReason(end)})
+			return
+		}
+		if err := send(AttachMessage{Type: "output", Stream: out.Stream, Data: out.Data}); err != nil {
+			// The client went away: end the process rather than leave it running unattended.
+			_ = p.Signal(context.WithoutCancel(ctx), syscall.SIGKILL)
+			return
+		}
+	}
+}
+
+// attachInput relays the client's stdin, resizes, EOF and signals to the process.
+func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *guestclient.Process, tty bool, ended *atomic.Bool) {
+	for {
+		var m AttachMessage
+		if err := websocket.JSON.Receive(ws, &m); err != nil {
+			if !ended.Load() {
+				_ = p.Signal(ctx, syscall.SIGKILL) // the client hung up on a live process
+			}
+			return
+		}
+		switch m.Type {
+		case "stdin":
+			_ = p.SendStdin(ctx, m.Data, tty)
+		case "resize":
+			_ = p.Resize(ctx, guestclient.TTYSize{Rows: m.Rows, Cols: m.Cols})
+		case "eof":
+			if tty {
+				_ = p.SendStdin(ctx, []byte{4}, true) // Ctrl-D on a terminal
+			} else {
+				_ = p.CloseStdin(ctx)
+			}
+		case "signal":
+			sig := syscall.SIGTERM
+			if m.Signal == "KILL" {
+				sig = syscall.SIGKILL
+			}
+			_ = p.Signal(ctx, sig)
+		}
+	}
+}
