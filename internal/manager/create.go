@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
@@ -44,10 +45,7 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 
 	var sb *sandbox.Sandbox
 	if pooled {
-		var err error
-		if sb, err = m.claimWarm(ctx, inst, spec, owner); err != nil {
-			return nil, err
-		}
+		sb = m.claimWarm(ctx, inst, spec, owner)
 	}
 	if sb == nil {
 		var err error
@@ -67,19 +65,20 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 }
 
 // claimWarm takes a pooled sandbox matching inst and configures it, or returns nil when none
-// is ready. A pooled sandbox whose guest does not answer is discarded.
-func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
+// is ready. A pooled sandbox whose guest does not answer is discarded (the caller then
+// creates one cold).
+func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec sandbox.Spec, owner string) *sandbox.Sandbox {
 	pooled, ok := m.pools.claim(poolKey(inst))
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	sb := m.newRecord(pooled.inst, spec, owner, pooled.token)
 	if err := m.configureGuest(ctx, sb); err != nil {
 		m.log.Warn("warm sandbox unusable, creating a fresh one", "sandbox", sb.ID, "err", err)
 		m.discard(ctx, sb.ID)
-		return nil, nil
+		return nil
 	}
-	return sb, nil
+	return sb
 }
 
 // startCold creates a sandbox from scratch.
@@ -180,7 +179,7 @@ func (m *Manager) configureGuest(ctx context.Context, sb *sandbox.Sandbox) error
 	}
 	env := map[string]string{}
 	for _, kv := range sb.Instance.Image.Config.Env {
-		if k, v, ok := cut(kv); ok {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
 			env[k] = v
 		}
 	}
@@ -209,13 +208,4 @@ func (m *Manager) discard(ctx context.Context, id string) {
 	if err := m.driver.Delete(cctx, id); err != nil {
 		m.log.Error("discard sandbox", "sandbox", id, "err", err)
 	}
-}
-
-func cut(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], i > 0
-		}
-	}
-	return "", "", false
 }
