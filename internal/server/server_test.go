@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -64,12 +65,21 @@ func newTestServer(t *testing.T, mutate ...func(*config.Config)) *testServer {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
-		srv.close(context.Background())
-		// Remove what the test left running.
 		ctx := context.Background()
-		sbs, _ := srv.eng.List(ctx, noFilter)
+		srv.api.Wait()
+		// Remove what the test left running, while the engine is still open.
+		sbs, err := srv.eng.List(ctx, noFilter)
+		if err != nil {
+			t.Errorf("cleanup: list sandboxes: %v", err)
+		}
 		for _, sb := range sbs {
-			_ = srv.eng.Delete(ctx, sb.ID)
+			if err := srv.eng.Delete(ctx, sb.ID); err != nil {
+				t.Errorf("cleanup: delete %s: %v", sb.Name, err)
+			}
+		}
+		srv.close(ctx)
+		if left := mountsUnder(cfg.DataDir); len(left) > 0 {
+			t.Errorf("test left mounts behind: %v", left)
 		}
 	})
 	return &testServer{t: t, url: hs.URL, logs: logs, srv: srv}
@@ -123,4 +133,16 @@ func data[T any](t *testing.T, env envelope) T {
 		t.Fatalf("data %s: %v", env.Data, err)
 	}
 	return v
+}
+
+// mountsUnder lists mount points below dir.
+func mountsUnder(dir string) []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			out = append(out, f[4])
+		}
+	}
+	return out
 }
