@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		runChildEngine(dir)
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(testenv.Main(m))
 }
 
 // runChildEngine is the process the adoption test kills with SIGKILL: it opens an engine

@@ -65,7 +65,7 @@ func TestIsolationMemoryHogIsOOMKilled(t *testing.T) {
 }
 
 func TestIsolationForkBombStopsAtPidsLimit(t *testing.T) {
-	eng, _ := newTestEngine(t)
+	eng, dir := newTestEngine(t)
 	ctx := context.Background()
 	sb := mustCreate(t, eng, sandbox.Spec{Name: "forks", Pids: 64})
 	// Every fork beyond the limit fails; the sleepers keep the cgroup full for a while.
@@ -76,6 +76,17 @@ func TestIsolationForkBombStopsAtPidsLimit(t *testing.T) {
 	}
 	if st.PidsLimit != 64 || st.Pids > 64 || st.Pids < 32 {
 		t.Fatalf("pids %d / limit %d: want the bomb held at the limit of 64", st.Pids, st.PidsLimit)
+	}
+	// Deleting a sandbox whose pid namespace is full leaves nothing behind either.
+	bomb := mustCreate(t, eng, sandbox.Spec{Name: "bomb2", Pids: 64})
+	sh(t, eng, bomb.ID, `for i in $(seq 1 300); do sleep 30 & done 2>/dev/null; true`)
+	if err := eng.Delete(ctx, bomb.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leftovers(t, dir, []string{bomb.ID}) {
+		if strings.Contains(l, bomb.ID) {
+			t.Errorf("deleting a full sandbox left %s", l)
+		}
 	}
 	// Once the sleepers are gone the sandbox works again.
 	deadline := time.Now().Add(30 * time.Second)

@@ -64,6 +64,16 @@ func PaddockBinary(t testing.TB) string {
 	return buildPath
 }
 
+// Main runs a package's tests and then removes the paddock binary built for them. Call it
+// from TestMain in packages that use PaddockBinary: os.Exit(testenv.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if buildPath != "" {
+		_ = os.RemoveAll(filepath.Dir(buildPath))
+	}
+	return code
+}
+
 // TempDir returns a short temporary directory (unix socket paths must stay under 108 bytes)
 // removed when t ends.
 func TempDir(t testing.TB) string {

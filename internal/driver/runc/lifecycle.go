@@ -121,6 +121,9 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 	if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}
+	if err := d.removeCgroups(id); err != nil {
+		return fmt.Errorf("remove cgroup of %s: %w", id, err)
+	}
 	_ = os.Remove(p.pidFile())
 	if err := unmount(p.rootfs()); err != nil {
 		return err
