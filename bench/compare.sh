@@ -13,10 +13,11 @@ source scripts/deps.sh
 CGO_ENABLED=0 go build -o bin/paddock ./cmd/paddock
 
 work=$(mktemp -d /tmp/pdcmp.XXXX)
+data=$(mktemp -d /tmp/pdcmpdata.XXXX)
 cleanup() {
   runc --root "$work/runc" delete -f pdcmp >/dev/null 2>&1 || true
   umount "$work/bundle/rootfs" 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "$data"
 }
 trap cleanup EXIT
 
@@ -52,7 +53,6 @@ stats() { # name, then samples on stdin
   sort -n | awk -v name="$1" '{a[NR]=$1} END {m=a[int((NR+1)/2)]; p=a[int(NR*0.9+0.5)]; printf "%-28s median %6d ms   p90 %6d ms   (n=%d)\n", name, m, p, NR; print m > "/dev/stderr"}'
 }
 
-data=$(mktemp -d /tmp/pdcmpdata.XXXX)
 ./bin/paddock run --data-dir "$data" -- true >/dev/null   # warm the guest copy and base image
 declare -A med
 run_series() { # label, command...
@@ -68,7 +68,6 @@ if docker info >/dev/null 2>&1; then
 else
   echo "docker run --rm             skipped: no Docker engine answers (docker info failed)"
 fi
-rm -rf "$data"
 base=${med["runc run (baseline)"]}
 for k in "${!med[@]}"; do
   [ "$k" = "runc run (baseline)" ] && continue
