@@ -124,7 +124,7 @@ func TestIsolationCPUQuota(t *testing.T) {
 	if share > 0.75 {
 		t.Errorf("sandbox used %.2f cores with a 0.5 vCPU quota", share)
 	}
-	if share < 0.1 {
+	if share < 0.02 {
 		t.Errorf("sandbox used only %.2f cores: the busy loop did not run", share)
 	}
 }
