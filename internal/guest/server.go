@@ -29,7 +29,9 @@ type Config struct {
 	Process    processconnect.ProcessHandler
 	Filesystem filesystemconnect.FilesystemHandler
 	Files      http.Handler
-	Logger     *slog.Logger
+	// Code serves the code-interpreter protocol (/execute, /contexts).
+	Code   http.Handler
+	Logger *slog.Logger
 }
 
 // Handler returns the guest's HTTP handler. Requests other than GET /health, GET|POST /files
@@ -46,6 +48,11 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Files != nil {
 		mux.Handle("GET /files", cfg.Files)
 		mux.Handle("POST /files", cfg.Files)
+	}
+	if cfg.Code != nil {
+		mux.Handle("/execute", cfg.Code)
+		mux.Handle("/contexts", cfg.Code)
+		mux.Handle("/contexts/", cfg.Code)
 	}
 	mux.HandleFunc("GET /health", handleHealth)
 	mux.HandleFunc("POST /init", initHandler(cfg.Settings))

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/paddock/paddock/internal/guest/code"
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
@@ -18,6 +19,7 @@ import (
 type Services struct {
 	procs *process.Service
 	files *fs.Service
+	code  *code.Service
 	// init is set when the guest is PID 1 of its own pid namespace: signals then go to every
 	// process in it (kill(-1)), orphans and background jobs included.
 	init bool
@@ -28,6 +30,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 	svc := &Services{
 		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger}),
 		files: fs.NewService(settings, logger),
+		code:  code.New(settings, reaper, logger),
 		init:  os.Getpid() == 1,
 	}
 	h := Handler(Config{
@@ -35,6 +38,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Process:    svc.procs,
 		Filesystem: svc.files,
 		Files:      fs.NewFilesHandler(settings, logger),
+		Code:       svc.code.Handler(),
 		Logger:     logger,
 	})
 	return h, svc
@@ -58,6 +62,7 @@ func (s *Services) Shutdown(grace time.Duration) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	s.Forward(syscall.SIGKILL)
+	s.code.Close()
 	s.files.Close()
 }
 

@@ -18,9 +18,9 @@ import (
 // defaultPath is the PATH of processes whose environment sets none.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// environ builds a process environment from scratch: PATH, the user's HOME/USER/LOGNAME, the
+// Environ builds a process environment from scratch: PATH, the user's HOME/USER/LOGNAME, the
 // sandbox-wide variables, then the request's (last wins). The guest's own env never leaks.
-func environ(u *guestenv.User, global, req map[string]string) []string {
+func Environ(u *guestenv.User, global, req map[string]string) []string {
 	env := map[string]string{"PATH": defaultPath, "HOME": u.Home, "USER": u.Name, "LOGNAME": u.Name}
 	for k, v := range global {
 		env[k] = v
@@ -36,8 +36,8 @@ func environ(u *guestenv.User, global, req map[string]string) []string {
 	return out
 }
 
-// lookPath finds cmd like a shell does, in the sandbox's filesystem.
-func lookPath(cmd, cwd string, env []string) (string, error) {
+// LookPath finds cmd like a shell does, in the sandbox's filesystem.
+func LookPath(cmd, cwd string, env []string) (string, error) {
 	if strings.Contains(cmd, "/") {
 		p := cmd
 		if !filepath.IsAbs(p) {
@@ -93,9 +93,9 @@ func workdir(cfg *pb.ProcessConfig, settings *guestenv.Settings, u *guestenv.Use
 	return dir, nil
 }
 
-// credential returns the identity to run as, or nil to keep the guest's own (setgroups needs
+// Credential returns the identity to run as, or nil to keep the guest's own (setgroups needs
 // privileges the guest may not have, and is pointless when nothing changes).
-func credential(u *guestenv.User) (*syscall.Credential, error) {
+func Credential(u *guestenv.User) (*syscall.Credential, error) {
 	if int(u.UID) == os.Geteuid() && int(u.GID) == os.Getegid() {
 		return nil, nil
 	}
@@ -135,7 +135,7 @@ func supplementaryGroups(u *guestenv.User) []uint32 {
 // processes before the guest.
 const childOOMScore = "500"
 
-// raiseOOMScore makes the child a preferred OOM victim over the guest.
-func raiseOOMScore(pid int) {
+// RaiseOOMScore makes the child a preferred OOM victim over the guest.
+func RaiseOOMScore(pid int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(childOOMScore), 0)
 }

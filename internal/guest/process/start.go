@@ -29,12 +29,12 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	env := environ(u, s.settings.EnvVars(), cfg.GetEnvs())
-	path, err := lookPath(cfg.GetCmd(), cwd, env)
+	env := Environ(u, s.settings.EnvVars(), cfg.GetEnvs())
+	path, err := LookPath(cfg.GetCmd(), cwd, env)
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	cred, err := credential(u)
+	cred, err := Credential(u)
 	if err != nil {
 		return nil, toConnect(err)
 	}
@@ -63,7 +63,7 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 		io.closeParentSide()
 		return nil, connect.NewError(connect.CodeInternal, errdefs.New(errdefs.ErrUnavailable, "start %s: %v", cfg.GetCmd(), err))
 	}
-	raiseOOMScore(pid)
+	RaiseOOMScore(pid)
 	var pumps sync.WaitGroup
 	outputs := io.outputs()
 	if io.master != nil {

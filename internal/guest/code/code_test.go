@@ -1,0 +1,217 @@
+package code
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+func newServer(t *testing.T) (*httptest.Server, *Service) {
+	t.Helper()
+	svc := New(guestenv.New("0"), process.NewDirectReaper(), nil)
+	srv := httptest.NewServer(svc.Handler())
+	t.Cleanup(func() { srv.Close(); svc.Close() })
+	return srv, svc
+}
+
+func need(t *testing.T, bin string) {
+	t.Helper()
+	if _, err := exec.LookPath(bin); err != nil {
+		testenv.Require(t, "interpreters", bin+" not in PATH: apt-get install "+bin)
+	}
+}
+
+type run struct {
+	stdout, stderr string
+	results        []map[string]any
+	errors         []map[string]any
+	count          float64
+	types          []string
+}
+
+func execute(t *testing.T, ctx context.Context, url string, body map[string]any) run {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/execute", strings.NewReader(string(b)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("execute: %d", resp.StatusCode)
+	}
+	var r run
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bad NDJSON line %q", sc.Text())
+		}
+		typ, _ := ev["type"].(string)
+		r.types = append(r.types, typ)
+		switch typ {
+		case "stdout":
+			r.stdout += ev["text"].(string)
+			if ev["timestamp"] == nil {
+				t.Error("stdout event without timestamp")
+			}
+		case "stderr":
+			r.stderr += ev["text"].(string)
+		case "result":
+			r.results = append(r.results, ev)
+		case "error":
+			r.errors = append(r.errors, ev)
+		case "number_of_executions":
+			r.count = ev["execution_count"].(float64)
+		}
+	}
+	if len(r.types) == 0 || r.types[len(r.types)-1] != "end_of_execution" {
+		t.Errorf("stream does not end with end_of_execution: %v", r.types)
+	}
+	return r
+}
+
+func TestPythonCells(t *testing.T) {
+	need(t, "python3")
+	srv, _ := newServer(t)
+	ctx := context.Background()
+	r := execute(t, ctx, srv.URL, map[string]any{"code": "x = 21\nprint('hello')\nx * 2"})
+	if r.stdout != "hello\n" || len(r.results) != 1 || r.results[0]["text"] != "42" || r.results[0]["is_main_result"] != true || r.count != 1 {
+		t.Fatalf("first cell: %+v", r)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "x + 1"})
+	if len(r.results) != 1 || r.results[0]["text"] != "22" || r.count != 2 {
+		t.Errorf("state across cells: %+v", r)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "class H:\n    def _repr_html_(self): return '<b>hi</b>'\nH()"})
+	if len(r.results) != 1 || r.results[0]["html"] != "<b>hi</b>" {
+		t.Errorf("rich repr: %+v", r.results)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "def f():\n    return 1/0\nf()"})
+	if len(r.errors) != 1 || r.errors[0]["name"] != "ZeroDivisionError" || r.errors[0]["value"] != "division by zero" ||
+		!strings.Contains(r.errors[0]["traceback"].(string), "<cell>") || strings.Contains(r.errors[0]["traceback"].(string), "_run") {
+		t.Errorf("error: %+v", r.errors)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "import os\nos.environ.get('ONLY_HERE')", "env_vars": map[string]string{"ONLY_HERE": "yes"}})
+	if len(r.results) != 1 || r.results[0]["text"] != "'yes'" {
+		t.Errorf("env_vars: %+v", r.results)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "os.environ.get('ONLY_HERE')"})
+	if len(r.results) != 0 {
+		t.Errorf("env_vars leaked into the next cell: %+v", r.results)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "import subprocess\nsubprocess.run(['echo', 'from a child'])\nNone"})
+	if r.stdout != "from a child\n" {
+		t.Errorf("child process output: %q", r.stdout)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"code": "def broken(:\n  pass"})
+	if len(r.errors) != 1 || r.errors[0]["name"] != "SyntaxError" {
+		t.Errorf("syntax error: %+v", r.errors)
+	}
+}
+
+func TestInterruptKeepsState(t *testing.T) {
+	need(t, "python3")
+	srv, _ := newServer(t)
+	execute(t, context.Background(), srv.URL, map[string]any{"code": "kept = 'still here'"})
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	b, _ := json.Marshal(map[string]any{"code": "import time\nwhile True: time.sleep(0.05)"})
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/execute", strings.NewReader(string(b)))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_, _ = bufio.NewReader(resp.Body).ReadString(0) // read until the deadline cuts it off
+		resp.Body.Close()
+	}
+	r := execute(t, context.Background(), srv.URL, map[string]any{"code": "kept"})
+	if len(r.results) != 1 || r.results[0]["text"] != "'still here'" {
+		t.Errorf("after interrupt: %+v", r)
+	}
+}
+
+func TestBashContextKeepsShellState(t *testing.T) {
+	need(t, "bash")
+	srv, _ := newServer(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	execute(t, ctx, srv.URL, map[string]any{"language": "bash", "code": "cd " + dir + "; GREETING=hi; greet() { echo \"$GREETING $1\"; }"})
+	r := execute(t, ctx, srv.URL, map[string]any{"language": "bash", "code": "pwd; greet world; echo err >&2"})
+	if r.stdout != dir+"\nhi world\n" || r.stderr != "err\n" {
+		t.Errorf("bash state: %q %q", r.stdout, r.stderr)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "bash", "code": "false"})
+	if len(r.errors) != 1 || r.errors[0]["value"] != "exit status 1" {
+		t.Errorf("bash exit status: %+v", r.errors)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "bash", "code": "exit 3"})
+	if len(r.errors) != 1 || r.errors[0]["name"] != "UnexpectedEndOfExecution" {
+		t.Errorf("exit from the shell: %+v", r.errors)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "bash", "code": "echo fresh"})
+	if r.stdout != "fresh\n" {
+		t.Errorf("after the shell exited: %q", r.stdout)
+	}
+}
+
+func TestContextsAPI(t *testing.T) {
+	need(t, "python3")
+	srv, _ := newServer(t)
+	ctx := context.Background()
+	resp, err := http.Post(srv.URL+"/contexts", "application/json", strings.NewReader(`{"language":"Python"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ ID, Language, Cwd string }
+	_ = json.NewDecoder(resp.Body).Decode(&c)
+	resp.Body.Close()
+	if c.ID == "" || c.Language != "python" {
+		t.Fatalf("created %+v", c)
+	}
+	execute(t, ctx, srv.URL, map[string]any{"context_id": c.ID, "code": "v = 7"})
+	if r := execute(t, ctx, srv.URL, map[string]any{"code": "'v' in dir()"}); r.results[0]["text"] != "False" {
+		t.Error("the default context sees another context's variables")
+	}
+	if r := execute(t, ctx, srv.URL, map[string]any{"context_id": c.ID, "code": "v"}); r.results[0]["text"] != "7" {
+		t.Errorf("context state: %+v", r.results)
+	}
+	resp, _ = http.Post(srv.URL+"/contexts/"+c.ID+"/restart", "application/json", nil)
+	resp.Body.Close()
+	if r := execute(t, ctx, srv.URL, map[string]any{"context_id": c.ID, "code": "'v' in dir()"}); r.results[0]["text"] != "False" {
+		t.Errorf("restart kept state: %+v", r.results)
+	}
+	resp, _ = http.Get(srv.URL + "/contexts")
+	var list []map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list) != 1 {
+		t.Errorf("list: %v (the default context must not be listed)", list)
+	}
+	req, _ := http.NewRequest("DELETE", srv.URL+"/contexts/"+c.ID, nil)
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	for _, tc := range []struct {
+		body string
+		code int
+	}{
+		{`{"code":"1","context_id":"` + c.ID + `"}`, 404},
+		{`{"code":"1","language":"cobol"}`, 400},
+		{`{"code":"1","language":"python","context_id":"x"}`, 400},
+	} {
+		resp, _ := http.Post(srv.URL+"/execute", "application/json", strings.NewReader(tc.body))
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d, want %d", tc.body, resp.StatusCode, tc.code)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+// Package kernel holds the language harnesses the guest runs for code contexts: small
+// programs, shipped inside the paddock binary, that keep one interpreter alive between cells.
+//
+// Protocol, the same for every language: the harness reads cells from fd 3, one JSON object
+// per line ({"code": "...", "env": {...}}), runs each in its persistent interpreter with fd 1
+// and fd 2 as the cell's stdout and stderr, writes structured events to fd 4 as JSON lines
+// ({"type": "result"|"error"|"done", ...}), and after each cell writes the sentinel from
+// $PADDOCK_SENTINEL to fd 1 and fd 2, then the "done" event.
+package kernel
+
+import (
+	_ "embed"
+	"sort"
+	"strings"
+)
+
+//go:embed python.py
+var pythonHarness string
+
+//go:embed bash.sh
+var bashHarness string
+
+// Harness describes how to start one language's harness.
+type Harness struct {
+	Language    string
+	Interpreter string   // looked up in the sandbox's PATH
+	Args        []string // arguments before nothing else: the harness source is among them
+}
+
+var harnesses = map[string]Harness{
+	"python": {Language: "python", Interpreter: "python3", Args: []string{"-u", "-c", pythonHarness}},
+	"bash":   {Language: "bash", Interpreter: "bash", Args: []string{"--noprofile", "--norc", "-c", bashHarness}},
+}
+
+// aliases normalise language names as E2B's code interpreter does.
+var aliases = map[string]string{"": "python", "py": "python", "python3": "python", "sh": "bash", "shell": "bash"}
+
+// Normalize lower-cases and trims a language name and resolves aliases.
+func Normalize(lang string) string {
+	l := strings.ToLower(strings.TrimSpace(lang))
+	if a, ok := aliases[l]; ok {
+		return a
+	}
+	return l
+}
+
+// Lookup returns the harness of a (normalised) language.
+func Lookup(lang string) (Harness, bool) {
+	h, ok := harnesses[Normalize(lang)]
+	return h, ok
+}
+
+// Languages lists the supported languages.
+func Languages() []string {
+	out := make([]string, 0, len(harnesses))
+	for l := range harnesses {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
