@@ -138,6 +138,10 @@ func (m *Manager) client(sb *sandbox.Sandbox) *guestclient.Client {
 	return c
 }
 
+// GuestClient returns the guest client of a running sandbox, for surfaces that speak the
+// guest protocol themselves (code execution, the E2B data plane).
+func (m *Manager) GuestClient(sb *sandbox.Sandbox) *guestclient.Client { return m.client(sb) }
+
 // clientWithToken returns an uncached guest client for a sandbox, using token.
 func (m *Manager) clientWithToken(id, token string) *guestclient.Client {
 	return guestclient.New(func(ctx context.Context) (net.Conn, error) {

@@ -1,0 +1,46 @@
+package guestclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// ExecuteRequest is one cell for the guest's code interpreter (POST /execute).
+type ExecuteRequest struct {
+	Code      string            `json:"code"`
+	ContextID string            `json:"context_id,omitempty"`
+	Language  string            `json:"language,omitempty"`
+	EnvVars   map[string]string `json:"env_vars,omitempty"`
+}
+
+// Execute runs a cell and calls fn with every NDJSON event (stdout, stderr, result, error,
+// number_of_executions, keepalive, end_of_execution) as it arrives. Cancelling ctx
+// interrupts the cell; the context keeps its state.
+func (c *Client) Execute(ctx context.Context, req ExecuteRequest, fn func(map[string]any) error) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/execute", bytes.NewReader(body),
+		http.Header{"Content-Type": {"application/json"}})
+	if err != nil {
+		return fmt.Errorf("execute: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), maxMessage)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return fmt.Errorf("execute: bad event from the guest: %w", err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
