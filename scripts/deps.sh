@@ -10,6 +10,7 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)   # syscall probes in the isolation tests
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)   # the /docs page test
+  command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -20,6 +20,9 @@ var pythonHarness string
 //go:embed bash.sh
 var bashHarness string
 
+//go:embed javascript.js
+var javascriptHarness string
+
 // Harness describes how to start one language's harness.
 type Harness struct {
 	Language    string
@@ -30,10 +33,13 @@ type Harness struct {
 var harnesses = map[string]Harness{
 	"python": {Language: "python", Interpreter: "python3", Args: []string{"-u", "-c", pythonHarness}},
 	"bash":   {Language: "bash", Interpreter: "bash", Args: []string{"--noprofile", "--norc", "-c", bashHarness}},
+	// typescript shares the javascript kernel, as E2B's code interpreter does.
+	"javascript": {Language: "javascript", Interpreter: "node", Args: []string{"-e", javascriptHarness}},
 }
 
 // aliases normalise language names as E2B's code interpreter does.
-var aliases = map[string]string{"": "python", "py": "python", "python3": "python", "sh": "bash", "shell": "bash"}
+var aliases = map[string]string{"": "python", "py": "python", "python3": "python", "sh": "bash", "shell": "bash",
+	"js": "javascript", "ts": "javascript", "typescript": "javascript", "node": "javascript"}
 
 // Normalize lower-cases and trims a language name and resolves aliases.
 func Normalize(lang string) string {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -213,5 +214,49 @@ func TestContextsAPI(t *testing.T) {
 		if resp.StatusCode != tc.code {
 			t.Errorf("%s: %d, want %d", tc.body, resp.StatusCode, tc.code)
 		}
+	}
+}
+
+func TestJavascriptCells(t *testing.T) {
+	need(t, "node")
+	srv, _ := newServer(t)
+	ctx := context.Background()
+	r := execute(t, ctx, srv.URL, map[string]any{"language": "js", "code": "let x = 21; console.log('hi')"})
+	if r.stdout != "hi\n" || len(r.results) != 0 {
+		t.Errorf("first cell: %+v", r)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "javascript", "code": "await new Promise(r => setTimeout(r, 20)); x * 2"})
+	if len(r.results) != 1 || r.results[0]["text"] != "42" {
+		t.Errorf("top-level await and state: %+v", r)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "ts", "code": "({a: [1, 2]})"})
+	if len(r.results) != 1 || r.results[0]["text"] != "{ a: [ 1, 2 ] }" {
+		t.Errorf("util.inspect result: %+v", r.results)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "javascript", "code": "null.foo"})
+	if len(r.errors) != 1 || r.errors[0]["name"] != "TypeError" || strings.Contains(r.errors[0]["traceback"].(string), "node:vm") {
+		t.Errorf("error: %+v", r.errors)
+	}
+	r = execute(t, ctx, srv.URL, map[string]any{"language": "javascript", "code": "process.env.ONLY", "env_vars": map[string]string{"ONLY": "here"}})
+	if len(r.results) != 1 || r.results[0]["text"] != "'here'" {
+		t.Errorf("env_vars: %+v", r.results)
+	}
+}
+
+func TestMissingInterpreterIsAClearError(t *testing.T) {
+	settings := guestenv.New("0")
+	settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"PATH": t.TempDir()}})
+	svc := New(settings, process.NewDirectReaper(), nil)
+	srv := httptest.NewServer(svc.Handler())
+	defer srv.Close()
+	defer svc.Close()
+	resp, err := http.Post(srv.URL+"/execute", "application/json", strings.NewReader(`{"code":"1+1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "python3, which is not installed") {
+		t.Errorf("%d %q", resp.StatusCode, b)
 	}
 }
