@@ -17,6 +17,8 @@ var (
 	ErrUnauthenticated    = errors.New("unauthenticated")
 	ErrPermissionDenied   = errors.New("permission denied")
 	ErrResourceExhausted  = errors.New("resource exhausted")
+	// ErrTooLarge is a request or payload over its size limit (413).
+	ErrTooLarge = errors.New("too large")
 )
 
 // classed is an error whose message is exactly what the caller wrote, while errors.Is still

@@ -44,3 +44,40 @@ func (c *Client) Execute(ctx context.Context, req ExecuteRequest, fn func(map[st
 	}
 	return sc.Err()
 }
+
+// CreateContext starts a code context for language in cwd ("" = the default) and returns its ID.
+func (c *Client) CreateContext(ctx context.Context, language, cwd string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"language": language, "cwd": cwd})
+	resp, err := c.do(ctx, http.MethodPost, "/contexts", bytes.NewReader(body), http.Header{"Content-Type": {"application/json"}})
+	if err != nil {
+		return "", fmt.Errorf("create %s context: %w", language, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.ID == "" {
+		return "", fmt.Errorf("create %s context: bad answer from the guest", language)
+	}
+	return out.ID, nil
+}
+
+// RestartContext replaces a context's interpreter (its state is cleared).
+func (c *Client) RestartContext(ctx context.Context, id string) error {
+	resp, err := c.do(ctx, http.MethodPost, "/contexts/"+id+"/restart", nil, nil)
+	if err != nil {
+		return fmt.Errorf("restart context %s: %w", id, err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// DeleteContext ends a context.
+func (c *Client) DeleteContext(ctx context.Context, id string) error {
+	resp, err := c.do(ctx, http.MethodDelete, "/contexts/"+id, nil, nil)
+	if err != nil {
+		return fmt.Errorf("delete context %s: %w", id, err)
+	}
+	resp.Body.Close()
+	return nil
+}

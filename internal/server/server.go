@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/audit"
@@ -20,6 +21,7 @@ import (
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/session"
 )
 
 // Server is a running Paddock service.
@@ -75,7 +77,9 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
 	api.Register(mux)
 	s.api = api
-	s.operations = append(api.Operations(), serverOperations...)
+	kb := kernelbox.New(session.New(eng.Manager, session.Options{}), cfg.MaxBodyBytes, log)
+	kb.Register(mux)
+	s.operations = append(append(api.Operations(), kb.Operations()...), serverOperations...)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
 	mux.Handle("GET /docs", openapi.DocsHandler())

@@ -18,7 +18,7 @@ import (
 )
 
 // ErrTooLarge is the class of a request body over its limit (413).
-var ErrTooLarge = errors.New("request body too large")
+var ErrTooLarge = errdefs.ErrTooLarge
 
 // Status maps an error class to an HTTP status code. Unclassed errors are 500.
 func Status(err error) int {

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/paddock/paddock/internal/config"
+)
+
+// kb calls a KernelBox route and decodes the JSON answer.
+func (s *testServer) kb(method, path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	req.Header.Set("X-API-Key", testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out)
+	}
+	return resp.StatusCode, out
+}
+
+func TestKernelBoxSessions(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 2 })
+	code, r := s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "x = 42\nx * 2"})
+	if code != 200 || r["status"] != "success" || r["return_value"] != "84" || r["execution_count"] != float64(1) || r["error"] != nil {
+		t.Fatalf("first execute: %d %v", code, r)
+	}
+	if _, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "print('x is', x)\nx"}); r["output"] != "x is 42\n" || r["return_value"] != "42" {
+		t.Errorf("state persists: %v", r)
+	}
+	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "1/0"})
+	if e, _ := r["error"].(map[string]any); r["status"] != "error" || e["ename"] != "ZeroDivisionError" || e["evalue"] != "division by zero" {
+		t.Errorf("error fields: %v", r)
+	}
+	// A timeout interrupts the cell and keeps the state.
+	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "import time\nwhile True: time.sleep(0.05)", "timeout": 0.5})
+	if r["status"] != "timeout" {
+		t.Errorf("timeout: %v", r)
+	}
+	if _, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "x"}); r["return_value"] != "42" {
+		t.Errorf("state after timeout: %v", r)
+	}
+	// Output is capped with a marker.
+	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "print('y' * 20000)"})
+	if out, _ := r["output"].(string); r["truncated"] != true || !strings.HasSuffix(out, "...[truncated by paddock]...") || len(out) > 10100 {
+		t.Errorf("truncation: truncated=%v len=%d", r["truncated"], len(out))
+	}
+	// Retries: replacement codes, then max_attempts_exceeded with the history.
+	_, r = s.kb("POST", "/sessions/demo/execute_with_retry", map[string]any{"code": "undefined_name + 1",
+		"replacement_codes": []string{"also_undefined", "40 + 2"}, "max_attempts": 3})
+	if attempts, _ := r["attempts"].([]any); r["status"] != "success" || r["return_value"] != "42" || len(attempts) != 3 {
+		t.Errorf("retry with replacements: %v", r)
+	}
+	_, r = s.kb("POST", "/sessions/demo/execute_with_retry", map[string]any{"code": "z + 1", "on_error_code": "z = 41\nz + 1", "max_attempts": 3})
+	if r["status"] != "success" || r["return_value"] != "42" {
+		t.Errorf("retry with on_error_code: %v", r)
+	}
+	_, r = s.kb("POST", "/sessions/demo/execute_with_retry", map[string]any{"code": "never_defined", "max_attempts": 2})
+	if attempts, _ := r["attempts"].([]any); r["status"] != "max_attempts_exceeded" || len(attempts) != 2 {
+		t.Errorf("max attempts: %v", r)
+	}
+	// Restart clears state.
+	if code, _ := s.kb("POST", "/kernels/demo/restart", nil); code != 200 {
+		t.Fatalf("restart: %d", code)
+	}
+	if _, r = s.kb("POST", "/kernels/demo/execute", map[string]any{"code": "x"}); r["status"] != "error" {
+		t.Errorf("after restart x still defined: %v", r)
+	}
+}
+
+func TestKernelBoxKernelsAreIsolated(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	code, a := s.kb("POST", "/kernels", map[string]any{"name": "alpha"})
+	if code != 201 || a["kernel_id"] == nil || a["sandbox"] == nil {
+		t.Fatalf("create: %d %v", code, a)
+	}
+	s.kb("POST", "/kernels", map[string]any{"name": "beta", "language": "bash"})
+	s.kb("POST", "/kernels/alpha/execute", map[string]any{"code": "open('/tmp/secret', 'w').write('alpha only')"})
+	_, r := s.kb("POST", "/kernels/beta/execute", map[string]any{"code": "cat /tmp/secret 2>&1; echo $$"})
+	if strings.Contains(r["output"].(string), "alpha only") {
+		t.Error("kernel beta can read kernel alpha's files")
+	}
+	code, got := s.kb("GET", "/kernels/"+a["kernel_id"].(string), nil)
+	if code != 200 || got["alive"] != true {
+		t.Errorf("get by id: %d %v", code, got)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/kernels", nil)
+	req.Header.Set("X-API-Key", testKey)
+	resp, _ := http.DefaultClient.Do(req)
+	var list []map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list) != 2 {
+		t.Errorf("list: %d kernels", len(list))
+	}
+	// Bad input, each with a message.
+	cases := []struct {
+		method, path string
+		body         any
+		code         int
+		msg          string
+	}{
+		{"POST", "/kernels", map[string]any{"name": "gamma", "language": "cobol"}, 400, "python"},
+		{"POST", "/kernels", map[string]any{"name": "alpha"}, 409, "exists"},
+		{"POST", "/kernels/alpha/execute", map[string]any{"code": "  "}, 400, "empty"},
+		{"POST", "/kernels/alpha/execute", map[string]any{"code": "1", "timeout": -1}, 400, "timeout"},
+		{"POST", "/kernels/alpha/execute", map[string]any{"code": strings.Repeat("#", 2<<20)}, 413, ""},
+		{"POST", "/kernels/nope/execute", map[string]any{"code": "1"}, 404, "nope"},
+	}
+	for _, c := range cases {
+		code, r := s.kb(c.method, c.path, c.body)
+		if code != c.code || (c.msg != "" && !strings.Contains(strings.ToLower(r["detail"].(string)), c.msg)) {
+			t.Errorf("%s %s: %d %v, want %d mentioning %q", c.method, c.path, code, r, c.code, c.msg)
+		}
+	}
+	// Its sandbox deleted underneath: a clear 409 saying what to do.
+	s.call("DELETE", "/sandboxes/"+a["sandbox"].(string), nil, "")
+	code, r = s.kb("POST", "/kernels/alpha/execute", map[string]any{"code": "1"})
+	if code != 409 || !strings.Contains(r["detail"].(string), "delete the kernel") {
+		t.Errorf("lost sandbox: %d %v", code, r)
+	}
+	if code, _ := s.kb("DELETE", "/kernels/alpha", nil); code != 200 {
+		t.Errorf("delete: %d", code)
+	}
+}

@@ -1,0 +1,223 @@
+// Package session keeps persistent code sessions ("kernels"): each one is a code context in
+// a sandbox of its own, so two sessions never share a process or a filesystem. Executions
+// are aggregated from the guest's code-interpreter events into results with status, output,
+// return value, rich outputs and errors.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/kernel"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Kernel is one session.
+type Kernel struct {
+	ID             string    `json:"kernel_id"`
+	Name           string    `json:"name"`
+	Language       string    `json:"language"`
+	Sandbox        string    `json:"sandbox"`
+	Owner          string    `json:"-"`
+	Status         string    `json:"status"` // idle, busy, dead
+	CreatedAt      time.Time `json:"created_at"`
+	LastUsedAt     time.Time `json:"last_used_at"`
+	ExecutionCount int       `json:"execution_count"`
+	AttemptCount   int       `json:"attempt_count"`
+
+	contextID  string
+	ownSandbox bool       // created for this kernel, deleted with it
+	mu         sync.Mutex // one execution at a time
+}
+
+// Options configure the registry.
+type Options struct {
+	OutputLimit int           // characters of output kept per execution (default 10,000)
+	MaxCodeSize int           // bytes of code accepted (default 1 MiB)
+	IdleTimeout time.Duration // sessions unused this long are deleted (0 = never)
+	Profile     string        // profile of the sandboxes kernels get (default: the server's)
+}
+
+// Registry holds the kernels. Safe for concurrent use.
+type Registry struct {
+	m    *manager.Manager
+	opts Options
+
+	mu      sync.Mutex
+	kernels map[string]*Kernel // by ID
+}
+
+// New returns an empty registry.
+func New(m *manager.Manager, opts Options) *Registry {
+	if opts.OutputLimit <= 0 {
+		opts.OutputLimit = 10_000
+	}
+	if opts.MaxCodeSize <= 0 {
+		opts.MaxCodeSize = 1 << 20
+	}
+	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}}
+}
+
+// CreateRequest describes a new kernel.
+type CreateRequest struct {
+	Name     string
+	Language string
+	Sandbox  string // an existing sandbox to run in ("" = a new one of its own)
+	Owner    string
+}
+
+// Create starts a kernel. Names are unique per owner.
+func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	lang := kernel.Normalize(req.Language)
+	if _, ok := kernel.Lookup(lang); !ok {
+		return nil, errdefs.InvalidArgument("unsupported language %q: use one of %s", req.Language, strings.Join(kernel.Languages(), ", "))
+	}
+	if req.Name == "" {
+		req.Name = "kernel-" + randomHex(4)
+	}
+	if k, _ := r.find(req.Name, req.Owner); k != nil {
+		return nil, errdefs.AlreadyExists("a kernel named %q already exists", req.Name)
+	}
+	k := &Kernel{ID: randomHex(8), Name: req.Name, Language: lang, Owner: req.Owner, Status: "idle"}
+	sbName := req.Sandbox
+	if sbName == "" {
+		sb, err := r.m.Create(ctx, sandbox.Spec{Name: "kb-" + k.ID, Profile: r.opts.Profile,
+			Labels: map[string]string{"paddock.kernel": k.ID}}, req.Owner)
+		if err != nil {
+			return nil, err
+		}
+		sbName, k.ownSandbox = sb.Name, true
+	}
+	k.Sandbox = sbName
+	sb, err := r.m.Get(ctx, sbName)
+	if err != nil {
+		return nil, err
+	}
+	if k.contextID, err = r.m.GuestClient(sb).CreateContext(ctx, lang, ""); err != nil {
+		r.dropSandbox(ctx, k)
+		return nil, err
+	}
+	now := time.Now().UTC()
+	k.CreatedAt, k.LastUsedAt = now, now
+	r.mu.Lock()
+	r.kernels[k.ID] = k
+	r.mu.Unlock()
+	return k, nil
+}
+
+// GetOrCreate returns the owner's kernel called name, creating it when it does not exist.
+func (r *Registry) GetOrCreate(ctx context.Context, name, language, owner string) (*Kernel, error) {
+	if k, _ := r.find(name, owner); k != nil {
+		return k, nil
+	}
+	return r.Create(ctx, CreateRequest{Name: name, Language: language, Owner: owner})
+}
+
+// Get finds a kernel by ID or name.
+func (r *Registry) Get(idOrName, owner string) (*Kernel, error) {
+	k, err := r.find(idOrName, owner)
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (r *Registry) find(idOrName, owner string) (*Kernel, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k, ok := r.kernels[idOrName]; ok && k.Owner == owner {
+		return k, nil
+	}
+	for _, k := range r.kernels {
+		if k.Name == idOrName && k.Owner == owner {
+			return k, nil
+		}
+	}
+	return nil, errdefs.NotFound("kernel %q not found", idOrName)
+}
+
+// List returns the owner's kernels, oldest first.
+func (r *Registry) List(owner string) []*Kernel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := []*Kernel{}
+	for _, k := range r.kernels {
+		if k.Owner == owner {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
+}
+
+// Delete ends a kernel and, when it had a sandbox of its own, deletes the sandbox.
+func (r *Registry) Delete(ctx context.Context, idOrName, owner string) error {
+	k, err := r.find(idOrName, owner)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	delete(r.kernels, k.ID)
+	r.mu.Unlock()
+	if sb, err := r.m.Get(ctx, k.Sandbox); err == nil && sb.State == sandbox.StateRunning {
+		_ = r.m.GuestClient(sb).DeleteContext(ctx, k.contextID)
+	}
+	r.dropSandbox(ctx, k)
+	return nil
+}
+
+// dropSandbox deletes the kernel's sandbox if it made one; a failure leaves it listed, for
+// the user or the TTL reaper to remove.
+func (r *Registry) dropSandbox(ctx context.Context, k *Kernel) {
+	if k.ownSandbox {
+		_ = r.m.Delete(context.WithoutCancel(ctx), k.Sandbox)
+	}
+}
+
+// Restart clears a kernel's state.
+func (r *Registry) Restart(ctx context.Context, idOrName, owner string) (*Kernel, error) {
+	k, err := r.find(idOrName, owner)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := r.sandboxOf(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := r.m.GuestClient(sb).RestartContext(ctx, k.contextID); err != nil {
+		return nil, err
+	}
+	k.ExecutionCount, k.Status = 0, "idle"
+	return k, nil
+}
+
+// sandboxOf returns the kernel's running sandbox, or a clear error when it is gone.
+func (r *Registry) sandboxOf(ctx context.Context, k *Kernel) (*sandbox.Sandbox, error) {
+	sb, err := r.m.Get(ctx, k.Sandbox)
+	if errdefs.IsNotFound(err) {
+		k.Status = "dead"
+		return nil, errdefs.FailedPrecondition("kernel %q lost its sandbox %q (it was deleted): delete the kernel and create a new one", k.Name, k.Sandbox)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sb.State != sandbox.StateRunning {
+		return nil, errdefs.FailedPrecondition("kernel %q: its sandbox %q is %s; start it or delete the kernel", k.Name, k.Sandbox, sb.State)
+	}
+	return sb, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
