@@ -20,6 +20,7 @@ const (
 	PolicyViolation = "policy_violation"
 	AuthFailed      = "auth_failed"
 	SandboxExpired  = "sandbox_expired"
+	SessionCulled   = "session_culled"
 )
 
 // Event is one audit record. Details hold type-specific fields (command, exit_code, path...).

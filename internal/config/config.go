@@ -30,6 +30,8 @@ type Config struct {
 	AuditRetention      time.Duration `json:"audit_retention"`
 	ReapInterval        time.Duration `json:"reap_interval"`
 	ShutdownTimeout     time.Duration `json:"shutdown_timeout"`
+	SessionIdleTimeout  time.Duration `json:"session_idle_timeout"`
+	OutputLimit         int           `json:"output_limit"`
 	LogLevel            string        `json:"log_level"`
 }
 
@@ -55,6 +57,8 @@ func (c *Config) settings() []setting {
 		{"audit-retention", "how long audit events are kept", "720h", &c.AuditRetention},
 		{"reap-interval", "how often expired sandboxes are looked for", "1s", &c.ReapInterval},
 		{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM", "30s", &c.ShutdownTimeout},
+		{"session-idle-timeout", "code sessions (kernels) unused this long are deleted (0 = never)", "30m", &c.SessionIdleTimeout},
+		{"output-limit", "characters of output a code session execution returns", "10000", &c.OutputLimit},
 		{"log-level", "debug, info, warn or error", "info", &c.LogLevel},
 	}
 }
@@ -156,6 +160,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("audit-retention %s: keep events at least 1h", c.AuditRetention)
 	case c.ReapInterval < 10*time.Millisecond:
 		return fmt.Errorf("reap-interval %s: use at least 10ms", c.ReapInterval)
+	case c.SessionIdleTimeout < 0:
+		return fmt.Errorf("session-idle-timeout %s: use 0 (never) or a positive duration", c.SessionIdleTimeout)
+	case c.OutputLimit < 100:
+		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown-timeout %s: use a positive duration", c.ShutdownTimeout)
 	}

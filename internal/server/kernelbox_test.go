@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/config"
 )
@@ -136,5 +138,31 @@ func TestKernelBoxKernelsAreIsolated(t *testing.T) {
 	}
 	if code, _ := s.kb("DELETE", "/kernels/alpha", nil); code != 200 {
 		t.Errorf("delete: %d", code)
+	}
+}
+
+func TestIdleSessionsAreCulled(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0; c.SessionIdleTimeout = 300 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.srv.sessions.CullIdle(ctx, 50*time.Millisecond)
+	_, k := s.kb("POST", "/kernels", map[string]any{"name": "sleepy"})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, _ := s.kb("GET", "/kernels/sleepy", nil)
+		if code == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("idle kernel was not culled")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _ := s.call("GET", "/sandboxes/"+k["sandbox"].(string), nil, ""); code != 404 {
+		t.Errorf("culled kernel's sandbox still exists: %d", code)
+	}
+	_, env := s.call("GET", "/events?type=session_culled", nil, "")
+	if n := len(data[[]map[string]any](t, env)); n != 1 {
+		t.Errorf("%d session_culled events, want 1", n)
 	}
 }

@@ -33,6 +33,7 @@ type Server struct {
 	metrics    *metrics
 	operations []openapi.Operation // everything the document at /openapi.json describes
 	api        *native.API
+	sessions   *session.Registry
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -77,7 +78,9 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
 	api.Register(mux)
 	s.api = api
-	kb := kernelbox.New(session.New(eng.Manager, session.Options{}), cfg.MaxBodyBytes, log)
+	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
+		IdleTimeout: cfg.SessionIdleTimeout, Audit: &audit.Recorder{Store: eng.Events}, Log: log})
+	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
 	s.operations = append(append(api.Operations(), kb.Operations()...), serverOperations...)
 	mux.Handle("GET /metrics", s.metrics.handler())
@@ -116,6 +119,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go s.pruneAudit(ctx)
+	go s.sessions.CullIdle(ctx, min(time.Minute, max(s.cfg.SessionIdleTimeout/10, time.Second)))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/kernel"
 	"github.com/paddock/paddock/internal/manager"
@@ -43,6 +45,8 @@ type Options struct {
 	MaxCodeSize int           // bytes of code accepted (default 1 MiB)
 	IdleTimeout time.Duration // sessions unused this long are deleted (0 = never)
 	Profile     string        // profile of the sandboxes kernels get (default: the server's)
+	Audit       *audit.Recorder
+	Log         *slog.Logger
 }
 
 // Registry holds the kernels. Safe for concurrent use.
@@ -61,6 +65,9 @@ func New(m *manager.Manager, opts Options) *Registry {
 	}
 	if opts.MaxCodeSize <= 0 {
 		opts.MaxCodeSize = 1 << 20
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}}
 }
@@ -214,6 +221,41 @@ func (r *Registry) sandboxOf(ctx context.Context, k *Kernel) (*sandbox.Sandbox, 
 		return nil, errdefs.FailedPrecondition("kernel %q: its sandbox %q is %s; start it or delete the kernel", k.Name, k.Sandbox, sb.State)
 	}
 	return sb, nil
+}
+
+// CullIdle deletes kernels unused for longer than the idle timeout, recording a
+// session_culled event for each, every interval until ctx ends.
+func (r *Registry) CullIdle(ctx context.Context, interval time.Duration) {
+	if r.opts.IdleTimeout <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-r.opts.IdleTimeout)
+		r.mu.Lock()
+		var idle []*Kernel
+		for _, k := range r.kernels {
+			if k.Status != "busy" && k.LastUsedAt.Before(cutoff) {
+				idle = append(idle, k)
+			}
+		}
+		r.mu.Unlock()
+		for _, k := range idle {
+			actx := audit.WithOrigin(ctx, audit.Origin{Actor: "session-culler"})
+			if err := r.Delete(actx, k.ID, k.Owner); err != nil {
+				r.opts.Log.Warn("cull idle session", "kernel", k.ID, "err", err)
+				continue
+			}
+			_ = r.opts.Audit.Record(actx, audit.SessionCulled, k.Sandbox, map[string]any{"kernel": k.ID, "name": k.Name,
+				"idle_for": time.Since(k.LastUsedAt).Round(time.Second).String()})
+		}
+	}
 }
 
 func randomHex(n int) string {
