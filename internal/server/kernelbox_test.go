@@ -149,8 +149,8 @@ func TestIdleSessionsAreCulled(t *testing.T) {
 	_, k := s.kb("POST", "/kernels", map[string]any{"name": "sleepy"})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		code, _ := s.kb("GET", "/kernels/sleepy", nil)
-		if code == 404 {
+		_, env := s.call("GET", "/events?type=session_culled", nil, "")
+		if n := len(data[[]map[string]any](t, env)); n == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -158,11 +158,10 @@ func TestIdleSessionsAreCulled(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if code, _ := s.kb("GET", "/kernels/sleepy", nil); code != 404 {
+		t.Errorf("culled kernel still listed: %d", code)
+	}
 	if code, _ := s.call("GET", "/sandboxes/"+k["sandbox"].(string), nil, ""); code != 404 {
 		t.Errorf("culled kernel's sandbox still exists: %d", code)
-	}
-	_, env := s.call("GET", "/events?type=session_culled", nil, "")
-	if n := len(data[[]map[string]any](t, env)); n != 1 {
-		t.Errorf("%d session_culled events, want 1", n)
 	}
 }
