@@ -30,7 +30,9 @@ type Config struct {
 	Filesystem filesystemconnect.FilesystemHandler
 	Files      http.Handler
 	// Code serves the code-interpreter protocol (/execute, /contexts).
-	Code   http.Handler
+	Code http.Handler
+	// OnInit runs after each POST /init has been applied.
+	OnInit func(guestenv.InitRequest)
 	Logger *slog.Logger
 }
 
@@ -55,7 +57,7 @@ func Handler(cfg Config) http.Handler {
 		mux.Handle("/contexts/", cfg.Code)
 	}
 	mux.HandleFunc("GET /health", handleHealth)
-	mux.HandleFunc("POST /init", initHandler(cfg.Settings))
+	mux.HandleFunc("POST /init", initHandler(cfg.Settings, cfg.OnInit))
 	mux.HandleFunc("GET /envs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, cfg.Settings.EnvVars())
 	})
@@ -68,7 +70,7 @@ func handleHealth(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func initHandler(s *guestenv.Settings) http.HandlerFunc {
+func initHandler(s *guestenv.Settings, onInit func(guestenv.InitRequest)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req guestenv.InitRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInitBody))
@@ -77,6 +79,9 @@ func initHandler(s *guestenv.Settings) http.HandlerFunc {
 			return
 		}
 		s.Apply(req)
+		if onInit != nil {
+			onInit(req)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }

@@ -39,6 +39,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Filesystem: svc.files,
 		Files:      fs.NewFilesHandler(settings, logger),
 		Code:       svc.code.Handler(),
+		OnInit:     func(r guestenv.InitRequest) { svc.code.Prewarm(r.Prewarm) },
 		Logger:     logger,
 	})
 	return h, svc

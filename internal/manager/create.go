@@ -173,6 +173,11 @@ func (m *Manager) waitGuest(ctx context.Context, id, token, current string) erro
 
 // configureGuest pushes the sandbox's environment, default user and workdir to its guest.
 func (m *Manager) configureGuest(ctx context.Context, sb *sandbox.Sandbox) error {
+	return m.configureGuestWith(ctx, sb, nil)
+}
+
+// configureGuestWith is configureGuest that also asks the guest to prewarm interpreters.
+func (m *Manager) configureGuestWith(ctx context.Context, sb *sandbox.Sandbox, prewarm []string) error {
 	p, err := profile.Get(sb.Spec.Profile)
 	if err != nil {
 		return err
@@ -197,7 +202,7 @@ func (m *Manager) configureGuest(ctx context.Context, sb *sandbox.Sandbox) error
 	if workdir == "" {
 		workdir = sb.Instance.Image.Config.WorkingDir
 	}
-	return m.client(sb).Init(ctx, guestenv.InitRequest{EnvVars: env, DefaultUser: user, DefaultWorkdir: workdir})
+	return m.client(sb).Init(ctx, guestenv.InitRequest{EnvVars: env, DefaultUser: user, DefaultWorkdir: workdir, Prewarm: prewarm})
 }
 
 // discard deletes a unit that never became a user-visible sandbox.

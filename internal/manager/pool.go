@@ -19,6 +19,9 @@ type PoolConfig struct {
 	Image   string `json:"image"`
 	Profile string `json:"profile"`
 	Size    int    `json:"size"`
+	// Prewarm lists code-context languages whose interpreter each warm sandbox keeps
+	// running, so that a new session's first cell does not pay interpreter start-up.
+	Prewarm []string `json:"prewarm,omitempty"`
 }
 
 // DefaultPools are the warm pools a server keeps when configured with none: four sandboxes
@@ -175,6 +178,13 @@ func (ps *pools) make(p *pool) (pooled, error) {
 	inst.Labels[LabelPool] = p.key[:16]
 	token := newToken()
 	if err := ps.m.coldStart(ps.ctx, inst, token); err != nil {
+		return pooled{}, err
+	}
+	// Configure it as a plain claim will, so that what it prewarms stays valid after a claim.
+	sb := &sandbox.Sandbox{ID: inst.ID, Spec: sandbox.Spec{Image: p.cfg.Image, Profile: p.cfg.Profile},
+		GuestToken: token, Instance: inst}
+	if err := ps.m.configureGuestWith(ps.ctx, sb, p.cfg.Prewarm); err != nil {
+		ps.m.discard(ps.ctx, inst.ID)
 		return pooled{}, err
 	}
 	return pooled{inst: inst, token: token}, nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paddock/paddock/internal/api/httpx"
@@ -56,7 +57,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
 	var pools []manager.PoolConfig
 	if cfg.PoolSize > 0 {
-		pools = []manager.PoolConfig{{Image: "base", Profile: "moderate", Size: cfg.PoolSize}}
+		pools = []manager.PoolConfig{{Image: "base", Profile: "moderate", Size: cfg.PoolSize, Prewarm: splitList(cfg.PoolPrewarm)}}
 	}
 	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime, Pools: pools,
 		Logger: log, ReapInterval: cfg.ReapInterval, GuestBinary: opts.GuestBinary,
@@ -180,4 +181,15 @@ func (s *Server) Listen() (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
 	return ln, nil
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -39,13 +39,13 @@ func (s *syncBuffer) String() string {
 }
 
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	url  string
 	logs *syncBuffer
 	srv  *Server
 }
 
-func newTestServer(t *testing.T, mutate ...func(*config.Config)) *testServer {
+func newTestServer(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	t.Helper()
 	testenv.NeedRunc(t)
 	cfg := config.Default()
@@ -126,7 +126,7 @@ func (s *testServer) call(method, path string, body any, key string) (int, envel
 }
 
 // data decodes an envelope's data into v.
-func data[T any](t *testing.T, env envelope) T {
+func data[T any](t testing.TB, env envelope) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(env.Data, &v); err != nil {

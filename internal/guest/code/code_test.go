@@ -260,3 +260,36 @@ func TestMissingInterpreterIsAClearError(t *testing.T) {
 		t.Errorf("%d %q", resp.StatusCode, b)
 	}
 }
+
+func TestPrewarmedSpares(t *testing.T) {
+	need(t, "python3")
+	settings := guestenv.New("0")
+	svc := New(settings, process.NewDirectReaper(), nil)
+	defer svc.Close()
+	svc.Prewarm([]string{"python"})
+	spare := func() *kctx {
+		for i := 0; i < 200; i++ {
+			svc.mu.Lock()
+			sp := svc.spares["python"]
+			svc.mu.Unlock()
+			if sp != nil {
+				return sp
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("no spare was started")
+		return nil
+	}
+	first := spare()
+	k, err := svc.Create("python", "")
+	if err != nil || k != first {
+		t.Fatalf("Create did not take the spare (%v)", err)
+	}
+	second := spare() // replaced in the background
+	// A changed environment makes the spare stale: it is not handed out.
+	settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"NEW": "1"}})
+	k2, err := svc.Create("python", "")
+	if err != nil || k2 == second {
+		t.Errorf("a stale spare was handed out (%v)", err)
+	}
+}

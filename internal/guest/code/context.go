@@ -45,6 +45,7 @@ type kctx struct {
 	out, err chan chunk    // fd 1 and fd 2, split at the sentinel
 	exited   chan struct{} // closed when the harness exits
 	sentinel string
+	version  int // the settings version the interpreter started under
 }
 
 // chunk is output, or the end-of-cell sentinel when end is set.
@@ -75,7 +76,7 @@ func start(reaper process.Reaper, settings *guestenv.Settings, lang, cwd string)
 	if fi, err := os.Stat(cwd); err != nil || !fi.IsDir() {
 		return nil, errdefs.InvalidArgument("cwd '%s' does not exist", cwd)
 	}
-	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, sentinel: "\x1e" + randomHex(12) + "\x1e",
+	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, sentinel: "\x1e" + randomHex(12) + "\x1e", version: settings.Version(),
 		out: make(chan chunk, 64), err: make(chan chunk, 64), exited: make(chan struct{})}
 	env := process.Environ(u, settings.EnvVars(), map[string]string{"PADDOCK_SENTINEL": k.sentinel})
 	path, err := process.LookPath(h.Interpreter, cwd, env)

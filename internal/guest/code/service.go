@@ -30,6 +30,8 @@ type Service struct {
 	mu       sync.Mutex
 	contexts map[string]*kctx // by ID
 	defaults map[string]*kctx // by language; not listed
+	spares   map[string]*kctx // by language: started ahead of need (Prewarm)
+	prewarm  map[string]bool  // languages to keep a spare of
 }
 
 // New returns the code-interpreter service.
@@ -37,7 +39,65 @@ func New(settings *guestenv.Settings, reaper process.Reaper, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{settings: settings, reaper: reaper, log: log, contexts: map[string]*kctx{}, defaults: map[string]*kctx{}}
+	return &Service{settings: settings, reaper: reaper, log: log, contexts: map[string]*kctx{}, defaults: map[string]*kctx{},
+		spares: map[string]*kctx{}, prewarm: map[string]bool{}}
+}
+
+// Prewarm keeps one interpreter of each language running ahead of need. A spare is only
+// used while the sandbox's environment, user and workdir are those it started with.
+func (s *Service) Prewarm(langs []string) {
+	for _, l := range langs {
+		l = kernel.Normalize(l)
+		if _, ok := kernel.Lookup(l); !ok {
+			continue
+		}
+		s.mu.Lock()
+		s.prewarm[l] = true
+		s.mu.Unlock()
+		go s.refill(l)
+	}
+}
+
+// refill starts a spare for lang unless a current one exists.
+func (s *Service) refill(lang string) {
+	s.mu.Lock()
+	if sp, ok := s.spares[lang]; ok && sp.alive() && sp.version == s.settings.Version() {
+		s.mu.Unlock()
+		return
+	}
+	if old, ok := s.spares[lang]; ok {
+		old.kill()
+		delete(s.spares, lang)
+	}
+	s.mu.Unlock()
+	k, err := start(s.reaper, s.settings, lang, "")
+	if err != nil {
+		s.log.Warn("prewarm", "language", lang, "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.spares[lang]; ok {
+		k.kill() // another refill won
+		return
+	}
+	s.spares[lang] = k
+}
+
+// takeSpare hands out a current spare for lang in the default cwd, if there is one, and
+// starts its replacement.
+func (s *Service) takeSpare(lang, cwd string) *kctx {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp, ok := s.spares[lang]
+	if !ok || cwd != "" || !sp.alive() || sp.version != s.settings.Version() {
+		return nil
+	}
+	delete(s.spares, lang)
+	if s.prewarm[lang] {
+		go s.refill(lang)
+	}
+	return sp
 }
 
 // Close kills every interpreter.
@@ -50,13 +110,20 @@ func (s *Service) Close() {
 	for _, k := range s.defaults {
 		k.kill()
 	}
+	for _, k := range s.spares {
+		k.kill()
+	}
 }
 
 // Create starts a new context.
 func (s *Service) Create(lang, cwd string) (*kctx, error) {
-	k, err := start(s.reaper, s.settings, kernel.Normalize(lang), cwd)
-	if err != nil {
-		return nil, err
+	lang = kernel.Normalize(lang)
+	k := s.takeSpare(lang, cwd)
+	if k == nil {
+		var err error
+		if k, err = start(s.reaper, s.settings, lang, cwd); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	s.contexts[k.ID] = k
@@ -79,9 +146,14 @@ func (s *Service) context(id, lang string) (*kctx, error) {
 	if k, ok := s.defaults[lang]; ok && k.alive() {
 		return k, nil
 	}
-	k, err := start(s.reaper, s.settings, lang, s.settings.DefaultWorkdir())
-	if err != nil {
-		return nil, err
+	s.mu.Unlock()
+	k := s.takeSpare(lang, s.settings.DefaultWorkdir())
+	s.mu.Lock()
+	if k == nil {
+		var err error
+		if k, err = start(s.reaper, s.settings, lang, s.settings.DefaultWorkdir()); err != nil {
+			return nil, err
+		}
 	}
 	s.defaults[lang] = k
 	return k, nil

@@ -34,6 +34,7 @@ type Settings struct {
 	defaultUser    string
 	defaultWorkdir string
 	accessToken    string
+	version        int // bumped whenever what processes inherit changes
 }
 
 // InitRequest is the body of the guest's POST /init.
@@ -42,6 +43,9 @@ type InitRequest struct {
 	DefaultUser    string            `json:"defaultUser,omitempty"`
 	DefaultWorkdir string            `json:"defaultWorkdir,omitempty"`
 	AccessToken    *string           `json:"accessToken,omitempty"`
+	// Prewarm asks the guest to keep an interpreter of each language already running, so
+	// that a new code context starts at once.
+	Prewarm []string `json:"prewarm,omitempty"`
 }
 
 // New returns settings whose default user is defaultUser (a name or numeric uid).
@@ -53,21 +57,44 @@ func New(defaultUser string) *Settings {
 func (s *Settings) Apply(r InitRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.EnvVars != nil {
+	if r.EnvVars != nil && !sameMap(s.envVars, r.EnvVars) {
 		s.envVars = make(map[string]string, len(r.EnvVars))
 		for k, v := range r.EnvVars {
 			s.envVars[k] = v
 		}
+		s.version++
 	}
-	if r.DefaultUser != "" {
+	if r.DefaultUser != "" && r.DefaultUser != s.defaultUser {
 		s.defaultUser = r.DefaultUser
+		s.version++
 	}
-	if r.DefaultWorkdir != "" {
+	if r.DefaultWorkdir != "" && r.DefaultWorkdir != s.defaultWorkdir {
 		s.defaultWorkdir = r.DefaultWorkdir
+		s.version++
 	}
 	if r.AccessToken != nil {
 		s.accessToken = *r.AccessToken
 	}
+}
+
+// Version identifies the current environment, user and workdir: a process started under an
+// older version would not see the current settings.
+func (s *Settings) Version() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.version
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // EnvVars returns a copy of the sandbox-wide environment.
