@@ -1,46 +1,72 @@
 // Package image resolves image references to root filesystems. Today it knows the built-in
-// "base" image (the host's /usr read-only plus a generated /etc); OCI images plug in here.
+// "base" image (the host's /usr read-only under a generated skeleton); OCI images plug in here.
 package image
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// Base is the built-in image's name.
+// Base is the built-in image's name; the empty reference means Base too.
 const Base = "base"
 
-// Resolver implements sandbox.ImageResolver. Safe for concurrent use.
+// Resolver implements sandbox.ImageResolver over the built-in images. Safe for concurrent
+// use: everything it holds is read-only after NewResolver.
 type Resolver struct {
-	base *sandbox.Image
-	log  *slog.Logger
+	log      *slog.Logger
+	builtins map[string]*sandbox.Image
 }
 
 var _ sandbox.ImageResolver = (*Resolver)(nil)
 
-// NewResolver prepares the base image under dataDir (idempotently) and returns a resolver.
+// NewResolver prepares the built-in images under dataDir/images (building the base skeleton
+// on first use; concurrent calls, from any number of processes, are safe) and returns a
+// resolver. Building the skeleton needs root: it chowns /home/user to 1000:1000.
 func NewResolver(dataDir string, logger *slog.Logger) (*Resolver, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	base, err := buildBase(dataDir)
+	if dataDir == "" {
+		return nil, errdefs.InvalidArgument("image resolver: no data dir")
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("image resolver: %w", err)
+	}
+	// Layers end up in overlayfs's lowerdir option, where ':' and ',' are separators.
+	if strings.ContainsAny(abs, ":,") {
+		return nil, errdefs.InvalidArgument("data dir %q contains ':' or ',', which overlayfs cannot take in a layer path", abs)
+	}
+	base, err := prepareBase(filepath.Join(abs, "images", Base), logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{base: base, log: logger}, nil
+	return &Resolver{log: logger, builtins: map[string]*sandbox.Image{Base: base}}, nil
 }
 
-// Resolve implements sandbox.ImageResolver. "" means Base.
+// Resolve implements sandbox.ImageResolver. It returns a copy the caller may modify.
 func (r *Resolver) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
-	if ref == "" || ref == Base {
-		img := *r.base
-		img.Layers = append([]string(nil), r.base.Layers...)
-		img.Binds = append([]sandbox.Bind(nil), r.base.Binds...)
-		img.Config.Env = append([]string(nil), r.base.Config.Env...)
-		return &img, nil
+	if ref == "" {
+		ref = Base
 	}
-	return nil, errdefs.NotFound("image %q not found (built-in images: base; OCI images are not supported yet)", ref)
+	if img, ok := r.builtins[ref]; ok {
+		return cloneImage(img), nil
+	}
+	// OCI references ("python:3.12", "ghcr.io/org/img@sha256:...") will be pulled and
+	// unpacked into layers here.
+	return nil, errdefs.NotFound("image %q not found (built-in images: %s; OCI images are not supported yet)", ref, Base)
+}
+
+func cloneImage(img *sandbox.Image) *sandbox.Image {
+	c := *img
+	c.Layers = append([]string(nil), img.Layers...)
+	c.Binds = append([]sandbox.Bind(nil), img.Binds...)
+	c.Config.Env = append([]string(nil), img.Config.Env...)
+	return &c
 }

@@ -12,7 +12,9 @@ import (
 // reportLatencies reports p50 and p99 of ds in milliseconds.
 func reportLatencies(b *testing.B, ds []time.Duration) {
 	slices.Sort(ds)
-	pct := func(p float64) float64 { return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Microseconds()) / 1000
+	}
 	b.ReportMetric(pct(0.5), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
