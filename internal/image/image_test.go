@@ -2,57 +2,218 @@ package image
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
-func TestBaseImage(t *testing.T) {
+func TestBaseBindsMatchHost(t *testing.T) {
+	img := newBase(t)
+	want := []sandbox.Bind{{Source: "/usr", Destination: "/usr"}}
+	for _, d := range []string{"/etc/ssl/certs", "/etc/alternatives"} {
+		if isDir(d) {
+			want = append(want, sandbox.Bind{Source: d, Destination: d})
+		}
+	}
+	for _, name := range usrMerged {
+		fi, err := os.Lstat("/" + name)
+		if err == nil && fi.IsDir() { // a real directory: the host is not usr-merged
+			want = append(want, sandbox.Bind{Source: "/" + name, Destination: "/" + name})
+		}
+	}
+	if !reflect.DeepEqual(img.Binds, want) {
+		t.Errorf("binds:\n got %v\nwant %v", img.Binds, want)
+	}
+	wantEnv := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
+	if !reflect.DeepEqual(img.Config, sandbox.ImageConfig{Env: wantEnv}) {
+		t.Errorf("config: %+v", img.Config)
+	}
+}
+
+// TestNoPrivateHostPaths checks that nothing of the host but /usr, CA certificates,
+// alternatives (symlinks into /usr) and non-merged system dirs reaches the image.
+func TestNoPrivateHostPaths(t *testing.T) {
+	img := newBase(t)
+	forbidden := []string{"/root", "/home", "/work", "/var/lib", "/run", "/etc", "/tmp", "/proc", "/sys", "/"}
+	allowedEtc := map[string]bool{"/etc/ssl/certs": true, "/etc/alternatives": true}
+	for _, b := range img.Binds {
+		if b.Source != b.Destination {
+			t.Errorf("bind %v moves a host path", b)
+		}
+		for _, f := range forbidden {
+			under := b.Source == f || strings.HasPrefix(b.Source, strings.TrimSuffix(f, "/")+"/")
+			if under && !allowedEtc[b.Source] && f != "/" {
+				t.Errorf("bind %v exposes host %s", b, f)
+			}
+		}
+		if b.Source == "/" {
+			t.Errorf("bind %v exposes the host's root", b)
+		}
+	}
+	root := img.Layers[0]
+	for _, p := range []string{"work", "var/lib", "etc/shadow", "etc/sudoers", "root/.bashrc", "etc/machine-id"} {
+		if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+			t.Errorf("%s must not be in the base image", p)
+		}
+	}
+	for _, name := range usrMerged {
+		if target, err := os.Readlink(filepath.Join(root, name)); err == nil && !strings.HasPrefix(filepath.Clean(filepath.Join("/", target)), "/usr/") {
+			t.Errorf("/%s -> %s leads out of /usr", name, target)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	needRoot(t)
+	r, err := NewResolver(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	empty, err := r.Resolve(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := r.Resolve(ctx, Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(empty, base) || base.Ref != Base || base.Config.WorkingDir != "" || base.Config.User != "" {
+		t.Errorf(`"" resolves to %+v, "base" to %+v`, empty, base)
+	}
+	base.Layers[0], base.Binds[0].Source, base.Config.Env[0] = "/mutated", "/mutated", "MUTATED=1"
+	again, _ := r.Resolve(ctx, Base)
+	if !reflect.DeepEqual(again, empty) {
+		t.Errorf("a caller's change leaked into the resolver: %+v", again)
+	}
+}
+
+func TestResolveUnknown(t *testing.T) {
+	needRoot(t)
+	r, err := NewResolver(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"python:3.12", "ubuntu", "BASE", " base", "base:latest", "../base"} {
+		t.Run(ref, func(t *testing.T) {
+			img, err := r.Resolve(context.Background(), ref)
+			want := `image "` + ref + `" not found (built-in images: base; OCI images are not supported yet)`
+			if !errdefs.IsNotFound(err) || err.Error() != want || img != nil {
+				t.Errorf("got %v, %v; want NotFound %q", img, err, want)
+			}
+		})
+	}
+}
+
+func TestReopenReusesSkeleton(t *testing.T) {
 	dir := t.TempDir()
+	img := newBaseIn(t, dir)
+	before, err := os.Stat(filepath.Join(img.Layers[0], "etc/passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := newBaseIn(t, dir)
+	after, err := os.Stat(filepath.Join(again.Layers[0], "etc/passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(img, again) || !os.SameFile(before, after) {
+		t.Errorf("reopening rebuilt or moved the skeleton: %v then %v", img.Layers, again.Layers)
+	}
+	want := filepath.Join(dir, "images", "base", baseVersion, "rootfs")
+	if img.Layers[0] != want {
+		t.Errorf("layer %s, want %s", img.Layers[0], want)
+	}
+}
+
+func newBaseIn(t *testing.T, dir string) *sandbox.Image {
+	t.Helper()
+	needRoot(t)
 	r, err := NewResolver(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := r.Resolve(context.Background(), "")
+	img, err := r.Resolve(context.Background(), Base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := img.Layers[0]
-	passwd, err := os.ReadFile(filepath.Join(root, "etc/passwd"))
-	if err != nil || !strings.Contains(string(passwd), "user:x:1000:1000:user:/home/user:") || !strings.HasPrefix(string(passwd), "root:x:0:0:") {
-		t.Errorf("passwd: %q %v", passwd, err)
-	}
-	for p, want := range map[string]os.FileMode{"tmp": os.ModeSticky | 0o777, "root": 0o700, "home/user": 0o755, "workspace": 0o755} {
-		fi, err := os.Stat(filepath.Join(root, p))
-		if err != nil || fi.Mode()&(os.ModeSticky|os.ModePerm) != want {
-			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode(), err, want)
-		}
-	}
-	if fi, _ := os.Stat(filepath.Join(root, "home/user")); fi.Sys().(*syscall.Stat_t).Uid != 1000 {
-		t.Error("/home/user is not owned by uid 1000")
-	}
-	for _, forbidden := range []string{"work", "var/lib", "etc/shadow"} {
-		if _, err := os.Lstat(filepath.Join(root, forbidden)); err == nil {
-			t.Errorf("%s must not be in the base image", forbidden)
-		}
-	}
-	if img.Binds[0].Source != "/usr" || img.Binds[0].Destination != "/usr" {
-		t.Errorf("binds: %+v", img.Binds)
-	}
-	if target, err := os.Readlink("/bin"); err == nil {
-		if got, _ := os.Readlink(filepath.Join(root, "bin")); got != target {
-			t.Errorf("usr-merged host: /bin -> %q in the image, %q on the host", got, target)
-		}
-	}
-	// Reopening reuses the skeleton.
-	if _, err := NewResolver(dir, nil); err != nil {
+	return img
+}
+
+// TestConcurrentBuild opens one data dir from several goroutines at once. Each takes the
+// build lock through its own file description, exactly as separate processes would.
+func TestConcurrentBuild(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	// A builder that died mid-way left this behind; the next build removes it.
+	stale := filepath.Join(dir, "images", "base", baseVersion, ".build-12345")
+	if err := os.MkdirAll(filepath.Join(stale, "etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Resolve(context.Background(), "python:3.12"); !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), "python:3.12") {
-		t.Errorf("unknown image: %v", err)
+	const n = 6
+	layers := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r, err := NewResolver(dir, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			img, err := r.Resolve(context.Background(), "")
+			if err == nil {
+				layers[i] = img.Layers[0]
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers[1:] {
+		if l != layers[0] {
+			t.Errorf("layers differ: %v", layers)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Dir(layers[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "rootfs" && e.Name() != ".lock" {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(layers[0], "etc/passwd")); err != nil {
+		t.Errorf("skeleton incomplete: %v", err)
+	}
+}
+
+func TestNewResolverRejectsBadDataDir(t *testing.T) {
+	for name, dir := range map[string]string{"empty": "", "colon": "/tmp/a:b", "comma": "/tmp/a,b"} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := NewResolver(dir, nil); !errors.Is(err, errdefs.ErrInvalidArgument) {
+				t.Errorf("NewResolver(%q): %v, want an invalid-argument error", dir, err)
+			}
+		})
+	}
+}
+
+func TestRelativeDataDirGivesAbsoluteLayer(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	img := newBaseIn(t, "data")
+	if want := filepath.Join(dir, "data", "images", "base", baseVersion, "rootfs"); img.Layers[0] != want {
+		t.Errorf("layer %s, want %s", img.Layers[0], want)
 	}
 }

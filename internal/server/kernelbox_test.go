@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/config"
+	"github.com/paddock/paddock/internal/session"
 )
 
 // kb calls a KernelBox route and decodes the JSON answer.
@@ -130,6 +131,12 @@ func TestKernelBoxKernelsAreIsolated(t *testing.T) {
 			t.Errorf("%s %s: %d %v, want %d mentioning %q", c.method, c.path, code, r, c.code, c.msg)
 		}
 	}
+	// A session can run in an existing sandbox.
+	s.call("POST", "/sandboxes", map[string]any{"name": "shared"}, "")
+	s.call("PUT", "/sandboxes/shared/files/workspace/note.txt", map[string]any{"content": "in shared"}, "")
+	if _, r := s.kb("POST", "/sessions/in-shared/execute", map[string]any{"code": "open('/workspace/note.txt').read()", "sandbox": "shared"}); r["return_value"] != "'in shared'" {
+		t.Errorf("session in an existing sandbox: %v", r)
+	}
 	// Its sandbox deleted underneath: a clear 409 saying what to do.
 	s.call("DELETE", "/sandboxes/"+a["sandbox"].(string), nil, "")
 	code, r = s.kb("POST", "/kernels/alpha/execute", map[string]any{"code": "1"})
@@ -163,5 +170,17 @@ func TestIdleSessionsAreCulled(t *testing.T) {
 	}
 	if code, _ := s.call("GET", "/sandboxes/"+k["sandbox"].(string), nil, ""); code != 404 {
 		t.Errorf("culled kernel's sandbox still exists: %d", code)
+	}
+}
+
+// TestKernelSandboxesDoNotOutliveTheRegistry: kernels live in memory, so a new registry (a
+// restarted server) deletes the sandboxes of kernels it does not know.
+func TestKernelSandboxesDoNotOutliveTheRegistry(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	_, k := s.kb("POST", "/kernels", map[string]any{"name": "before-restart"})
+	fresh := session.New(s.srv.eng.Manager, session.Options{})
+	fresh.DropOrphans(context.Background())
+	if code, _ := s.call("GET", "/sandboxes/"+k["sandbox"].(string), nil, ""); code != 404 {
+		t.Errorf("the old kernel's sandbox survived: %d", code)
 	}
 }

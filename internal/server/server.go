@@ -81,6 +81,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	s.api = api
 	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
 		IdleTimeout: cfg.SessionIdleTimeout, Audit: &audit.Recorder{Store: eng.Events}, Log: log})
+	s.sessions.DropOrphans(ctx)
 	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
 	s.operations = append(append(api.Operations(), kb.Operations()...), serverOperations...)

@@ -96,7 +96,7 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	sbName := req.Sandbox
 	if sbName == "" {
 		sb, err := r.m.Create(ctx, sandbox.Spec{Name: "kb-" + k.ID, Profile: r.opts.Profile,
-			Labels: map[string]string{"paddock.kernel": k.ID}}, req.Owner)
+			Labels: map[string]string{LabelKernel: k.ID}}, req.Owner)
 		if err != nil {
 			return nil, err
 		}
@@ -119,12 +119,12 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	return k, nil
 }
 
-// GetOrCreate returns the owner's kernel called name, creating it when it does not exist.
-func (r *Registry) GetOrCreate(ctx context.Context, name, language, owner string) (*Kernel, error) {
-	if k, _ := r.find(name, owner); k != nil {
+// GetOrCreate returns the owner's kernel called req.Name, creating it when it does not exist.
+func (r *Registry) GetOrCreate(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	if k, _ := r.find(req.Name, req.Owner); k != nil {
 		return k, nil
 	}
-	return r.Create(ctx, CreateRequest{Name: name, Language: language, Owner: owner})
+	return r.Create(ctx, req)
 }
 
 // Get finds a kernel by ID or name.
@@ -221,6 +221,32 @@ func (r *Registry) sandboxOf(ctx context.Context, k *Kernel) (*sandbox.Sandbox, 
 		return nil, errdefs.FailedPrecondition("kernel %q: its sandbox %q is %s; start it or delete the kernel", k.Name, k.Sandbox, sb.State)
 	}
 	return sb, nil
+}
+
+// LabelKernel marks the sandboxes made for kernels.
+const LabelKernel = "paddock.kernel"
+
+// DropOrphans deletes sandboxes made for kernels this registry does not know, such as those
+// of a previous server process (kernels live in memory and do not survive a restart).
+func (r *Registry) DropOrphans(ctx context.Context) {
+	sbs, err := r.m.List(ctx, sandbox.ListFilter{})
+	if err != nil {
+		r.opts.Log.Warn("list kernel sandboxes", "err", err)
+		return
+	}
+	for _, sb := range sbs {
+		id, ok := sb.Spec.Labels[LabelKernel]
+		if !ok {
+			continue
+		}
+		r.mu.Lock()
+		_, known := r.kernels[id]
+		r.mu.Unlock()
+		if !known {
+			r.opts.Log.Info("deleting the sandbox of a kernel from before the restart", "sandbox", sb.Name, "kernel", id)
+			_ = r.m.Delete(ctx, sb.ID)
+		}
+	}
 }
 
 // CullIdle deletes kernels unused for longer than the idle timeout, recording a

@@ -32,7 +32,8 @@ func (a *API) sessionExecute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, err := a.reg.GetOrCreate(r.Context(), r.PathValue("name"), req.Language, owner(r))
+	k, err := a.reg.GetOrCreate(r.Context(), session.CreateRequest{Name: r.PathValue("name"), Language: req.Language,
+		Sandbox: req.Sandbox, Owner: owner(r)})
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,8 @@ func (a *API) sessionRetry(w http.ResponseWriter, r *http.Request) error {
 	if err := a.decode(w, r, &req); err != nil {
 		return err
 	}
-	k, err := a.reg.GetOrCreate(r.Context(), r.PathValue("name"), req.Language, owner(r))
+	k, err := a.reg.GetOrCreate(r.Context(), session.CreateRequest{Name: r.PathValue("name"), Language: req.Language,
+		Sandbox: req.Sandbox, Owner: owner(r)})
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,8 @@ type executeRequest struct {
 	Code     string   `json:"code"`
 	Language string   `json:"language"`
 	Timeout  *float64 `json:"timeout"` // seconds; null = none
+	// Sandbox, on the /sessions routes, names an existing sandbox for a new session to run in.
+	Sandbox string `json:"sandbox"`
 }
 
 // retryRequest is the body of the retry routes.

@@ -293,3 +293,29 @@ func TestPrewarmedSpares(t *testing.T) {
 		t.Errorf("a stale spare was handed out (%v)", err)
 	}
 }
+
+func TestMatplotlibFiguresBecomePNG(t *testing.T) {
+	need(t, "python3")
+	if err := exec.Command("/usr/bin/python3", "-c", "import matplotlib").Run(); err != nil {
+		testenv.Require(t, "interpreters", "matplotlib missing: apt-get install python3-matplotlib")
+	}
+	srv, _ := newServer(t)
+	ctx := context.Background()
+	// A figure left open at the end of the cell, and one shown mid-cell.
+	r := execute(t, ctx, srv.URL, map[string]any{"code": "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nplt.figure()\nplt.bar([1], [2])\n'done'"})
+	pngs := 0
+	for _, res := range r.results {
+		if png, _ := res["png"].(string); strings.HasPrefix(png, "iVBORw0KGgo") { // base64 of the PNG signature
+			pngs++
+			if res["is_main_result"] != false {
+				t.Error("a figure is not the main result")
+			}
+		}
+	}
+	if pngs != 2 || len(r.errors) > 0 {
+		t.Errorf("%d PNG results (want 2), errors %v", pngs, r.errors)
+	}
+	if last := r.results[len(r.results)-1]; last["is_main_result"] != true || last["text"] != "'done'" {
+		t.Errorf("main result %v", last)
+	}
+}
