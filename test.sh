@@ -7,5 +7,8 @@ cd "$(dirname "$0")"
 PADDOCK_WITH_TEST_DEPS=1 source scripts/deps.sh
 gofmt_out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$gofmt_out" ]; then echo "gofmt needed:"; echo "$gofmt_out"; exit 1; fi
+if [ ! -d sdktest/node_modules/e2b ]; then   # the official E2B SDKs, pinned in sdktest/package-lock.json
+  npm ci --prefix sdktest --no-audit --no-fund >/dev/null
+fi
 go vet ./...
 go test -race -count=1 -timeout 25m "$@" ./...

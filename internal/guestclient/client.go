@@ -190,3 +190,32 @@ func (c *Client) Envs(ctx context.Context) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// Metrics is the guest's GET /metrics.
+type Metrics struct {
+	TS         int64   `json:"ts"`
+	CPUCount   int     `json:"cpu_count"`
+	CPUUsedPct float64 `json:"cpu_used_pct"`
+	MemTotal   uint64  `json:"mem_total"`
+	MemUsed    uint64  `json:"mem_used"`
+	MemCache   uint64  `json:"mem_cache"`
+	DiskUsed   uint64  `json:"disk_used"`
+	DiskTotal  uint64  `json:"disk_total"`
+}
+
+// Metrics reads the sandbox's resource use as its guest sees it.
+func (c *Client) Metrics(ctx context.Context) (*Metrics, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/metrics", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var m Metrics
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
+		return nil, errdefs.Unavailable("decode guest /metrics: %v", err)
+	}
+	return &m, nil
+}
+
+// Transport is the round tripper that reaches this sandbox's guest (for proxies).
+func (c *Client) Transport() http.RoundTripper { return c.http.Transport }

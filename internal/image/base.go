@@ -26,16 +26,17 @@ const basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // /etc/alternatives, which itself holds only symlinks into /usr).
 var hostBindDirs = []string{"/etc/ssl/certs", "/etc/alternatives"}
 
-// prepareBase makes sure the skeleton exists under dir and describes the base image.
-func prepareBase(dir string, log *slog.Logger) (*sandbox.Image, error) {
+// prepareBase makes sure the skeleton exists under dir and describes the base image. host is
+// the root of the host filesystem ("/"; tests pass a fake one).
+func prepareBase(dir, host string, log *slog.Logger) (*sandbox.Image, error) {
 	root := filepath.Join(dir, baseVersion, "rootfs")
-	if err := ensureSkeleton(root, log); err != nil {
+	if err := ensureSkeleton(root, host, log); err != nil {
 		return nil, fmt.Errorf("prepare base image: %w", err)
 	}
 	return &sandbox.Image{
 		Ref:    Base,
 		Layers: []string{root},
-		Binds:  baseBinds(root),
+		Binds:  baseBinds(root, host),
 		Config: sandbox.ImageConfig{Env: []string{"PATH=" + basePath, "LANG=C.UTF-8"}},
 	}, nil
 }
@@ -44,17 +45,18 @@ func prepareBase(dir string, log *slog.Logger) (*sandbox.Image, error) {
 // hostBindDirs, and the top-level dirs the skeleton holds as mount points because the host
 // is not usr-merged. It reads the skeleton, not the host's /, so that binds and skeleton
 // agree even if the host's layout changed after the skeleton was built.
-func baseBinds(root string) []sandbox.Bind {
-	binds := []sandbox.Bind{{Source: "/usr", Destination: "/usr"}}
+func baseBinds(root, host string) []sandbox.Bind {
+	bind := func(p string) sandbox.Bind { return sandbox.Bind{Source: filepath.Join(host, p), Destination: p} }
+	binds := []sandbox.Bind{bind("/usr")}
 	for _, d := range hostBindDirs {
-		if isDir(d) {
-			binds = append(binds, sandbox.Bind{Source: d, Destination: d})
+		if isDir(filepath.Join(host, d)) {
+			binds = append(binds, bind(d))
 		}
 	}
 	for _, name := range usrMerged {
 		fi, err := os.Lstat(filepath.Join(root, name))
-		if err == nil && fi.IsDir() && isDir("/"+name) {
-			binds = append(binds, sandbox.Bind{Source: "/" + name, Destination: "/" + name})
+		if err == nil && fi.IsDir() && isDir(filepath.Join(host, name)) {
+			binds = append(binds, bind("/"+name))
 		}
 	}
 	return binds
@@ -69,7 +71,7 @@ func isDir(path string) bool {
 // process or another, take an exclusive lock next to it; the skeleton appears by one rename,
 // so nobody ever sees it half-built, and a builder that died left only a ".build-" dir,
 // which the next builder removes under the lock.
-func ensureSkeleton(root string, log *slog.Logger) error {
+func ensureSkeleton(root, host string, log *slog.Logger) error {
 	if ok, err := exists(root); ok || err != nil {
 		return err
 	}
@@ -93,7 +95,7 @@ func ensureSkeleton(root string, log *slog.Logger) error {
 		return err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
-	if err := writeSkeleton(tmp, skeleton()); err != nil {
+	if err := writeSkeleton(tmp, skeleton(host)); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, root); err != nil {

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -214,5 +215,47 @@ func TestRelativeDataDirGivesAbsoluteLayer(t *testing.T) {
 	img := newBaseIn(t, "data")
 	if want := filepath.Join(dir, "data", "images", "base", baseVersion, "rootfs"); img.Layers[0] != want {
 		t.Errorf("layer %s, want %s", img.Layers[0], want)
+	}
+}
+
+// TestNonMergedHost builds the base image against a fake host root whose /bin and /lib are
+// real directories: they become mount points bound from the host, while /sbin stays a
+// symlink.
+func TestNonMergedHost(t *testing.T) {
+	needRoot(t)
+	host := t.TempDir()
+	for _, d := range []string{"usr/sbin", "bin", "lib", "etc/ssl/certs"} {
+		if err := os.MkdirAll(filepath.Join(host, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("usr/sbin", filepath.Join(host, "sbin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(host, "etc/os-release"), []byte("ID=fake\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := prepareBase(filepath.Join(t.TempDir(), "images", Base), host, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bind := func(p string) sandbox.Bind { return sandbox.Bind{Source: filepath.Join(host, p), Destination: p} }
+	want := []sandbox.Bind{bind("/usr"), bind("/etc/ssl/certs"), bind("/bin"), bind("/lib")}
+	if !reflect.DeepEqual(img.Binds, want) {
+		t.Errorf("binds:\n got %v\nwant %v", img.Binds, want)
+	}
+	root := img.Layers[0]
+	for name, wantType := range map[string]os.FileMode{"bin": os.ModeDir, "lib": os.ModeDir, "sbin": os.ModeSymlink} {
+		if fi, err := os.Lstat(filepath.Join(root, name)); err != nil || fi.Mode().Type() != wantType {
+			t.Errorf("/%s in the skeleton: %v (%v), want type %v", name, fi, err, wantType)
+		}
+	}
+	for _, name := range []string{"lib32", "lib64", "libx32"} {
+		if _, err := os.Lstat(filepath.Join(root, name)); err == nil {
+			t.Errorf("/%s is in the skeleton but not on the host", name)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "etc/os-release")); string(b) != "ID=fake\n" {
+		t.Errorf("os-release: %q (%v), want the host's", b, err)
 	}
 }

@@ -19,7 +19,6 @@ const Base = "base"
 // Resolver implements sandbox.ImageResolver over the built-in images. Safe for concurrent
 // use: everything it holds is read-only after NewResolver.
 type Resolver struct {
-	log      *slog.Logger
 	builtins map[string]*sandbox.Image
 }
 
@@ -43,11 +42,11 @@ func NewResolver(dataDir string, logger *slog.Logger) (*Resolver, error) {
 	if strings.ContainsAny(abs, ":,") {
 		return nil, errdefs.InvalidArgument("data dir %q contains ':' or ',', which overlayfs cannot take in a layer path", abs)
 	}
-	base, err := prepareBase(filepath.Join(abs, "images", Base), logger)
+	base, err := prepareBase(filepath.Join(abs, "images", Base), "/", logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{log: logger, builtins: map[string]*sandbox.Image{Base: base}}, nil
+	return &Resolver{builtins: map[string]*sandbox.Image{Base: base}}, nil
 }
 
 // Resolve implements sandbox.ImageResolver. It returns a copy the caller may modify.

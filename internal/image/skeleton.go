@@ -42,8 +42,9 @@ const (
 )
 
 // skeleton is the layout of the base image's lower dir: mount points, a generated /etc and,
-// from the host, only the usr-merge symlinks and os-release. Parents come before children.
-func skeleton() []entry {
+// from the host (rooted at host), only the usr-merge symlinks and os-release. Parents come
+// before children.
+func skeleton(host string) []entry {
 	dir := func(p string, mode os.FileMode) entry { return entry{path: p, mode: mode, dir: true} }
 	file := func(p, content string) entry { return entry{path: p, mode: 0o644, content: content} }
 	es := []entry{
@@ -67,18 +68,19 @@ func skeleton() []entry {
 		file("etc/nsswitch.conf", nsswitch),
 	}
 	for _, name := range usrMerged {
-		fi, err := os.Lstat("/" + name)
+		p := filepath.Join(host, name)
+		fi, err := os.Lstat(p)
 		switch {
 		case err != nil:
 		case fi.Mode()&os.ModeSymlink != 0:
-			if target, err := os.Readlink("/" + name); err == nil {
+			if target, err := os.Readlink(p); err == nil {
 				es = append(es, entry{path: name, link: target})
 			}
 		case fi.IsDir():
 			es = append(es, dir(name, 0o755))
 		}
 	}
-	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+	if b, err := os.ReadFile(filepath.Join(host, "etc/os-release")); err == nil {
 		es = append(es, file("etc/os-release", string(b)))
 	}
 	return es

@@ -191,7 +191,10 @@ func (m *Manager) configureGuestWith(ctx context.Context, sb *sandbox.Sandbox, p
 	for k, v := range sb.Spec.Env {
 		env[k] = v
 	}
-	user := sb.Spec.User
+	user := sb.Spec.DefaultUser
+	if user == "" {
+		user = sb.Spec.User
+	}
 	if user == "" {
 		user = sb.Instance.Image.Config.User
 	}

@@ -94,3 +94,22 @@ func (m *Manager) reapExpired(ctx context.Context) {
 		}
 	}
 }
+
+// SetExpiry sets a sandbox's deadline to at (overwriting it), or clears it when at is zero.
+func (m *Manager) SetExpiry(ctx context.Context, idOrName string, at time.Time) (*sandbox.Sandbox, error) {
+	sb, err := m.store.GetSandbox(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	defer m.lock(sb.ID)()
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		sb.ExpiresAt = nil
+	} else {
+		at = at.UTC()
+		sb.ExpiresAt = &at
+	}
+	return m.setState(ctx, sb, sb.State, sb.Reason)
+}

@@ -39,8 +39,11 @@ type Spec struct {
 	Env      map[string]string `json:"env,omitempty"`
 	Workdir  string            `json:"workdir,omitempty"`
 	User     string            `json:"user,omitempty"`
-	Network  NetworkMode       `json:"network,omitempty"`
-	TTL      time.Duration     `json:"ttl,omitempty"`
+	// DefaultUser is the user processes run as when they name none. Unlike User, it does not
+	// change the identity the sandbox itself runs under, so processes may still ask for others.
+	DefaultUser string        `json:"default_user,omitempty"`
+	Network     NetworkMode   `json:"network,omitempty"`
+	TTL         time.Duration `json:"ttl,omitempty"`
 	// OnExpire is what happens when the TTL runs out: ExpireDelete (default) or ExpireStop.
 	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`

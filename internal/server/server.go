@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
@@ -84,17 +85,33 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	s.sessions.DropOrphans(ctx)
 	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
-	s.operations = append(append(api.Operations(), kb.Operations()...), serverOperations...)
+	e2bAPI := e2b.New(eng.Manager, cfg.MaxBodyBytes, log)
+	e2bAPI.Register(mux)
+	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
 	mux.Handle("GET /docs", openapi.DocsHandler())
-	guard := &auth.Guard{Keys: keys, Deny: native.WriteError, Audit: &audit.Recorder{Store: eng.Events},
+	guard := &auth.Guard{Keys: keys, Deny: denyBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
 			// Health probes and the static reference page (which asks for the key) are open.
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
 		}}
-	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log, guard.Wrap(mux)))
+	// The E2B data plane goes before the key check: its requests carry the sandbox's own
+	// access token (or a presigned URL), which the guest verifies.
+	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log, e2bAPI.DataPlane(guard.Wrap(mux))))
 	return s, nil
+}
+
+// denyBySurface answers a 401 in the shape of the surface the request was for.
+func denyBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, e2b.Prefix+"/"):
+		e2b.WriteError(w, r, status, msg)
+	case strings.HasPrefix(r.URL.Path, "/kernels") || strings.HasPrefix(r.URL.Path, "/sessions/"):
+		kernelbox.WriteError(w, r, status, msg)
+	default:
+		native.WriteError(w, r, status, msg)
+	}
 }
 
 // serverOperations documents the routes the server adds around the surfaces.

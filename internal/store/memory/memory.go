@@ -1,68 +1,89 @@
-// Package memory is an in-memory sandbox.Store for tests and one-shot engines.
+// Package memory holds in-memory stores (sandboxes, audit events, runs) for tests and the
+// one-shot CLI engine. Nothing survives the process.
 package memory
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// Store keeps records in a map. Safe for concurrent use; it hands out copies only.
+// Store is an in-memory sandbox.Store. Safe for concurrent use. It keeps and hands out deep
+// copies only, so no caller ever shares a record with it or with another caller.
 type Store struct {
-	mu   sync.RWMutex
-	byID map[string]*sandbox.Sandbox
+	mu     sync.RWMutex
+	byID   map[string]*sandbox.Sandbox
+	byName map[string]string // name → ID
 }
 
 var _ sandbox.Store = (*Store)(nil)
 
 // New returns an empty store.
-func New() *Store { return &Store{byID: map[string]*sandbox.Sandbox{}} }
+func New() *Store {
+	return &Store{byID: map[string]*sandbox.Sandbox{}, byName: map[string]string{}}
+}
 
-// clone deep-copies a record through JSON, the same round trip a persistent store makes.
-func clone(sb *sandbox.Sandbox) *sandbox.Sandbox {
-	b, _ := json.Marshal(sb)
+// clone deep-copies a record through JSON, the same round trip the sqlite store makes, so
+// that both stores hand back the same values.
+func clone(sb *sandbox.Sandbox) (*sandbox.Sandbox, error) {
+	if sb == nil || sb.ID == "" || sb.Name == "" {
+		return nil, errdefs.InvalidArgument("a sandbox record needs an ID and a name")
+	}
+	b, err := json.Marshal(sb)
+	if err != nil {
+		return nil, errdefs.InvalidArgument("sandbox %s cannot be stored: %v", sb.ID, err)
+	}
 	var out sandbox.Sandbox
-	_ = json.Unmarshal(b, &out)
-	return &out
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// copyOf copies a stored record, which clone has already accepted once.
+func copyOf(sb *sandbox.Sandbox) *sandbox.Sandbox {
+	c, _ := clone(sb)
+	return c
 }
 
 // CreateSandbox implements sandbox.Store.
 func (s *Store) CreateSandbox(_ context.Context, sb *sandbox.Sandbox) error {
+	c, err := clone(sb)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byID[sb.ID]; ok {
-		return errdefs.AlreadyExists("sandbox ID %q is taken", sb.ID)
+	if _, ok := s.byID[c.ID]; ok {
+		return errdefs.AlreadyExists("sandbox ID %q is taken", c.ID)
 	}
-	for _, o := range s.byID {
-		if o.Name == sb.Name {
-			return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
-		}
+	if _, ok := s.byName[c.Name]; ok {
+		return errdefs.AlreadyExists("sandbox name %q is taken", c.Name)
 	}
-	s.byID[sb.ID] = clone(sb)
+	s.byID[c.ID], s.byName[c.Name] = c, c.ID
 	return nil
 }
 
-// GetSandbox implements sandbox.Store.
+// GetSandbox implements sandbox.Store. An ID match wins over a name match.
 func (s *Store) GetSandbox(_ context.Context, idOrName string) (*sandbox.Sandbox, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if sb, ok := s.byID[idOrName]; ok {
-		return clone(sb), nil
+	sb, ok := s.byID[idOrName]
+	if !ok {
+		sb, ok = s.byID[s.byName[idOrName]]
 	}
-	for _, sb := range s.byID {
-		if sb.Name == idOrName {
-			return clone(sb), nil
-		}
+	if !ok {
+		return nil, errdefs.NotFound("sandbox %q not found", idOrName)
 	}
-	return nil, errdefs.NotFound("sandbox %q not found", idOrName)
+	return copyOf(sb), nil
 }
 
-// ListSandboxes implements sandbox.Store.
+// ListSandboxes implements sandbox.Store: oldest first, then by ID.
 func (s *Store) ListSandboxes(_ context.Context, f sandbox.ListFilter) ([]*sandbox.Sandbox, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -74,25 +95,34 @@ func (s *Store) ListSandboxes(_ context.Context, f sandbox.ListFilter) ([]*sandb
 		if len(f.States) > 0 && !slices.Contains(f.States, sb.State) {
 			continue
 		}
-		out = append(out, clone(sb))
+		out = append(out, copyOf(sb))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
+	slices.SortFunc(out, func(a, b *sandbox.Sandbox) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
 		}
-		return out[i].ID < out[j].ID
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out, nil
 }
 
-// UpdateSandbox implements sandbox.Store.
+// UpdateSandbox implements sandbox.Store. Renaming to a taken name is ErrAlreadyExists.
 func (s *Store) UpdateSandbox(_ context.Context, sb *sandbox.Sandbox) error {
+	c, err := clone(sb)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byID[sb.ID]; !ok {
-		return errdefs.NotFound("sandbox %q not found", sb.ID)
+	old, ok := s.byID[c.ID]
+	if !ok {
+		return errdefs.NotFound("sandbox %q not found", c.ID)
 	}
-	s.byID[sb.ID] = clone(sb)
+	if id, taken := s.byName[c.Name]; taken && id != c.ID {
+		return errdefs.AlreadyExists("sandbox name %q is taken", c.Name)
+	}
+	delete(s.byName, old.Name)
+	s.byID[c.ID], s.byName[c.Name] = c, c.ID
 	return nil
 }
 
@@ -100,9 +130,12 @@ func (s *Store) UpdateSandbox(_ context.Context, sb *sandbox.Sandbox) error {
 func (s *Store) DeleteSandbox(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.byID, id)
+	if sb, ok := s.byID[id]; ok {
+		delete(s.byName, sb.Name)
+		delete(s.byID, id)
+	}
 	return nil
 }
 
-// Close implements sandbox.Store.
+// Close implements sandbox.Store; the records stay readable.
 func (s *Store) Close() error { return nil }

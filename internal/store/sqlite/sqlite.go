@@ -1,225 +1,95 @@
 // Package sqlite is the default sandbox.Store: one SQLite file (pure Go, modernc.org/sqlite)
-// in WAL mode with versioned migrations.
+// in WAL mode with versioned migrations. It also keeps the audit trail and the run history.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
+	"net/url"
+	"os"
+	"path/filepath"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/sandbox"
+	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Store implements sandbox.Store. Safe for concurrent use.
+// Store implements sandbox.Store, audit.Store and sandbox.RunStore. Safe for concurrent use;
+// several Stores, in one process or several, may share a file.
 type Store struct {
 	db *sql.DB
 }
 
-var _ sandbox.Store = (*Store)(nil)
-
-// migrations are applied in order, each once, each in its own transaction. Append only.
-var migrations = []string{
-	`CREATE TABLE sandboxes (
-		id          TEXT PRIMARY KEY,
-		name        TEXT NOT NULL UNIQUE,
-		owner       TEXT NOT NULL DEFAULT '',
-		state       TEXT NOT NULL,
-		created_at  INTEGER NOT NULL,
-		updated_at  INTEGER NOT NULL,
-		started_at  INTEGER,
-		expires_at  INTEGER,
-		record      TEXT NOT NULL
-	);
-	CREATE INDEX sandboxes_expires ON sandboxes(expires_at) WHERE expires_at IS NOT NULL;
-	CREATE INDEX sandboxes_owner ON sandboxes(owner);`,
-	`CREATE TABLE events (
-		id         INTEGER PRIMARY KEY AUTOINCREMENT,
-		ts         INTEGER NOT NULL,
-		type       TEXT NOT NULL,
-		sandbox    TEXT NOT NULL DEFAULT '',
-		actor      TEXT NOT NULL DEFAULT '',
-		request_id TEXT NOT NULL DEFAULT '',
-		details    TEXT NOT NULL DEFAULT 'null'
-	);
-	CREATE INDEX events_ts ON events(ts);
-	CREATE INDEX events_sandbox ON events(sandbox, ts);`,
-	`CREATE TABLE runs (
-		id          INTEGER PRIMARY KEY AUTOINCREMENT,
-		sandbox     TEXT NOT NULL,
-		owner       TEXT NOT NULL DEFAULT '',
-		command     TEXT NOT NULL,
-		exit_code   INTEGER NOT NULL,
-		error       TEXT NOT NULL DEFAULT '',
-		started_at  INTEGER NOT NULL,
-		finished_at INTEGER NOT NULL
-	);
-	CREATE INDEX runs_owner ON runs(owner, started_at);`,
-}
-
-// Open opens (creating if needed) the database at path and migrates it.
+// Open opens the database at path, creating it (mode 0600: records hold guest tokens) if
+// needed, and brings its schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	// WAL + synchronous=NORMAL: a process crash (kill -9) loses nothing that was committed;
-	// only a power loss can drop the last transactions.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
+	// SQLite gives the -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	return s, nil
+	return &Store{db: db}, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	for i, m := range migrations {
-		version := i + 1
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if n == 0 {
-			if _, err := tx.ExecContext(ctx, m); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("migration %d: %w", version, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix()); err != nil {
-				tx.Rollback()
-				return err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
+// dsn is the connection string of every connection of the pool:
+//   - busy_timeout: a writer waits up to 10s for another (in this process or another one)
+//     instead of failing with SQLITE_BUSY.
+//   - journal_mode WAL: readers never block the writer, and a commit is one append.
+//   - synchronous NORMAL: in WAL mode the WAL is fsynced at checkpoints, not at each commit.
+//     A committed transaction is in the OS page cache when the call returns, so a crash or
+//     kill -9 of the process loses nothing; a power loss or kernel crash may roll back the
+//     last commits (never corrupting the file). Sandbox records are reconciled against the
+//     driver at start-up, which bounds what that can cost.
+//   - foreign_keys: off by default in SQLite, and later tables may reference sandboxes.
+//   - _txlock immediate: transactions take the write lock at BEGIN, so that two writers that
+//     both read first cannot deadlock (which SQLite reports as SQLITE_BUSY at once, without
+//     waiting for busy_timeout).
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	// The path is escaped: '?', '#' and '%' are URI syntax.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close implements sandbox.Store.
+// Close closes the database. The Store cannot be used afterwards.
 func (s *Store) Close() error { return s.db.Close() }
 
-func nullableTime(t *time.Time) any {
-	if t == nil {
-		return nil
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
+func isUniqueViolation(err error) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return false
 	}
-	return t.UnixNano()
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-// CreateSandbox implements sandbox.Store.
-func (s *Store) CreateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
-	rec, err := json.Marshal(sb)
+// inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsn) and commits it if fn succeeds.
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sandboxes(id, name, owner, state, created_at, updated_at, started_at, expires_at, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, sb.ID, sb.Name, sb.Owner, string(sb.State), sb.CreatedAt.UnixNano(),
-		sb.UpdatedAt.UnixNano(), nullableTime(sb.StartedAt), nullableTime(sb.ExpiresAt), string(rec))
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
-		if strings.Contains(err.Error(), "sandboxes.name") {
-			return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
-		}
-		return errdefs.AlreadyExists("sandbox ID %q is taken", sb.ID)
-	}
-	return err
-}
-
-// GetSandbox implements sandbox.Store.
-func (s *Store) GetSandbox(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	var rec string
-	err := s.db.QueryRowContext(ctx, `SELECT record FROM sandboxes WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1`,
-		idOrName, idOrName, idOrName).Scan(&rec)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errdefs.NotFound("sandbox %q not found", idOrName)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decode(rec)
-}
-
-func decode(rec string) (*sandbox.Sandbox, error) {
-	var sb sandbox.Sandbox
-	if err := json.Unmarshal([]byte(rec), &sb); err != nil {
-		return nil, fmt.Errorf("decode sandbox record: %w", err)
-	}
-	return &sb, nil
-}
-
-// ListSandboxes implements sandbox.Store.
-func (s *Store) ListSandboxes(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sandbox, error) {
-	q := `SELECT record FROM sandboxes WHERE 1=1`
-	var args []any
-	if f.Owner != "" {
-		q += ` AND owner = ?`
-		args = append(args, f.Owner)
-	}
-	if len(f.States) > 0 {
-		q += ` AND state IN (?` + strings.Repeat(`, ?`, len(f.States)-1) + `)`
-		for _, st := range f.States {
-			args = append(args, string(st))
-		}
-	}
-	q += ` ORDER BY created_at, id`
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*sandbox.Sandbox{}
-	for rows.Next() {
-		var rec string
-		if err := rows.Scan(&rec); err != nil {
-			return nil, err
-		}
-		sb, err := decode(rec)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sb)
-	}
-	return out, rows.Err()
-}
-
-// UpdateSandbox implements sandbox.Store.
-func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
-	rec, err := json.Marshal(sb)
-	if err != nil {
+	if err := fn(tx); err != nil {
+		tx.Rollback()
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE sandboxes SET name = ?, owner = ?, state = ?, updated_at = ?, started_at = ?,
-		expires_at = ?, record = ? WHERE id = ?`, sb.Name, sb.Owner, string(sb.State), sb.UpdatedAt.UnixNano(),
-		nullableTime(sb.StartedAt), nullableTime(sb.ExpiresAt), string(rec), sb.ID)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
-			return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
-		}
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errdefs.NotFound("sandbox %q not found", sb.ID)
-	}
-	return nil
-}
-
-// DeleteSandbox implements sandbox.Store.
-func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sandboxes WHERE id = ?`, id)
-	return err
+	return tx.Commit()
 }

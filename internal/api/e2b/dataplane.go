@@ -1,0 +1,139 @@
+package e2b
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/guest/fs"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Ports of the guest's two protocols, as E2B numbers them.
+const (
+	EnvdPort            = 49983
+	CodeInterpreterPort = 49999
+)
+
+// DataPlane serves requests addressed to a sandbox — by the E2b-Sandbox-Id and
+// E2b-Sandbox-Port headers, by a Host of "<port>-<id>.<domain>", or (for SDKs that omit the
+// headers) by the sandbox's access token or a presigned /files URL — by proxying them to the
+// sandbox's guest; everything else goes to next. The guest checks the access token.
+func (a *API) DataPlane(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, port, ok := target(r)
+		if !ok {
+			if sb := a.byToken(r); sb != nil {
+				a.proxy(w, r, sb, EnvdPort)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		sb, err := a.m.Get(r.Context(), id)
+		if err != nil || sb.State != sandbox.StateRunning {
+			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "message": "The sandbox was not found", "code": 502})
+			return
+		}
+		if port != EnvdPort && port != CodeInterpreterPort {
+			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "code": 502,
+				"message": "port " + strconv.Itoa(port) + " is not reachable: forwarding other ports is not supported yet"})
+			return
+		}
+		a.proxy(w, r, sb, port)
+	})
+}
+
+// target reads the addressed sandbox and port from headers, else from the Host.
+func target(r *http.Request) (id string, port int, ok bool) {
+	if id, p := r.Header.Get("E2b-Sandbox-Id"), r.Header.Get("E2b-Sandbox-Port"); id != "" && p != "" {
+		n, err := strconv.Atoi(p)
+		return shortID(id), n, err == nil && validID(shortID(id))
+	}
+	host, _, _ := strings.Cut(r.Host, ":")
+	label, rest, found := strings.Cut(host, ".")
+	if !found || rest == "" {
+		return "", 0, false
+	}
+	p, sid, found := strings.Cut(label, "-")
+	n, err := strconv.Atoi(p)
+	if !found || err != nil || !validID(sid) {
+		return "", 0, false
+	}
+	return sid, n, true
+}
+
+// shortID drops the legacy "-<clientID>" suffix.
+func shortID(id string) string {
+	id, _, _ = strings.Cut(id, "-")
+	return id
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// byToken finds the sandbox a header-less envd request (older SDKs' /files and /health)
+// belongs to, by its access token or its presigned-URL signature.
+func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
+	tok := r.Header.Get("X-Access-Token")
+	q := r.URL.Query()
+	sig := q.Get("signature")
+	if r.URL.Path != "/files" && !(tok != "" && r.URL.Path == "/health") {
+		return nil
+	}
+	if tok == "" && sig == "" {
+		return nil
+	}
+	sbs, err := a.m.List(r.Context(), sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning}})
+	if err != nil {
+		return nil
+	}
+	op := "read"
+	if r.Method == http.MethodPost {
+		op = "write"
+	}
+	exp, _ := strconv.ParseInt(q.Get("signature_expiration"), 10, 64)
+	for _, sb := range sbs {
+		if tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(sb.GuestToken)) == 1 {
+			return sb
+		}
+		if sig != "" && subtle.ConstantTimeCompare([]byte(sig), []byte(fs.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
+			return sb
+		}
+	}
+	return nil
+}
+
+// proxy streams the request to the sandbox's guest and the answer back, unbuffered.
+func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, port int) {
+	token := sb.GuestToken
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.Host = "http", "guest", "guest"
+			// E2B's code interpreter (port 49999) is not behind the envd token; the SDKs only
+			// send it on /execute.
+			if port == CodeInterpreterPort && pr.Out.Header.Get("X-Access-Token") == "" {
+				pr.Out.Header.Set("X-Access-Token", token)
+			}
+		},
+		Transport:     a.m.GuestClient(sb).Transport(),
+		FlushInterval: -1,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			a.log.Warn("e2b data plane", "sandbox", sb.ID, "err", err)
+			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
+		},
+	}
+	rp.ServeHTTP(w, r)
+}

@@ -1,0 +1,23 @@
+package e2b
+
+import "github.com/paddock/paddock/internal/api/openapi"
+
+// Operations documents the control plane for the OpenAPI document.
+func (a *API) Operations() []openapi.Operation {
+	p := Prefix
+	return []openapi.Operation{
+		{Pattern: "POST " + p + "/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v1)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
+		{Pattern: "POST " + p + "/v2/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v2; timeout defaults to 300 s)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
+		{Pattern: "GET " + p + "/sandboxes", Tag: "e2b", Summary: "List running sandboxes (E2B v1)", Response: []detailView{}},
+		{Pattern: "GET " + p + "/v2/sandboxes", Tag: "e2b", Summary: "List sandboxes: state, metadata, order, startedAfter, template, limit, nextToken (X-Next-Token)", Response: []detailView{}},
+		{Pattern: "GET " + p + "/sandboxes/{id}", Tag: "e2b", Summary: "Describe a sandbox", Response: detailView{}},
+		{Pattern: "DELETE " + p + "/sandboxes/{id}", Tag: "e2b", Summary: "Kill a sandbox (204)", Status: 204},
+		{Pattern: "POST " + p + "/sandboxes/{id}/timeout", Tag: "e2b", Summary: "Set the sandbox to end timeout seconds from now (204)", Status: 204, Request: timeoutBody{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect: 200 when running, 201 when resumed; only extends the timeout", Request: timeoutBody{}, Response: sandboxView{}},
+		{Pattern: "POST " + p + "/v2/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect (E2B v2)", Request: timeoutBody{}, Response: sandboxView{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/pause", Tag: "e2b", Summary: "Freeze the sandbox's processes, keeping memory and disk (204; 409 when paused)", Status: 204},
+		{Pattern: "POST " + p + "/sandboxes/{id}/resume", Tag: "e2b", Summary: "Resume a paused sandbox (201; 409 when running)", Status: 201, Request: timeoutBody{}, Response: sandboxView{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: timeoutBody{}},
+		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use", Response: []metricView{}},
+	}
+}

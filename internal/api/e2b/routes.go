@@ -1,0 +1,62 @@
+// Package e2b is the E2B-compatible surface: the control plane under /e2b/v1 (what E2B's
+// SDKs call with E2B_API_URL) and the data plane (E2B_SANDBOX_URL) that proxies SDK traffic
+// to each sandbox's guest, which speaks envd and the code-interpreter protocol itself.
+package e2b
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/manager"
+)
+
+// Prefix is where the control plane lives: E2B_API_URL=http://HOST:PORT/e2b/v1.
+const Prefix = "/e2b/v1"
+
+// clientID is the constant E2B returns; the Python SDK requires the field.
+const clientID = "6532622b"
+
+// API serves both planes. Safe for concurrent use.
+type API struct {
+	m       *manager.Manager
+	log     *slog.Logger
+	maxBody int64
+}
+
+// New returns the surface.
+func New(m *manager.Manager, maxBody int64, log *slog.Logger) *API {
+	return &API{m: m, log: log, maxBody: maxBody}
+}
+
+// Routes lists the control plane's routes.
+func (a *API) Routes() map[string]httpx.HandlerFunc {
+	return map[string]httpx.HandlerFunc{
+		"POST " + Prefix + "/sandboxes":                 a.createV1,
+		"POST " + Prefix + "/v2/sandboxes":              a.createV2,
+		"GET " + Prefix + "/sandboxes":                  a.listV1,
+		"GET " + Prefix + "/v2/sandboxes":               a.listV2,
+		"GET " + Prefix + "/sandboxes/{id}":             a.detail,
+		"DELETE " + Prefix + "/sandboxes/{id}":          a.kill,
+		"POST " + Prefix + "/sandboxes/{id}/timeout":    a.setTimeout,
+		"POST " + Prefix + "/sandboxes/{id}/connect":    a.connectV1,
+		"POST " + Prefix + "/v2/sandboxes/{id}/connect": a.connectV2,
+		"POST " + Prefix + "/sandboxes/{id}/pause":      a.pause,
+		"POST " + Prefix + "/sandboxes/{id}/resume":     a.resume,
+		"POST " + Prefix + "/sandboxes/{id}/refreshes":  a.refresh,
+		"GET " + Prefix + "/sandboxes/{id}/metrics":     a.metrics,
+	}
+}
+
+// Register mounts the control plane.
+func (a *API) Register(mux *http.ServeMux) {
+	ad := httpx.Adapter{Log: a.log, Write: WriteError}
+	for pattern, h := range a.Routes() {
+		mux.Handle(pattern, ad.Wrap(h))
+	}
+}
+
+// WriteError answers in E2B's error shape, which the SDKs require: {"code", "message"}.
+func WriteError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	httpx.WriteJSON(w, status, map[string]any{"code": status, "message": msg})
+}

@@ -1,0 +1,183 @@
+package e2b
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guest"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Labels that carry E2B facts on a sandbox.
+const (
+	labelTemplate = "e2b.template"
+	metaPrefix    = "e2b.meta."
+)
+
+// templates maps E2B template IDs to Paddock images. Both run on the base image, whose host
+// /usr has python3 and node for the code interpreter.
+var templates = map[string]string{"base": "base", "code-interpreter-v1": "base", "code-interpreter": "base"}
+
+// newSandbox is NewSandbox (v1) and NewSandboxV2.
+type newSandbox struct {
+	TemplateID          string            `json:"templateID"`
+	Timeout             *int32            `json:"timeout"`
+	Metadata            map[string]string `json:"metadata"`
+	EnvVars             map[string]string `json:"envVars"`
+	Secure              *bool             `json:"secure"`
+	AllowInternetAccess *bool             `json:"allow_internet_access"`
+	AutoPause           bool              `json:"autoPause"`
+	AutoPauseMemory     *bool             `json:"autoPauseMemory"`
+	AutoResume          any               `json:"autoResume"`
+	Network             any               `json:"network"`
+	MCP                 any               `json:"mcp"`
+	IAM                 any               `json:"iam"`
+	VolumeMounts        []any             `json:"volumeMounts"`
+}
+
+// sandboxView is E2B's Sandbox (create/connect answer).
+type sandboxView struct {
+	TemplateID         string  `json:"templateID"`
+	SandboxID          string  `json:"sandboxID"`
+	ClientID           string  `json:"clientID"`
+	Alias              string  `json:"alias,omitempty"`
+	EnvdVersion        string  `json:"envdVersion"`
+	EnvdAccessToken    string  `json:"envdAccessToken"`
+	TrafficAccessToken *string `json:"trafficAccessToken"`
+	Domain             *string `json:"domain"`
+}
+
+// detailView is SandboxDetail and ListedSandbox.
+type detailView struct {
+	TemplateID          string            `json:"templateID"`
+	SandboxID           string            `json:"sandboxID"`
+	ClientID            string            `json:"clientID"`
+	Alias               string            `json:"alias,omitempty"`
+	StartedAt           time.Time         `json:"startedAt"`
+	EndAt               time.Time         `json:"endAt"`
+	EnvdVersion         string            `json:"envdVersion"`
+	EnvdAccessToken     string            `json:"envdAccessToken,omitempty"`
+	Domain              *string           `json:"domain"`
+	CPUCount            int               `json:"cpuCount"`
+	MemoryMB            int64             `json:"memoryMB"`
+	DiskSizeMB          int64             `json:"diskSizeMB"`
+	State               string            `json:"state"`
+	Metadata            map[string]string `json:"metadata"`
+	AllowInternetAccess *bool             `json:"allowInternetAccess,omitempty"`
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int32) error {
+	var req newSandbox
+	if err := httpx.Decode(w, r, &req, a.maxBody, false, true); err != nil {
+		return err
+	}
+	if req.TemplateID == "" {
+		req.TemplateID = "base"
+	}
+	image, ok := templates[req.TemplateID]
+	if !ok {
+		return errdefs.NotFound("template %q not found (available: base, code-interpreter-v1)", req.TemplateID)
+	}
+	timeout := defaultTimeout
+	if req.Timeout != nil {
+		timeout = *req.Timeout
+	}
+	if timeout <= 0 {
+		return errdefs.InvalidArgument("Timeout must be greater than 0")
+	}
+	if len(req.VolumeMounts) > 0 {
+		return errdefs.InvalidArgument("volumeMounts are not supported by this server")
+	}
+	labels := map[string]string{labelTemplate: req.TemplateID}
+	for k, v := range req.Metadata {
+		labels[metaPrefix+k] = v
+	}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	spec := sandbox.Spec{Name: "e2b-" + hex.EncodeToString(b), Image: image, Env: req.EnvVars, DefaultUser: "user",
+		TTL: time.Duration(timeout) * time.Second, Labels: labels}
+	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, created(sb))
+	return nil
+}
+
+func (a *API) createV1(w http.ResponseWriter, r *http.Request) error { return a.create(w, r, 15) }
+func (a *API) createV2(w http.ResponseWriter, r *http.Request) error { return a.create(w, r, 300) }
+
+func created(sb *sandbox.Sandbox) sandboxView {
+	return sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
+		EnvdVersion: guest.Version, EnvdAccessToken: sb.GuestToken}
+}
+
+func detail(sb *sandbox.Sandbox, withToken bool) detailView {
+	d := detailView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
+		EnvdVersion: guest.Version, CPUCount: max(1, int(sb.Instance.Resources.VCPUs+0.999)),
+		MemoryMB: sb.Instance.Resources.MemoryMB, State: state(sb), Metadata: metadata(sb), StartedAt: sb.CreatedAt}
+	if sb.StartedAt != nil {
+		d.StartedAt = *sb.StartedAt
+	}
+	if sb.ExpiresAt != nil {
+		d.EndAt = *sb.ExpiresAt
+	}
+	if withToken {
+		d.EnvdAccessToken = sb.GuestToken
+	}
+	return d
+}
+
+// state maps Paddock states onto E2B's two: a stopped sandbox is resumed by connect too.
+func state(sb *sandbox.Sandbox) string {
+	if sb.State == sandbox.StateRunning {
+		return "running"
+	}
+	return "paused"
+}
+
+func metadata(sb *sandbox.Sandbox) map[string]string {
+	out := map[string]string{}
+	for k, v := range sb.Spec.Labels {
+		if m, ok := strings.CutPrefix(k, metaPrefix); ok {
+			out[m] = v
+		}
+	}
+	return out
+}
+
+// e2bSandbox finds a sandbox that the E2B surface made.
+func (a *API) e2bSandbox(r *http.Request) (*sandbox.Sandbox, error) {
+	sb, err := a.m.Get(r.Context(), r.PathValue("id"))
+	if err != nil || sb.Spec.Labels[labelTemplate] == "" {
+		return nil, errdefs.NotFound("sandbox %q not found", r.PathValue("id"))
+	}
+	return sb, nil
+}
+
+func (a *API) detail(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.e2bSandbox(r)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, detail(sb, true))
+	return nil
+}
+
+func (a *API) kill(w http.ResponseWriter, r *http.Request) error {
+	sb, err := a.e2bSandbox(r)
+	if err != nil {
+		return err
+	}
+	if err := a.m.Delete(r.Context(), sb.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

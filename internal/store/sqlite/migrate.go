@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+)
+
+// migrations is the schema's history: migrations[i] takes the schema from version i to
+// version i+1. Each is applied once, in its own transaction. Append only: a migration that
+// has shipped is never edited, since databases out there already ran it.
+var migrations = []string{
+	// 1: sandbox records. The record column is the whole sandbox.Sandbox as JSON (spec,
+	// instance, token, reason...); the other columns copy the fields that queries filter,
+	// order or look up by.
+	`CREATE TABLE sandboxes (
+		id          TEXT PRIMARY KEY,
+		name        TEXT NOT NULL UNIQUE,
+		owner       TEXT NOT NULL DEFAULT '',
+		state       TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		started_at  INTEGER,
+		expires_at  INTEGER,
+		record      TEXT NOT NULL
+	);
+	CREATE INDEX sandboxes_expires ON sandboxes(expires_at) WHERE expires_at IS NOT NULL;
+	CREATE INDEX sandboxes_owner ON sandboxes(owner);`,
+
+	// 2: the audit trail.
+	`CREATE TABLE events (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		ts         INTEGER NOT NULL,
+		type       TEXT NOT NULL,
+		sandbox    TEXT NOT NULL DEFAULT '',
+		actor      TEXT NOT NULL DEFAULT '',
+		request_id TEXT NOT NULL DEFAULT '',
+		details    TEXT NOT NULL DEFAULT 'null'
+	);
+	CREATE INDEX events_ts ON events(ts);
+	CREATE INDEX events_sandbox ON events(sandbox, ts);`,
+
+	// 3: the run history.
+	`CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		sandbox     TEXT NOT NULL,
+		owner       TEXT NOT NULL DEFAULT '',
+		command     TEXT NOT NULL,
+		exit_code   INTEGER NOT NULL,
+		error       TEXT NOT NULL DEFAULT '',
+		started_at  INTEGER NOT NULL,
+		finished_at INTEGER NOT NULL
+	);
+	CREATE INDEX runs_owner ON runs(owner, started_at);`,
+}
+
+// migrate applies the migrations db has not had yet. Concurrent calls on one file (from
+// several processes) are safe: each migration re-checks its version under the write lock.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	current, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if current > len(migrations) {
+		return errdefs.FailedPrecondition("database schema is at version %d, newer than this paddock knows (%d): run a newer paddock", current, len(migrations))
+	}
+	for i := current; i < len(migrations); i++ {
+		if err := apply(ctx, db, i+1, migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+func apply(ctx context.Context, db *sql.DB, version int, stmts string) error {
+	return inTx(ctx, db, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil // another process applied it meanwhile
+		}
+		if _, err := tx.ExecContext(ctx, stmts); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+		return err
+	})
+}

@@ -1,0 +1,109 @@
+// Runs the official E2B JS SDKs against Paddock. The Go test TestE2BSDKs starts the server and
+// sets E2B_API_URL, E2B_SANDBOX_URL and E2B_API_KEY.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Sandbox, CommandExitError } from "e2b";
+import { Sandbox as SandboxV250 } from "e2b-v250";
+import { Sandbox as CodeSandbox } from "@e2b/code-interpreter";
+
+const opts = { apiUrl: process.env.E2B_API_URL, sandboxUrl: process.env.E2B_SANDBOX_URL, apiKey: process.env.E2B_API_KEY };
+
+test("create, commands, files, info, list, kill (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create({ ...opts, metadata: { suite: "sdk", run: "1" }, envs: { GREETING: "hello" }, timeoutMs: 120_000 });
+  try {
+    const r = await sbx.commands.run("echo $GREETING from $(whoami); echo oops >&2");
+    assert.equal(r.stdout, "hello from user\n");
+    assert.equal(r.stderr, "oops\n");
+    assert.equal(r.exitCode, 0);
+    await assert.rejects(sbx.commands.run("exit 3"), (e) => e instanceof CommandExitError && e.exitCode === 3);
+    const cwd = await sbx.commands.run("pwd", { cwd: "/tmp", envs: { X: "1" } });
+    assert.equal(cwd.stdout, "/tmp\n");
+    const root = await sbx.commands.run("id -u", { user: "root" });
+    assert.equal(root.stdout, "0\n");
+
+    await sbx.files.write("/home/user/dir/a.txt", "content a");
+    assert.equal(await sbx.files.read("/home/user/dir/a.txt"), "content a");
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    await sbx.files.write("/home/user/dir/b.bin", bytes);
+    assert.deepEqual(new Uint8Array(await sbx.files.read("/home/user/dir/b.bin", { format: "bytes" })), bytes);
+    await sbx.files.write([{ path: "/home/user/m/1.txt", data: "one" }, { path: "/home/user/m/2.txt", data: "two" }]);
+    const names = (await sbx.files.list("/home/user/m")).map((e) => e.name).sort();
+    assert.deepEqual(names, ["1.txt", "2.txt"]);
+    assert.equal(await sbx.files.exists("/home/user/m/1.txt"), true);
+    assert.equal(await sbx.files.exists("/home/user/nope"), false);
+    assert.equal(await sbx.files.makeDir("/home/user/newdir"), true);
+    await sbx.files.rename("/home/user/m/1.txt", "/home/user/m/3.txt");
+    assert.equal(await sbx.files.exists("/home/user/m/3.txt"), true);
+    await sbx.files.remove("/home/user/m");
+    assert.equal(await sbx.files.exists("/home/user/m"), false);
+
+    const info = await sbx.getInfo();
+    assert.equal(info.sandboxId, sbx.sandboxId);
+    assert.equal(info.metadata.suite, "sdk");
+    await sbx.setTimeout(300_000);
+    const listed = await Sandbox.list({ ...opts, query: { metadata: { suite: "sdk" } } }).nextItems();
+    assert.ok(listed.some((s) => s.sandboxId === sbx.sandboxId));
+    assert.equal(await sbx.isRunning(), true);
+  } finally {
+    assert.equal(await sbx.kill(), true);
+  }
+  assert.equal(await sbx.isRunning(), false);
+});
+
+test("background command, connect by pid, kill, stdin (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create(opts);
+  try {
+    const h = await sbx.commands.run("cat", { background: true, stdin: true });
+    await sbx.commands.sendStdin(h.pid, "piped\n");
+    const again = await sbx.commands.connect(h.pid);
+    assert.equal(await sbx.commands.kill(h.pid), true);
+    await assert.rejects(again.wait());
+  } finally {
+    await sbx.kill();
+  }
+});
+
+test("pause and connect keep state (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create(opts);
+  try {
+    await sbx.files.write("/home/user/kept.txt", "kept");
+    assert.equal(await sbx.pause(), true);
+    const back = await Sandbox.connect(sbx.sandboxId, opts);
+    assert.equal(await back.files.read("/home/user/kept.txt"), "kept");
+  } finally {
+    await sbx.kill();
+  }
+});
+
+test("older create/connect path (e2b 2.50.0)", async () => {
+  const sbx = await SandboxV250.create({ ...opts, timeoutMs: 60_000 });
+  try {
+    const r = await sbx.commands.run("echo v1 path");
+    assert.equal(r.stdout, "v1 path\n");
+    const again = await SandboxV250.connect(sbx.sandboxId, opts);
+    assert.equal((await again.commands.run("echo again")).stdout, "again\n");
+  } finally {
+    await sbx.kill();
+  }
+});
+
+test("code interpreter runCode (@e2b/code-interpreter 2.8.0)", async () => {
+  const sbx = await CodeSandbox.create(opts);
+  try {
+    const out = [];
+    const ex = await sbx.runCode("x = 20\nprint('streamed')\nx + 1", { onStdout: (m) => out.push(m.line) });
+    assert.equal(ex.text, "21");
+    assert.deepEqual(ex.logs.stdout, ["streamed\n"]);
+    assert.ok(out.join("").includes("streamed"));
+    const err = await sbx.runCode("1/0");
+    assert.equal(err.error.name, "ZeroDivisionError");
+    assert.equal(err.error.value, "division by zero");
+    const ctx = await sbx.createCodeContext({ language: "python" });
+    await sbx.runCode("y = 5", { context: ctx });
+    assert.equal((await sbx.runCode("y * 2", { context: ctx })).text, "10");
+    const js = await sbx.runCode("const z = 6; z * 7", { language: "js" });
+    assert.equal(js.text, "42");
+  } finally {
+    await sbx.kill();
+  }
+});
