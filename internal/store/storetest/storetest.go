@@ -49,7 +49,7 @@ func record(id, name string, created time.Time) *sandbox.Sandbox {
 		CreatedAt: created, UpdatedAt: created.Add(time.Microsecond), StartedAt: &started, ExpiresAt: &expires,
 		GuestToken: "tok-" + id, Reason: "none yet",
 		Spec: sandbox.Spec{Name: name, Image: "base", Profile: "moderate", VCPUs: 0.5, MemoryMB: 256, Pids: 64,
-			Env: map[string]string{"A": "1", "EMPTY": ""}, Workdir: "/workspace", User: "user",
+			Env: map[string]string{"A": "1", "EMPTY": ""}, Workdir: "/workspace", User: "user", DefaultUser: "user",
 			Network: sandbox.NetworkNone, TTL: 90 * time.Minute, OnExpire: sandbox.ExpireStop,
 			Labels: map[string]string{"team": "x"}},
 		Instance: sandbox.InstanceSpec{ID: id, Hostname: "sandbox", Network: sandbox.NetworkNone,
