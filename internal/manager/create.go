@@ -127,7 +127,8 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	}
 	id := newID()
 	return sandbox.InstanceSpec{
-		ID: id, Hostname: id, Image: *img, Resources: res, Security: sec, Network: network,
+		ID: id, Hostname: "sandbox", Image: *img, // what the base image's /etc/hosts resolves
+		Resources: res, Security: sec, Network: network,
 		Labels: map[string]string{sandbox.LabelID: id},
 	}, nil
 }
