@@ -5,7 +5,11 @@ import "github.com/paddock/paddock/internal/api/openapi"
 // Operations documents the control plane for the OpenAPI document.
 func (a *API) Operations() []openapi.Operation {
 	p := Prefix
-	return []openapi.Operation{
+	var ops []openapi.Operation
+	for pattern, what := range unsupportedRoutes {
+		ops = append(ops, openapi.Operation{Pattern: pattern, Tag: "e2b", Summary: "Not supported yet (501): " + what})
+	}
+	return append(ops, []openapi.Operation{
 		{Pattern: "POST " + p + "/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v1)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
 		{Pattern: "POST " + p + "/v2/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v2; timeout defaults to 300 s)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
 		{Pattern: "GET " + p + "/sandboxes", Tag: "e2b", Summary: "List running sandboxes (E2B v1)", Response: []detailView{}},
@@ -19,5 +23,5 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST " + p + "/sandboxes/{id}/resume", Tag: "e2b", Summary: "Resume a paused sandbox (201; 409 when running)", Status: 201, Request: timeoutBody{}, Response: sandboxView{}},
 		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: timeoutBody{}},
 		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use", Response: []metricView{}},
-	}
+	}...)
 }

@@ -14,29 +14,27 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// parseMetadata decodes the SDKs' double-encoded metadata filter: the parameter is a form
-// string whose keys and values were URL-encoded once more.
+// parseMetadata decodes the SDKs' metadata filter: one query parameter holding a form string
+// whose keys and values were URL-encoded individually first. Splitting before unescaping
+// keeps "&" and "=" inside keys and values intact.
 func parseMetadata(raw string) (map[string]string, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	outer, err := url.QueryUnescape(raw)
-	if err != nil {
-		return nil, errdefs.InvalidArgument("metadata %q is not URL-encoded", raw)
-	}
 	out := map[string]string{}
-	for _, pair := range strings.Split(outer, "&") {
+	for _, pair := range strings.Split(raw, "&") {
 		k, v, _ := strings.Cut(pair, "=")
-		if k == "" {
-			continue
-		}
-		if k, err = url.QueryUnescape(k); err != nil {
+		key, err := url.QueryUnescape(k)
+		if err != nil {
 			return nil, errdefs.InvalidArgument("metadata key %q is not URL-encoded", k)
 		}
-		if v, err = url.QueryUnescape(v); err != nil {
+		val, err := url.QueryUnescape(v)
+		if err != nil {
 			return nil, errdefs.InvalidArgument("metadata value %q is not URL-encoded", v)
 		}
-		out[k] = v
+		if key != "" {
+			out[key] = val
+		}
 	}
 	return out, nil
 }

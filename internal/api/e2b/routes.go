@@ -54,6 +54,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	for pattern, h := range a.Routes() {
 		mux.Handle(pattern, ad.Wrap(h))
 	}
+	a.registerUnsupported(mux)
 }
 
 // WriteError answers in E2B's error shape, which the SDKs require: {"code", "message"}.

@@ -91,8 +91,8 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	if timeout <= 0 {
 		return errdefs.InvalidArgument("Timeout must be greater than 0")
 	}
-	if len(req.VolumeMounts) > 0 {
-		return errdefs.InvalidArgument("volumeMounts are not supported by this server")
+	if err := checkSupported(req); err != nil {
+		return err
 	}
 	labels := map[string]string{labelTemplate: req.TemplateID}
 	for k, v := range req.Metadata {

@@ -1,0 +1,63 @@
+package e2b
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/paddock/paddock/internal/errdefs"
+)
+
+// unsupportedRoutes are E2B routes this server does not implement yet; they answer 501 with
+// E2B's error shape instead of a bare 404.
+var unsupportedRoutes = map[string]string{
+	"POST " + Prefix + "/sandboxes/{id}/fork":      "forking sandboxes",
+	"POST " + Prefix + "/sandboxes/{id}/snapshots": "snapshots",
+	"GET " + Prefix + "/snapshots":                 "snapshots",
+	"DELETE " + Prefix + "/templates/{id}":         "templates and snapshots",
+	"PUT " + Prefix + "/sandboxes/{id}/network":    "network policies (sandboxes have loopback only for now)",
+	"GET " + Prefix + "/sandboxes/{id}/logs":       "sandbox logs (use GET /sandboxes/{name}/logs for the audit log)",
+	"GET " + Prefix + "/v2/sandboxes/{id}/logs":    "sandbox logs (use GET /sandboxes/{name}/logs for the audit log)",
+	"GET " + Prefix + "/sandboxes/metrics":         "batch metrics (use GET /sandboxes/{id}/metrics)",
+}
+
+func (a *API) registerUnsupported(mux *http.ServeMux) {
+	for pattern, what := range unsupportedRoutes {
+		msg := what + " is not supported by this Paddock server yet"
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			WriteError(w, r, http.StatusNotImplemented, msg)
+		})
+	}
+}
+
+// checkSupported refuses create options that would otherwise be silently ignored.
+func checkSupported(req newSandbox) error {
+	switch {
+	case req.AutoPause:
+		return errdefs.InvalidArgument("autoPause is not supported yet: sandboxes are killed when their timeout ends")
+	case req.MCP != nil:
+		return errdefs.InvalidArgument("mcp is not supported yet")
+	case len(req.VolumeMounts) > 0:
+		return errdefs.InvalidArgument("volumeMounts are not supported yet")
+	case hasNetworkRules(req.Network):
+		return errdefs.InvalidArgument("network rules (allowOut, denyOut, egressProxy, rules) are not supported yet: sandboxes have loopback only")
+	}
+	return nil
+}
+
+// hasNetworkRules reports whether a network object asks for anything beyond the defaults.
+func hasNetworkRules(n any) bool {
+	m, ok := n.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range m {
+		switch k {
+		case "allowPublicTraffic", "maskRequestHost":
+			continue
+		}
+		if b, _ := json.Marshal(v); string(b) != "null" && string(b) != "[]" && string(b) != "{}" {
+			return true
+		}
+	}
+	return false
+}
