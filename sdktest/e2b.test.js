@@ -107,3 +107,59 @@ test("code interpreter runCode (@e2b/code-interpreter 2.8.0)", async () => {
     await sbx.kill();
   }
 });
+
+test("pty, watchDir, presigned URLs, metrics, pagination (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create({ ...opts, metadata: { suite: "more" } });
+  const other = await Sandbox.create({ ...opts, metadata: { suite: "more" } });
+  try {
+    // A terminal: type into it, resize it, kill it.
+    let screen = "";
+    const term = await sbx.pty.create({ cols: 80, rows: 24, onData: (d) => { screen += new TextDecoder().decode(d); } });
+    await sbx.pty.sendInput(term.pid, new TextEncoder().encode("stty size\n"));
+    await sbx.pty.resize(term.pid, { cols: 100, rows: 40 });
+    await sbx.pty.sendInput(term.pid, new TextEncoder().encode("stty size\n"));
+    for (let i = 0; i < 100 && !screen.includes("40 100"); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(screen.includes("24 80") && screen.includes("40 100"), screen);
+    assert.equal(await sbx.pty.kill(term.pid), true);
+
+    // Watching a directory.
+    const events = [];
+    const watcher = await sbx.files.watchDir("/home/user", (e) => events.push(e));
+    await sbx.files.write("/home/user/watched.txt", "x");
+    for (let i = 0; i < 100 && !events.some((e) => e.name === "watched.txt"); i++) await new Promise((r) => setTimeout(r, 50));
+    await watcher.stop();
+    assert.ok(events.some((e) => e.name === "watched.txt"), JSON.stringify(events));
+
+    // Presigned URLs carry no sandbox ID: the server finds the sandbox by signature.
+    const up = await sbx.uploadUrl("/home/user/presigned.txt");
+    const form = new FormData();
+    form.append("file", new Blob(["via url"]), "presigned.txt");
+    assert.equal((await fetch(up, { method: "POST", body: form })).status, 200);
+    const down = await sbx.downloadUrl("/home/user/presigned.txt");
+    assert.equal(await (await fetch(down)).text(), "via url");
+
+    const metrics = await sbx.getMetrics();
+    assert.ok(metrics.length >= 1 && metrics[0].memTotal > 0, JSON.stringify(metrics));
+
+    const pager = Sandbox.list({ ...opts, query: { metadata: { suite: "more" } }, limit: 1 });
+    const first = await pager.nextItems();
+    assert.equal(first.length, 1);
+    assert.equal(pager.hasNext, true);
+    const second = await pager.nextItems();
+    assert.equal(second.length, 1);
+    assert.notEqual(first[0].sandboxId, second[0].sandboxId);
+  } finally {
+    await sbx.kill();
+    await other.kill();
+  }
+});
+
+test("code interpreter: matplotlib figure as PNG (@e2b/code-interpreter 2.8.0)", async () => {
+  const sbx = await CodeSandbox.create(opts);
+  try {
+    const ex = await sbx.runCode("import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()");
+    assert.ok(ex.results.some((r) => typeof r.png === "string" && r.png.startsWith("iVBORw0KGgo")), JSON.stringify(ex.results.map((r) => Object.keys(r))));
+  } finally {
+    await sbx.kill();
+  }
+});
