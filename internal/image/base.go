@@ -24,7 +24,12 @@ const basePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 // hostBindDirs are host directories bound read-only when they exist: CA certificates, and
 // Debian's alternatives (/usr/bin/awk, node, editor... are symlinks through
 // /etc/alternatives, which itself holds only symlinks into /usr).
-var hostBindDirs = []string{"/etc/ssl/certs", "/etc/alternatives"}
+// Fonts are for programs that render text (matplotlib, headless browsers).
+var hostBindDirs = []string{"/etc/ssl/certs", "/etc/alternatives", "/etc/fonts"}
+
+// hostBindFiles are host files bound read-only when they exist: configuration that Debian's
+// packages in /usr cannot work without (matplotlib refuses to start without its rc file).
+var hostBindFiles = []string{"/etc/matplotlibrc"}
 
 // prepareBase makes sure the skeleton exists under dir and describes the base image. host is
 // the root of the host filesystem ("/"; tests pass a fake one).
@@ -51,6 +56,11 @@ func baseBinds(root, host string) []sandbox.Bind {
 	for _, d := range hostBindDirs {
 		if isDir(filepath.Join(host, d)) {
 			binds = append(binds, bind(d))
+		}
+	}
+	for _, f := range hostBindFiles {
+		if fi, err := os.Stat(filepath.Join(host, f)); err == nil && fi.Mode().IsRegular() {
+			binds = append(binds, bind(f))
 		}
 	}
 	for _, name := range usrMerged {

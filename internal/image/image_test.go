@@ -39,10 +39,14 @@ func TestBaseBindsMatchHost(t *testing.T) {
 }
 
 // TestNoPrivateHostPaths checks that nothing of the host but /usr, CA certificates,
-// alternatives (symlinks into /usr) and non-merged system dirs reaches the image.
+// alternatives (symlinks into /usr), fonts, package configuration listed in hostBindFiles and
+// non-merged system dirs reaches the image.
 func TestNoPrivateHostPaths(t *testing.T) {
 	img := newBase(t)
-	allowed := map[string]bool{"/usr": true, "/etc/ssl/certs": true, "/etc/alternatives": true}
+	allowed := map[string]bool{"/usr": true, "/etc/ssl/certs": true, "/etc/alternatives": true, "/etc/fonts": true}
+	for _, f := range hostBindFiles {
+		allowed[f] = true
+	}
 	for _, name := range usrMerged {
 		allowed["/"+name] = true
 	}
