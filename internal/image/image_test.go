@@ -18,9 +18,14 @@ import (
 func TestBaseBindsMatchHost(t *testing.T) {
 	img := newBase(t)
 	want := []sandbox.Bind{{Source: "/usr", Destination: "/usr"}}
-	for _, d := range []string{"/etc/ssl/certs", "/etc/alternatives"} {
+	for _, d := range []string{"/etc/ssl/certs", "/etc/alternatives", "/etc/fonts"} {
 		if isDir(d) {
 			want = append(want, sandbox.Bind{Source: d, Destination: d})
+		}
+	}
+	for _, f := range []string{"/etc/matplotlibrc"} {
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			want = append(want, sandbox.Bind{Source: f, Destination: f})
 		}
 	}
 	for _, name := range usrMerged {
