@@ -34,7 +34,6 @@ func TestE2BSDKs(t *testing.T) {
 	// a freshly claimed sandbox sometimes breaks with "terminated" — the proxy's connection to
 	// the guest is closed on the host side. Each failure is logged; three in a row fail.
 	var out []byte
-	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
 		if out, err = run(); err == nil {
 			break
