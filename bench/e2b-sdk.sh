@@ -10,7 +10,7 @@ source scripts/deps.sh
 CGO_ENABLED=0 go build -o bin/paddock ./cmd/paddock
 data=$(mktemp -d /tmp/pde2b.XXXX)
 addr=127.0.0.1:18978
-./bin/paddock serve --data-dir "$data" --listen "$addr" --pool-size "$pool" --log-level warn &
+./bin/paddock serve --data-dir "$data" --listen "$addr" --pool-size "$pool" --log-level warn --stop-sandboxes-on-exit &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

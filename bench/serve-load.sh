@@ -12,7 +12,7 @@ CGO_ENABLED=0 go build -o bin/paddock ./cmd/paddock
 go build -o bin/load ./bench/load
 data=$(mktemp -d /tmp/pdload.XXXX)
 addr=127.0.0.1:18977
-./bin/paddock serve --data-dir "$data" --listen "$addr" --pool-size "$pool" --log-level warn &
+./bin/paddock serve --data-dir "$data" --listen "$addr" --pool-size "$pool" --log-level warn --stop-sandboxes-on-exit &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT
