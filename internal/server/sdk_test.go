@@ -30,18 +30,9 @@ func TestE2BSDKs(t *testing.T) {
 		cmd.Env = append(os.Environ(), "E2B_API_URL="+s.url+"/e2b/v1", "E2B_SANDBOX_URL="+s.url, "E2B_API_KEY="+testKey)
 		return cmd.CombinedOutput()
 	}
-	// Known open bug (about 1 run in 6 here, more under load): the first command's stream in
-	// a freshly claimed sandbox sometimes breaks with "terminated" — the proxy's connection to
-	// the guest is closed on the host side. Each failure is logged; three in a row fail.
-	var out []byte
-	for attempt := 1; attempt <= 3; attempt++ {
-		if out, err = run(); err == nil {
-			break
-		}
-		t.Logf("E2B SDK tests, attempt %d failed: %v\n%s", attempt, err, out)
-	}
+	out, err := run()
 	if err != nil {
-		t.Fatalf("E2B SDK tests failed three times in a row")
+		t.Fatalf("E2B SDK tests failed: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
 }

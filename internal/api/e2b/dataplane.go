@@ -135,5 +135,9 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
 		},
 	}
+	// Streams answer before the request body has been read to its end (SDKs send it chunked).
+	// Without full duplex, Go's HTTP/1.1 server discards the unread request body as soon as
+	// the response headers go out, which breaks the upstream write and with it the stream.
+	_ = http.NewResponseController(w).EnableFullDuplex()
 	rp.ServeHTTP(w, r)
 }
