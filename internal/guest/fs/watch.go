@@ -4,106 +4,43 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"os"
-	"path/filepath"
+	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/fsnotify/fsnotify"
 
+	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	pb "github.com/paddock/paddock/proto/filesystem"
 )
 
-// maxPolledEvents bounds what a polling watcher buffers between fetches.
+// maxPolledEvents bounds what a polling watcher buffers between fetches; the oldest events
+// are dropped first.
 const maxPolledEvents = 10000
 
-// watcher turns fsnotify events under root into protocol events.
-type watcher struct {
-	root      string
-	recursive bool
-	entries   bool
-	fsw       *fsnotify.Watcher
-}
-
-func newWatcher(root string, recursive, includeEntry bool) (*watcher, error) {
-	fi, err := os.Stat(root)
+// openWatch resolves a watch request and starts its watcher, unless the service is closed.
+func (s *Service) openWatch(h http.Header, opts watchOptions) (*watcher, error) {
+	select {
+	case <-s.closed:
+		return nil, errdefs.Unavailable("the filesystem service is shutting down")
+	default:
+	}
+	p, _, err := s.resolve(h, opts.GetPath())
 	if err != nil {
-		return nil, fsError(err, root)
+		return nil, err
 	}
-	if !fi.IsDir() {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New(root+" is not a directory"))
-	}
-	fsw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, connect.NewError(connect.CodeResourceExhausted, err)
-	}
-	w := &watcher{root: root, recursive: recursive, entries: includeEntry, fsw: fsw}
-	if err := w.add(root); err != nil {
-		fsw.Close()
-		return nil, connect.NewError(connect.CodeInternal, err)
-	}
-	return w, nil
+	return openWatcher(p, opts)
 }
 
-// add watches dir and, when recursive, every directory below it.
-func (w *watcher) add(dir string) error {
-	if !w.recursive {
-		return w.fsw.Add(dir)
-	}
-	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = w.fsw.Add(p)
-		}
-		return nil
-	})
-}
-
-// convert turns one fsnotify event into protocol events, in envd's order.
-func (w *watcher) convert(ev fsnotify.Event) []*pb.FilesystemEvent {
-	rel, err := filepath.Rel(w.root, ev.Name)
-	if err != nil {
-		return nil
-	}
-	var out []*pb.FilesystemEvent
-	add := func(op fsnotify.Op, t pb.EventType, withEntry bool) {
-		if !ev.Has(op) {
-			return
-		}
-		fe := &pb.FilesystemEvent{Name: rel, Type: t}
-		if withEntry && w.entries {
-			if e, err := entryInfo(ev.Name); err == nil {
-				fe.Entry = e
-			}
-		}
-		out = append(out, fe)
-	}
-	add(fsnotify.Create, pb.EventType_EVENT_TYPE_CREATE, true)
-	add(fsnotify.Rename, pb.EventType_EVENT_TYPE_RENAME, false)
-	add(fsnotify.Chmod, pb.EventType_EVENT_TYPE_CHMOD, true)
-	add(fsnotify.Write, pb.EventType_EVENT_TYPE_WRITE, true)
-	add(fsnotify.Remove, pb.EventType_EVENT_TYPE_REMOVE, false)
-	if w.recursive && ev.Has(fsnotify.Create) {
-		if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
-			_ = w.add(ev.Name)
-		}
-	}
-	return out
-}
-
-func (w *watcher) close() { _ = w.fsw.Close() }
-
-// WatchDir implements filesystemconnect.FilesystemHandler.
+// WatchDir implements filesystemconnect.FilesystemHandler. The stream starts with a start
+// event, then carries filesystem events and, after Keepalive-Ping-Interval seconds without
+// any, keepalives. It ends with the request or when the service closes.
 func (s *Service) WatchDir(ctx context.Context, req *connect.Request[pb.WatchDirRequest], stream *connect.ServerStream[pb.WatchDirResponse]) error {
-	p, _, err := s.resolve(req.Header(), req.Msg.GetPath())
+	w, err := s.openWatch(req.Header(), req.Msg)
 	if err != nil {
-		return err
-	}
-	w, err := newWatcher(p, req.Msg.GetRecursive(), req.Msg.GetIncludeEntry())
-	if err != nil {
-		return err
+		return s.rpcError(ctx, "watch dir", err)
 	}
 	defer w.close()
 	if err := stream.Send(&pb.WatchDirResponse{Event: &pb.WatchDirResponse_Start{Start: &pb.WatchDirResponse_StartEvent{}}}); err != nil {
@@ -116,6 +53,8 @@ func (s *Service) WatchDir(ctx context.Context, req *connect.Request[pb.WatchDir
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.closed:
+			return nil
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
 				return nil
@@ -126,8 +65,11 @@ func (s *Service) WatchDir(ctx context.Context, req *connect.Request[pb.WatchDir
 				}
 			}
 			tick.Reset(keepalive)
-		case err := <-w.fsw.Errors:
-			s.log.Warn("watch", "path", p, "err", err)
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return nil
+			}
+			s.log.LogAttrs(ctx, slog.LevelWarn, "watch", slog.String("path", w.root), slog.Any("err", err))
 		case <-tick.C:
 			if err := stream.Send(&pb.WatchDirResponse{Event: &pb.WatchDirResponse_Keepalive{Keepalive: &pb.WatchDirResponse_KeepAlive{}}}); err != nil {
 				return err
@@ -138,12 +80,16 @@ func (s *Service) WatchDir(ctx context.Context, req *connect.Request[pb.WatchDir
 
 // pollWatcher buffers events for clients that fetch them with GetWatcherEvents.
 type pollWatcher struct {
-	w      *watcher
+	w    *watcher
+	log  *slog.Logger
+	done chan struct{} // closed by stop; ends run
+	once sync.Once
+
 	mu     sync.Mutex
-	events []*pb.FilesystemEvent
-	done   chan struct{}
+	events []*pb.FilesystemEvent // guarded by mu
 }
 
+// run collects events until stop.
 func (pw *pollWatcher) run() {
 	for {
 		select {
@@ -153,66 +99,98 @@ func (pw *pollWatcher) run() {
 			if !ok {
 				return
 			}
-			pw.mu.Lock()
-			pw.events = append(pw.events, pw.w.convert(ev)...)
-			if over := len(pw.events) - maxPolledEvents; over > 0 {
-				pw.events = pw.events[over:]
+			pw.add(pw.w.convert(ev))
+		case err, ok := <-pw.w.fsw.Errors:
+			if !ok {
+				return
 			}
-			pw.mu.Unlock()
-		case <-pw.w.fsw.Errors:
+			pw.log.Warn("watch", "path", pw.w.root, "err", err)
 		}
 	}
 }
 
-func (pw *pollWatcher) stop() {
-	close(pw.done)
-	pw.w.close()
+// add buffers evs, dropping the oldest events beyond maxPolledEvents.
+func (pw *pollWatcher) add(evs []*pb.FilesystemEvent) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.events = append(pw.events, evs...)
+	if over := len(pw.events) - maxPolledEvents; over > 0 {
+		pw.events = append(pw.events[:0:0], pw.events[over:]...)
+	}
 }
 
-// CreateWatcher implements filesystemconnect.FilesystemHandler.
-func (s *Service) CreateWatcher(_ context.Context, req *connect.Request[pb.CreateWatcherRequest]) (*connect.Response[pb.CreateWatcherResponse], error) {
-	p, _, err := s.resolve(req.Header(), req.Msg.GetPath())
+// take returns and forgets the buffered events.
+func (pw *pollWatcher) take() []*pb.FilesystemEvent {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	evs := pw.events
+	pw.events = nil
+	return evs
+}
+
+// stop ends run and releases the watcher. Idempotent.
+func (pw *pollWatcher) stop() {
+	pw.once.Do(func() {
+		close(pw.done)
+		pw.w.close()
+	})
+}
+
+// CreateWatcher implements filesystemconnect.FilesystemHandler. The watcher buffers events
+// until RemoveWatcher or Close.
+func (s *Service) CreateWatcher(ctx context.Context, req *connect.Request[pb.CreateWatcherRequest]) (*connect.Response[pb.CreateWatcherResponse], error) {
+	w, err := s.openWatch(req.Header(), req.Msg)
 	if err != nil {
-		return nil, err
+		return nil, s.rpcError(ctx, "create watcher", err)
 	}
-	w, err := newWatcher(p, req.Msg.GetRecursive(), req.Msg.GetIncludeEntry())
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 8)
+	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
-	pw := &pollWatcher{w: w, done: make(chan struct{})}
+	pw := &pollWatcher{w: w, log: s.log, done: make(chan struct{})}
 	s.mu.Lock()
+	select {
+	case <-s.closed: // Close ran since openWatch
+		s.mu.Unlock()
+		w.close()
+		return nil, s.rpcError(ctx, "create watcher", errdefs.Unavailable("the filesystem service is shutting down"))
+	default:
+	}
 	s.watchers[id] = pw
 	s.mu.Unlock()
 	go pw.run()
 	return connect.NewResponse(&pb.CreateWatcherResponse{WatcherId: id}), nil
 }
 
-// GetWatcherEvents implements filesystemconnect.FilesystemHandler.
-func (s *Service) GetWatcherEvents(_ context.Context, req *connect.Request[pb.GetWatcherEventsRequest]) (*connect.Response[pb.GetWatcherEventsResponse], error) {
+// watcher returns the polling watcher id, or ErrNotFound.
+func (s *Service) watcher(id string) (*pollWatcher, error) {
 	s.mu.Lock()
-	pw, ok := s.watchers[req.Msg.GetWatcherId()]
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	pw, ok := s.watchers[id]
 	if !ok {
-		return nil, connect.NewError(connect.CodeNotFound, errors.New("watcher "+req.Msg.GetWatcherId()+" not found"))
+		return nil, errdefs.NotFound("watcher %s not found", id)
 	}
-	pw.mu.Lock()
-	evs := pw.events
-	pw.events = nil
-	pw.mu.Unlock()
-	return connect.NewResponse(&pb.GetWatcherEventsResponse{Events: evs}), nil
+	return pw, nil
 }
 
-// RemoveWatcher implements filesystemconnect.FilesystemHandler.
-func (s *Service) RemoveWatcher(_ context.Context, req *connect.Request[pb.RemoveWatcherRequest]) (*connect.Response[pb.RemoveWatcherResponse], error) {
+// GetWatcherEvents implements filesystemconnect.FilesystemHandler: it returns the events
+// buffered since the last call.
+func (s *Service) GetWatcherEvents(ctx context.Context, req *connect.Request[pb.GetWatcherEventsRequest]) (*connect.Response[pb.GetWatcherEventsResponse], error) {
+	pw, err := s.watcher(req.Msg.GetWatcherId())
+	if err != nil {
+		return nil, s.rpcError(ctx, "get watcher events", err)
+	}
+	return connect.NewResponse(&pb.GetWatcherEventsResponse{Events: pw.take()}), nil
+}
+
+// RemoveWatcher implements filesystemconnect.FilesystemHandler. An unknown ID is not_found.
+func (s *Service) RemoveWatcher(ctx context.Context, req *connect.Request[pb.RemoveWatcherRequest]) (*connect.Response[pb.RemoveWatcherResponse], error) {
+	id := req.Msg.GetWatcherId()
 	s.mu.Lock()
-	pw, ok := s.watchers[req.Msg.GetWatcherId()]
-	delete(s.watchers, req.Msg.GetWatcherId())
+	pw, ok := s.watchers[id]
+	delete(s.watchers, id)
 	s.mu.Unlock()
 	if !ok {
-		return nil, connect.NewError(connect.CodeNotFound, errors.New("watcher "+req.Msg.GetWatcherId()+" not found"))
+		return nil, s.rpcError(ctx, "remove watcher", errdefs.NotFound("watcher %s not found", id))
 	}
 	pw.stop()
 	return connect.NewResponse(&pb.RemoveWatcherResponse{}), nil

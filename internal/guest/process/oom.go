@@ -10,10 +10,34 @@ import (
 // OOMKilledError is the EndEvent error of a process killed by the sandbox's memory limit.
 const OOMKilledError = "out of memory: killed by the sandbox memory limit"
 
-// oomKills reads the sandbox cgroup's OOM-kill counter as seen inside its cgroup namespace:
-// memory.events on cgroup v2, memory.oom_control on v1. ok is false when neither is readable.
-func oomKills() (n uint64, ok bool) {
-	for _, f := range []string{"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"} {
+// oomCounterFiles hold the sandbox cgroup's OOM-kill counter as seen inside its cgroup
+// namespace: memory.events on cgroup v2, memory.oom_control on v1.
+var oomCounterFiles = []string{"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"}
+
+// oomProbe is the OOM-kill counter when a process started.
+type oomProbe struct {
+	files  []string
+	before uint64
+	known  bool // false when no counter was readable: no OOM information
+}
+
+func probeOOM(files []string) oomProbe {
+	n, ok := oomKills(files)
+	return oomProbe{files: files, before: n, known: ok}
+}
+
+// rose reports whether an OOM kill happened in the sandbox since the probe was taken.
+func (p oomProbe) rose() bool {
+	if !p.known {
+		return false
+	}
+	after, ok := oomKills(p.files)
+	return ok && after > p.before
+}
+
+// oomKills reads the "oom_kill N" line of the first readable file.
+func oomKills(files []string) (uint64, bool) {
+	for _, f := range files {
 		if n, ok := readCounter(f, "oom_kill"); ok {
 			return n, true
 		}

@@ -1,145 +1,78 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	pb "github.com/paddock/paddock/proto/process"
 )
 
-// drainWait bounds how long output may keep flowing after the process exits: a backgrounded
-// grandchild that holds the pipe open must not keep the stream open forever.
-const drainWait = 100 * time.Millisecond
+// Reasons an input or signal cannot be delivered; the RPCs turn them into connect codes.
+var (
+	errExited      = errors.New("process has exited")
+	errNoTerminal  = errors.New("process has no terminal")
+	errStdinClosed = errors.New("stdin is closed or was not enabled")
+	errPTYStdin    = errors.New("cannot close stdin of a terminal process: send EOT (0x04) as pty input instead")
+)
 
 // proc is one started process and everyone listening to it.
 type proc struct {
 	pid  int
+	seq  uint64 // start order, to pick the newest of processes sharing a tag
 	tag  *string
 	cfg  *pb.ProcessConfig
-	done chan struct{} // closed once end is set and broadcast
+	done chan struct{} // closed once the end event is retained and delivered
 
-	stdinMu sync.Mutex
-	stdin   *os.File // write end of stdin; nil when closed or absent
-	pty     *os.File // terminal master, for PTY processes
+	// exited is set as soon as the exit status arrives: no signal may reach the pid after
+	// that, since it can be reused.
+	exited atomic.Bool
+
+	inSem chan struct{} // capacity 1: one input writer at a time, waitable with a context
+	ioMu  sync.Mutex    // guards stdin and pty, never held during I/O
+	stdin *os.File      // write end of stdin; nil when closed or not enabled
+	pty   *os.File      // terminal master, for PTY processes; also the output
 
 	mu   sync.Mutex
 	subs map[*sub]struct{}
 	end  *pb.ProcessEvent // retained end event
 }
 
-// sub is one stream receiving a process's events.
-type sub struct {
-	ch   chan *pb.ProcessEvent
-	gone chan struct{} // closed by the stream when it stops reading
+func newProc(cfg *pb.ProcessConfig, tag *string, io *procIO) *proc {
+	return &proc{cfg: cfg, tag: tag, done: make(chan struct{}), inSem: make(chan struct{}, 1),
+		stdin: io.stdinW, pty: io.master, subs: map[*sub]struct{}{}}
 }
 
-func newSub() *sub {
-	return &sub{ch: make(chan *pb.ProcessEvent, 64), gone: make(chan struct{})}
-}
-
-// subscribe adds s; when the process already ended it returns the retained end instead.
-func (p *proc) subscribe(s *sub) *pb.ProcessEvent {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.end != nil {
-		return p.end
-	}
-	p.subs[s] = struct{}{}
-	return nil
-}
-
-func (p *proc) unsubscribe(s *sub) {
-	p.mu.Lock()
-	delete(p.subs, s)
-	p.mu.Unlock()
-}
-
-// broadcast hands ev to every subscriber, waiting for slow ones (that is the pipe's
-// backpressure) but never for one that has gone.
-func (p *proc) broadcast(ev *pb.ProcessEvent) {
-	p.mu.Lock()
-	subs := make([]*sub, 0, len(p.subs))
-	for s := range p.subs {
-		subs = append(subs, s)
-	}
-	p.mu.Unlock()
-	for _, s := range subs {
-		select {
-		case s.ch <- ev:
-		case <-s.gone:
-		}
-	}
-}
-
-// pump forwards everything read from r as data events built by wrap.
-func (p *proc) pump(r *os.File, wrap func([]byte) *pb.ProcessEvent_DataEvent, wg *sync.WaitGroup) {
-	defer wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			data := append([]byte(nil), buf[:n]...)
-			p.broadcast(&pb.ProcessEvent{Event: &pb.ProcessEvent_Data{Data: wrap(data)}})
-		}
-		if err != nil {
-			return
-		}
-	}
-}
+func (p *proc) running() bool { return !p.exited.Load() }
 
 // wait turns the exit status into the end event once output has drained, then closes done.
-func (p *proc) wait(exited <-chan unix.WaitStatus, outputs []*os.File, pumps *sync.WaitGroup, oomBefore uint64, oomKnown bool) {
+func (p *proc) wait(exited <-chan unix.WaitStatus, outs []output, pumps *sync.WaitGroup, oom oomProbe) {
 	ws := <-exited
-	drained := make(chan struct{})
-	go func() { pumps.Wait(); close(drained) }()
-	select {
-	case <-drained:
-	case <-time.After(drainWait):
-		for _, f := range outputs {
-			_ = f.SetReadDeadline(time.Now()) // unblock reads held open by grandchildren
-		}
-		<-drained
-	}
-	for _, f := range outputs {
-		f.Close()
-	}
-	end := endEvent(ws)
-	if ws.Signaled() && ws.Signal() == syscall.SIGKILL && oomKnown {
-		if after, ok := oomKills(); ok && after > oomBefore {
-			msg := OOMKilledError
-			end.Error = &msg
-		}
-	}
-	ev := &pb.ProcessEvent{Event: &pb.ProcessEvent_End{End: end}}
-	p.stdinMu.Lock()
+	p.exited.Store(true)
+	waitOutputs(outs, pumps)
+	p.ioMu.Lock()
 	if p.stdin != nil {
 		p.stdin.Close()
-		p.stdin = nil
 	}
-	p.stdinMu.Unlock()
-	// Retain the end before sending it, so that a subscriber arriving now gets it either way.
-	p.mu.Lock()
-	p.end = ev
-	subs := p.subs
-	p.subs = map[*sub]struct{}{}
-	p.mu.Unlock()
-	for s := range subs {
-		select {
-		case s.ch <- ev:
-		case <-s.gone:
-		}
+	p.stdin, p.pty = nil, nil // the terminal was closed as an output
+	p.ioMu.Unlock()
+	end := endEvent(ws)
+	if ws.Signaled() && ws.Signal() == syscall.SIGKILL && oom.rose() {
+		msg := OOMKilledError
+		end.Error = &msg
 	}
-	close(p.done)
+	p.finish(&pb.ProcessEvent{Event: &pb.ProcessEvent_End{End: end}})
 }
 
-// endEvent describes an exit status the way Go's ProcessState does.
+// endEvent describes an exit status the way Go's os.ProcessState and exec.ExitError do:
+// exitCode is -1 unless the process exited, error is set unless it exited with 0.
 func endEvent(ws unix.WaitStatus) *pb.ProcessEvent_EndEvent {
 	e := &pb.ProcessEvent_EndEvent{ExitCode: -1}
 	switch {
@@ -148,12 +81,13 @@ func endEvent(ws unix.WaitStatus) *pb.ProcessEvent_EndEvent {
 		e.Status = "exit status " + strconv.Itoa(ws.ExitStatus())
 	case ws.Signaled():
 		e.Status = "signal: " + ws.Signal().String()
-		msg := e.Status
-		e.Error = &msg
 	default:
-		e.Status = "unknown"
+		e.Status = "unknown status " + strconv.Itoa(int(ws))
 	}
-	if e.Exited && e.ExitCode != 0 {
+	if ws.CoreDump() {
+		e.Status += " (core dumped)"
+	}
+	if !e.Exited || e.ExitCode != 0 {
 		msg := e.Status
 		e.Error = &msg
 	}
@@ -162,41 +96,81 @@ func endEvent(ws unix.WaitStatus) *pb.ProcessEvent_EndEvent {
 
 // signal sends sig to the process's group (it leads its own session), or to it alone.
 func (p *proc) signal(sig syscall.Signal) error {
-	if err := unix.Kill(-p.pid, sig); err != nil {
-		return unix.Kill(p.pid, sig)
+	if !p.running() {
+		return errExited
+	}
+	if err := unix.Kill(-p.pid, sig); err == nil {
+		return nil
+	}
+	if err := unix.Kill(p.pid, sig); err != nil {
+		return errExited
 	}
 	return nil
 }
 
-// write sends input to the process's stdin or terminal.
-func (p *proc) write(data []byte, toPTY bool) error {
-	if toPTY {
-		if p.pty == nil {
-			return errors.New("process has no terminal")
-		}
-		_, err := p.pty.Write(data)
+// input returns where input goes: the terminal for a PTY process, else stdin.
+func (p *proc) input(toPTY bool) (*os.File, error) {
+	p.ioMu.Lock()
+	defer p.ioMu.Unlock()
+	switch {
+	case !p.running():
+		return nil, errExited
+	case p.pty != nil:
+		return p.pty, nil
+	case toPTY:
+		return nil, errNoTerminal
+	case p.stdin == nil:
+		return nil, errStdinClosed
+	}
+	return p.stdin, nil
+}
+
+// write sends data to the process's stdin or terminal, giving up when ctx ends (a process
+// that does not read its stdin would otherwise hold the request forever).
+func (p *proc) write(ctx context.Context, data []byte, toPTY bool) error {
+	f, err := p.input(toPTY)
+	if err != nil || len(data) == 0 {
 		return err
 	}
-	p.stdinMu.Lock()
-	defer p.stdinMu.Unlock()
-	if p.stdin == nil {
-		if p.pty != nil {
-			_, err := p.pty.Write(data)
-			return err
-		}
-		return errors.New("stdin is closed")
+	select {
+	case p.inSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	_, err := p.stdin.Write(data)
+	defer func() { <-p.inSem }()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = f.SetWriteDeadline(time.Now())
+		close(fired)
+	})
+	_, err = f.Write(data)
+	if !stop() {
+		<-fired
+		_ = f.SetWriteDeadline(time.Time{}) // for the next writer
+	}
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case !p.running():
+		return errExited
+	case errors.Is(err, os.ErrClosed), errors.Is(err, syscall.EPIPE):
+		return errStdinClosed
+	}
 	return err
 }
 
+// closeStdin closes the write end of stdin, so that the process reads EOF. Idempotent.
 func (p *proc) closeStdin() error {
-	p.stdinMu.Lock()
-	defer p.stdinMu.Unlock()
-	if p.pty != nil {
-		return errors.New("cannot close stdin of a terminal process")
-	}
-	if p.stdin != nil {
+	p.ioMu.Lock()
+	defer p.ioMu.Unlock()
+	switch {
+	case !p.running():
+		return errExited
+	case p.pty != nil:
+		return errPTYStdin
+	case p.stdin != nil:
 		err := p.stdin.Close()
 		p.stdin = nil
 		return err
@@ -204,9 +178,36 @@ func (p *proc) closeStdin() error {
 	return nil
 }
 
+// resize sets the terminal size. The ioctl goes through the raw fd so that the master stays
+// non-blocking (os.File.Fd, which pty.Setsize uses, would make it blocking).
 func (p *proc) resize(size *pb.PTY_Size) error {
-	if p.pty == nil {
-		return errors.New("process has no terminal")
+	p.ioMu.Lock()
+	defer p.ioMu.Unlock()
+	switch {
+	case !p.running():
+		return errExited
+	case p.pty == nil:
+		return errNoTerminal
 	}
-	return pty.Setsize(p.pty, &pty.Winsize{Rows: uint16(size.GetRows()), Cols: uint16(size.GetCols())})
+	return setWinsize(p.pty, size)
+}
+
+func setWinsize(f *os.File, size *pb.PTY_Size) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	ws := &unix.Winsize{Row: clamp16(size.GetRows()), Col: clamp16(size.GetCols())}
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, ws) }); err != nil {
+		return err
+	}
+	return ierr
+}
+
+func clamp16(v uint32) uint16 {
+	if v > 0xffff {
+		return 0xffff
+	}
+	return uint16(v)
 }

@@ -11,26 +11,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Reaper collects exit statuses of the processes the guest starts. Start runs spawn (which
-// forks and returns a pid) so that the child cannot be reaped before it is registered.
+// Reaper collects the exit statuses of the processes the guest starts. Implementations are
+// safe for concurrent use.
 type Reaper interface {
+	// Start runs spawn, which forks a child and returns its pid, and returns a channel that
+	// receives the child's exit status exactly once. A child that exits at once is not lost:
+	// the status cannot be collected before the child is registered.
 	Start(spawn func() (int, error)) (pid int, exited <-chan unix.WaitStatus, err error)
 }
 
+// reapTick is how often the PID-1 reaper looks for exits even without SIGCHLD, which the
+// kernel coalesces and which a burst may overflow.
+const reapTick = time.Second
+
 // pid1Reaper is for a guest running as init: one goroutine reaps every child, ours and
-// orphans alike (wait4(-1)), and routes ours to their waiters.
+// orphans alike (wait4(-1)), and routes ours to their waiters. Nothing in the process may
+// use exec.Cmd.Wait next to it: it would race for the statuses.
 type pid1Reaper struct {
-	mu      sync.Mutex // held across spawn+register and around dispatch
+	mu      sync.Mutex // held across spawn+register, and by dispatch after each wait4
 	waiters map[int]chan unix.WaitStatus
 }
 
-// NewPID1Reaper starts the init reaper. It runs for the life of the process.
+// NewPID1Reaper starts the init reaper: one goroutine, for the life of the process, reaps
+// every child on SIGCHLD (and every reapTick), dispatches the statuses of children started
+// through Start and silently reaps orphans. Use it only when the guest is PID 1, and never
+// next to exec.Cmd.Wait, which would lose the race for the statuses.
 func NewPID1Reaper() Reaper {
 	r := &pid1Reaper{waiters: map[int]chan unix.WaitStatus{}}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGCHLD)
 	go func() {
-		tick := time.NewTicker(time.Second) // in case a SIGCHLD was coalesced away
+		tick := time.NewTicker(reapTick)
 		for {
 			select {
 			case <-sigs:
@@ -42,6 +53,7 @@ func NewPID1Reaper() Reaper {
 	return r
 }
 
+// reapAll collects every exited child without blocking; orphans are reaped and forgotten.
 func (r *pid1Reaper) reapAll() {
 	for {
 		var ws unix.WaitStatus
@@ -52,12 +64,18 @@ func (r *pid1Reaper) reapAll() {
 		if pid <= 0 || err != nil {
 			return
 		}
-		r.mu.Lock()
-		if ch, ok := r.waiters[pid]; ok {
-			ch <- ws
-			delete(r.waiters, pid)
-		}
-		r.mu.Unlock()
+		r.dispatch(pid, ws)
+	}
+}
+
+// dispatch hands a status to the waiter of pid. Taking mu here is what closes the race with
+// Start: a child reaped while its parent is still registering it waits for the registration.
+func (r *pid1Reaper) dispatch(pid int, ws unix.WaitStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.waiters[pid]; ok {
+		ch <- ws // buffered, one status per pid
+		delete(r.waiters, pid)
 	}
 }
 
@@ -73,11 +91,12 @@ func (r *pid1Reaper) Start(spawn func() (int, error)) (int, <-chan unix.WaitStat
 	return pid, ch, nil
 }
 
-// directReaper waits for each child by pid; it never reaps processes it did not start, so it
+// directReaper waits for each child by pid; it never reaps a process it did not start, so it
 // is safe inside a larger program (tests, the fake driver).
 type directReaper struct{}
 
-// NewDirectReaper returns a reaper for guests that are not PID 1.
+// NewDirectReaper returns a reaper for guests that are not PID 1. Each running child holds
+// one goroutine blocked in wait4(pid).
 func NewDirectReaper() Reaper { return directReaper{} }
 
 func (directReaper) Start(spawn func() (int, error)) (int, <-chan unix.WaitStatus, error) {

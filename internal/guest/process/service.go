@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -23,35 +24,47 @@ const retainEnded = 60 * time.Second
 
 // Options configures a Service.
 type Options struct {
+	// Settings are the sandbox-wide env vars, default user and workdir (default: root, none).
 	Settings *guestenv.Settings
-	Reaper   Reaper
-	Logger   *slog.Logger
+	// Reaper collects child exits (default: NewDirectReaper).
+	Reaper Reaper
+	// Logger receives the service's logs (default: discarded).
+	Logger *slog.Logger
 }
 
-// Service implements processconnect.ProcessHandler. Safe for concurrent use.
+// Service implements processconnect.ProcessHandler. Safe for concurrent use. Processes
+// outlive the requests that started them; each owns the goroutines that pump its output and
+// wait for its exit, which end when it exits.
 type Service struct {
 	settings *guestenv.Settings
 	reaper   Reaper
 	log      *slog.Logger
+	oomFiles []string      // where the OOM-kill counter is read (oomCounterFiles)
+	subStall time.Duration // see defaultSubStall
 
 	mu    sync.Mutex
-	procs map[int]*proc
+	seq   uint64
+	procs map[int]*proc // running processes, and exited ones for retainEnded
 }
 
 var _ processconnect.ProcessHandler = (*Service)(nil)
 
 // New returns a process service.
 func New(opts Options) *Service {
+	if opts.Settings == nil {
+		opts.Settings = guestenv.New("")
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Reaper == nil {
 		opts.Reaper = NewDirectReaper()
 	}
-	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: opts.Logger, procs: map[int]*proc{}}
+	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: opts.Logger.With("op", "process"),
+		oomFiles: oomCounterFiles, subStall: defaultSubStall, procs: map[int]*proc{}}
 }
 
-// KillAll sends sig to every running process group.
+// KillAll sends sig to the process group of every running process.
 func (s *Service) KillAll(sig syscall.Signal) {
 	for _, p := range s.running() {
 		_ = p.signal(sig)
@@ -66,16 +79,34 @@ func (s *Service) running() []*proc {
 	defer s.mu.Unlock()
 	out := make([]*proc, 0, len(s.procs))
 	for _, p := range s.procs {
-		select {
-		case <-p.done:
-		default:
+		if p.running() {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// find resolves a selector to a known process.
+// register records a just-forked process. It runs inside the reaper's Start, before the
+// child's exit can be dispatched.
+func (s *Service) register(p *proc, pid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	p.pid, p.seq = pid, s.seq
+	s.procs[pid] = p // replaces an exited process whose pid was reused
+}
+
+// forget drops an ended process, unless its pid already belongs to a newer one.
+func (s *Service) forget(p *proc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.procs[p.pid] == p {
+		delete(s.procs, p.pid)
+	}
+}
+
+// find resolves a selector to a known process. Of several sharing a tag, a running one wins,
+// then the newest.
 func (s *Service) find(sel *pb.ProcessSelector) (*proc, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,148 +115,62 @@ func (s *Service) find(sel *pb.ProcessSelector) (*proc, error) {
 		if p, ok := s.procs[int(v.Pid)]; ok {
 			return p, nil
 		}
-		return nil, connect.NewError(connect.CodeNotFound, errdefs.NotFound("process with pid %d not found", v.Pid))
+		return nil, errdefs.NotFound("process with pid %d not found", v.Pid)
 	case *pb.ProcessSelector_Tag:
+		var best *proc
 		for _, p := range s.procs {
-			if p.tag != nil && *p.tag == v.Tag {
-				return p, nil
+			if p.tag == nil || *p.tag != v.Tag {
+				continue
+			}
+			if best == nil || p.running() && !best.running() || p.running() == best.running() && p.seq > best.seq {
+				best = p
 			}
 		}
-		return nil, connect.NewError(connect.CodeNotFound, errdefs.NotFound("process with tag %s not found", v.Tag))
+		if best == nil {
+			return nil, errdefs.NotFound("process with tag %s not found", v.Tag)
+		}
+		return best, nil
 	}
-	return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("process selector is required"))
+	return nil, errdefs.InvalidArgument("process selector (pid or tag) is required")
 }
 
-// List implements processconnect.ProcessHandler.
+// findRunning is find for operations that need a live process; an exited one is not found.
+func (s *Service) findRunning(sel *pb.ProcessSelector) (*proc, error) {
+	p, err := s.find(sel)
+	if err != nil {
+		return nil, err
+	}
+	if !p.running() {
+		return nil, notFound(p)
+	}
+	return p, nil
+}
+
+func notFound(p *proc) error { return errdefs.NotFound("process with pid %d not found", p.pid) }
+
+// fail turns err into the connect error a client sees, logging what the client is not told.
+func (s *Service) fail(op string, err error) error {
+	cerr := toConnect(err)
+	if connect.CodeOf(cerr) == connect.CodeInternal {
+		s.log.Error("process request failed", "rpc", op, "err", err)
+	}
+	return cerr
+}
+
+// List implements processconnect.ProcessHandler: the running processes.
 func (s *Service) List(context.Context, *connect.Request[pb.ListRequest]) (*connect.Response[pb.ListResponse], error) {
-	resp := &pb.ListResponse{}
-	for _, p := range s.running() {
+	procs := s.running()
+	sort.Slice(procs, func(i, j int) bool { return procs[i].seq < procs[j].seq })
+	resp := &pb.ListResponse{Processes: make([]*pb.ProcessInfo, 0, len(procs))}
+	for _, p := range procs {
 		resp.Processes = append(resp.Processes, &pb.ProcessInfo{Config: p.cfg, Pid: uint32(p.pid), Tag: p.tag})
 	}
 	return connect.NewResponse(resp), nil
 }
 
-// Start implements processconnect.ProcessHandler.
-func (s *Service) Start(ctx context.Context, req *connect.Request[pb.StartRequest], stream *connect.ServerStream[pb.StartResponse]) error {
-	sb := newSub()
-	defer close(sb.gone)
-	p, err := s.start(ctx, req, sb)
-	if err != nil {
-		return err
-	}
-	defer p.unsubscribe(sb)
-	send := func(ev *pb.ProcessEvent) error { return stream.Send(&pb.StartResponse{Event: ev}) }
-	return s.follow(ctx, p, sb, guestenv.Keepalive(req.Header()), send)
-}
-
-// Connect implements processconnect.ProcessHandler.
-func (s *Service) Connect(ctx context.Context, req *connect.Request[pb.ConnectRequest], stream *connect.ServerStream[pb.ConnectResponse]) error {
-	p, err := s.find(req.Msg.GetProcess())
-	if err != nil {
-		return err
-	}
-	sb := newSub()
-	defer close(sb.gone)
-	send := func(ev *pb.ProcessEvent) error { return stream.Send(&pb.ConnectResponse{Event: ev}) }
-	if end := p.subscribe(sb); end != nil {
-		if err := send(startEvent(p.pid)); err != nil {
-			return err
-		}
-		return send(end)
-	}
-	defer p.unsubscribe(sb)
-	return s.follow(ctx, p, sb, guestenv.Keepalive(req.Header()), send)
-}
-
-func startEvent(pid int) *pb.ProcessEvent {
-	return &pb.ProcessEvent{Event: &pb.ProcessEvent_Start{Start: &pb.ProcessEvent_StartEvent{Pid: uint32(pid)}}}
-}
-
-// follow sends the start event, then the process's events with keepalives in between, until
-// the end event, the request's end, or its deadline.
-func (s *Service) follow(ctx context.Context, p *proc, sb *sub, keepalive time.Duration, send func(*pb.ProcessEvent) error) error {
-	if err := send(startEvent(p.pid)); err != nil {
-		return err
-	}
-	tick := time.NewTicker(keepalive)
-	defer tick.Stop()
-	for {
-		select {
-		case ev := <-sb.ch:
-			if err := send(ev); err != nil {
-				return err
-			}
-			if ev.GetEnd() != nil {
-				return nil
-			}
-			tick.Reset(keepalive)
-		case <-tick.C:
-			if err := send(&pb.ProcessEvent{Event: &pb.ProcessEvent_Keepalive{Keepalive: &pb.ProcessEvent_KeepAlive{}}}); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return connect.NewError(connect.CodeDeadlineExceeded, errors.New("process timed out and was killed"))
-			}
-			return connect.NewError(connect.CodeCanceled, ctx.Err())
-		}
-	}
-}
-
-// SendInput implements processconnect.ProcessHandler.
-func (s *Service) SendInput(_ context.Context, req *connect.Request[pb.SendInputRequest]) (*connect.Response[pb.SendInputResponse], error) {
-	p, err := s.find(req.Msg.GetProcess())
-	if err != nil {
-		return nil, err
-	}
-	in := req.Msg.GetInput()
-	var werr error
-	switch {
-	case in.GetPty() != nil:
-		werr = p.write(in.GetPty(), true)
-	default:
-		werr = p.write(in.GetStdin(), false)
-	}
-	if werr != nil {
-		return nil, connect.NewError(connect.CodeFailedPrecondition, werr)
-	}
-	return connect.NewResponse(&pb.SendInputResponse{}), nil
-}
-
-// StreamInput implements processconnect.ProcessHandler (no SDK uses it).
-func (s *Service) StreamInput(_ context.Context, stream *connect.ClientStream[pb.StreamInputRequest]) (*connect.Response[pb.StreamInputResponse], error) {
-	var p *proc
-	for stream.Receive() {
-		msg := stream.Msg()
-		switch {
-		case msg.GetStart() != nil:
-			found, err := s.find(msg.GetStart().GetProcess())
-			if err != nil {
-				return nil, err
-			}
-			p = found
-		case msg.GetData() != nil:
-			if p == nil {
-				return nil, connect.NewError(connect.CodeFailedPrecondition, errors.New("start event must come first"))
-			}
-			in := msg.GetData().GetInput()
-			if err := p.write(append(in.GetStdin(), in.GetPty()...), in.GetPty() != nil); err != nil {
-				return nil, connect.NewError(connect.CodeFailedPrecondition, err)
-			}
-		}
-	}
-	if err := stream.Err(); err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&pb.StreamInputResponse{}), nil
-}
-
-// SendSignal implements processconnect.ProcessHandler.
+// SendSignal implements processconnect.ProcessHandler: SIGTERM or SIGKILL to the process's
+// group.
 func (s *Service) SendSignal(_ context.Context, req *connect.Request[pb.SendSignalRequest]) (*connect.Response[pb.SendSignalResponse], error) {
-	p, err := s.find(req.Msg.GetProcess())
-	if err != nil {
-		return nil, err
-	}
 	var sig syscall.Signal
 	switch req.Msg.GetSignal() {
 	case pb.Signal_SIGNAL_SIGKILL:
@@ -235,46 +180,38 @@ func (s *Service) SendSignal(_ context.Context, req *connect.Request[pb.SendSign
 	default:
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("signal must be SIGNAL_SIGTERM or SIGNAL_SIGKILL"))
 	}
+	p, err := s.findRunning(req.Msg.GetProcess())
+	if err != nil {
+		return nil, s.fail("SendSignal", err)
+	}
 	if err := p.signal(sig); err != nil {
-		return nil, connect.NewError(connect.CodeNotFound, errdefs.NotFound("process with pid %d not found", p.pid))
+		return nil, s.fail("SendSignal", notFound(p))
 	}
 	return connect.NewResponse(&pb.SendSignalResponse{}), nil
 }
 
-// CloseStdin implements processconnect.ProcessHandler.
-func (s *Service) CloseStdin(_ context.Context, req *connect.Request[pb.CloseStdinRequest]) (*connect.Response[pb.CloseStdinResponse], error) {
-	p, err := s.find(req.Msg.GetProcess())
-	if err != nil {
-		return nil, err
+// toConnect maps an error to a connect error. Classed errors keep their message; any other
+// is an internal failure whose text stays in the log.
+func toConnect(err error) error {
+	var cerr *connect.Error
+	if errors.As(err, &cerr) {
+		return cerr
 	}
-	if err := p.closeStdin(); err != nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, err)
-	}
-	return connect.NewResponse(&pb.CloseStdinResponse{}), nil
-}
-
-// Update implements processconnect.ProcessHandler: it resizes a process's terminal.
-func (s *Service) Update(_ context.Context, req *connect.Request[pb.UpdateRequest]) (*connect.Response[pb.UpdateResponse], error) {
-	p, err := s.find(req.Msg.GetProcess())
-	if err != nil {
-		return nil, err
-	}
-	if size := req.Msg.GetPty().GetSize(); size != nil {
-		if err := p.resize(size); err != nil {
-			return nil, connect.NewError(connect.CodeInvalidArgument, err)
+	for _, m := range []struct {
+		class error
+		code  connect.Code
+	}{
+		{errdefs.ErrNotFound, connect.CodeNotFound},
+		{errdefs.ErrInvalidArgument, connect.CodeInvalidArgument},
+		{errdefs.ErrUnauthenticated, connect.CodeUnauthenticated},
+		{errdefs.ErrPermissionDenied, connect.CodePermissionDenied},
+		{errdefs.ErrFailedPrecondition, connect.CodeFailedPrecondition},
+		{errdefs.ErrResourceExhausted, connect.CodeResourceExhausted},
+		{errdefs.ErrUnavailable, connect.CodeUnavailable},
+	} {
+		if errors.Is(err, m.class) {
+			return connect.NewError(m.code, err)
 		}
 	}
-	return connect.NewResponse(&pb.UpdateResponse{}), nil
-}
-
-// forget drops an ended process after the retention period.
-func (s *Service) forget(p *proc) {
-	<-p.done
-	time.AfterFunc(retainEnded, func() {
-		s.mu.Lock()
-		if s.procs[p.pid] == p {
-			delete(s.procs, p.pid)
-		}
-		s.mu.Unlock()
-	})
+	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 }

@@ -2,6 +2,7 @@ package process
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,13 +31,19 @@ func Environ(u *guestenv.User, global, req map[string]string) []string {
 	}
 	out := make([]string, 0, len(env))
 	for k, v := range env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			continue // not representable in an environment block
+		}
 		out = append(out, k+"="+v)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// LookPath finds cmd like a shell does, in the sandbox's filesystem.
+// LookPath finds cmd like a shell does, in the sandbox's filesystem: a name with a slash is
+// taken as a path (relative to cwd), any other is searched in env's PATH. A missing command
+// is ErrNotFound-class ("<cmd>: command not found"), one that cannot be run
+// ErrPermissionDenied-class.
 func LookPath(cmd, cwd string, env []string) (string, error) {
 	if strings.Contains(cmd, "/") {
 		p := cmd
@@ -51,14 +58,23 @@ func LookPath(cmd, cwd string, env []string) (string, error) {
 			path = v
 		}
 	}
+	denied := false
 	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cwd, dir) // "" too: it means the working directory
 		}
 		p := filepath.Join(dir, cmd)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil || !fi.Mode().IsRegular():
+		case fi.Mode()&0o111 != 0:
 			return p, nil
+		default:
+			denied = true
 		}
+	}
+	if denied { // like a shell: found, but not runnable
+		return "", errdefs.New(errdefs.ErrPermissionDenied, "%s: permission denied", cmd)
 	}
 	return "", errdefs.NotFound("%s: command not found", cmd)
 }
@@ -66,10 +82,10 @@ func LookPath(cmd, cwd string, env []string) (string, error) {
 func checkExecutable(cmd, p string) error {
 	fi, err := os.Stat(p)
 	switch {
-	case os.IsNotExist(err):
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return errdefs.NotFound("%s: command not found", cmd)
 	case err != nil:
-		return errdefs.New(errdefs.ErrPermissionDenied, "%s: %v", cmd, err)
+		return errdefs.New(errdefs.ErrPermissionDenied, "%s: permission denied", cmd)
 	case fi.IsDir():
 		return errdefs.New(errdefs.ErrPermissionDenied, "%s: is a directory", cmd)
 	case fi.Mode()&0o111 == 0:
@@ -78,12 +94,33 @@ func checkExecutable(cmd, p string) error {
 	return nil
 }
 
-// workdir picks and checks the process's working directory.
+// execError classes a fork/exec failure; what passed LookPath can still fail as the target
+// user (permissions, a missing interpreter, a cwd the user may not enter).
+func execError(cmd string, err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("start %s: %w", cmd, err)
+	}
+	switch errno {
+	case syscall.ENOENT, syscall.ENOTDIR:
+		return errdefs.NotFound("%s: %v", cmd, errno)
+	case syscall.EACCES, syscall.EPERM:
+		return errdefs.New(errdefs.ErrPermissionDenied, "%s: %v", cmd, errno)
+	case syscall.ENOEXEC, syscall.E2BIG, syscall.ELOOP, syscall.ENAMETOOLONG, syscall.EINVAL:
+		return errdefs.InvalidArgument("%s: %v", cmd, errno)
+	case syscall.EAGAIN, syscall.ENOMEM:
+		return errdefs.New(errdefs.ErrResourceExhausted, "%s: %v", cmd, errno)
+	}
+	return fmt.Errorf("start %s: %w", cmd, err)
+}
+
+// workdir picks and checks the process's working directory: the request's, else the
+// sandbox default, else the user's home.
 func workdir(cfg *pb.ProcessConfig, settings *guestenv.Settings, u *guestenv.User) (string, error) {
 	dir := u.Home
 	switch {
-	case cfg.Cwd != nil && *cfg.Cwd != "":
-		dir = guestenv.ResolvePath(*cfg.Cwd, u)
+	case cfg.GetCwd() != "":
+		dir = guestenv.ResolvePath(cfg.GetCwd(), u)
 	case settings.DefaultWorkdir() != "":
 		dir = guestenv.ResolvePath(settings.DefaultWorkdir(), u)
 	}
@@ -107,23 +144,26 @@ func Credential(u *guestenv.User) (*syscall.Credential, error) {
 
 // supplementaryGroups reads the user's extra groups from the sandbox's /etc/group.
 func supplementaryGroups(u *guestenv.User) []uint32 {
+	groups := []uint32{} // empty, not nil: clear the guest's own groups
 	f, err := os.Open("/etc/group")
 	if err != nil {
-		return []uint32{}
+		return groups
 	}
 	defer f.Close()
-	groups := []uint32{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.Split(sc.Text(), ":")
 		if len(parts) < 4 {
 			continue
 		}
+		gid, err := strconv.ParseUint(parts[2], 10, 32)
+		if err != nil || uint32(gid) == u.GID {
+			continue
+		}
 		for _, m := range strings.Split(parts[3], ",") {
-			if m == u.Name {
-				if gid, err := strconv.ParseUint(parts[2], 10, 32); err == nil && uint32(gid) != u.GID {
-					groups = append(groups, uint32(gid))
-				}
+			if strings.TrimSpace(m) == u.Name {
+				groups = append(groups, uint32(gid))
+				break
 			}
 		}
 	}
@@ -132,10 +172,11 @@ func supplementaryGroups(u *guestenv.User) []uint32 {
 
 // childOOMScore is the oom_score_adj of every process the guest starts. Raising a score
 // needs no privilege, so this works rootless too, and the OOM killer then picks user
-// processes before the guest.
+// processes before the guest whatever score the guest itself runs at.
 const childOOMScore = "500"
 
-// RaiseOOMScore makes the child a preferred OOM victim over the guest.
+// RaiseOOMScore makes the child a preferred OOM victim over the guest. Errors are ignored:
+// a child that already exited, or a /proc that is read-only, leaves nothing to do.
 func RaiseOOMScore(pid int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(childOOMScore), 0)
 }

@@ -2,7 +2,7 @@ package process
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"syscall"
@@ -10,88 +10,107 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	pb "github.com/paddock/paddock/proto/process"
 )
 
-// start launches the requested process with sb already subscribed, so no output is missed.
-func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartRequest], sb *sub) (*proc, error) {
+// launch is a checked, ready-to-fork process.
+type launch struct {
+	path string
+	argv []string
+	attr *syscall.ProcAttr
+}
+
+// prepare resolves the caller, cwd, environment and executable of a Start request.
+func (s *Service) prepare(req *connect.Request[pb.StartRequest]) (*launch, error) {
 	cfg := req.Msg.GetProcess()
-	if cfg == nil || cfg.GetCmd() == "" {
-		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("process.cmd is required"))
+	if cfg.GetCmd() == "" {
+		return nil, errdefs.InvalidArgument("process.cmd is required")
 	}
 	u, err := s.settings.Caller(req.Header())
 	if err != nil {
-		return nil, toConnect(err)
+		return nil, err
 	}
 	cwd, err := workdir(cfg, s.settings, u)
 	if err != nil {
-		return nil, toConnect(err)
+		return nil, err
 	}
 	env := Environ(u, s.settings.EnvVars(), cfg.GetEnvs())
 	path, err := LookPath(cfg.GetCmd(), cwd, env)
 	if err != nil {
-		return nil, toConnect(err)
+		return nil, err
 	}
 	cred, err := Credential(u)
 	if err != nil {
-		return nil, toConnect(err)
+		return nil, err
+	}
+	argv := append([]string{cfg.GetCmd()}, cfg.GetArgs()...)
+	return &launch{path: path, argv: argv, attr: &syscall.ProcAttr{Dir: cwd, Env: env,
+		Sys: &syscall.SysProcAttr{Setsid: true, Credential: cred}}}, nil
+}
+
+// start launches the requested process with sb already subscribed, so no output is missed.
+func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartRequest], sb *sub) (*proc, error) {
+	l, err := s.prepare(req)
+	if err != nil {
+		return nil, err
 	}
 	io, err := openIO(req.Msg)
 	if err != nil {
-		return nil, connect.NewError(connect.CodeInternal, err)
+		return nil, fmt.Errorf("open stdio: %w", err)
 	}
-	p := &proc{tag: req.Msg.Tag, cfg: cfg, done: make(chan struct{}), subs: map[*sub]struct{}{sb: {}},
-		stdin: io.stdinW, pty: io.master}
-	attr := &syscall.ProcAttr{Dir: cwd, Env: env, Files: io.childFds(),
-		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: io.master != nil, Credential: cred}}
-	argv := append([]string{cfg.GetCmd()}, cfg.GetArgs()...)
-	oomBefore, oomKnown := oomKills()
+	l.attr.Files = io.childFds()
+	l.attr.Sys.Setctty = io.master != nil // fd 0 of the child is the terminal
+	p := newProc(req.Msg.GetProcess(), req.Msg.Tag, io)
+	p.subs[sb] = struct{}{}
+	oom := probeOOM(s.oomFiles)
 	pid, exited, err := s.reaper.Start(func() (int, error) {
-		pid, err := syscall.ForkExec(path, argv, attr)
+		pid, err := syscall.ForkExec(l.path, l.argv, l.attr)
 		if err == nil {
-			p.pid = pid
-			s.mu.Lock()
-			s.procs[pid] = p
-			s.mu.Unlock()
+			s.register(p, pid)
 		}
 		return pid, err
 	})
 	io.closeChildSide()
 	if err != nil {
 		io.closeParentSide()
-		return nil, connect.NewError(connect.CodeInternal, errdefs.New(errdefs.ErrUnavailable, "start %s: %v", cfg.GetCmd(), err))
+		return nil, execError(req.Msg.GetProcess().GetCmd(), err)
 	}
 	RaiseOOMScore(pid)
-	var pumps sync.WaitGroup
-	outputs := io.outputs()
-	if io.master != nil {
-		pumps.Add(1)
-		go p.pump(io.master, func(b []byte) *pb.ProcessEvent_DataEvent {
-			return &pb.ProcessEvent_DataEvent{Output: &pb.ProcessEvent_DataEvent_Pty{Pty: b}}
-		}, &pumps)
-	} else {
-		pumps.Add(2)
-		go p.pump(io.stdoutR, func(b []byte) *pb.ProcessEvent_DataEvent {
-			return &pb.ProcessEvent_DataEvent{Output: &pb.ProcessEvent_DataEvent_Stdout{Stdout: b}}
-		}, &pumps)
-		go p.pump(io.stderrR, func(b []byte) *pb.ProcessEvent_DataEvent {
-			return &pb.ProcessEvent_DataEvent{Output: &pb.ProcessEvent_DataEvent_Stderr{Stderr: b}}
-		}, &pumps)
-	}
-	go p.wait(exited, outputs, &pumps, oomBefore, oomKnown)
-	go s.forget(p)
-	// The process lives until the request's deadline (Connect-Timeout-Ms), not the request.
-	if deadline, ok := ctx.Deadline(); ok {
-		t := time.AfterFunc(time.Until(deadline), func() { _ = p.signal(syscall.SIGKILL) })
-		go func() { <-p.done; t.Stop() }()
-	}
-	s.log.Debug("process started", "pid", pid, "cmd", cfg.GetCmd())
+	s.supervise(ctx, p, io.outputs(), exited, oom)
+	s.log.Debug("process started", "pid", pid, "cmd", req.Msg.GetProcess().GetCmd())
 	return p, nil
 }
 
-// procIO holds both ends of a process's stdio.
+// supervise starts the goroutines a process owns: output pumps, the exit waiter, and its
+// forgetting after retention. The process lives until the Start request's deadline
+// (Connect-Timeout-Ms), not until the request ends.
+func (s *Service) supervise(ctx context.Context, p *proc, outs []output, exited <-chan unix.WaitStatus, oom oomProbe) {
+	var pumps sync.WaitGroup
+	pumps.Add(len(outs))
+	for _, o := range outs {
+		go p.pump(o, &pumps)
+	}
+	go p.wait(exited, outs, &pumps, oom)
+	deadline, ok := ctx.Deadline()
+	go func() {
+		if ok {
+			t := time.AfterFunc(time.Until(deadline), func() {
+				if p.signal(syscall.SIGKILL) == nil {
+					s.log.Info("process killed at its deadline", "pid", p.pid)
+				}
+			})
+			defer t.Stop()
+		}
+		<-p.done
+		time.AfterFunc(retainEnded, func() { s.forget(p) })
+	}()
+}
+
+// procIO holds both ends of a process's stdio. Parent ends are pollable (non-blocking), so
+// that reads and writes can be given deadlines; child ends are blocking.
 type procIO struct {
 	stdinR, stdinW   *os.File
 	stdoutR, stdoutW *os.File
@@ -100,38 +119,60 @@ type procIO struct {
 	devnull          *os.File
 }
 
-func openIO(req *pb.StartRequest) (*procIO, error) {
-	io := &procIO{}
-	var err error
-	if size := req.GetPty().GetSize(); req.Pty != nil {
-		if io.master, io.tty, err = pty.Open(); err != nil {
-			return nil, err
+func openIO(req *pb.StartRequest) (io *procIO, err error) {
+	io = &procIO{}
+	defer func() {
+		if err != nil {
+			io.closeChildSide()
+			io.closeParentSide()
 		}
-		if size != nil && size.GetRows() > 0 && size.GetCols() > 0 {
-			_ = pty.Setsize(io.master, &pty.Winsize{Rows: uint16(size.GetRows()), Cols: uint16(size.GetCols())})
-		}
-		return io, nil
+	}()
+	if req.Pty != nil {
+		err = io.openPTY(req.GetPty().GetSize())
+		return io, err
 	}
 	if req.Stdin == nil || req.GetStdin() {
 		if io.stdinR, io.stdinW, err = os.Pipe(); err != nil {
-			return nil, err
+			return io, err
 		}
 	} else if io.devnull, err = os.Open(os.DevNull); err != nil {
-		return nil, err
+		return io, err
 	}
 	if io.stdoutR, io.stdoutW, err = os.Pipe(); err != nil {
-		io.closeChildSide()
-		io.closeParentSide()
-		return nil, err
+		return io, err
 	}
-	if io.stderrR, io.stderrW, err = os.Pipe(); err != nil {
-		io.closeChildSide()
-		io.closeParentSide()
-		return nil, err
-	}
-	return io, nil
+	io.stderrR, io.stderrW, err = os.Pipe()
+	return io, err
 }
 
+// openPTY opens a terminal pair. pty.Open leaves the master blocking (it calls Fd), which
+// no deadline can interrupt; a non-blocking duplicate replaces it.
+func (io *procIO) openPTY(size *pb.PTY_Size) error {
+	master, tty, err := pty.Open()
+	if err != nil {
+		return err
+	}
+	io.tty = tty
+	fd, err := unix.FcntlInt(master.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	master.Close()
+	if err != nil {
+		return err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	io.master = os.NewFile(uintptr(fd), "ptmx")
+	if size != nil && size.GetRows() > 0 && size.GetCols() > 0 {
+		if err := setWinsize(io.master, size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// childFds are the child's fds 0, 1 and 2. Fd also makes these files blocking, as a child
+// expects its stdio to be.
 func (io *procIO) childFds() []uintptr {
 	if io.tty != nil {
 		fd := io.tty.Fd()
@@ -144,41 +185,25 @@ func (io *procIO) childFds() []uintptr {
 	return []uintptr{in.Fd(), io.stdoutW.Fd(), io.stderrW.Fd()}
 }
 
-func (io *procIO) outputs() []*os.File {
+func (io *procIO) outputs() []output {
 	if io.master != nil {
-		return []*os.File{io.master}
+		return []output{{f: io.master, wrap: ptyData}}
 	}
-	return []*os.File{io.stdoutR, io.stderrR}
+	return []output{{f: io.stdoutR, wrap: stdoutData}, {f: io.stderrR, wrap: stderrData}}
 }
 
 func (io *procIO) closeChildSide() {
-	for _, f := range []*os.File{io.stdinR, io.stdoutW, io.stderrW, io.tty, io.devnull} {
-		if f != nil {
-			f.Close()
-		}
-	}
+	closeAll(io.stdinR, io.stdoutW, io.stderrW, io.tty, io.devnull)
 }
 
 func (io *procIO) closeParentSide() {
-	for _, f := range []*os.File{io.stdinW, io.stdoutR, io.stderrR, io.master} {
+	closeAll(io.stdinW, io.stdoutR, io.stderrR, io.master)
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
 		if f != nil {
 			f.Close()
 		}
 	}
-}
-
-// toConnect maps an errdefs class to a connect error, keeping the message.
-func toConnect(err error) error {
-	code := connect.CodeInternal
-	switch {
-	case errors.Is(err, errdefs.ErrNotFound):
-		code = connect.CodeNotFound
-	case errors.Is(err, errdefs.ErrInvalidArgument):
-		code = connect.CodeInvalidArgument
-	case errors.Is(err, errdefs.ErrUnauthenticated):
-		code = connect.CodeUnauthenticated
-	case errors.Is(err, errdefs.ErrPermissionDenied):
-		code = connect.CodePermissionDenied
-	}
-	return connect.NewError(code, err)
 }
