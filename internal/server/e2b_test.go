@@ -2,11 +2,15 @@ package server
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/paddock/paddock/internal/config"
@@ -148,4 +152,58 @@ func mustJSON(v any) []byte {
 	}
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestE2BDataPlaneConcurrentStreamsAndHostRouting runs 200 command streams at once through
+// the data plane into one sandbox, and reaches its guest by Host name alone.
+func TestE2BDataPlaneConcurrentStreamsAndHostRouting(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	_, body, _ := s.e2bCall("POST", "/e2b/v1/v2/sandboxes", map[string]any{"templateID": "base"}, nil)
+	var sb struct{ SandboxID, EnvdAccessToken string }
+	_ = json.Unmarshal(body, &sb)
+	const n = 200
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := []byte(fmt.Sprintf(`{"process":{"cmd":"/bin/sh","args":["-c","sleep 1; echo stream-%d"]},"stdin":false}`, i))
+			env := make([]byte, 5)
+			binary.BigEndian.PutUint32(env[1:], uint32(len(msg)))
+			req, _ := http.NewRequest("POST", s.url+"/process.Process/Start", bytes.NewReader(append(env, msg...)))
+			req.Header.Set("Content-Type", "application/connect+json")
+			req.Header.Set("E2b-Sandbox-Id", sb.SandboxID)
+			req.Header.Set("E2b-Sandbox-Port", "49983")
+			req.Header.Set("X-Access-Token", sb.EnvdAccessToken)
+			resp, err := client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			out, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("stream-%d\n", i)))
+			if err != nil || !bytes.Contains(out, []byte(want)) || !bytes.Contains(out, []byte(`"end"`)) {
+				errs <- fmt.Errorf("stream %d: %v %q", i, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// Host-based routing: "<port>-<id>.<domain>" with no E2B headers.
+	req, _ := http.NewRequest("GET", s.url+"/health", nil)
+	req.Host = "49983-" + sb.SandboxID + ".sandbox.paddock.test"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("host-routed /health: %d, want the guest's 204", resp.StatusCode)
+	}
 }
