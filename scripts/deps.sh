@@ -10,6 +10,7 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)   # syscall probes in the isolation tests
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)   # the /docs page test
+  [ -x /bin/busybox ] || need+=(busybox-static)          # OCI image tests build images from it
   command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts
   /usr/bin/python3 -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
 fi

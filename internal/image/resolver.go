@@ -20,6 +20,7 @@ const Base = "base"
 // use: everything it holds is read-only after NewResolver.
 type Resolver struct {
 	builtins map[string]*sandbox.Image
+	oci      *ociStore // everything else: OCI references pulled from registries
 }
 
 var _ sandbox.ImageResolver = (*Resolver)(nil)
@@ -46,20 +47,24 @@ func NewResolver(dataDir string, logger *slog.Logger) (*Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{builtins: map[string]*sandbox.Image{Base: base}}, nil
+	oci, err := newOCIStore(filepath.Join(abs, "images", "oci"))
+	if err != nil {
+		return nil, fmt.Errorf("image resolver: %w", err)
+	}
+	return &Resolver{builtins: map[string]*sandbox.Image{Base: base}, oci: oci}, nil
 }
 
 // Resolve implements sandbox.ImageResolver. It returns a copy the caller may modify.
-func (r *Resolver) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
+func (r *Resolver) Resolve(ctx context.Context, ref string) (*sandbox.Image, error) {
 	if ref == "" {
 		ref = Base
 	}
 	if img, ok := r.builtins[ref]; ok {
 		return cloneImage(img), nil
 	}
-	// OCI references ("python:3.12", "ghcr.io/org/img@sha256:...") will be pulled and
-	// unpacked into layers here.
-	return nil, errdefs.NotFound("image %q not found (built-in images: %s; OCI images are not supported yet)", ref, Base)
+	// Everything else is an OCI reference ("python:3.12", "ghcr.io/org/img@sha256:..."),
+	// pulled once and unpacked into shared layers.
+	return r.oci.resolve(ctx, ref)
 }
 
 func cloneImage(img *sandbox.Image) *sandbox.Image {
