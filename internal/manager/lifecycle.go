@@ -168,3 +168,37 @@ func (m *Manager) setState(ctx context.Context, sb *sandbox.Sandbox, st sandbox.
 	}
 	return sb, nil
 }
+
+// Images lists the images the engine holds.
+func (m *Manager) Images(ctx context.Context) ([]sandbox.ImageInfo, error) {
+	im, ok := m.images.(sandbox.ImageManager)
+	if !ok {
+		return nil, errdefs.FailedPrecondition("this image resolver keeps no images")
+	}
+	return im.ListImages(ctx)
+}
+
+// PullImage makes sure an image is present, pulling it when needed.
+func (m *Manager) PullImage(ctx context.Context, ref string) (*sandbox.Image, error) {
+	return m.images.Resolve(ctx, ref)
+}
+
+// RemoveImage removes an image and the layers only it used; layers of existing sandboxes are
+// never removed.
+func (m *Manager) RemoveImage(ctx context.Context, ref string) error {
+	im, ok := m.images.(sandbox.ImageManager)
+	if !ok {
+		return errdefs.FailedPrecondition("this image resolver keeps no images")
+	}
+	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{})
+	if err != nil {
+		return err
+	}
+	inUse := map[string]bool{}
+	for _, sb := range sbs {
+		for _, l := range sb.Instance.Image.Layers {
+			inUse[l] = true
+		}
+	}
+	return im.RemoveImage(ctx, ref, inUse)
+}

@@ -75,3 +75,19 @@ type RunStore interface {
 	RecordRun(ctx context.Context, r Run) error
 	ListRuns(ctx context.Context, owner string, limit int) ([]Run, error)
 }
+
+// ImageInfo describes one image an ImageManager holds.
+type ImageInfo struct {
+	Ref    string   `json:"ref"`
+	Digest string   `json:"digest,omitempty"`
+	Layers []string `json:"layers"`
+}
+
+// ImageManager is implemented by image resolvers that keep pulled images: they can list them
+// and remove one. Remove deletes the reference and every layer no other image nor any of
+// inUse (layer paths of existing sandboxes) still needs; an unknown reference is
+// ErrNotFound-class. Safe for concurrent use.
+type ImageManager interface {
+	ListImages(ctx context.Context) ([]ImageInfo, error)
+	RemoveImage(ctx context.Context, ref string, inUse map[string]bool) error
+}

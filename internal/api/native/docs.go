@@ -59,6 +59,11 @@ func (a *API) Operations() []openapi.Operation {
 			}{}},
 		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory"},
 		{Pattern: "GET /sandboxes/{name}/logs", Tag: "audit", Summary: "The sandbox's audit events, oldest first", Response: []audit.Event{}},
+		{Pattern: "GET /images", Tag: "images", Summary: "List images (built-in and pulled)", Response: []imageView{}},
+		{Pattern: "POST /images/pull", Tag: "images", Summary: "Pull an OCI image (no-op when present)", Request: struct {
+			Ref string `json:"ref"`
+		}{}, Required: []string{"ref"}, Response: imageView{}},
+		{Pattern: "DELETE /images/{ref...}", Tag: "images", Summary: "Remove an image and the layers only it used (never layers a sandbox uses)"},
 		{Pattern: "GET /events", Tag: "audit", Summary: "All audit events, filtered", Query: eventQuery, Response: []audit.Event{}},
 	}
 }

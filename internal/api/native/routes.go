@@ -30,6 +30,9 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
 		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,
 		"GET /sandboxes/{name}/logs":               a.sandboxLogs,
+		"GET /images":                              a.listImages,
+		"POST /images/pull":                        a.pullImage,
+		"DELETE /images/{ref...}":                  a.removeImage,
 		"GET /events":                              a.listEvents,
 	}
 }
