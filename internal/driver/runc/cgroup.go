@@ -3,6 +3,7 @@ package runc
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,32 +12,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// cgroupRemoveWait bounds how long removeCgroups waits for a busy cgroup to empty.
+const cgroupRemoveWait = time.Second
+
 // removeCgroups removes what is left of a sandbox's cgroup after the runtime deleted the
 // container. runc gives up when the cgroup is still busy (a pid namespace full of processes
 // takes a moment to die), which would leak a directory per sandbox. The cgroup mounts are
-// read from mountinfo, so this works on cgroup v1 and v2 alike.
+// read from mountinfo, so this works on cgroup v1 and v2 alike; only rmdir is used, never a
+// cgroup file.
 func (d *Driver) removeCgroups(id string) error {
-	rel := filepath.Join(d.cfg.CgroupParent, id)
-	var last error
+	rel := d.cgroupPath(id)
+	deadline := time.Now().Add(cgroupRemoveWait)
+	var errs []error
 	for _, root := range cgroupMounts() {
 		dir := filepath.Join(root, rel)
 		if !strings.HasPrefix(dir, root+"/") {
 			continue
 		}
-		for i := 0; i < 100; i++ {
+		for {
 			err := unix.Rmdir(dir)
 			if err == nil || errors.Is(err, unix.ENOENT) {
-				last = nil
 				break
 			}
-			last = err
-			if !errors.Is(err, unix.EBUSY) {
+			if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+				errs = append(errs, fmt.Errorf("%s: %w", dir, err))
 				break
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	return last
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return fmt.Errorf("%w (and %d more hierarchies)", errs[0], len(errs)-1)
 }
 
 // cgroupMounts returns the mount points of cgroup (v1) and cgroup2 filesystems.

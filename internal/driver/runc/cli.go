@@ -13,13 +13,17 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 )
 
+// runtimeWaitDelay bounds how long a runtime command may linger after it was killed for a
+// cancelled context, or keep its output open after exiting, before Wait gives up on it.
+const runtimeWaitDelay = 5 * time.Second
+
 // runtime runs one runtime subcommand and returns its stdout. Failures carry the runtime's
 // last error line, classed: "does not exist" → not found, "not running"/"paused" → failed
 // precondition.
 func (d *Driver) runtime(ctx context.Context, args ...string) ([]byte, error) {
 	full := append([]string{"--root", d.cfg.RuntimeRoot}, args...)
 	cmd := exec.CommandContext(ctx, d.bin, full...)
-	cmd.WaitDelay = 5 * time.Second
+	cmd.WaitDelay = runtimeWaitDelay
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -28,14 +32,16 @@ func (d *Driver) runtime(ctx context.Context, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
+// classify turns a failed runtime command into an error of the right class, with the
+// runtime's own message on one line.
 func classify(op, stderr string, err error) error {
-	msg := lastLine(stderr)
+	msg := oneLine(lastLine(stderr))
 	if msg == "" {
 		msg = err.Error()
 	}
 	lower := strings.ToLower(msg)
 	switch {
-	case strings.Contains(lower, "does not exist") || strings.Contains(lower, "not found"):
+	case strings.Contains(lower, "does not exist") || strings.Contains(lower, "container not found"):
 		return errdefs.NotFound("%s: %s", op, msg)
 	case strings.Contains(lower, "not running") || strings.Contains(lower, "is paused") ||
 		strings.Contains(lower, "not paused") || strings.Contains(lower, "is stopped"):
@@ -61,6 +67,11 @@ func lastLine(s string) string {
 		return l
 	}
 	return ""
+}
+
+// oneLine keeps a message on one line, for logs and errors.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // tail returns the last line of a file, for errors that runc logged rather than printed.

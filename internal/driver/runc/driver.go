@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 
@@ -22,12 +23,24 @@ import (
 
 // Config configures the driver.
 type Config struct {
-	Runtime      string // runtime binary (default "runc", looked up in PATH)
-	StateDir     string // per-sandbox directories: <StateDir>/<id>/
-	RuntimeRoot  string // the runtime's --root (default <StateDir>/.runc)
-	GuestBinary  string // host path of the read-only copy of the paddock binary
-	CgroupParent string // default "/paddock": cgroups are <parent>/<id>
-	Logger       *slog.Logger
+	// Runtime is the OCI runtime binary: a path or a name looked up in PATH (default
+	// "runc"). Any runtime with runc's CLI works (crun, runsc).
+	Runtime string
+	// StateDir holds one directory per sandbox, <StateDir>/<id>/: instance.json, bundle/,
+	// upper/, work/, guest/ (the guest's socket) and guest.log. Required. Keep it short:
+	// <StateDir>/<id>/guest/guest.sock must fit in 107 bytes.
+	StateDir string
+	// RuntimeRoot is the runtime's --root, where it keeps container state (default
+	// <StateDir>/.runc, which List skips as it is no sandbox ID).
+	RuntimeRoot string
+	// GuestBinary is the host path of the read-only copy of the paddock binary bound into
+	// every sandbox. Never the live server executable, which an upgrade replaces. Required.
+	GuestBinary string
+	// CgroupParent is the cgroup under which each sandbox gets <CgroupParent>/<id>
+	// (default "/paddock").
+	CgroupParent string
+	// Logger receives cleanup problems (default: discard).
+	Logger *slog.Logger
 }
 
 // Driver implements sandbox.Driver and sandbox.Pauser. Safe for concurrent use on distinct
@@ -66,6 +79,10 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = "/paddock"
 	}
+	cfg.CgroupParent = path.Clean("/" + cfg.CgroupParent)
+	if cfg.CgroupParent == "/" {
+		return nil, errors.New("runc driver: CgroupParent must name a cgroup below the root")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,15 +115,13 @@ func (p paths) log() string             { return filepath.Join(p.dir, "guest.log
 func (p paths) runtimeLog() string      { return filepath.Join(p.dir, "runtime.log") }
 func (p paths) pidFile() string         { return filepath.Join(p.dir, "init.pid") }
 
-// Create implements sandbox.Driver: it lays out the sandbox directory and records the spec.
+// Create implements sandbox.Driver: it checks the spec, lays out the sandbox directory and
+// records the spec in instance.json for Start and List.
 func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error) {
-	if !idRE.MatchString(spec.ID) {
-		return errdefs.InvalidArgument("invalid sandbox ID %q", spec.ID)
+	if err := d.validate(spec); err != nil {
+		return err
 	}
 	p := d.paths(spec.ID)
-	if n := len(p.socket()); n > maxSocketPath {
-		return errdefs.InvalidArgument("state dir %s is too long: the guest socket path would be %d bytes (max %d)", d.cfg.StateDir, n, maxSocketPath)
-	}
 	if err := os.Mkdir(p.dir, 0o711); err != nil {
 		if os.IsExist(err) {
 			return errdefs.AlreadyExists("sandbox %s already exists", spec.ID)
@@ -125,9 +140,39 @@ func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error
 	}
 	b, err := json.Marshal(spec)
 	if err != nil {
+		return fmt.Errorf("create %s: %w", spec.ID, err)
+	}
+	// Written whole, then renamed: List and Start never read half a spec.
+	tmp := p.instance() + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("create %s: %w", spec.ID, err)
+	}
+	if err := os.Rename(tmp, p.instance()); err != nil {
+		return fmt.Errorf("create %s: %w", spec.ID, err)
+	}
+	return nil
+}
+
+// validate rejects what Start could not run, so that Create fails instead.
+func (d *Driver) validate(spec sandbox.InstanceSpec) error {
+	if !idRE.MatchString(spec.ID) {
+		return errdefs.InvalidArgument("invalid sandbox ID %q: want 1-63 of [a-z0-9]", spec.ID)
+	}
+	if n := len(d.paths(spec.ID).socket()); n > maxSocketPath {
+		return errdefs.InvalidArgument("state dir %s is too long: the guest socket path would be %d bytes (max %d)", d.cfg.StateDir, n, maxSocketPath)
+	}
+	if err := checkLayers(spec.Image.Layers); err != nil {
 		return err
 	}
-	return os.WriteFile(p.instance(), b, 0o600)
+	for _, b := range spec.Image.Binds {
+		if !filepath.IsAbs(b.Source) || !filepath.IsAbs(b.Destination) {
+			return errdefs.InvalidArgument("image bind %s:%s: paths must be absolute", b.Source, b.Destination)
+		}
+	}
+	if _, err := d.buildSpec(spec); err != nil {
+		return fmt.Errorf("create %s: %w", spec.ID, err)
+	}
+	return nil
 }
 
 // readInstance loads the recorded spec of a sandbox.
@@ -141,9 +186,12 @@ func (d *Driver) readInstance(id string) (sandbox.InstanceSpec, error) {
 		return spec, errdefs.NotFound("sandbox %s not found", id)
 	}
 	if err != nil {
-		return spec, err
+		return spec, fmt.Errorf("read sandbox %s: %w", id, err)
 	}
-	return spec, json.Unmarshal(b, &spec)
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return spec, fmt.Errorf("read sandbox %s: %w", id, err)
+	}
+	return spec, nil
 }
 
 // Dial implements sandbox.Driver. The socket was created by the host in a directory the

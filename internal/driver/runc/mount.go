@@ -5,29 +5,42 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/paddock/paddock/internal/errdefs"
 )
 
 // mountOverlay mounts the root filesystem: the image layers (listed lowest first) under the
 // sandbox's writable upper dir.
 func mountOverlay(layers []string, p paths) error {
-	if len(layers) == 0 {
-		return errors.New("image has no layers")
+	if err := checkLayers(layers); err != nil {
+		return err
 	}
 	lower := make([]string, len(layers))
 	for i, l := range layers {
-		if strings.ContainsAny(l, ":,") {
-			return fmt.Errorf("layer path %q contains ':' or ','", l)
-		}
 		lower[len(layers)-1-i] = l // overlay lists the top layer first
 	}
 	_ = unmount(p.rootfs()) // a stale mount from a crash
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), p.upper(), p.work())
 	if err := unix.Mount("overlay", p.rootfs(), "overlay", unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("mount root filesystem: %w", err)
+	}
+	return nil
+}
+
+// checkLayers rejects layer lists that the overlay mount options cannot carry.
+func checkLayers(layers []string) error {
+	if len(layers) == 0 {
+		return errdefs.InvalidArgument("image has no layers")
+	}
+	for _, l := range layers {
+		if !filepath.IsAbs(l) || strings.ContainsAny(l, ":,\\") {
+			return errdefs.InvalidArgument("layer path %q must be absolute, without ':', ',' or '\\'", l)
+		}
 	}
 	return nil
 }
@@ -51,6 +64,29 @@ func unmount(path string) error {
 		return fmt.Errorf("unmount %s: %w", path, err)
 	}
 	return nil
+}
+
+// unmountTop detaches the topmost mount at path only, lazily if it is busy.
+func unmountTop(path string) error {
+	err := unix.Unmount(path, 0)
+	if errors.Is(err, unix.EBUSY) {
+		err = unix.Unmount(path, unix.MNT_DETACH)
+	}
+	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", path, err)
+	}
+	return nil
+}
+
+// isMountPoint reports whether something is mounted at dir: its device differs from its
+// parent's. (A bind mount of the same filesystem would escape this test; the driver only
+// ever mounts overlays here.)
+func isMountPoint(dir string) bool {
+	var st, parent unix.Stat_t
+	if unix.Lstat(dir, &st) != nil || unix.Lstat(dir+"/..", &parent) != nil {
+		return false
+	}
+	return st.Dev != parent.Dev
 }
 
 // mountsUnder lists mount points at or below dir in our mount namespace.

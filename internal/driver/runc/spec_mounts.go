@@ -1,0 +1,46 @@
+package runc
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// mounts lists the sandbox's mounts in order: the kernel filesystems, the image's read-only
+// host binds, the guest binary and the guest's socket directory, then /tmp when the
+// profile asks for a tmpfs.
+func mounts(in sandbox.InstanceSpec, guestBinary, guestDir string) []specs.Mount {
+	ms := kernelMounts()
+	for _, b := range in.Image.Binds {
+		ms = append(ms, specs.Mount{Destination: b.Destination, Type: "bind", Source: b.Source,
+			Options: []string{"rbind", "ro", "nosuid", "nodev"}})
+	}
+	ms = append(ms,
+		specs.Mount{Destination: guestBinaryPath, Type: "bind", Source: guestBinary,
+			Options: []string{"bind", "ro", "nosuid", "nodev"}},
+		// Read-only, so that the sandbox cannot replace the socket the host dials.
+		specs.Mount{Destination: guestRunDir, Type: "bind", Source: guestDir,
+			Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
+	)
+	if in.Security.TmpSizeMB > 0 {
+		ms = append(ms, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", fmt.Sprintf("size=%dm", in.Security.TmpSizeMB)}})
+	}
+	return ms
+}
+
+// kernelMounts are the pseudo-filesystems every container gets, as Docker sets them up.
+func kernelMounts() []specs.Mount {
+	return []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts",
+			Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+	}
+}

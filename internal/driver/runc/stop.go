@@ -1,0 +1,168 @@
+package runc
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/paddock/paddock/internal/errdefs"
+)
+
+// killWait bounds how long Stop waits for the guest to die after SIGKILL.
+const killWait = 2 * time.Second
+
+// Stop implements sandbox.Driver: SIGTERM, SIGKILL after grace, then remove the container
+// and unmount, keeping the writable layer. Stopping a stopped sandbox is nil.
+func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error {
+	if !idRE.MatchString(id) {
+		return errdefs.NotFound("sandbox %q not found", id)
+	}
+	p := d.paths(id)
+	if _, err := os.Stat(p.dir); os.IsNotExist(err) {
+		// No directory: only an orphaned container (if any) is left to remove.
+		if _, serr := d.state(ctx, id); errdefs.IsNotFound(serr) {
+			return errdefs.NotFound("sandbox %s not found", id)
+		}
+	}
+	if grace > 0 {
+		if st, err := d.state(ctx, id); err == nil && st.Status != "stopped" {
+			if st.Status == "paused" {
+				_, _ = d.runtime(ctx, "resume", id)
+			}
+			d.terminate(ctx, id, grace)
+		}
+	}
+	d.kill(ctx, id, p)
+	// delete --force also thaws and kills, but sleeps 100 ms when it has to; by now the
+	// container is normally dead and it returns at once.
+	if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	if err := d.removeCgroups(id); err != nil {
+		return fmt.Errorf("stop %s: remove cgroup: %w", id, err)
+	}
+	_ = os.Remove(p.pidFile())
+	if err := unmount(p.rootfs()); err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	_ = os.Remove(p.socket())
+	return nil
+}
+
+// terminate asks the container to stop and returns once it has, or after grace.
+func (d *Driver) terminate(ctx context.Context, id string, grace time.Duration) {
+	if _, err := d.runtime(ctx, "kill", id, "TERM"); err != nil {
+		return
+	}
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		st, err := d.state(ctx, id)
+		if err != nil || st.Status == "stopped" {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL to the container and waits (briefly) until its init is gone. When the
+// runtime has lost the container (its state was removed behind our back) the init recorded
+// in the pid file is killed directly, if it still is in this sandbox's cgroup: the kernel
+// then kills the rest of its pid namespace.
+func (d *Driver) kill(ctx context.Context, id string, p paths) {
+	pid := readPid(p.pidFile())
+	_, err := d.runtime(ctx, "kill", id, "KILL")
+	switch {
+	case pid <= 0:
+		return
+	case errdefs.IsNotFound(err):
+		if !d.inCgroup(pid, id) {
+			return
+		}
+		d.log.Warn("runtime lost the container: killing its init directly", "sandbox", id, "pid", pid)
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+			return
+		}
+	case err != nil:
+		return
+	}
+	for deadline := time.Now().Add(killWait); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// readPid reads the container init's host pid written by --pid-file (0 if unknown).
+func readPid(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// alive reports whether pid still runs (a zombie counts as gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z' && b[i+2] != 'X'
+	}
+	return true
+}
+
+// inCgroup reports whether pid is a member of the sandbox's cgroup, which proves that a
+// recorded pid was not reused by an unrelated process. /proc/<pid>/cgroup has the same
+// "id:controllers:path" lines on cgroup v1 and v2.
+func (d *Driver) inCgroup(pid int, id string) bool {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	want := d.cgroupPath(id)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) == 3 && (parts[2] == want || strings.HasSuffix(parts[2], want)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Delete implements sandbox.Driver: stop, check that nothing is mounted under the
+// sandbox's directory, and remove it. Unknown IDs are nil.
+func (d *Driver) Delete(ctx context.Context, id string) error {
+	if !idRE.MatchString(id) {
+		return nil
+	}
+	p := d.paths(id)
+	if err := d.Stop(ctx, id, 0); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	mounts, err := mountsUnder(p.dir)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if len(mounts) > 0 {
+		// Removing now would descend into a mount; the writable layer is safe behind it.
+		return fmt.Errorf("delete %s: still mounted: %s", id, strings.Join(mounts, ", "))
+	}
+	// RemoveAll never follows symlinks, which matters: upper/ is the sandbox's to fill.
+	if err := os.RemoveAll(p.dir); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	return nil
+}
