@@ -115,10 +115,16 @@ test("pty, watchDir, presigned URLs, metrics, pagination (e2b 2.51.0)", async ()
     // A terminal: type into it, resize it, kill it.
     let screen = "";
     const term = await sbx.pty.create({ cols: 80, rows: 24, onData: (d) => { screen += new TextDecoder().decode(d); } });
+    const waitFor = async (text) => {
+      for (let i = 0; i < 100 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+    };
     await sbx.pty.sendInput(term.pid, new TextEncoder().encode("stty size\n"));
+    // Resize only once the first command has answered: a resize that overtakes it would make
+    // both report the new size.
+    await waitFor("24 80");
     await sbx.pty.resize(term.pid, { cols: 100, rows: 40 });
     await sbx.pty.sendInput(term.pid, new TextEncoder().encode("stty size\n"));
-    for (let i = 0; i < 100 && !screen.includes("40 100"); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor("40 100");
     assert.ok(screen.includes("24 80") && screen.includes("40 100"), screen);
     assert.equal(await sbx.pty.kill(term.pid), true);
 
