@@ -21,12 +21,21 @@ const (
 // NetworkMode says what a sandbox's network namespace can reach.
 type NetworkMode string
 
-// Network modes. Until egress networking lands every sandbox is effectively NetworkNone;
-// profiles still record the mode they will allow.
+// Network modes: NetworkNone is loopback only; NetworkEgress reaches public addresses,
+// subject to the sandbox's EgressPolicy.
 const (
 	NetworkNone   NetworkMode = "none"
 	NetworkEgress NetworkMode = "egress"
 )
+
+// EgressPolicy narrows or widens what an egress sandbox may reach. Entries are CIDRs
+// ("203.0.113.0/24", a bare IP), domain names ("example.com") or domain wildcards
+// ("*.example.com"). Deny wins; without a match public addresses are allowed and private,
+// loopback, link-local and shared ranges are not.
+type EgressPolicy struct {
+	AllowOut []string `json:"allow_out,omitempty"`
+	DenyOut  []string `json:"deny_out,omitempty"`
+}
 
 // Spec is what a user asks for. Zero values mean "take the profile's default".
 type Spec struct {
@@ -41,12 +50,22 @@ type Spec struct {
 	User     string            `json:"user,omitempty"`
 	// DefaultUser is the user processes run as when they name none. Unlike User, it does not
 	// change the identity the sandbox itself runs under, so processes may still ask for others.
-	DefaultUser string        `json:"default_user,omitempty"`
-	Network     NetworkMode   `json:"network,omitempty"`
-	TTL         time.Duration `json:"ttl,omitempty"`
+	DefaultUser string      `json:"default_user,omitempty"`
+	Network     NetworkMode `json:"network,omitempty"`
+	// Egress is the egress policy (only meaningful with NetworkEgress).
+	Egress EgressPolicy  `json:"egress,omitempty"`
+	TTL    time.Duration `json:"ttl,omitempty"`
 	// OnExpire is what happens when the TTL runs out: ExpireDelete (default) or ExpireStop.
 	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Template names the template the sandbox was made from ("" when none).
+	Template string `json:"template,omitempty"`
+	// Port is the port the sandbox's application listens on: where routes that name no
+	// port (Agent-Sandbox's /sandbox/{name}/) send traffic. 0 means the default, 8080.
+	Port int `json:"port,omitempty"`
+	// PublicPorts are ports reachable through the server without the API key or the
+	// sandbox's traffic token.
+	PublicPorts []int `json:"public_ports,omitempty"`
 }
 
 // What the TTL reaper does with an expired sandbox.
@@ -68,6 +87,9 @@ type Sandbox struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// GuestToken is the secret the host presents to this sandbox's guest (X-Access-Token).
 	GuestToken string `json:"guest_token,omitempty"`
+	// TrafficToken lets a client reach the sandbox's ports through the server without an
+	// API key.
+	TrafficToken string `json:"traffic_token,omitempty"`
 	// Reason says why the sandbox is Failed.
 	Reason string `json:"reason,omitempty"`
 	// Instance is the driver-level spec the sandbox was created with (image resolved,
@@ -101,13 +123,16 @@ type Security struct {
 
 // InstanceSpec is what a Driver needs to create one isolation unit.
 type InstanceSpec struct {
-	ID        string            `json:"id"`
-	Hostname  string            `json:"hostname"`
-	Image     Image             `json:"image"`
-	Resources Resources         `json:"resources"`
-	Security  Security          `json:"security"`
-	Network   NetworkMode       `json:"network"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	ID        string      `json:"id"`
+	Hostname  string      `json:"hostname"`
+	Image     Image       `json:"image"`
+	Resources Resources   `json:"resources"`
+	Security  Security    `json:"security"`
+	Network   NetworkMode `json:"network"`
+	// Egress is the initial egress policy; drivers that implement Networker change it at
+	// runtime.
+	Egress EgressPolicy      `json:"egress,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Instance is a driver's view of one unit it manages, as returned by Driver.List.
