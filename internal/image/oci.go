@@ -5,37 +5,45 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"golang.org/x/sys/unix"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// ociStore keeps pulled images: every layer unpacked once into layers/<diff-id hex> and
-// shared by every image that has it, and one record per reference in refs/.
+// ociStore keeps pulled and imported images: every layer unpacked once into
+// layers/<diff-id hex> and shared by every image that has it, and one record per reference
+// in refs/. Writers (pulls, imports) hold .lock shared from their first layer to their
+// record; prune and remove hold it exclusively, so a layer is never removed between being
+// unpacked and being recorded, by this process or another on the same data dir.
 type ociStore struct {
-	dir string
+	dir  string
+	regs Registries
+	rt   http.RoundTripper // every registry request goes through it
+	log  *slog.Logger
+	// importLimit is the largest import body (bytes); 0 means no limit.
+	importLimit int64
 
 	mu       sync.Mutex
-	inflight map[string]*pull // by reference: concurrent pulls of one image wait for the first
+	inflight map[string]*pull // by reference: concurrent pulls of one image share the first
 }
 
 type pull struct {
 	done chan struct{}
 	img  *sandbox.Image
 	err  error
+	fanout
 }
 
 // record is what refs/<ref>.json holds.
@@ -44,6 +52,7 @@ type record struct {
 	Digest string              `json:"digest"`
 	Layers []string            `json:"layers"` // diff IDs, lowest first
 	Config sandbox.ImageConfig `json:"config"`
+	Source string              `json:"source,omitempty"` // "import" for imported images
 }
 
 func newOCIStore(dir string) (*ociStore, error) {
@@ -52,7 +61,8 @@ func newOCIStore(dir string) (*ociStore, error) {
 			return nil, err
 		}
 	}
-	return &ociStore{dir: dir, inflight: map[string]*pull{}}, nil
+	return &ociStore{dir: dir, inflight: map[string]*pull{}, rt: newTransport(Registries{}, nil, nil),
+		log: slog.New(slog.DiscardHandler)}, nil
 }
 
 func refFile(dir, ref string) string {
@@ -73,27 +83,49 @@ func (s *ociStore) image(rec record) *sandbox.Image {
 	return img
 }
 
-// get returns a pulled image, or false.
+// get returns a stored image whose layers are all present, or false.
 func (s *ociStore) get(ref string) (*sandbox.Image, bool) {
 	b, err := os.ReadFile(refFile(s.dir, ref))
 	if err != nil {
 		return nil, false
 	}
 	var rec record
-	if json.Unmarshal(b, &rec) != nil {
+	if json.Unmarshal(b, &rec) != nil || rec.Ref != ref {
 		return nil, false
 	}
-	return s.image(rec), true
+	img := s.image(rec)
+	for _, l := range img.Layers {
+		if _, err := os.Lstat(l); err != nil {
+			return nil, false // a layer was removed by hand: pull again
+		}
+	}
+	return img, true
+}
+
+// writeRecord saves rec atomically.
+func (s *ociStore) writeRecord(rec record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	dst := refFile(s.dir, rec.Ref)
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		_ = os.Remove(tmp)
+		return diskError(err, "save image record of "+rec.Ref)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // resolve returns ref's image, pulling it first when needed.
 func (s *ociStore) resolve(ctx context.Context, ref string) (*sandbox.Image, error) {
-	parsed, err := name.ParseReference(ref)
+	parsed, err := parseRef(ref)
 	if err != nil {
-		return nil, errdefs.InvalidArgument("image reference %q: %v", ref, err)
-	}
-	if !registryRE.MatchString(parsed.Context().RegistryStr()) {
-		return nil, errdefs.InvalidArgument("image reference %q: %q is not a registry host", ref, parsed.Context().RegistryStr())
+		return nil, err
 	}
 	if img, ok := s.get(ref); ok {
 		return img, nil
@@ -104,20 +136,34 @@ func (s *ociStore) resolve(ctx context.Context, ref string) (*sandbox.Image, err
 		p = &pull{done: make(chan struct{})}
 		s.inflight[ref] = p
 		go func() {
-			p.img, p.err = s.pull(context.WithoutCancel(ctx), ref, parsed)
+			p.img, p.err = s.pull(context.WithoutCancel(ctx), ref, parsed, p.report)
 			s.mu.Lock()
 			delete(s.inflight, ref)
 			s.mu.Unlock()
 			close(p.done)
 		}()
 	}
+	unsubscribe := p.subscribe(progressFrom(ctx))
 	s.mu.Unlock()
+	defer unsubscribe()
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-p.done:
 		return p.img, p.err
 	}
+}
+
+// parseRef checks an OCI reference.
+func parseRef(ref string) (name.Reference, error) {
+	parsed, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, errdefs.InvalidArgument("image reference %q: %v", ref, err)
+	}
+	if !registryRE.MatchString(parsed.Context().RegistryStr()) {
+		return nil, errdefs.InvalidArgument("image reference %q: %q is not a registry host", ref, parsed.Context().RegistryStr())
+	}
+	return parsed, nil
 }
 
 // registryRE is a host name or IP with an optional port; it keeps things like ".." from
@@ -128,7 +174,7 @@ var registryRE = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)(\
 func loopback(host string) bool {
 	h, _, err := net.SplitHostPort(host)
 	if err != nil {
-		h = host
+		h = strings.Trim(host, "[]")
 	}
 	if h == "localhost" {
 		return true
@@ -137,104 +183,38 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s *ociStore) pull(ctx context.Context, ref string, parsed name.Reference) (*sandbox.Image, error) {
-	if loopback(parsed.Context().RegistryStr()) {
-		var err error
-		if parsed, err = name.ParseReference(ref, name.Insecure); err != nil {
-			return nil, err
-		}
-	}
-	platform := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	img, err := remote.Image(parsed, remote.WithContext(ctx), remote.WithPlatform(platform),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain))
+// lockStore takes the store lock, shared (writers) or exclusive (removers).
+func (s *ociStore) lockStore(ctx context.Context, exclusive bool) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, classifyPull(ref, parsed.Context().RegistryStr(), err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, classifyPull(ref, parsed.Context().RegistryStr(), err)
-	}
-	if cfg.Architecture != "" && cfg.Architecture != runtime.GOARCH {
-		return nil, errdefs.InvalidArgument("image %q is for %s/%s; this host is linux/%s", ref, cfg.OS, cfg.Architecture, runtime.GOARCH)
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return nil, classifyPull(ref, parsed.Context().RegistryStr(), err)
-	}
-	rec := record{Ref: ref, Config: sandbox.ImageConfig{Env: cfg.Config.Env, WorkingDir: cfg.Config.WorkingDir, User: cfg.Config.User}}
-	if d, err := img.Digest(); err == nil {
-		rec.Digest = d.String()
-	}
-	for _, l := range layers {
-		diffID, err := l.DiffID()
-		if err != nil {
-			return nil, err
-		}
-		if err := s.fetchLayer(l, diffID.String()); err != nil {
-			return nil, fmt.Errorf("image %q: %w", ref, classifyPull(ref, parsed.Context().RegistryStr(), err))
-		}
-		rec.Layers = append(rec.Layers, diffID.String())
-	}
-	b, _ := json.Marshal(rec)
-	tmp := refFile(s.dir, ref) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, refFile(s.dir, ref)); err != nil {
-		return nil, err
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
 	}
-	return s.image(rec), nil
-}
-
-// fetchLayer unpacks one layer unless it is already there, checking its diff ID; nothing
-// partial is kept on failure.
-func (s *ociStore) fetchLayer(l v1.Layer, diffID string) error {
-	dst := s.layerDir(diffID)
-	if _, err := os.Stat(dst); err == nil {
-		return nil
-	}
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	tmp, err := os.MkdirTemp(filepath.Dir(dst), ".unpack-")
-	if err != nil {
-		return err
-	}
-	got, err := unpackLayer(rc, tmp)
-	if err == nil && got != diffID {
-		err = errdefs.InvalidArgument("layer digest mismatch: content is %s, the image says %s", got, diffID)
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o755)
-	}
-	if err == nil {
-		if err = os.Rename(tmp, dst); err != nil && errors.Is(err, os.ErrExist) {
-			err = nil // another pull finished it first
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+		if ctx.Err() != nil {
+			err = ctx.Err()
+			break
 		}
 	}
 	if err != nil {
-		_ = os.RemoveAll(tmp)
+		f.Close()
+		return nil, fmt.Errorf("lock image store: %w", err)
 	}
-	return err
+	return func() { f.Close() }, nil
 }
 
-// classifyPull turns registry failures into error classes that name the reference.
-func classifyPull(ref, registry string, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		switch te.StatusCode {
-		case 404:
-			return errdefs.NotFound("image %q not found in %s", ref, registry)
-		case 401, 403:
-			return errdefs.New(errdefs.ErrPermissionDenied, "registry %s refused access to %q: check the credentials in your Docker config", registry, ref)
-		}
-	}
-	var ne net.Error
-	var oe *net.OpError
-	if errors.As(err, &oe) || errors.As(err, &ne) {
-		return errdefs.Unavailable("registry %s is unreachable: %v", registry, err)
+// diskError classifies a failed write: a full disk is ResourceExhausted with what was
+// being written.
+func diskError(err error, what string) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return errdefs.New(errdefs.ErrResourceExhausted, "%s: no space left on the device holding the image store; free space or prune images (nothing partial was kept)", what)
 	}
 	return err
 }

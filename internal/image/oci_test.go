@@ -176,7 +176,7 @@ func TestHostileLayersStayInside(t *testing.T) {
 			}
 			layer := layerOf(t, l...)
 			diff, _ := layer.DiffID()
-			if err := s.fetchLayer(layer, diff.String()); !errors.Is(err, errdefs.ErrInvalidArgument) {
+			if err := s.fetchLayer(diff.String(), layer.Uncompressed); !errors.Is(err, errdefs.ErrInvalidArgument) {
 				t.Errorf("hostile layer accepted: %v", err)
 			}
 			if ents, _ := os.ReadDir(outside); len(ents) != 0 {
@@ -196,7 +196,7 @@ func TestDigestMismatchKeepsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := layerOf(t, tentry{name: "f", body: "content"})
-	err = s.fetchLayer(l, "sha256:0000000000000000000000000000000000000000000000000000000000000000")
+	err = s.fetchLayer("sha256:0000000000000000000000000000000000000000000000000000000000000000", l.Uncompressed)
 	if !errors.Is(err, errdefs.ErrInvalidArgument) || !strings.Contains(err.Error(), "mismatch") {
 		t.Errorf("mismatch: %v", err)
 	}

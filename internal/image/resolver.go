@@ -1,11 +1,14 @@
-// Package image resolves image references to root filesystems. Today it knows the built-in
-// "base" image (the host's /usr read-only under a generated skeleton); OCI images plug in here.
+// Package image resolves image references to root filesystems: the built-in "base" image
+// (the host's /usr read-only under a generated skeleton) and OCI images, pulled from
+// registries or imported from archives and directories, kept as shared unpacked layers.
 package image
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 
@@ -25,10 +28,47 @@ type Resolver struct {
 
 var _ sandbox.ImageResolver = (*Resolver)(nil)
 
+// Option changes how a Resolver reaches registries or stores images.
+type Option func(*options)
+
+type options struct {
+	regs        Registries
+	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	wrap        func(http.RoundTripper) http.RoundTripper
+	importLimit int64
+}
+
+// WithRegistries sets per-registry settings (mirrors, plain-HTTP registries).
+func WithRegistries(r Registries) Option { return func(o *options) { o.regs = r } }
+
+// WithDialer replaces the network dialer of registry connections (tests map host names to
+// registries on loopback with it).
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(o *options) { o.dial = dial }
+}
+
+// WithTransportWrapper wraps the HTTP transport of registry requests (to count or log them).
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) { o.wrap = wrap }
+}
+
+// WithImportLimit caps the size of an imported archive (bytes; 0 = DefaultImportLimit).
+func WithImportLimit(n int64) Option { return func(o *options) { o.importLimit = n } }
+
+// DefaultImportLimit is the largest archive Import accepts unless told otherwise.
+const DefaultImportLimit = 8 << 30
+
 // NewResolver prepares the built-in images under dataDir/images (building the base skeleton
 // on first use; concurrent calls, from any number of processes, are safe) and returns a
 // resolver. Building the skeleton needs root: it chowns /home/user to 1000:1000.
-func NewResolver(dataDir string, logger *slog.Logger) (*Resolver, error) {
+func NewResolver(dataDir string, logger *slog.Logger, opts ...Option) (*Resolver, error) {
+	o := options{importLimit: DefaultImportLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.importLimit <= 0 {
+		o.importLimit = DefaultImportLimit
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -51,6 +91,8 @@ func NewResolver(dataDir string, logger *slog.Logger) (*Resolver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image resolver: %w", err)
 	}
+	oci.regs, oci.log, oci.importLimit = o.regs, logger, o.importLimit
+	oci.rt = newTransport(o.regs, o.dial, o.wrap)
 	return &Resolver{builtins: map[string]*sandbox.Image{Base: base}, oci: oci}, nil
 }
 

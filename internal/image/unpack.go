@@ -46,7 +46,11 @@ func unpackLayer(r io.Reader, dir string) (string, error) {
 	if _, err := io.Copy(io.Discard, tr); err != nil {
 		return "", err
 	}
-	_, _ = io.Copy(h, r) // tar padding after the end marker counts toward the digest
+	// Tar padding after the end marker counts toward the digest; reading to the end also
+	// lets a compressed source verify its own digest.
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("read layer: %w", err)
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"io"
 	"net"
 	"time"
 )
@@ -83,11 +84,21 @@ type ImageInfo struct {
 	Layers []string `json:"layers"`
 }
 
+// PruneReport is what PruneImages removed.
+type PruneReport struct {
+	Layers []string `json:"layers"` // removed layer directories
+	Bytes  int64    `json:"bytes"`  // disk space freed
+}
+
 // ImageManager is implemented by image resolvers that keep pulled images: they can list them
 // and remove one. Remove deletes the reference and every layer no other image nor any of
 // inUse (layer paths of existing sandboxes) still needs; an unknown reference is
-// ErrNotFound-class. Safe for concurrent use.
+// ErrNotFound-class. PruneImages removes every layer and leftover no image references and
+// none of inUse needs. ImportImage stores an archive (docker save, OCI layout or root
+// filesystem tar) as ref. Safe for concurrent use.
 type ImageManager interface {
 	ListImages(ctx context.Context) ([]ImageInfo, error)
 	RemoveImage(ctx context.Context, ref string, inUse map[string]bool) error
+	PruneImages(ctx context.Context, inUse map[string]bool) (PruneReport, error)
+	ImportImage(ctx context.Context, ref string, archive io.Reader) (*ImageInfo, error)
 }
