@@ -1,6 +1,7 @@
 // Package guest is the daemon that runs as PID 1 inside every sandbox. It serves the E2B envd
 // wire protocol (Connect RPC process and filesystem services, plain HTTP /files, /health, /envs,
-// /metrics) plus the internal /init the host uses to configure it.
+// /metrics) plus the internal /init the host uses to configure it and the port tunnel
+// (CONNECT /ports/{port}) through which the host reaches servers listening in the sandbox.
 package guest
 
 import (
@@ -62,6 +63,7 @@ func Handler(cfg Config) http.Handler {
 		writeJSON(w, http.StatusOK, cfg.Settings.EnvVars())
 	})
 	mux.HandleFunc("GET /metrics", handleMetrics)
+	mux.HandleFunc("CONNECT /ports/{port}", tunnelHandler(cfg.Logger))
 	return withAccessToken(cfg.Settings, mux)
 }
 

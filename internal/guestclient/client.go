@@ -36,6 +36,7 @@ const maxErrorBody = 4096
 // Client talks to one sandbox's guest. Safe for concurrent use.
 type Client struct {
 	http    *http.Client
+	dial    DialFunc
 	token   string
 	Process processconnect.ProcessClient
 	FS      filesystemconnect.FilesystemClient
@@ -52,7 +53,7 @@ func New(dial DialFunc, token string) *Client {
 		MaxResponseHeaderBytes: 64 << 10,
 		DisableCompression:     true,
 	}
-	c := &Client{http: &http.Client{Transport: tr}, token: token}
+	c := &Client{http: &http.Client{Transport: tr}, dial: dial, token: token}
 	opts := []connect.ClientOption{
 		connect.WithInterceptors(tokenInterceptor(token)),
 		// The guest is untrusted: cap what one message may make us allocate.

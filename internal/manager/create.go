@@ -99,6 +99,7 @@ func (m *Manager) newRecord(inst sandbox.InstanceSpec, spec sandbox.Spec, owner,
 	sb := &sandbox.Sandbox{
 		ID: inst.ID, Name: spec.Name, Spec: spec, Owner: owner, State: sandbox.StateRunning,
 		CreatedAt: now, UpdatedAt: now, StartedAt: &now, GuestToken: token, Instance: inst,
+		TrafficToken: newToken(), // fresh per sandbox, pooled ones included
 	}
 	if spec.TTL > 0 {
 		exp := now.Add(spec.TTL)
@@ -116,6 +117,9 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	case "", sandbox.ExpireDelete, sandbox.ExpireStop:
 	default:
 		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete or stop", spec.OnExpire)
+	}
+	if err := validatePorts(spec); err != nil {
+		return sandbox.InstanceSpec{}, err
 	}
 	sec, res, network, err := profile.Resolve(spec)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/openapi"
+	"github.com/paddock/paddock/internal/api/ports"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
@@ -87,7 +88,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	kb.Register(mux)
 	e2bAPI := e2b.New(eng.Manager, cfg.MaxBodyBytes, log)
 	e2bAPI.Register(mux)
+	portsAPI := ports.New(eng.Manager, keys, log)
+	portsAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
+	s.operations = append(s.operations, portsAPI.Operations()...)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
 	mux.Handle("GET /docs", openapi.DocsHandler())
@@ -97,8 +101,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
 		}}
 	// The E2B data plane goes before the key check: its requests carry the sandbox's own
-	// access token (or a presigned URL), which the guest verifies.
-	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log, e2bAPI.DataPlane(guard.Wrap(mux))))
+	// access token (or a presigned URL), which the guest verifies. So do the port routes:
+	// they accept the API key, the sandbox's traffic token or nothing (public ports).
+	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log,
+		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(mux)), portsAPI)))
 	return s, nil
 }
 

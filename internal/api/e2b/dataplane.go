@@ -2,13 +2,17 @@ package e2b
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"net/http"
 	"net/http/httputil"
 	"strconv"
 	"strings"
 
 	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/api/ports"
+	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/fs"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -21,8 +25,9 @@ const (
 // DataPlane serves requests addressed to a sandbox — by the E2b-Sandbox-Id and
 // E2b-Sandbox-Port headers, by a Host of "<port>-<id>.<domain>", or (for SDKs that omit the
 // headers) by the sandbox's access token or a presigned /files URL — by proxying them to the
-// sandbox's guest; everything else goes to next. The guest checks the access token.
-func (a *API) DataPlane(next http.Handler) http.Handler {
+// sandbox's guest; everything else goes to next. The guest checks the access token. Ports
+// other than envd's and the code interpreter's go to servers in the sandbox through fwd.
+func (a *API) DataPlane(next http.Handler, fwd *ports.API) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, port, ok := target(r)
 		if !ok {
@@ -39,12 +44,30 @@ func (a *API) DataPlane(next http.Handler) http.Handler {
 			return
 		}
 		if port != EnvdPort && port != CodeInterpreterPort {
-			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "code": 502,
-				"message": "port " + strconv.Itoa(port) + " is not reachable: forwarding other ports is not supported yet"})
+			forwardPort(w, r, sb, port, fwd)
 			return
 		}
 		a.proxy(w, r, sb, port)
 	})
+}
+
+// forwardPort reaches a user's server in the sandbox. Ports are public unless the sandbox was
+// created with network.allowPublicTraffic false; then the e2b-traffic-access-token header
+// (or the API key) is required, as on E2B.
+func forwardPort(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, port int, fwd *ports.API) {
+	fail := func(w http.ResponseWriter, _ *http.Request, f ports.Failure) {
+		httpx.WriteJSON(w, f.Status, map[string]any{"sandboxId": sb.ID, "port": f.Port, "code": f.Status, "message": f.Message})
+	}
+	if err := manager.ValidPort(port); err != nil {
+		fail(w, r, ports.Failure{Status: http.StatusBadRequest, Port: port, Message: err.Error()})
+		return
+	}
+	if !fwd.KeyOK(r) && !manager.TrafficAllowed(sb, port, ports.PresentedToken(r)) {
+		fail(w, r, ports.Failure{Status: http.StatusForbidden, Port: port,
+			Message: "this sandbox's ports need its traffic access token (e2b-traffic-access-token header)"})
+		return
+	}
+	fwd.Forward(w, r, ports.Target{Sandbox: sb, Port: port}, fail)
 }
 
 // target reads the addressed sandbox and port from headers, else from the Host.
@@ -140,4 +163,23 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 	// the response headers go out, which breaks the upstream write and with it the stream.
 	_ = http.NewResponseController(w).EnableFullDuplex()
 	rp.ServeHTTP(w, r)
+}
+
+// publicPorts reads network.allowPublicTraffic (default true: every port public). false keeps
+// the ports private behind the sandbox's traffic token, which create then returns; like E2B,
+// that needs a secured sandbox.
+func publicPorts(req newSandbox) ([]int, error) {
+	var n struct {
+		AllowPublicTraffic *bool `json:"allowPublicTraffic"`
+	}
+	if b, err := json.Marshal(req.Network); err == nil {
+		_ = json.Unmarshal(b, &n)
+	}
+	if n.AllowPublicTraffic == nil || *n.AllowPublicTraffic {
+		return []int{manager.AllPorts}, nil
+	}
+	if req.Secure != nil && !*req.Secure {
+		return nil, errdefs.InvalidArgument("network.allowPublicTraffic false needs a secure sandbox")
+	}
+	return nil, nil
 }

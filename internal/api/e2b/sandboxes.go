@@ -11,6 +11,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -102,6 +103,11 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	_, _ = rand.Read(b)
 	spec := sandbox.Spec{Name: "e2b-" + hex.EncodeToString(b), Image: image, Env: req.EnvVars, DefaultUser: "user",
 		TTL: time.Duration(timeout) * time.Second, Labels: labels}
+	public, err := publicPorts(req)
+	if err != nil {
+		return err
+	}
+	spec.PublicPorts = public
 	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor)
 	if err != nil {
 		return err
@@ -114,8 +120,12 @@ func (a *API) createV1(w http.ResponseWriter, r *http.Request) error { return a.
 func (a *API) createV2(w http.ResponseWriter, r *http.Request) error { return a.create(w, r, 300) }
 
 func created(sb *sandbox.Sandbox) sandboxView {
-	return sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
+	v := sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
 		EnvdVersion: guest.Version, EnvdAccessToken: sb.GuestToken}
+	if !manager.PortPublic(sb, manager.AllPorts) && sb.TrafficToken != "" {
+		v.TrafficAccessToken = &sb.TrafficToken
+	}
+	return v
 }
 
 func detail(sb *sandbox.Sandbox, withToken bool) detailView {

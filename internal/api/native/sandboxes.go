@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -26,6 +27,11 @@ type sandboxView struct {
 	OnExpire  string            `json:"on_expire,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Reason    string            `json:"reason,omitempty"`
+	// Port is the application port (routes that name none); PublicPorts need no credential
+	// (0 = every port); TrafficToken opens the other ports without the API key.
+	Port         int    `json:"port,omitempty"`
+	PublicPorts  []int  `json:"public_ports,omitempty"`
+	TrafficToken string `json:"traffic_token,omitempty"`
 }
 
 func view(sb *sandbox.Sandbox) sandboxView {
@@ -36,6 +42,7 @@ func view(sb *sandbox.Sandbox) sandboxView {
 		Pids: sb.Instance.Resources.Pids, Network: string(sb.Instance.Network),
 		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
 		Labels: sb.Spec.Labels, Reason: sb.Reason,
+		Port: manager.AppPort(sb), PublicPorts: sb.Spec.PublicPorts, TrafficToken: sb.TrafficToken,
 	}
 	if sb.ExpiresAt != nil {
 		v.OnExpire = sb.Spec.OnExpire
@@ -61,12 +68,16 @@ type createRequest struct {
 	TTL      string            `json:"ttl"` // Go duration: "30m", "2h"
 	OnExpire string            `json:"on_expire"`
 	Labels   map[string]string `json:"labels"`
+	// Port is where /sandbox/{name}/ goes (default 8080); PublicPorts are reachable through
+	// the server without credentials.
+	Port        int   `json:"port"`
+	PublicPorts []int `json:"public_ports"`
 }
 
 func (c createRequest) spec() (sandbox.Spec, error) {
 	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
 		Pids: c.Pids, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
-		OnExpire: c.OnExpire, Labels: c.Labels}
+		OnExpire: c.OnExpire, Labels: c.Labels, Port: c.Port, PublicPorts: c.PublicPorts}
 	if c.TTL != "" {
 		d, err := time.ParseDuration(c.TTL)
 		if err != nil || d <= 0 {

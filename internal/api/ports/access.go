@@ -1,0 +1,100 @@
+package ports
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/paddock/paddock/internal/auth"
+)
+
+// Where a traffic token may be presented. E2B's SDK header is accepted on every route.
+const (
+	TokenHeader    = "X-Paddock-Traffic-Token"
+	E2BTokenHeader = "E2B-Traffic-Access-Token"
+	TokenQuery     = "token"
+	// TokenCookie is set, scoped to the route's path, when a token arrived as ?token=, so
+	// that a browser page opened with the token can load its assets and open WebSockets.
+	TokenCookie = "paddock_traffic_token"
+)
+
+// token is a presented traffic token and where it came from.
+type token struct {
+	value     string
+	fromQuery bool
+}
+
+// presentedToken finds a traffic token: header, then ?token=, then the cookie.
+func presentedToken(r *http.Request) token {
+	for _, h := range []string{TokenHeader, E2BTokenHeader} {
+		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+			return token{value: v}
+		}
+	}
+	if v := r.URL.Query().Get(TokenQuery); v != "" {
+		return token{value: v, fromQuery: true}
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil && c.Value != "" {
+		return token{value: c.Value}
+	}
+	return token{}
+}
+
+// PresentedToken is the traffic token r carries ("" = none), for other surfaces.
+func PresentedToken(r *http.Request) string { return presentedToken(r).value }
+
+// keyOK reports whether r carries a valid API key (always, without authentication).
+func (a *API) keyOK(r *http.Request) bool {
+	if a.keys == nil {
+		return true
+	}
+	_, ok := a.keys.Check(auth.FromHeaders(r.Header.Get))
+	return ok
+}
+
+// KeyOK is keyOK for other surfaces that forward to ports (the E2B data plane).
+func (a *API) KeyOK(r *http.Request) bool { return a.keyOK(r) }
+
+// stripCredentials removes from an outgoing request whatever reached Paddock, not the
+// sandbox: a valid API key (code in the sandbox must never see it), the traffic-token
+// headers, the token cookie and a ?token= equal to trafficToken. Headers that are not
+// Paddock's credentials (an app's own Authorization) pass through.
+func (a *API) stripCredentials(out *http.Request, trafficToken string) {
+	if a.keys != nil {
+		if _, ok := a.keys.Check(strings.TrimSpace(out.Header.Get("X-API-Key"))); ok {
+			out.Header.Del("X-API-Key")
+		}
+		if v := out.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "Bearer ") {
+			if _, ok := a.keys.Check(strings.TrimSpace(v[7:])); ok {
+				out.Header.Del("Authorization")
+			}
+		}
+	}
+	out.Header.Del(TokenHeader)
+	out.Header.Del(E2BTokenHeader)
+	if trafficToken != "" {
+		q := out.URL.Query()
+		if q.Get(TokenQuery) == trafficToken {
+			q.Del(TokenQuery)
+			out.URL.RawQuery = q.Encode()
+		}
+	}
+	dropCookie(out, TokenCookie)
+}
+
+// dropCookie removes one cookie from the request's Cookie headers, keeping the others.
+func dropCookie(r *http.Request, name string) {
+	cookies := r.Cookies()
+	kept := cookies[:0]
+	for _, c := range cookies {
+		if c.Name != name {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == len(cookies) {
+		return
+	}
+	r.Header.Del("Cookie")
+	for _, c := range kept {
+		r.AddCookie(c)
+	}
+}

@@ -1,0 +1,123 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+)
+
+// Target is where Forward sends a request.
+type Target struct {
+	Sandbox *sandbox.Sandbox
+	Port    int
+	// Path is the escaped path the sandbox's server sees ("" = the request's own).
+	Path string
+	// Prefix, when set, is sent as X-Forwarded-Prefix so that apps can build links.
+	Prefix string
+	// DropQuery names a query parameter meant for Paddock, removed before forwarding.
+	DropQuery string
+}
+
+// Failure is why a request could not reach the sandbox's port.
+type Failure struct {
+	Status  int
+	Message string
+	Port    int
+}
+
+// FailureWriter answers a Failure in a surface's shape.
+type FailureWriter func(w http.ResponseWriter, r *http.Request, f Failure)
+
+// newTransport returns the transport shared by every forwarded request. Its "host" is
+// "<sandboxID>:<port>", so that idle tunnels are pooled per sandbox port; dialling one opens a
+// guest tunnel.
+func newTransport(m *manager.Manager) *http.Transport {
+	return &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			id, p, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			port, err := strconv.Atoi(p)
+			if err != nil {
+				return nil, err
+			}
+			return m.DialPort(ctx, id, port)
+		},
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // pass the app's encoding through untouched
+	}
+}
+
+// Forward proxies r to t's port through the guest tunnel, streaming both ways; WebSocket
+// and other upgrades pass through. The caller has checked access and that the sandbox runs.
+func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail FailureWriter) {
+	token := presentedToken(r).value
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetXForwarded()
+			out := pr.Out
+			out.URL.Scheme, out.URL.Host = "http", net.JoinHostPort(t.Sandbox.ID, strconv.Itoa(t.Port))
+			out.Host = pr.In.Host // the app sees the Host the client used
+			if t.Path != "" {
+				out.URL.RawPath = t.Path
+				if p, err := url.PathUnescape(t.Path); err == nil {
+					out.URL.Path = p
+				}
+			}
+			if t.Prefix != "" {
+				out.Header.Set("X-Forwarded-Prefix", t.Prefix)
+			}
+			if t.DropQuery != "" && out.URL.Query().Has(t.DropQuery) {
+				q := out.URL.Query()
+				q.Del(t.DropQuery)
+				out.URL.RawQuery = q.Encode()
+			}
+			if manager.ValidTrafficToken(t.Sandbox, token) {
+				a.stripCredentials(out, token)
+			} else {
+				a.stripCredentials(out, "")
+			}
+		},
+		Transport: a.tr,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			f := failure(t, err)
+			if f.Status >= 500 && !errors.Is(err, context.Canceled) {
+				a.log.Warn("port forward", "sandbox", t.Sandbox.ID, "port", t.Port, "err", err)
+			}
+			fail(w, r, f)
+		},
+	}
+	// Apps may answer before they have read the whole request (streams, WebSockets over h1).
+	_ = http.NewResponseController(w).EnableFullDuplex()
+	rp.ServeHTTP(w, r)
+}
+
+// failure turns a forwarding error into what the client sees.
+func failure(t Target, err error) Failure {
+	var closed *guestclient.PortClosedError
+	switch {
+	case errors.As(err, &closed):
+		return Failure{Status: http.StatusBadGateway, Port: t.Port,
+			Message: fmt.Sprintf("nothing is listening on port %d in sandbox %q", t.Port, t.Sandbox.Name)}
+	case errdefs.IsNotFound(err):
+		return Failure{Status: http.StatusNotFound, Port: t.Port, Message: fmt.Sprintf("sandbox %q not found", t.Sandbox.Name)}
+	case errors.Is(err, errdefs.ErrFailedPrecondition):
+		return Failure{Status: http.StatusConflict, Port: t.Port, Message: fmt.Sprintf("sandbox %q is not running", t.Sandbox.Name)}
+	}
+	return Failure{Status: http.StatusBadGateway, Port: t.Port,
+		Message: fmt.Sprintf("port %d of sandbox %q did not answer", t.Port, t.Sandbox.Name)}
+}
