@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/paddock/paddock/internal/image"
 )
 
 // Config is everything `paddock serve` can be told.
@@ -34,6 +36,9 @@ type Config struct {
 	SessionIdleTimeout  time.Duration `json:"session_idle_timeout"`
 	OutputLimit         int           `json:"output_limit"`
 	LogLevel            string        `json:"log_level"`
+	RegistryMirrors     string        `json:"registry_mirrors"`
+	RegistryInsecure    string        `json:"registry_insecure"`
+	MaxImportBytes      int64         `json:"max_import_bytes"`
 }
 
 // setting describes one field: its flag, environment variable, default and meaning.
@@ -62,6 +67,9 @@ func (c *Config) settings() []setting {
 		{"session-idle-timeout", "code sessions (kernels) unused this long are deleted (0 = never)", "30m", &c.SessionIdleTimeout},
 		{"output-limit", "characters of output a code session execution returns", "10000", &c.OutputLimit},
 		{"log-level", "debug, info, warn or error", "info", &c.LogLevel},
+		{"registry-mirrors", "registry mirrors tried first, comma-separated REGISTRY=MIRROR[/PREFIX] (e.g. docker.io=mirror.example.com)", "", &c.RegistryMirrors},
+		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", &c.RegistryInsecure},
+		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", &c.MaxImportBytes},
 	}
 }
 
@@ -168,6 +176,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown-timeout %s: use a positive duration", c.ShutdownTimeout)
+	}
+	if _, err := image.ParseRegistries(c.RegistryMirrors, c.RegistryInsecure); err != nil {
+		return fmt.Errorf("registry settings: %w", err)
+	}
+	if c.MaxImportBytes < 1<<20 {
+		return fmt.Errorf("max-import-bytes %d: use at least 1048576", c.MaxImportBytes)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -39,6 +39,10 @@ type Config struct {
 	ReapInterval time.Duration
 	// WrapEvents, when set, decorates the audit store (metrics count events through it).
 	WrapEvents func(audit.Store) audit.Store
+	// RegistryMirrors and RegistryInsecure are per-registry pull settings, as
+	// image.ParseRegistries reads them; ImageImportLimit caps image imports (0 = default).
+	RegistryMirrors, RegistryInsecure string
+	ImageImportLimit                  int64
 }
 
 // Engine is an assembled manager plus what it owns.
@@ -78,7 +82,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, err := image.NewResolver(cfg.DataDir, cfg.Logger)
+	regs, err := image.ParseRegistries(cfg.RegistryMirrors, cfg.RegistryInsecure)
+	if err != nil {
+		return nil, err
+	}
+	images, err := image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(regs), image.WithImportLimit(cfg.ImageImportLimit))
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	}
 	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime, Pools: pools,
 		Logger: log, ReapInterval: cfg.ReapInterval, GuestBinary: opts.GuestBinary,
+		RegistryMirrors: cfg.RegistryMirrors, RegistryInsecure: cfg.RegistryInsecure, ImageImportLimit: cfg.MaxImportBytes,
 		WrapEvents: func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }})
 	if err != nil {
 		return nil, err
