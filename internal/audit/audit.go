@@ -21,6 +21,8 @@ const (
 	AuthFailed      = "auth_failed"
 	SandboxExpired  = "sandbox_expired"
 	SessionCulled   = "session_culled"
+	// StartCommandFailed: a template's start command could not start or exited non-zero.
+	StartCommandFailed = "start_command_failed"
 )
 
 // Event is one audit record. Details hold type-specific fields (command, exit_code, path...).

@@ -17,16 +17,20 @@ const LabelPool = "paddock.pool"
 
 // Create makes a running sandbox from spec, claiming a warm one when a pool matches. On any
 // error nothing is left behind.
-func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
-	return m.create(ctx, spec, owner, true)
+func (m *Manager) Create(ctx context.Context, spec sandbox.Spec, owner string, opts ...CreateOption) (*sandbox.Sandbox, error) {
+	return m.create(ctx, spec, owner, true, opts)
 }
 
 // CreateDedicated is Create without the warm pools: the sandbox is always made from scratch.
-func (m *Manager) CreateDedicated(ctx context.Context, spec sandbox.Spec, owner string) (*sandbox.Sandbox, error) {
-	return m.create(ctx, spec, owner, false)
+func (m *Manager) CreateDedicated(ctx context.Context, spec sandbox.Spec, owner string, opts ...CreateOption) (*sandbox.Sandbox, error) {
+	return m.create(ctx, spec, owner, false, opts)
 }
 
-func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, pooled bool) (*sandbox.Sandbox, error) {
+func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, pooled bool, opts []CreateOption) (*sandbox.Sandbox, error) {
+	var o createOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	inst, err := m.prepare(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -58,9 +62,16 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		return nil, err
 	}
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
-	m.record(ctx, audit.SandboxCreated, sb.Name, map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
-		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID})
+	details := map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
+		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID}
+	if spec.Template != "" {
+		details["template"] = spec.Template
+	}
+	m.record(ctx, audit.SandboxCreated, sb.Name, details)
 	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})
+	if len(o.startCmd) > 0 {
+		m.runStartCommand(sb, o.startCmd)
+	}
 	return sb, nil
 }
 
@@ -68,7 +79,12 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 // is ready. A pooled sandbox whose guest does not answer is discarded (the caller then
 // creates one cold).
 func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec sandbox.Spec, owner string) *sandbox.Sandbox {
-	pooled, ok := m.pools.claim(poolKey(inst))
+	keys := []string{poolKey(inst)}
+	if spec.Template != "" {
+		// A pool configured for this template alone comes first.
+		keys = []string{keys[0] + "/" + spec.Template, keys[0]}
+	}
+	pooled, ok := m.pools.claim(keys...)
 	if !ok {
 		return nil
 	}

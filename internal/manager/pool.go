@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,15 +17,38 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// PoolConfig asks for Size warm sandboxes of an image and profile (with the profile's
-// default limits).
+// PoolConfig asks for Size warm sandboxes made like Spec{Image, Profile, limits, Network}.
+// Pools whose sandboxes come out the same (image, limits, security, network) are merged.
 type PoolConfig struct {
-	Image   string `json:"image"`
-	Profile string `json:"profile"`
-	Size    int    `json:"size"`
+	// Template names the template the pool is for ("" for none).
+	Template string              `json:"template,omitempty"`
+	Image    string              `json:"image"`
+	Profile  string              `json:"profile"`
+	VCPUs    float64             `json:"vcpus,omitempty"`
+	MemoryMB int64               `json:"memory_mb,omitempty"`
+	Pids     int64               `json:"pids,omitempty"`
+	Network  sandbox.NetworkMode `json:"network,omitempty"`
+	Size     int                 `json:"size"`
 	// Prewarm lists code-context languages whose interpreter each warm sandbox keeps
 	// running, so that a new session's first cell does not pay interpreter start-up.
 	Prewarm []string `json:"prewarm,omitempty"`
+	// Env and DefaultUser configure each warm sandbox's guest as a claim of Template will,
+	// so that prewarmed interpreters stay valid after the claim.
+	Env         map[string]string `json:"env,omitempty"`
+	DefaultUser string            `json:"default_user,omitempty"`
+	// Warmup runs to completion in each warm sandbox before it joins the pool.
+	Warmup []string `json:"warmup,omitempty"`
+}
+
+// own reports whether the pool's sandboxes are configured for its template alone: only
+// sandboxes of that template claim them (others would undo the configuration).
+func (c PoolConfig) own() bool {
+	return c.Template != "" && (len(c.Env) > 0 || c.DefaultUser != "" || len(c.Warmup) > 0)
+}
+
+func (c PoolConfig) spec() sandbox.Spec {
+	return sandbox.Spec{Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB, Pids: c.Pids,
+		Network: c.Network, Env: c.Env, DefaultUser: c.DefaultUser, Template: c.Template}
 }
 
 // DefaultPools are the warm pools a server keeps when configured with none: four sandboxes
@@ -32,12 +59,14 @@ func DefaultPools() []PoolConfig {
 
 // PoolStats describes one warm pool.
 type PoolStats struct {
-	Image   string `json:"image"`
-	Profile string `json:"profile"`
-	Size    int    `json:"size"`
-	Ready   int    `json:"ready"`
-	Claims  uint64 `json:"claims"`
-	Misses  uint64 `json:"misses"`
+	// Template lists the templates sharing the pool, comma-separated ("" for none).
+	Template string `json:"template,omitempty"`
+	Image    string `json:"image"`
+	Profile  string `json:"profile"`
+	Size     int    `json:"size"`
+	Ready    int    `json:"ready"`
+	Claims   uint64 `json:"claims"`
+	Misses   uint64 `json:"misses"`
 }
 
 // pooled is a started, token-holding sandbox that nobody has claimed yet.
@@ -46,50 +75,46 @@ type pooled struct {
 	token string
 }
 
-// pool keeps up to size warm sandboxes for one key. A claimed sandbox is never returned.
+// pool keeps up to cfg.Size warm sandboxes for one key. A claimed sandbox is never returned.
 type pool struct {
-	cfg    PoolConfig
 	key    string
-	mu     sync.Mutex
-	ready  []pooled
-	making int // sandboxes being created right now
+	ctx    context.Context    // ends when the pool is removed or the pools are closed
+	cancel context.CancelFunc // called by stop
+	wg     sync.WaitGroup     // the fillers; waited for by stop
 	wake   chan struct{}
 	claims atomic.Uint64
 	misses atomic.Uint64
+
+	mu     sync.Mutex
+	cfg    PoolConfig // Size changes on resize
+	ready  []pooled
+	making int // sandboxes being created right now
 }
 
-// pools owns every pool and their filler goroutines (stopped by close).
+// pools owns every pool and their filler goroutines, and the goroutines that follow
+// template start commands (all stopped by close).
 type pools struct {
 	m      *Manager
-	byKey  map[string]*pool
-	ctx    context.Context
+	ctx    context.Context // ends at close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg     sync.WaitGroup // start-command followers
+	apply  sync.Mutex     // serialises set
+
+	mu      sync.RWMutex
+	byKey   map[string]*pool
+	pending map[string]PoolConfig // resolved by newPools, started by start
+	closed  bool
 }
 
 func newPools(m *Manager, cfgs []PoolConfig) (*pools, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ps := &pools{m: m, byKey: map[string]*pool{}, ctx: ctx, cancel: cancel}
-	for _, c := range cfgs {
-		if c.Size < 0 || c.Size > 1000 {
-			cancel()
-			return nil, fmt.Errorf("pool %s/%s: size %d is out of range 0-1000", c.Image, c.Profile, c.Size)
-		}
-		if c.Size == 0 {
-			continue
-		}
-		inst, err := m.prepare(ctx, sandbox.Spec{Image: c.Image, Profile: c.Profile})
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("pool %s/%s: %w", c.Image, c.Profile, err)
-		}
-		key := poolKey(inst)
-		if p, ok := ps.byKey[key]; ok {
-			p.cfg.Size += c.Size
-			continue
-		}
-		ps.byKey[key] = &pool{cfg: c, key: key, wake: make(chan struct{}, fillers)}
+	want, err := ps.resolve(ctx, cfgs)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
+	ps.pending = want
 	return ps, nil
 }
 
@@ -98,41 +123,167 @@ func newPools(m *Manager, cfgs []PoolConfig) (*pools, error) {
 const fillers = 2
 
 func (ps *pools) start() {
-	for _, p := range ps.byKey {
-		for i := 0; i < min(fillers, p.cfg.Size); i++ {
-			ps.wg.Add(1)
+	ps.apply.Lock()
+	defer ps.apply.Unlock()
+	ps.set(context.Background(), ps.pending)
+	ps.pending = nil
+}
+
+// resolve turns configurations into pools by key, merging those whose sandboxes come out
+// the same. A configuration that cannot be resolved is left out and reported.
+func (ps *pools) resolve(ctx context.Context, cfgs []PoolConfig) (map[string]PoolConfig, error) {
+	want := map[string]PoolConfig{}
+	var errs []error
+	for _, c := range cfgs {
+		name := c.Template
+		if name == "" {
+			name = c.Image + "/" + c.Profile
+		}
+		if c.Size < 0 || c.Size > 1000 {
+			errs = append(errs, fmt.Errorf("pool %s: size %d is out of range 0-1000", name, c.Size))
+			continue
+		}
+		if c.Size == 0 {
+			continue
+		}
+		inst, err := ps.m.prepare(ctx, c.spec())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pool %s: %w", name, err))
+			continue
+		}
+		key := poolKey(inst)
+		if c.own() {
+			key += "/" + c.Template
+		}
+		if w, ok := want[key]; ok {
+			w.Size += c.Size
+			if c.Template != "" && !slices.Contains(strings.Split(w.Template, ","), c.Template) {
+				w.Template = strings.Trim(w.Template+","+c.Template, ",")
+			}
+			for _, l := range c.Prewarm {
+				if !slices.Contains(w.Prewarm, l) {
+					w.Prewarm = append(w.Prewarm, l)
+				}
+			}
+			c = w
+		}
+		want[key] = c
+	}
+	return want, errors.Join(errs...)
+}
+
+// set makes the pools those of want: new keys get a pool, removed ones are stopped and
+// their warm sandboxes deleted, and kept ones are resized (deleting warm sandboxes beyond the
+// new size). A pool whose guest configuration (prewarm, env, user, warmup) changed is
+// replaced. The caller holds ps.apply.
+func (ps *pools) set(ctx context.Context, want map[string]PoolConfig) {
+	var stale []*pool
+	var surplus []pooled
+	ps.mu.Lock()
+	if ps.closed {
+		ps.mu.Unlock()
+		return
+	}
+	for key, p := range ps.byKey {
+		w, ok := want[key]
+		p.mu.Lock()
+		if !ok || !sameGuest(p.cfg, w) {
+			p.mu.Unlock()
+			delete(ps.byKey, key)
+			stale = append(stale, p)
+			continue
+		}
+		p.cfg.Size, p.cfg.Template = w.Size, w.Template
+		if len(p.ready) > w.Size {
+			surplus = append(surplus, p.ready[w.Size:]...)
+			p.ready = p.ready[:w.Size:w.Size]
+		}
+		p.mu.Unlock()
+		p.poke()
+		delete(want, key)
+	}
+	for key, w := range want {
+		p := &pool{cfg: w, key: key, wake: make(chan struct{}, fillers)}
+		p.ctx, p.cancel = context.WithCancel(ps.ctx)
+		ps.byKey[key] = p
+		for i := 0; i < fillers; i++ {
+			p.wg.Add(1)
 			go ps.fill(p)
 		}
 	}
+	ps.mu.Unlock()
+	for _, p := range stale {
+		ps.stop(ctx, p)
+	}
+	for _, s := range surplus {
+		ps.m.discard(ctx, s.inst.ID)
+	}
 }
 
-// claim takes a warm sandbox for key, if one is ready, and asks for a replacement.
-func (ps *pools) claim(key string) (pooled, bool) {
-	p, ok := ps.byKey[key]
-	if !ok {
-		return pooled{}, false
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// sameGuest reports whether warm sandboxes made for a would serve b.
+func sameGuest(a, b PoolConfig) bool {
+	ja, _ := json.Marshal([]any{a.Prewarm, a.Env, a.DefaultUser, a.Warmup})
+	jb, _ := json.Marshal([]any{b.Prewarm, b.Env, b.DefaultUser, b.Warmup})
+	return string(ja) == string(jb)
+}
+
+// SetPools replaces the warm pools with cfgs while the manager runs: new pools start
+// filling, removed ones are emptied, resized ones grow or shrink. Configurations that cannot
+// be resolved (an image that cannot be pulled, a bad profile) are left out and reported in
+// the error; the others are applied. Images of new pools are resolved (pulled) before
+// SetPools returns.
+func (m *Manager) SetPools(ctx context.Context, cfgs []PoolConfig) error {
+	m.pools.apply.Lock()
+	defer m.pools.apply.Unlock()
+	want, err := m.pools.resolve(ctx, cfgs)
+	m.pools.set(ctx, want)
+	return err
+}
+
+// poke asks p's fillers to look at it again.
+func (p *pool) poke() {
 	for i := 0; i < fillers; i++ {
 		select {
 		case p.wake <- struct{}{}:
 		default:
 		}
 	}
-	if len(p.ready) == 0 {
-		p.misses.Add(1)
-		return pooled{}, false
-	}
-	s := p.ready[0]
-	p.ready = p.ready[1:]
-	p.claims.Add(1)
-	return s, true
 }
 
-// fill keeps p topped up until the pools are closed, backing off after failures.
+// claim takes a warm sandbox from the first of keys that has one ready, and asks for a
+// replacement. A miss counts against the first pool that exists.
+func (ps *pools) claim(keys ...string) (pooled, bool) {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	var first *pool
+	for _, key := range keys {
+		p, ok := ps.byKey[key]
+		if !ok {
+			continue
+		}
+		if first == nil {
+			first = p
+		}
+		p.poke()
+		p.mu.Lock()
+		if len(p.ready) > 0 {
+			s := p.ready[0]
+			p.ready = p.ready[1:]
+			p.mu.Unlock()
+			p.claims.Add(1)
+			return s, true
+		}
+		p.mu.Unlock()
+	}
+	if first != nil {
+		first.misses.Add(1)
+	}
+	return pooled{}, false
+}
+
+// fill keeps p topped up until the pool is stopped, backing off after failures.
 func (ps *pools) fill(p *pool) {
-	defer ps.wg.Done()
+	defer p.wg.Done()
 	backoff := time.Second
 	for {
 		p.mu.Lock()
@@ -140,16 +291,17 @@ func (ps *pools) fill(p *pool) {
 		if need {
 			p.making++
 		}
+		cfg := p.cfg
 		p.mu.Unlock()
 		if !need {
 			select {
-			case <-ps.ctx.Done():
+			case <-p.ctx.Done():
 				return
 			case <-p.wake:
 				continue
 			}
 		}
-		s, err := ps.make(p)
+		s, err := ps.make(p, cfg)
 		p.mu.Lock()
 		p.making--
 		if err == nil {
@@ -157,9 +309,13 @@ func (ps *pools) fill(p *pool) {
 		}
 		p.mu.Unlock()
 		if err != nil {
-			ps.m.log.Warn("warm pool: create failed", "image", p.cfg.Image, "profile", p.cfg.Profile, "err", err, "retry_in", backoff)
+			if p.ctx.Err() != nil {
+				return
+			}
+			ps.m.log.Warn("warm pool: create failed", "template", cfg.Template, "image", cfg.Image,
+				"profile", cfg.Profile, "err", err, "retry_in", backoff)
 			select {
-			case <-ps.ctx.Done():
+			case <-p.ctx.Done():
 				return
 			case <-time.After(backoff):
 			}
@@ -170,50 +326,82 @@ func (ps *pools) fill(p *pool) {
 	}
 }
 
-func (ps *pools) make(p *pool) (pooled, error) {
-	inst, err := ps.m.prepare(ps.ctx, sandbox.Spec{Image: p.cfg.Image, Profile: p.cfg.Profile})
+// warmupTimeout bounds a pool's warmup command.
+const warmupTimeout = 5 * time.Minute
+
+func (ps *pools) make(p *pool, cfg PoolConfig) (pooled, error) {
+	spec := cfg.spec()
+	inst, err := ps.m.prepare(p.ctx, spec)
 	if err != nil {
 		return pooled{}, err
 	}
 	inst.Labels[LabelPool] = p.key[:16]
 	token := newToken()
-	if err := ps.m.coldStart(ps.ctx, inst, token); err != nil {
+	if err := ps.m.coldStart(p.ctx, inst, token); err != nil {
 		return pooled{}, err
 	}
-	// Configure it as a plain claim will, so that what it prewarms stays valid after a claim.
-	sb := &sandbox.Sandbox{ID: inst.ID, Spec: sandbox.Spec{Image: p.cfg.Image, Profile: p.cfg.Profile},
-		GuestToken: token, Instance: inst}
-	if err := ps.m.configureGuestWith(ps.ctx, sb, p.cfg.Prewarm); err != nil {
-		ps.m.discard(ps.ctx, inst.ID)
+	// Configure it as a claim will, so that what it prewarms stays valid after a claim.
+	sb := &sandbox.Sandbox{ID: inst.ID, Spec: spec, GuestToken: token, Instance: inst}
+	if err := ps.m.configureGuestWith(p.ctx, sb, cfg.Prewarm); err != nil {
+		ps.m.discard(p.ctx, inst.ID)
 		return pooled{}, err
+	}
+	if len(cfg.Warmup) > 0 {
+		if err := ps.m.warmup(p.ctx, sb, cfg.Warmup); err != nil {
+			ps.m.discard(p.ctx, inst.ID)
+			return pooled{}, err
+		}
 	}
 	return pooled{inst: inst, token: token}, nil
 }
 
-// close stops the fillers and deletes unclaimed sandboxes.
-func (ps *pools) close(ctx context.Context) {
-	ps.cancel()
-	ps.wg.Wait()
-	for _, p := range ps.byKey {
-		p.mu.Lock()
-		ready := p.ready
-		p.ready = nil
-		p.mu.Unlock()
-		for _, s := range ready {
-			ps.m.discard(ctx, s.inst.ID)
-		}
+// stop ends one pool: its fillers stop and its warm sandboxes are deleted.
+func (ps *pools) stop(ctx context.Context, p *pool) {
+	p.cancel()
+	p.wg.Wait()
+	p.mu.Lock()
+	ready := p.ready
+	p.ready = nil
+	p.mu.Unlock()
+	for _, s := range ready {
+		ps.m.discard(ctx, s.inst.ID)
 	}
 }
 
-// PoolStats reports every pool.
+// close stops every pool, deletes unclaimed sandboxes and stops following start commands.
+func (ps *pools) close(ctx context.Context) {
+	ps.apply.Lock()
+	defer ps.apply.Unlock()
+	ps.mu.Lock()
+	ps.closed = true
+	all := make([]*pool, 0, len(ps.byKey))
+	for key, p := range ps.byKey {
+		all = append(all, p)
+		delete(ps.byKey, key)
+	}
+	ps.mu.Unlock()
+	ps.cancel()
+	for _, p := range all {
+		ps.stop(ctx, p)
+	}
+	ps.bg.Wait()
+}
+
+// PoolStats reports every pool, sorted by template, image and profile.
 func (m *Manager) PoolStats() []PoolStats {
-	var out []PoolStats
+	m.pools.mu.RLock()
+	defer m.pools.mu.RUnlock()
+	out := make([]PoolStats, 0, len(m.pools.byKey))
 	for _, p := range m.pools.byKey {
 		p.mu.Lock()
-		out = append(out, PoolStats{Image: p.cfg.Image, Profile: p.cfg.Profile, Size: p.cfg.Size,
-			Ready: len(p.ready), Claims: p.claims.Load(), Misses: p.misses.Load()})
+		out = append(out, PoolStats{Template: p.cfg.Template, Image: p.cfg.Image, Profile: p.cfg.Profile,
+			Size: p.cfg.Size, Ready: len(p.ready), Claims: p.claims.Load(), Misses: p.misses.Load()})
 		p.mu.Unlock()
 	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Template+"\x00"+a.Image+"\x00"+a.Profile < b.Template+"\x00"+b.Image+"\x00"+b.Profile
+	})
 	return out
 }
 
