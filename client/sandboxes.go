@@ -104,27 +104,3 @@ func (c *Client) Events(ctx context.Context, q url.Values) ([]AuditEvent, error)
 	var out []AuditEvent
 	return out, c.do(ctx, "GET", "/events?"+q.Encode(), nil, &out)
 }
-
-// Image is an image the server holds.
-type Image struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest,omitempty"`
-	Layers int    `json:"layers"`
-}
-
-// ListImages returns the server's images.
-func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
-	var out []Image
-	return out, c.do(ctx, "GET", "/images", nil, &out)
-}
-
-// PullImage makes the server pull ref.
-func (c *Client) PullImage(ctx context.Context, ref string) (*Image, error) {
-	var out Image
-	return &out, c.do(ctx, "POST", "/images/pull", map[string]string{"ref": ref}, &out)
-}
-
-// RemoveImage removes ref and the layers only it used.
-func (c *Client) RemoveImage(ctx context.Context, ref string) error {
-	return c.do(ctx, "DELETE", "/images/"+ref, nil, nil)
-}

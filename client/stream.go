@@ -19,6 +19,18 @@ type Event struct {
 	ExitCode int    // done
 	Reason   string // done, when the command did not exit normally
 	Message  string // error
+	// Data is the event's JSON as sent: progress events of stage "pulling" carry a
+	// PullProgress (see Event.PullProgress), the done event of a streamed pull an Image.
+	Data json.RawMessage
+}
+
+// PullProgress reports whether ev is a pull update and returns it.
+func (ev Event) PullProgress() (PullProgress, bool) {
+	var p PullProgress
+	if ev.Type != "progress" || ev.Stage != "pulling" || json.Unmarshal(ev.Data, &p) != nil {
+		return p, false
+	}
+	return p, true
 }
 
 // RunStream runs a command in a fresh sandbox and calls fn for every event as it arrives.
@@ -64,7 +76,7 @@ func (c *Client) stream(ctx context.Context, path string, req any, fn func(Event
 				return fmt.Errorf("bad event %q: %w", line, err)
 			}
 			ev := Event{Type: typ, Sandbox: d.Sandbox, Stage: d.Stage, Content: d.Content, Stream: d.Stream,
-				ExitCode: d.ExitCode, Reason: d.Reason, Message: d.Message}
+				ExitCode: d.ExitCode, Reason: d.Reason, Message: d.Message, Data: json.RawMessage(strings.TrimPrefix(line, "data: "))}
 			if err := fn(ev); err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -79,7 +80,8 @@ func runOneShot(ctx context.Context, f *runFlags, args []string) error {
 		return err
 	}
 	defer eng.Close(runCtx)
-	sb, err := eng.Create(runCtx, f.spec, "")
+	bar := newPullBar() // shown only when the image has to be pulled
+	sb, err := eng.Create(image.WithProgress(runCtx, func(p image.Progress) { bar.update(fromImage(p)) }), f.spec, "")
 	if err != nil {
 		return err
 	}
@@ -238,7 +240,14 @@ func runRemote(ctx context.Context, f *runFlags, args []string) error {
 			req.Stdin = &s
 		}
 	}
+	bar := newPullBar()
 	return streamToTerminal(ctx, func(fn func(client.Event) error) error {
-		return newClient().RunStream(ctx, req, fn)
+		return newClient().RunStream(ctx, req, func(ev client.Event) error {
+			if p, ok := ev.PullProgress(); ok {
+				bar.update(p)
+				return nil
+			}
+			return fn(ev)
+		})
 	})
 }

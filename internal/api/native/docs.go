@@ -20,7 +20,7 @@ func (a *API) Operations() []openapi.Operation {
 			Description: "fast (default true) takes a warm sandbox matching image and profile; fast:false creates a dedicated one.",
 			Request:     runRequest{}, Required: []string{"command"}, Response: execResult{}},
 		{Pattern: "POST /run/stream", Tag: "run", Summary: "Run a command, streaming server-sent events", Stream: true,
-			Description: "Events: started {sandbox}, progress {stage: creating|starting|executing}, output {content, stream}, done {exit_code}, error {message}.",
+			Description: "Events: started {sandbox}, progress {stage: pulling (with ref, layer, index, layers, current, total, done, cached; only while the image is pulled)|creating|starting|executing}, output {content, stream}, done {exit_code}, error {message}.",
 			Request:     runRequest{}, Required: []string{"command"}},
 		{Pattern: "POST /batch/run", Tag: "run", Summary: "Run many commands in parallel, results in input order",
 			Request: struct {
@@ -60,10 +60,16 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory"},
 		{Pattern: "GET /sandboxes/{name}/logs", Tag: "audit", Summary: "The sandbox's audit events, oldest first", Response: []audit.Event{}},
 		{Pattern: "GET /images", Tag: "images", Summary: "List images (built-in and pulled)", Response: []imageView{}},
-		{Pattern: "POST /images/pull", Tag: "images", Summary: "Pull an OCI image (no-op when present)", Request: struct {
-			Ref string `json:"ref"`
-		}{}, Required: []string{"ref"}, Response: imageView{}},
+		{Pattern: "POST /images/pull", Tag: "images", Summary: "Pull an OCI image (no-op when present)",
+			Description: "With Accept: text/event-stream: progress {stage: pulling, ref, layer, index, layers, current, total, done, cached} events, then done {ref, layers} or error {message}.",
+			Request: struct {
+				Ref string `json:"ref"`
+			}{}, Required: []string{"ref"}, Response: imageView{}},
 		{Pattern: "DELETE /images/{ref...}", Tag: "images", Summary: "Remove an image and the layers only it used (never layers a sandbox uses)"},
+		{Pattern: "POST /images/import", Tag: "images", Summary: "Import an image archive sent as the body",
+			Description: "Body: a docker save tarball, an OCI image layout tar or a root filesystem tar, optionally gzipped; streamed to disk, at most max-import-bytes (413 beyond).",
+			Query:       []openapi.Param{q("name", "reference to store the image as, e.g. myimage:1 (required)", "string")}, Response: imageView{}},
+		{Pattern: "POST /images/prune", Tag: "images", Summary: "Remove layers no image references (never layers a sandbox uses)", Response: pruneView{}},
 		{Pattern: "GET /events", Tag: "audit", Summary: "All audit events, filtered", Query: eventQuery, Response: []audit.Event{}},
 	}
 }

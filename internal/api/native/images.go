@@ -1,10 +1,14 @@
 package native
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
+	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // imageView is an image as this surface shows it.
@@ -12,6 +16,12 @@ type imageView struct {
 	Ref    string `json:"ref"`
 	Digest string `json:"digest,omitempty"`
 	Layers int    `json:"layers"`
+}
+
+// pullEvent is a progress event of a streamed pull (and of /run/stream while it pulls).
+type pullEvent struct {
+	Stage string `json:"stage"` // "pulling"
+	image.Progress
 }
 
 func (a *API) listImages(w http.ResponseWriter, r *http.Request) error {
@@ -26,6 +36,9 @@ func (a *API) listImages(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusOK, out)
 }
 
+// pullImage is POST /images/pull. With "Accept: text/event-stream" it answers with
+// server-sent events: progress {stage: "pulling", ...} while layers download, then done
+// {ref, layers} or error {message}.
 func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Ref string `json:"ref"`
@@ -36,11 +49,69 @@ func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(req.Ref) == "" {
 		return errdefs.InvalidArgument("ref is required, e.g. \"python:3.12-alpine\"")
 	}
-	img, err := a.m.PullImage(r.Context(), req.Ref)
+	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		img, err := a.m.PullImage(r.Context(), req.Ref)
+		if err != nil {
+			return err
+		}
+		return ok(w, http.StatusOK, imageView{Ref: req.Ref, Layers: len(img.Layers)})
+	}
+	sse, err := httpx.NewSSE(w)
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, imageView{Ref: req.Ref, Layers: len(img.Layers)})
+	img, err := a.pullWithEvents(r.Context(), sse, req.Ref)
+	if err != nil {
+		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(r.Context()))})
+		return nil
+	}
+	_ = sse.Send("done", imageView{Ref: req.Ref, Layers: len(img.Layers)})
+	return nil
+}
+
+// pullWithEvents makes sure ref is present, sending progress events while it pulls. A slow
+// client never holds the pull up (which other callers may share): intermediate updates
+// are dropped when it lags; first and last updates of a layer are not.
+func (a *API) pullWithEvents(ctx context.Context, sse *httpx.SSE, ref string) (*sandbox.Image, error) {
+	events := make(chan image.Progress, 256)
+	pctx := image.WithProgress(ctx, func(p image.Progress) {
+		if p.Done || p.Layer == "" {
+			select {
+			case events <- p:
+			case <-ctx.Done():
+			}
+			return
+		}
+		select {
+		case events <- p:
+		default:
+		}
+	})
+	type result struct {
+		img *sandbox.Image
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		img, err := a.m.PullImage(pctx, ref)
+		done <- result{img, err} // no update follows: the pull's subscription ended
+	}()
+	send := func(p image.Progress) { _ = sse.Send("progress", pullEvent{Stage: "pulling", Progress: p}) }
+	for {
+		select {
+		case p := <-events:
+			send(p)
+		case res := <-done:
+			for {
+				select {
+				case p := <-events:
+					send(p)
+				default:
+					return res.img, res.err
+				}
+			}
+		}
+	}
 }
 
 func (a *API) removeImage(w http.ResponseWriter, r *http.Request) error {
@@ -49,4 +120,33 @@ func (a *API) removeImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, http.StatusOK, map[string]any{"ref": ref, "deleted": true})
+}
+
+// importImage is POST /images/import?name=REF with the archive as the body (a docker save
+// tarball, an OCI layout tar or a root filesystem tar, optionally gzipped). The body is
+// streamed to disk; the server's max-import-bytes caps it.
+func (a *API) importImage(w http.ResponseWriter, r *http.Request) error {
+	ref := r.URL.Query().Get("name")
+	if strings.TrimSpace(ref) == "" {
+		return errdefs.InvalidArgument("name is required: POST /images/import?name=myimage:1 with the archive as the body")
+	}
+	info, err := a.m.ImportImage(r.Context(), ref, r.Body)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, imageView{Ref: info.Ref, Digest: info.Digest, Layers: len(info.Layers)})
+}
+
+// pruneView is the answer of POST /images/prune.
+type pruneView struct {
+	LayersRemoved int   `json:"layers_removed"`
+	BytesFreed    int64 `json:"bytes_freed"`
+}
+
+func (a *API) pruneImages(w http.ResponseWriter, r *http.Request) error {
+	rep, err := a.m.PruneImages(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, pruneView{LayersRemoved: len(rep.Layers), BytesFreed: rep.Bytes})
 }

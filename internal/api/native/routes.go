@@ -33,6 +33,8 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"GET /images":                              a.listImages,
 		"POST /images/pull":                        a.pullImage,
 		"DELETE /images/{ref...}":                  a.removeImage,
+		"POST /images/import":                      a.importImage,
+		"POST /images/prune":                       a.pruneImages,
 		"GET /events":                              a.listEvents,
 	}
 }

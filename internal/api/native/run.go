@@ -178,6 +178,10 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	spec := req.spec()
 	began := time.Now().UTC()
 	_ = sse.Send("started", map[string]string{"sandbox": spec.Name})
+	// An image that is not here yet is pulled first, reported as "pulling" events.
+	if _, err := a.pullWithEvents(ctx, sse, spec.Image); err != nil {
+		return fail(err)
+	}
 	_ = sse.Send("progress", map[string]string{"stage": "creating"})
 	var sb *sandbox.Sandbox
 	if req.Fast == nil || *req.Fast {
