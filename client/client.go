@@ -130,6 +130,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
+	return decode(resp, out)
+}
+
+// decode reads an enveloped answer into out (when non-nil) and closes its body.
+func decode(resp *http.Response, out any) error {
 	defer resp.Body.Close()
 	var env struct {
 		Success bool            `json:"success"`
@@ -139,11 +144,6 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&env); err != nil {
 		return &Error{Status: resp.StatusCode, Message: fmt.Sprintf("unreadable answer: %v", err)}
 	}
-	return decode(resp, out)
-}
-
-// decode reads an enveloped answer into out (when non-nil) and closes its body.
-func decode(resp *http.Response, out any) error {
 	if !env.Success || resp.StatusCode >= 300 {
 		return &Error{Status: resp.StatusCode, Message: env.Error}
 	}
