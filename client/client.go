@@ -61,6 +61,11 @@ type Sandbox struct {
 	OnExpire  string            `json:"on_expire,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	Reason    string            `json:"reason,omitempty"`
+	// Port is the application port (/sandbox/{name}/ goes there); PublicPorts need no
+	// credential (0 = every port); TrafficToken opens the other ports without the API key.
+	Port         int    `json:"port,omitempty"`
+	PublicPorts  []int  `json:"public_ports,omitempty"`
+	TrafficToken string `json:"traffic_token,omitempty"`
 }
 
 // CreateRequest is what a new sandbox should be.
@@ -77,6 +82,10 @@ type CreateRequest struct {
 	TTL      string            `json:"ttl,omitempty"`
 	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Port is the application port (default 8080); PublicPorts are reachable through the
+	// server without credentials.
+	Port        int   `json:"port,omitempty"`
+	PublicPorts []int `json:"public_ports,omitempty"`
 }
 
 // ExecRequest is one command in an existing sandbox.
