@@ -26,6 +26,13 @@ func (s *ociStore) fetchLayer(diffID string, open func() (io.ReadCloser, error))
 	}
 	defer rc.Close()
 	_, err = s.storeLayer(rc, diffID)
+	if v, ok := rc.(interface{ verify() error }); ok && err != nil {
+		// Corrupt content fails decompression or tar parsing before the blob's own check
+		// at its end: report the digest mismatch when that is the cause.
+		if verr := v.verify(); verr != nil {
+			err = verr
+		}
+	}
 	return err
 }
 

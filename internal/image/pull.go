@@ -186,6 +186,12 @@ type drainOnEOF struct {
 	rest *countingReader
 }
 
+// verify reads the rest of the blob and returns its verification error, if any.
+func (d drainOnEOF) verify() error {
+	_, err := io.Copy(io.Discard, d.rest)
+	return err
+}
+
 func (d drainOnEOF) Read(p []byte) (int, error) {
 	n, err := d.ReadCloser.Read(p)
 	if errors.Is(err, io.EOF) {
