@@ -11,6 +11,7 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)   # the /docs page test
   [ -x /bin/busybox ] || need+=(busybox-static)          # OCI image tests build images from it
+  [ -x /usr/bin/docker-registry ] || need+=(docker-registry) # OCI image tests pull from a real registry
   command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts
   /usr/bin/python3 -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
 fi
