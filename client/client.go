@@ -66,6 +66,8 @@ type Sandbox struct {
 	Port         int    `json:"port,omitempty"`
 	PublicPorts  []int  `json:"public_ports,omitempty"`
 	TrafficToken string `json:"traffic_token,omitempty"`
+	// Template is the template the sandbox was made from.
+	Template string `json:"template,omitempty"`
 }
 
 // CreateRequest is what a new sandbox should be.
@@ -86,6 +88,9 @@ type CreateRequest struct {
 	// server without credentials.
 	Port        int   `json:"port,omitempty"`
 	PublicPorts []int `json:"public_ports,omitempty"`
+	// Template supplies defaults (image, profile, env, limits, port, start command); the
+	// request's own fields win.
+	Template string `json:"template,omitempty"`
 }
 
 // ExecRequest is one command in an existing sandbox.
@@ -107,6 +112,7 @@ type RunRequest struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
+	Template string  `json:"template,omitempty"` // defaults for the sandbox
 }
 
 // ExecResult is how a command ended.

@@ -17,6 +17,6 @@ func newRootCmd() *cobra.Command {
 	}
 	addRemoteFlags(root)
 	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd(),
-		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd(), newImageCmd())
+		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd(), newImageCmd(), newTemplateCmd())
 	return root
 }

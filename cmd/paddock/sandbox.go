@@ -40,6 +40,7 @@ func newSandboxCreateCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Image, "image", "", "image (default base)")
+	f.StringVar(&req.Template, "template", "", "template whose defaults the sandbox takes (flags win)")
 	f.StringVar(&req.Profile, "profile", "", "security profile: permissive, moderate (default) or restrictive")
 	f.Int64Var(&req.MemoryMB, "memory", 0, "memory limit in MiB")
 	f.Float64Var(&req.VCPUs, "vcpus", 0, "CPU limit in cores")

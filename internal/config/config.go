@@ -27,6 +27,7 @@ type Config struct {
 	StopSandboxesOnExit bool          `json:"stop_sandboxes_on_exit"`
 	PoolSize            int           `json:"pool_size"`
 	PoolPrewarm         string        `json:"pool_prewarm"`
+	TemplatesFile       string        `json:"templates_file"`
 	MaxBodyBytes        int64         `json:"max_body_bytes"`
 	MaxFileBytes        int64         `json:"max_file_bytes"`
 	BatchWorkers        int           `json:"batch_workers"`
@@ -56,8 +57,9 @@ func (c *Config) settings() []setting {
 		{"api-key", "API key clients must present (default: generated into <data-dir>/api-key)", "", &c.APIKey},
 		{"no-auth", "serve without API keys (only on a trusted network)", "false", &c.NoAuth},
 		{"stop-sandboxes-on-exit", "stop every running sandbox when the server shuts down", "false", &c.StopSandboxesOnExit},
-		{"pool-size", "warm sandboxes kept for the base image with the moderate profile", "4", &c.PoolSize},
-		{"pool-prewarm", "languages whose interpreter warm sandboxes keep running, comma-separated (\"\" = none)", "python", &c.PoolPrewarm},
+		{"pool-size", "warm sandboxes kept for each built-in template (base, code-interpreter-v1) unless the templates file sets its pool", "4", &c.PoolSize},
+		{"pool-prewarm", "languages whose interpreter the built-in templates' warm sandboxes keep running, comma-separated (\"\" = none)", "python", &c.PoolPrewarm},
+		{"templates-file", "sandbox templates (JSON, reloaded when it changes; default <data-dir>/templates.json)", "", &c.TemplatesFile},
 		{"max-body-bytes", "largest JSON request body", "1048576", &c.MaxBodyBytes},
 		{"max-file-bytes", "largest file through the files API", "67108864", &c.MaxFileBytes},
 		{"batch-workers", "commands of one /batch/run that run at once", "8", &c.BatchWorkers},

@@ -48,10 +48,10 @@ func newMetrics() *metrics {
 func (m *metrics) watchManager(mgr *manager.Manager) {
 	m.reg.MustRegister(&managerCollector{m: mgr,
 		sandboxes: prometheus.NewDesc("paddock_sandboxes", "Sandboxes by state.", []string{"state"}, nil),
-		ready:     prometheus.NewDesc("paddock_pool_ready", "Warm sandboxes ready, by pool.", []string{"image", "profile"}, nil),
-		size:      prometheus.NewDesc("paddock_pool_size", "Configured warm pool size.", []string{"image", "profile"}, nil),
-		claims:    prometheus.NewDesc("paddock_pool_claims_total", "Sandboxes taken from a warm pool.", []string{"image", "profile"}, nil),
-		misses:    prometheus.NewDesc("paddock_pool_misses_total", "Creates that found the pool empty.", []string{"image", "profile"}, nil),
+		ready:     prometheus.NewDesc("paddock_pool_ready", "Warm sandboxes ready, by pool.", []string{"template", "image", "profile"}, nil),
+		size:      prometheus.NewDesc("paddock_pool_size", "Configured warm pool size.", []string{"template", "image", "profile"}, nil),
+		claims:    prometheus.NewDesc("paddock_pool_claims_total", "Sandboxes taken from a warm pool.", []string{"template", "image", "profile"}, nil),
+		misses:    prometheus.NewDesc("paddock_pool_misses_total", "Creates that found the pool empty.", []string{"template", "image", "profile"}, nil),
 	})
 }
 
@@ -79,10 +79,10 @@ func (c *managerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.sandboxes, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 	for _, p := range c.m.PoolStats() {
-		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, float64(p.Ready), p.Image, p.Profile)
-		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(p.Size), p.Image, p.Profile)
-		ch <- prometheus.MustNewConstMetric(c.claims, prometheus.CounterValue, float64(p.Claims), p.Image, p.Profile)
-		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(p.Misses), p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, float64(p.Ready), p.Template, p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(p.Size), p.Template, p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.claims, prometheus.CounterValue, float64(p.Claims), p.Template, p.Image, p.Profile)
+		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(p.Misses), p.Template, p.Image, p.Profile)
 	}
 }
 

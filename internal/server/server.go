@@ -22,9 +22,9 @@ import (
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
-	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
+	"github.com/paddock/paddock/internal/template"
 )
 
 // Server is a running Paddock service.
@@ -37,6 +37,7 @@ type Server struct {
 	operations []openapi.Operation // everything the document at /openapi.json describes
 	api        *native.API
 	sessions   *session.Registry
+	templates  *template.Store // closed before the engine
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -57,11 +58,8 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		cfg.DataDir = engine.DefaultDataDir()
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
-	var pools []manager.PoolConfig
-	if cfg.PoolSize > 0 {
-		pools = []manager.PoolConfig{{Image: "base", Profile: "moderate", Size: cfg.PoolSize, Prewarm: splitList(cfg.PoolPrewarm)}}
-	}
-	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime, Pools: pools,
+	// Warm pools come from the templates (set below), not from the engine's configuration.
+	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime,
 		Logger: log, ReapInterval: cfg.ReapInterval, GuestBinary: opts.GuestBinary,
 		RegistryMirrors: cfg.RegistryMirrors, RegistryInsecure: cfg.RegistryInsecure, ImageImportLimit: cfg.MaxImportBytes,
 		WrapEvents: func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }})
@@ -70,16 +68,22 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	}
 	s.eng = eng
 	s.metrics.watchManager(eng.Manager)
+	if s.templates, err = openTemplates(cfg, log); err != nil {
+		eng.Close(ctx)
+		return nil, err
+	}
+	s.followTemplates(ctx)
 	var keys *auth.Keys
 	if !cfg.NoAuth {
 		if keys, s.KeyPath, s.KeyCreated, err = auth.Load(cfg.DataDir, cfg.APIKey); err != nil {
+			s.templates.Close()
 			eng.Close(ctx)
 			return nil, err
 		}
 	}
 	mux := http.NewServeMux()
 	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version}, log)
+		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates}, log)
 	api.Register(mux)
 	s.api = api
 	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
@@ -87,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	s.sessions.DropOrphans(ctx)
 	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
-	e2bAPI := e2b.New(eng.Manager, cfg.MaxBodyBytes, log)
+	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log)
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, keys, log)
 	portsAPI.Register(mux)
@@ -167,6 +171,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	if err := s.templates.Close(); err != nil {
+		s.log.Error("close templates", "err", err)
+	}
 	s.api.Wait() // run sandboxes still being deleted
 	if s.cfg.StopSandboxesOnExit {
 		sbs, _ := s.eng.List(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})

@@ -74,6 +74,15 @@ func (t Template) StartCommand() []string {
 	return nil
 }
 
+// CreateOptions are the manager options a sandbox of the template is created with (its
+// start command).
+func (t Template) CreateOptions() []manager.CreateOption {
+	if argv := t.StartCommand(); len(argv) > 0 {
+		return []manager.CreateOption{manager.WithStartCommand(argv)}
+	}
+	return nil
+}
+
 // PoolConfig is the warm pool the template asks for (Size 0 when it has none).
 func (t Template) PoolConfig() manager.PoolConfig {
 	spec := t.Apply(sandbox.Spec{})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/template"
 )
 
 // Prefix is where the control plane lives: E2B_API_URL=http://HOST:PORT/e2b/v1.
@@ -19,14 +20,15 @@ const clientID = "6532622b"
 
 // API serves both planes. Safe for concurrent use.
 type API struct {
-	m       *manager.Manager
-	log     *slog.Logger
-	maxBody int64
+	m         *manager.Manager
+	templates *template.Store // what templateID resolves to
+	log       *slog.Logger
+	maxBody   int64
 }
 
 // New returns the surface.
-func New(m *manager.Manager, maxBody int64, log *slog.Logger) *API {
-	return &API{m: m, log: log, maxBody: maxBody}
+func New(m *manager.Manager, templates *template.Store, maxBody int64, log *slog.Logger) *API {
+	return &API{m: m, templates: templates, log: log, maxBody: maxBody}
 }
 
 // Routes lists the control plane's routes.

@@ -21,10 +21,6 @@ const (
 	metaPrefix    = "e2b.meta."
 )
 
-// templates maps E2B template IDs to Paddock images. Both run on the base image, whose host
-// /usr has python3 and node for the code interpreter.
-var templates = map[string]string{"base": "base", "code-interpreter-v1": "base", "code-interpreter": "base"}
-
 // newSandbox is NewSandbox (v1) and NewSandboxV2.
 type newSandbox struct {
 	TemplateID          string            `json:"templateID"`
@@ -81,9 +77,9 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	if req.TemplateID == "" {
 		req.TemplateID = "base"
 	}
-	image, ok := templates[req.TemplateID]
-	if !ok {
-		return errdefs.NotFound("template %q not found (available: base, code-interpreter-v1)", req.TemplateID)
+	tmpl, err := a.resolveTemplate(req.TemplateID)
+	if err != nil {
+		return err
 	}
 	timeout := defaultTimeout
 	if req.Timeout != nil {
@@ -101,14 +97,17 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	}
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	spec := sandbox.Spec{Name: "e2b-" + hex.EncodeToString(b), Image: image, Env: req.EnvVars, DefaultUser: "user",
-		TTL: time.Duration(timeout) * time.Second, Labels: labels}
+	spec := tmpl.Apply(sandbox.Spec{Name: "e2b-" + hex.EncodeToString(b), Env: req.EnvVars,
+		TTL: time.Duration(timeout) * time.Second, Labels: labels})
+	if spec.DefaultUser == "" {
+		spec.DefaultUser = "user" // E2B's default user, unless the template names one
+	}
 	public, err := publicPorts(req)
 	if err != nil {
 		return err
 	}
 	spec.PublicPorts = public
-	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor)
+	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor, tmpl.CreateOptions()...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/template"
 )
 
 // Options are the surface's limits.
@@ -18,6 +19,8 @@ type Options struct {
 	BatchWorkers int   // parallel runs of one batch (default 8)
 	MaxBatch     int   // commands in one batch (default 100)
 	Version      string
+	// Templates are the sandbox templates (nil = none: /templates is empty and read-only).
+	Templates *template.Store
 }
 
 // API serves the native surface. Safe for concurrent use.
@@ -27,7 +30,9 @@ type API struct {
 	audit audit.Store
 	runs  sandbox.RunStore
 	opts  Options
-	log   *slog.Logger
+	// templates is opts.Templates.
+	templates *template.Store
+	log       *slog.Logger
 }
 
 // New returns the surface.
@@ -47,7 +52,7 @@ func New(m *manager.Manager, events audit.Store, runs sandbox.RunStore, opts Opt
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{m: m, audit: events, runs: runs, opts: opts, log: log}
+	return &API{m: m, audit: events, runs: runs, opts: opts, log: log, templates: opts.Templates}
 }
 
 // envelope is every answer of this surface.

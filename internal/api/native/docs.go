@@ -71,6 +71,14 @@ func (a *API) Operations() []openapi.Operation {
 			Query:       []openapi.Param{q("name", "reference to store the image as, e.g. myimage:1 (required)", "string")}, Response: imageView{}},
 		{Pattern: "POST /images/prune", Tag: "images", Summary: "Remove layers no image references (never layers a sandbox uses)", Response: pruneView{}},
 		{Pattern: "GET /events", Tag: "audit", Summary: "All audit events, filtered", Query: eventQuery, Response: []audit.Event{}},
+		{Pattern: "GET /templates", Tag: "templates", Summary: "List sandbox templates (built-in and from the templates file)",
+			Response: []templateView{}},
+		{Pattern: "GET /templates/{name}", Tag: "templates", Summary: "Describe one template", Response: templateView{}},
+		{Pattern: "PUT /templates", Tag: "templates", Summary: "Replace the templates file with a list of templates",
+			Description: "The list is validated as a whole (400 names the template and field) and written atomically; " +
+				"built-ins it leaves out stay, entries identical to a built-in are not written, source is ignored. " +
+				"Warm pools follow the new templates.",
+			Request: []templateView{}, Response: []templateView{}},
 	}
 }
 

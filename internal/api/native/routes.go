@@ -36,6 +36,9 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"POST /images/import":                      a.importImage,
 		"POST /images/prune":                       a.pruneImages,
 		"GET /events":                              a.listEvents,
+		"GET /templates":                           a.listTemplates,
+		"GET /templates/{name}":                    a.getTemplate,
+		"PUT /templates":                           a.putTemplates,
 	}
 }
 

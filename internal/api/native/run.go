@@ -27,6 +27,7 @@ type runRequest struct {
 	MemoryMB int64   `json:"memory_mb"`
 	Pids     int64   `json:"pids"`
 	Network  string  `json:"network"`
+	Template string  `json:"template"` // defaults for the sandbox, as on POST /sandboxes
 }
 
 func (r runRequest) spec() sandbox.Spec {
@@ -39,10 +40,14 @@ func (r runRequest) spec() sandbox.Spec {
 
 // create makes the run's sandbox: warm when fast (the default), dedicated otherwise.
 func (a *API) create(ctx context.Context, req runRequest, owner string) (*sandbox.Sandbox, error) {
-	if req.Fast == nil || *req.Fast {
-		return a.m.Create(ctx, req.spec(), owner)
+	spec, opts, err := a.templated(req.Template, req.spec())
+	if err != nil {
+		return nil, err
 	}
-	return a.m.CreateDedicated(ctx, req.spec(), owner)
+	if req.Fast == nil || *req.Fast {
+		return a.m.Create(ctx, spec, owner, opts...)
+	}
+	return a.m.CreateDedicated(ctx, spec, owner, opts...)
 }
 
 // discard deletes a run's sandbox in the background, so the answer does not wait for the
@@ -166,6 +171,10 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	spec, opts, err := a.templated(req.Template, req.spec())
+	if err != nil {
+		return err
+	}
 	sse, err := httpx.NewSSE(w)
 	if err != nil {
 		return err
@@ -175,7 +184,6 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
 		return nil
 	}
-	spec := req.spec()
 	began := time.Now().UTC()
 	_ = sse.Send("started", map[string]string{"sandbox": spec.Name})
 	// An image that is not here yet is pulled first, reported as "pulling" events.
@@ -185,9 +193,9 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	_ = sse.Send("progress", map[string]string{"stage": "creating"})
 	var sb *sandbox.Sandbox
 	if req.Fast == nil || *req.Fast {
-		sb, err = a.m.Create(ctx, spec, owner(r))
+		sb, err = a.m.Create(ctx, spec, owner(r), opts...)
 	} else {
-		sb, err = a.m.CreateDedicated(ctx, spec, owner(r))
+		sb, err = a.m.CreateDedicated(ctx, spec, owner(r), opts...)
 	}
 	if err != nil {
 		return fail(err)

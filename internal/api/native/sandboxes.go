@@ -32,6 +32,8 @@ type sandboxView struct {
 	Port         int    `json:"port,omitempty"`
 	PublicPorts  []int  `json:"public_ports,omitempty"`
 	TrafficToken string `json:"traffic_token,omitempty"`
+	// Template is the template the sandbox was made from.
+	Template string `json:"template,omitempty"`
 }
 
 func view(sb *sandbox.Sandbox) sandboxView {
@@ -43,6 +45,7 @@ func view(sb *sandbox.Sandbox) sandboxView {
 		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
 		Labels: sb.Spec.Labels, Reason: sb.Reason,
 		Port: manager.AppPort(sb), PublicPorts: sb.Spec.PublicPorts, TrafficToken: sb.TrafficToken,
+		Template: sb.Spec.Template,
 	}
 	if sb.ExpiresAt != nil {
 		v.OnExpire = sb.Spec.OnExpire
@@ -72,6 +75,9 @@ type createRequest struct {
 	// the server without credentials.
 	Port        int   `json:"port"`
 	PublicPorts []int `json:"public_ports"`
+	// Template supplies defaults: image, profile, env (the request's win), limits, port and
+	// a start command.
+	Template string `json:"template"`
 }
 
 func (c createRequest) spec() (sandbox.Spec, error) {
@@ -112,7 +118,11 @@ func (a *API) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sb, err := a.m.Create(r.Context(), spec, owner(r))
+	spec, opts, err := a.templated(req.Template, spec)
+	if err != nil {
+		return err
+	}
+	sb, err := a.m.Create(r.Context(), spec, owner(r), opts...)
 	if err != nil {
 		return err
 	}

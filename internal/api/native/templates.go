@@ -1,0 +1,84 @@
+package native
+
+import (
+	"net/http"
+
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/template"
+)
+
+// templateView is a template as this surface shows it: the template's own fields plus where
+// it comes from. PUT accepts the same shape and ignores source, so a listing can be edited
+// and sent back.
+type templateView struct {
+	template.Template
+	// Source is "builtin" or "file".
+	Source string `json:"source,omitempty"`
+}
+
+func (a *API) templateViews() []templateView {
+	ts := a.templates.List()
+	out := make([]templateView, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, templateView{Template: t, Source: a.templates.Source(t.Name)})
+	}
+	return out
+}
+
+func (a *API) listTemplates(w http.ResponseWriter, _ *http.Request) error {
+	if a.templates == nil {
+		return ok(w, http.StatusOK, []templateView{})
+	}
+	return ok(w, http.StatusOK, a.templateViews())
+}
+
+func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if a.templates == nil {
+		return errdefs.NotFound("template %q not found", name)
+	}
+	t, err := a.templates.Get(name)
+	if err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, templateView{Template: t, Source: a.templates.Source(name)})
+}
+
+// putTemplates replaces the templates file with the body's list (validated as a whole).
+// Built-ins the list leaves out stay; listing one changed overrides it.
+func (a *API) putTemplates(w http.ResponseWriter, r *http.Request) error {
+	if a.templates == nil {
+		return errdefs.FailedPrecondition("this server keeps no templates file")
+	}
+	var req []templateView
+	if err := a.decode(w, r, &req, false); err != nil {
+		return err
+	}
+	ts := make([]template.Template, 0, len(req))
+	for _, v := range req {
+		ts = append(ts, v.Template)
+	}
+	if err := a.templates.Save(r.Context(), ts); err != nil {
+		return err
+	}
+	return ok(w, http.StatusOK, a.templateViews())
+}
+
+// templated fills spec's defaults from the template called name ("" = none) and returns the
+// create options the template asks for (its start command). An unknown template is a
+// not-found error naming it.
+func (a *API) templated(name string, spec sandbox.Spec) (sandbox.Spec, []manager.CreateOption, error) {
+	if name == "" {
+		return spec, nil, nil
+	}
+	if a.templates == nil {
+		return spec, nil, errdefs.NotFound("template %q not found", name)
+	}
+	t, err := a.templates.Get(name)
+	if err != nil {
+		return spec, nil, err
+	}
+	return t.Apply(spec), t.CreateOptions(), nil
+}
