@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httputil"
+	"path"
 	"strconv"
 	"strings"
 
@@ -25,8 +26,9 @@ const (
 // DataPlane serves requests addressed to a sandbox — by the E2b-Sandbox-Id and
 // E2b-Sandbox-Port headers, by a Host of "<port>-<id>.<domain>", or (for SDKs that omit the
 // headers) by the sandbox's access token or a presigned /files URL — by proxying them to the
-// sandbox's guest; everything else goes to next. The guest checks the access token. Ports
-// other than envd's and the code interpreter's go to servers in the sandbox through fwd.
+// sandbox's guest; everything else goes to next. guestAccess limits each guest port to its
+// protocol's routes, and the guest checks the access token. Ports other than envd's and the
+// code interpreter's go to servers in the sandbox through fwd.
 func (a *API) DataPlane(next http.Handler, fwd *ports.API) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, port, ok := target(r)
@@ -47,8 +49,80 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API) http.Handler {
 			forwardPort(w, r, sb, port, fwd)
 			return
 		}
+		if status, msg := guestAccess(r, sb, port); status != 0 {
+			httpx.WriteJSON(w, status, map[string]any{"sandboxId": sb.ID, "code": status, "message": msg})
+			return
+		}
 		a.proxy(w, r, sb, port)
 	})
+}
+
+// guestAccess decides whether a request for the guest's port may pass: 0, or the status and
+// message to refuse it with. Each port reaches only its own protocol's routes, so the guest's
+// internal /init, the port tunnel and the envd routes are never reachable through 49999, and
+// /init never through 49983. On 49983 the guest checks the access token itself. On 49999
+// /execute needs the access token (the code-interpreter SDK sends it there); the context
+// routes and /health, on which the SDK sends none, cannot run code, read env vars or
+// reconfigure the guest, and need the traffic token when the sandbox's ports are private.
+// A wrong access token is refused on every route.
+func guestAccess(r *http.Request, sb *sandbox.Sandbox, port int) (int, string) {
+	p := r.URL.Path
+	if p != path.Clean(p) {
+		return http.StatusNotFound, "path not found: " + p
+	}
+	if port == EnvdPort {
+		if !envdRoute(r.Method, p) {
+			return http.StatusNotFound, "path not found on port 49983: " + p
+		}
+		return 0, ""
+	}
+	needToken, ok := codeRoute(r.Method, p)
+	if !ok {
+		return http.StatusNotFound, "path not found on port 49999: " + p
+	}
+	tok := r.Header.Get("X-Access-Token")
+	switch {
+	case tok != "" && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(sb.GuestToken)) != 1:
+		return http.StatusUnauthorized, "invalid access token (X-Access-Token)"
+	case tok == "" && needToken:
+		return http.StatusUnauthorized, "this route needs the sandbox's access token (X-Access-Token)"
+	case tok == "" && !manager.TrafficAllowed(sb, port, ports.PresentedToken(r)):
+		return http.StatusForbidden, "this sandbox's ports need its traffic access token (e2b-traffic-access-token header)"
+	}
+	return 0, ""
+}
+
+// envdRoute reports whether method and path are one of envd's public routes.
+func envdRoute(method, p string) bool {
+	switch {
+	case strings.HasPrefix(p, "/process.Process/"), strings.HasPrefix(p, "/filesystem.Filesystem/"):
+		return method == http.MethodPost || method == http.MethodGet
+	case p == "/files":
+		return method == http.MethodGet || method == http.MethodPost
+	case p == "/health", p == "/envs", p == "/metrics":
+		return method == http.MethodGet
+	}
+	return false
+}
+
+// codeRoute reports whether method and path are a code-interpreter route, and whether it
+// needs the access token.
+func codeRoute(method, p string) (needToken, ok bool) {
+	rest, isCtx := strings.CutPrefix(p, "/contexts/")
+	id, sub, _ := strings.Cut(rest, "/")
+	switch {
+	case p == "/execute":
+		return true, method == http.MethodPost
+	case p == "/health":
+		return false, method == http.MethodGet
+	case p == "/contexts":
+		return false, method == http.MethodGet || method == http.MethodPost
+	case isCtx && id != "" && sub == "":
+		return false, method == http.MethodDelete
+	case isCtx && id != "" && sub == "restart":
+		return false, method == http.MethodPost
+	}
+	return false, false
 }
 
 // forwardPort reaches a user's server in the sandbox. Ports are public unless the sandbox was
@@ -145,8 +219,8 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.Host = "http", "guest", "guest"
-			// E2B's code interpreter (port 49999) is not behind the envd token; the SDKs only
-			// send it on /execute.
+			// The SDK sends no access token on the code interpreter's context routes, which
+			// guestAccess let through; the guest wants it on everything but /health.
 			if port == CodeInterpreterPort && pr.Out.Header.Get("X-Access-Token") == "" {
 				pr.Out.Header.Set("X-Access-Token", token)
 			}
