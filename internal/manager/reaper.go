@@ -65,9 +65,12 @@ func (m *Manager) stopReaperAndWait() {
 	}
 }
 
-// reapExpired stops or deletes every sandbox past its deadline.
+// reapExpired stops or deletes every sandbox past its deadline. Paused sandboxes are left
+// alone, as on E2B: a paused sandbox does not time out, and whoever resumes it sets a fresh
+// deadline before it runs again (a deadline that passed while paused takes effect at the
+// next reap after a resume that left it).
 func (m *Manager) reapExpired(ctx context.Context) {
-	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed}})
+	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StateStopped, sandbox.StateFailed}})
 	if err != nil {
 		m.log.Error("ttl reaper: list", "err", err)
 		return

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/config"
 )
@@ -205,5 +207,39 @@ func TestE2BDataPlaneConcurrentStreamsAndHostRouting(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("host-routed /health: %d, want the guest's 204", resp.StatusCode)
+	}
+}
+
+// TestE2BPausedSandboxDoesNotTimeOut pauses a sandbox with a 1 s timeout, waits past it,
+// and connects: the sandbox is still there, resumes with a fresh deadline and works.
+func TestE2BPausedSandboxDoesNotTimeOut(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	sb := s.e2bCreate(map[string]any{"templateID": "base", "timeout": 1})
+	if code, body, _ := s.e2bCall("POST", "/e2b/v1/sandboxes/"+sb.SandboxID+"/pause", nil, nil); code != 204 {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	// Many reaper rounds (every 50 ms here) pass the deadline.
+	time.Sleep(1500 * time.Millisecond)
+	code, body, _ := s.e2bCall("GET", "/e2b/v1/sandboxes/"+sb.SandboxID, nil, nil)
+	var info struct {
+		State string    `json:"state"`
+		EndAt time.Time `json:"endAt"`
+	}
+	if code != 200 || json.Unmarshal(body, &info) != nil || info.State != "paused" {
+		t.Fatalf("paused sandbox after its timeout: %d %s; want it kept, paused", code, body)
+	}
+	code, body, _ = s.e2bCall("POST", "/e2b/v1/sandboxes/"+sb.SandboxID+"/connect", map[string]any{"timeout": 60}, nil)
+	if code != 201 {
+		t.Fatalf("connect to the paused sandbox: %d %s, want 201 (resumed)", code, body)
+	}
+	// The deadline that passed while paused no longer applies.
+	time.Sleep(300 * time.Millisecond)
+	code, body, _ = s.e2bCall("GET", "/e2b/v1/sandboxes/"+sb.SandboxID, nil, nil)
+	if code != 200 || json.Unmarshal(body, &info) != nil || info.State != "running" || !info.EndAt.After(time.Now().Add(30*time.Second)) {
+		t.Fatalf("after connect: %d %s; want running with a deadline about 60 s away", code, body)
+	}
+	if code, out := s.dataPlane(sb.SandboxID, 49983, "POST", "/process.Process/Start", sb.EnvdAccessToken, "application/connect+json",
+		connectStream(`{"process":{"cmd":"/bin/echo","args":["alive"]}}`)); code != 200 || !strings.Contains(out, base64.StdEncoding.EncodeToString([]byte("alive\n"))) {
+		t.Errorf("exec after resume: %d %s", code, out)
 	}
 }

@@ -66,18 +66,27 @@ func (a *API) extendTo(ctx context.Context, sb *sandbox.Sandbox, d time.Duration
 	return a.m.SetExpiry(ctx, sb.ID, at)
 }
 
-// wake brings a paused or stopped sandbox back and reports whether it had to.
-func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox) (*sandbox.Sandbox, bool, error) {
+// wake brings a paused or stopped sandbox back with a deadline at least d from now, and
+// reports whether it had to. A paused sandbox does not time out (the reaper skips it), so the
+// deadline is moved before the sandbox runs again: one that passed while it was paused must
+// not kill it the moment it is resumed.
+func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration) (*sandbox.Sandbox, bool, error) {
 	var err error
 	switch sb.State {
 	case sandbox.StateRunning:
-		return sb, false, nil
-	case sandbox.StatePaused:
-		sb, err = a.m.Resume(ctx, sb.ID)
-	case sandbox.StateStopped:
-		sb, err = a.m.Start(ctx, sb.ID)
+		sb, err = a.extendTo(ctx, sb, d)
+		return sb, false, err
+	case sandbox.StatePaused, sandbox.StateStopped:
 	default:
 		return nil, false, errdefs.FailedPrecondition("sandbox %s is %s", sb.ID, sb.State)
+	}
+	if sb, err = a.extendTo(ctx, sb, d); err != nil {
+		return nil, false, err
+	}
+	if sb.State == sandbox.StatePaused {
+		sb, err = a.m.Resume(ctx, sb.ID)
+	} else {
+		sb, err = a.m.Start(ctx, sb.ID)
 	}
 	return sb, err == nil, err
 }
@@ -95,11 +104,8 @@ func (a *API) connect(w http.ResponseWriter, r *http.Request, defaultTimeout int
 	if err != nil {
 		return err
 	}
-	sb, resumed, err := a.wake(r.Context(), sb)
+	sb, resumed, err := a.wake(r.Context(), sb, d)
 	if err != nil {
-		return err
-	}
-	if sb, err = a.extendTo(r.Context(), sb, d); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -144,10 +150,7 @@ func (a *API) resume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if sb, _, err = a.wake(r.Context(), sb); err != nil {
-		return err
-	}
-	if sb, err = a.extendTo(r.Context(), sb, d); err != nil {
+	if sb, _, err = a.wake(r.Context(), sb, d); err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, created(sb))
