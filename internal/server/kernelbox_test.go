@@ -59,9 +59,20 @@ func TestKernelBoxSessions(t *testing.T) {
 		t.Errorf("state after timeout: %v", r)
 	}
 	// Output is capped with a marker.
-	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "print('y' * 20000)"})
+	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "print('y' * 200000)"})
 	if out, _ := r["output"].(string); r["truncated"] != true || !strings.HasSuffix(out, "...[truncated by paddock]...") || len(out) > 10100 {
 		t.Errorf("truncation: truncated=%v len=%d", r["truncated"], len(out))
+	}
+	// The stream items of outputs[] are capped the same way.
+	var streamed string
+	outputs, _ := r["outputs"].([]any)
+	for _, o := range outputs {
+		if o, _ := o.(map[string]any); o["kind"] == "stream" && o["name"] == "stdout" {
+			streamed += o["text"].(string)
+		}
+	}
+	if streamed != r["output"] {
+		t.Errorf("truncation: outputs[] streams %d characters (ending %q), want the %d of output", len(streamed), streamed[max(len(streamed)-40, 0):], len(r["output"].(string)))
 	}
 	// Retries: replacement codes, then max_attempts_exceeded with the history.
 	_, r = s.kb("POST", "/sessions/demo/execute_with_retry", map[string]any{"code": "undefined_name + 1",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -126,12 +127,15 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout 
 func collect(res *Result, out, stderr *capped, ev map[string]any) {
 	str := func(k string) string { s, _ := ev[k].(string); return s }
 	switch ev["type"] {
-	case "stdout":
-		out.write(str("text"))
-		res.Outputs = append(res.Outputs, Output{Kind: "stream", Name: "stdout", Text: str("text")})
-	case "stderr":
-		stderr.write(str("text"))
-		res.Outputs = append(res.Outputs, Output{Kind: "stream", Name: "stderr", Text: str("text")})
+	case "stdout", "stderr":
+		// Stream items count against the same limit as output and stderr.
+		name, c := "stdout", out
+		if ev["type"] == "stderr" {
+			name, c = "stderr", stderr
+		}
+		if kept, ok := c.write(str("text")); ok {
+			res.Outputs = append(res.Outputs, Output{Kind: "stream", Name: name, Text: kept})
+		}
 	case "result":
 		data := map[string]any{}
 		for k, mime := range mimeKeys {
@@ -159,24 +163,32 @@ func collect(res *Result, out, stderr *capped, ev map[string]any) {
 	}
 }
 
-// capped keeps at most limit characters and remembers whether more came.
+// capped keeps at most limit bytes of text and remembers whether more came.
 type capped struct {
 	b         strings.Builder
 	limit     int
 	truncated bool
 }
 
-func (c *capped) write(s string) {
+// write appends s, cut at the limit (on a character boundary) and ended by TruncationMarker
+// when it does not fit, and returns what it kept; ok is false once the limit was reached
+// before, when nothing more is kept.
+func (c *capped) write(s string) (kept string, ok bool) {
 	if c.truncated {
-		return
+		return "", false
 	}
 	if room := c.limit - c.b.Len(); len(s) > room {
-		c.b.WriteString(s[:max(room, 0)])
-		c.b.WriteString(TruncationMarker)
+		n := max(room, 0)
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		kept = s[:n] + TruncationMarker
+		c.b.WriteString(kept)
 		c.truncated = true
-		return
+		return kept, true
 	}
 	c.b.WriteString(s)
+	return s, true
 }
 
 func (c *capped) String() string { return c.b.String() }
