@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/usernet"
 )
 
 // Config is everything `paddock serve` can be told.
@@ -39,6 +40,7 @@ type Config struct {
 	LogLevel            string        `json:"log_level"`
 	RegistryMirrors     string        `json:"registry_mirrors"`
 	RegistryInsecure    string        `json:"registry_insecure"`
+	EgressDNS           string        `json:"egress_dns"`
 	MaxImportBytes      int64         `json:"max_import_bytes"`
 }
 
@@ -70,6 +72,7 @@ func (c *Config) settings() []setting {
 		{"output-limit", "characters of output a code session execution returns", "10000", &c.OutputLimit},
 		{"log-level", "debug, info, warn or error", "info", &c.LogLevel},
 		{"registry-mirrors", "registry mirrors tried first, comma-separated REGISTRY=MIRROR[/PREFIX] (e.g. docker.io=mirror.example.com)", "", &c.RegistryMirrors},
+		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", &c.EgressDNS},
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", &c.RegistryInsecure},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", &c.MaxImportBytes},
 	}
@@ -178,6 +181,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown-timeout %s: use a positive duration", c.ShutdownTimeout)
+	}
+	if _, err := usernet.ParseResolvers(c.EgressDNS); err != nil {
+		return fmt.Errorf("egress-dns: %w", err)
 	}
 	if _, err := image.ParseRegistries(c.RegistryMirrors, c.RegistryInsecure); err != nil {
 		return fmt.Errorf("registry settings: %w", err)

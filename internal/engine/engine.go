@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/sqlite"
+	"github.com/paddock/paddock/internal/usernet"
 )
 
 // Config describes an engine.
@@ -43,6 +45,9 @@ type Config struct {
 	// image.ParseRegistries reads them; ImageImportLimit caps image imports (0 = default).
 	RegistryMirrors, RegistryInsecure string
 	ImageImportLimit                  int64
+	// DNS are the upstream resolvers ("ip:port") that egress sandboxes' lookups go to
+	// (default: the host's /etc/resolv.conf).
+	DNS []string
 }
 
 // Engine is an assembled manager plus what it owns.
@@ -96,8 +101,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		base := ephemeralDir(cfg.DataDir, os.Getpid())
 		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
 	}
+	// Violations reach the manager once it exists; sandboxes only run after that, except
+	// those adopted while it is being built, whose first violations are dropped.
+	var mgr atomic.Pointer[manager.Manager]
 	drv, err := runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
-		GuestBinary: guestBin, Logger: cfg.Logger})
+		GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS},
+		OnViolation: func(id string, v sandbox.NetworkViolation) {
+			if m := mgr.Load(); m != nil {
+				m.RecordViolation(id, v)
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store.Close()
 		return nil, err
 	}
+	mgr.Store(m)
 	return &Engine{Manager: m, store: store, Events: events, Runs: runs}, nil
 }
 

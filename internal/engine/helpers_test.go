@@ -23,12 +23,18 @@ func newTestEngine(t testing.TB, pools ...manager.PoolConfig) (*Engine, string) 
 
 func openTestEngine(t testing.TB, dir string, pools ...manager.PoolConfig) *Engine {
 	t.Helper()
+	return openTestEngineDNS(t, dir, testenv.NoDNS, pools...)
+}
+
+// openTestEngineDNS is openTestEngine whose egress sandboxes resolve names with dns.
+func openTestEngineDNS(t testing.TB, dir, dns string, pools ...manager.PoolConfig) *Engine {
+	t.Helper()
 	ctx := context.Background()
 	level := slog.LevelWarn
 	if os.Getenv("PADDOCK_TEST_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	eng, err := Open(ctx, Config{DataDir: dir, GuestBinary: testenv.PaddockBinary(t), Pools: pools,
+	eng, err := Open(ctx, Config{DataDir: dir, GuestBinary: testenv.PaddockBinary(t), Pools: pools, DNS: []string{dns},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))})
 	if err != nil {
 		t.Fatalf("open engine: %v", err)

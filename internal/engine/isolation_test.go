@@ -43,9 +43,9 @@ func TestIsolationHostPathsAbsent(t *testing.T) {
 	shOK(t, eng, sb.ID, "touch /tmp/a /home/user/a /workspace/a /etc/a && test -x /bin/sh && id -un")
 }
 
-func TestIsolationOnlyLoopback(t *testing.T) {
+func TestIsolationNetworkNoneHasOnlyLoopback(t *testing.T) {
 	eng, _ := newTestEngine(t)
-	sb := mustCreate(t, eng, sandbox.Spec{Name: "net"})
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "net", Network: sandbox.NetworkNone})
 	if got := shOK(t, eng, sb.ID, "ls /sys/class/net | tr '\\n' ' '"); strings.TrimSpace(got) != "lo" {
 		t.Errorf("interfaces = %q, want only lo", got)
 	}

@@ -89,6 +89,11 @@ func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec
 		return nil
 	}
 	sb := m.newRecord(pooled.inst, spec, owner, pooled.token)
+	if err := m.applyClaimedEgress(ctx, sb); err != nil {
+		m.log.Warn("warm sandbox's network not configurable, creating a fresh one", "sandbox", sb.ID, "err", err)
+		m.discard(ctx, sb.ID)
+		return nil
+	}
 	if err := m.configureGuest(ctx, sb); err != nil {
 		m.log.Warn("warm sandbox unusable, creating a fresh one", "sandbox", sb.ID, "err", err)
 		m.discard(ctx, sb.ID)
@@ -141,6 +146,9 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	if err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
+	if err := checkEgress(spec, network); err != nil {
+		return sandbox.InstanceSpec{}, err
+	}
 	img, err := m.images.Resolve(ctx, spec.Image)
 	if err != nil {
 		return sandbox.InstanceSpec{}, err
@@ -148,7 +156,7 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	id := newID()
 	return sandbox.InstanceSpec{
 		ID: id, Hostname: "sandbox", Image: *img, // what the base image's /etc/hosts resolves
-		Resources: res, Security: sec, Network: network,
+		Resources: res, Security: sec, Network: network, Egress: spec.Egress,
 		Labels: map[string]string{sandbox.LabelID: id},
 	}, nil
 }

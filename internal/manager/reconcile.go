@@ -60,9 +60,15 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		if sb.State != sandbox.StatePaused {
 			_, _ = m.setState(ctx, sb, sandbox.StatePaused, "")
 		}
+		if err := m.reattachNetwork(ctx, sb); err != nil {
+			log.Error("reconcile: reconnect network", "err", err)
+		}
 	case in.State == sandbox.StateRunning && m.adopt(ctx, sb) == nil:
 		if sb.State != sandbox.StateRunning {
 			_, _ = m.setState(ctx, sb, sandbox.StateRunning, "")
+		}
+		if err := m.reattachNetwork(ctx, sb); err != nil {
+			log.Error("reconcile: reconnect network", "err", err)
 		}
 		log.Info("reconcile: adopted running sandbox")
 	default:

@@ -45,6 +45,15 @@ type Pauser interface {
 	Resume(ctx context.Context, id string) error
 }
 
+// Networker is implemented by drivers that enforce egress policies. SetEgress records p for
+// the unit's later starts and applies it at once when the unit runs, reconnecting a running
+// unit's network when the driver lost it (after a restart of Paddock). Connections already
+// open are not cut. An unknown ID is ErrNotFound-class, an invalid policy
+// ErrInvalidArgument-class, a unit without a network (NetworkNone) ErrFailedPrecondition-class.
+type Networker interface {
+	SetEgress(ctx context.Context, id string, p EgressPolicy) error
+}
+
 // ImageResolver turns an image reference into a root filesystem. Unknown references return
 // an errdefs.ErrNotFound-class error naming the reference. Safe for concurrent use.
 type ImageResolver interface {

@@ -74,6 +74,17 @@ const (
 	ExpireStop   = "stop"
 )
 
+// NetworkViolation is a connection or DNS lookup that a sandbox's egress policy blocked.
+type NetworkViolation struct {
+	Proto  string `json:"proto"`          // "tcp", "udp" or "dns"
+	Dest   string `json:"dest,omitempty"` // ip:port
+	Name   string `json:"name,omitempty"` // the domain looked up or announced (SNI, Host)
+	Rule   string `json:"rule,omitempty"` // the policy entry that decided ("" = the default)
+	Reason string `json:"reason"`
+	// Suppressed counts violations not reported since the previous one (rate limit).
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
 // Sandbox is the record the manager keeps for one sandbox.
 type Sandbox struct {
 	ID        string     `json:"id"`

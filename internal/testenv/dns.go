@@ -113,3 +113,8 @@ func (s *DNSServer) answer(query []byte) []byte {
 	out, _ := b.Finish()
 	return out
 }
+
+// NoDNS is an upstream resolver address for engines under test whose sandboxes must not
+// resolve anything: nothing answers on the discard port of loopback, so lookups fail at once
+// and no query leaves the machine.
+const NoDNS = "127.0.0.1:9"

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -218,4 +219,25 @@ func hostResolvers(path string) []string {
 		}
 	}
 	return out
+}
+
+// ParseResolvers reads a comma-separated list of resolvers, each an IP address with an
+// optional port ("192.0.2.53", "[2001:db8::53]:5353"), into ip:port strings.
+func ParseResolvers(list string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			out = append(out, ap.String())
+			continue
+		}
+		a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+		if err != nil {
+			return nil, fmt.Errorf("resolver %q: want an IP address with an optional :port", s)
+		}
+		out = append(out, netip.AddrPortFrom(a, 53).String())
+	}
+	return out, nil
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, newDriver Factory) {
 	t.Run("WrongState", func(t *testing.T) { testWrongState(t, newDriver) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newDriver) })
 	t.Run("CreateTwice", func(t *testing.T) { testCreateTwice(t, newDriver) })
+	t.Run("Networker", func(t *testing.T) { testNetworker(t, newDriver) })
 }
 
 // NewSpec returns an instance spec with a fresh random ID, the default profile and img.

@@ -17,6 +17,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/netpolicy"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -29,8 +30,9 @@ type Driver struct {
 }
 
 var (
-	_ sandbox.Driver = (*Driver)(nil)
-	_ sandbox.Pauser = (*Driver)(nil)
+	_ sandbox.Driver    = (*Driver)(nil)
+	_ sandbox.Pauser    = (*Driver)(nil)
+	_ sandbox.Networker = (*Driver)(nil)
 )
 
 type unit struct {
@@ -205,6 +207,36 @@ func (d *Driver) get(id string) (*unit, error) {
 		return nil, errdefs.NotFound("unit %s not found", id)
 	}
 	return u, nil
+}
+
+// SetEgress implements sandbox.Networker: it validates and records the policy (fake units
+// have no network to enforce it on).
+func (d *Driver) SetEgress(_ context.Context, id string, p sandbox.EgressPolicy) error {
+	if err := netpolicy.Validate(p); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if u.spec.Network != sandbox.NetworkEgress {
+		return errdefs.FailedPrecondition("unit %s has no network (mode %q)", id, u.spec.Network)
+	}
+	u.spec.Egress = p
+	return nil
+}
+
+// Egress returns the policy last set on id (for tests).
+func (d *Driver) Egress(id string) (sandbox.EgressPolicy, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return sandbox.EgressPolicy{}, err
+	}
+	return u.spec.Egress, nil
 }
 
 func (d *Driver) socket(id string) string { return filepath.Join(d.dir, id+".sock") }

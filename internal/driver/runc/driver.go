@@ -16,9 +16,12 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/netpolicy"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/usernet"
 )
 
 // Config configures the driver.
@@ -41,19 +44,27 @@ type Config struct {
 	CgroupParent string
 	// Logger receives cleanup problems (default: discard).
 	Logger *slog.Logger
+	// Network configures the user-mode networks of egress sandboxes (upstream DNS).
+	Network usernet.Config
+	// OnViolation receives what egress policies blocked, per sandbox ID (may be nil).
+	OnViolation func(id string, v sandbox.NetworkViolation)
 }
 
-// Driver implements sandbox.Driver and sandbox.Pauser. Safe for concurrent use on distinct
-// IDs; callers serialise operations on one ID.
+// Driver implements sandbox.Driver, sandbox.Pauser and sandbox.Networker. Safe for
+// concurrent use on distinct IDs; callers serialise operations on one ID.
 type Driver struct {
 	cfg Config
 	bin string
 	log *slog.Logger
+
+	netMu sync.Mutex
+	nets  map[string]*usernet.Network // user-mode networks of running egress sandboxes
 }
 
 var (
-	_ sandbox.Driver = (*Driver)(nil)
-	_ sandbox.Pauser = (*Driver)(nil)
+	_ sandbox.Driver    = (*Driver)(nil)
+	_ sandbox.Pauser    = (*Driver)(nil)
+	_ sandbox.Networker = (*Driver)(nil)
 )
 
 // maxSocketPath is the longest unix socket path the kernel accepts.
@@ -94,7 +105,7 @@ func New(cfg Config) (*Driver, error) {
 			return nil, fmt.Errorf("runc driver: %w", err)
 		}
 	}
-	return &Driver{cfg: cfg, bin: rt, log: cfg.Logger}, nil
+	return &Driver{cfg: cfg, bin: rt, log: cfg.Logger, nets: map[string]*usernet.Network{}}, nil
 }
 
 // Name implements sandbox.Driver.
@@ -138,19 +149,7 @@ func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error
 			return fmt.Errorf("create %s: %w", spec.ID, err)
 		}
 	}
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", spec.ID, err)
-	}
-	// Written whole, then renamed: List and Start never read half a spec.
-	tmp := p.instance() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("create %s: %w", spec.ID, err)
-	}
-	if err := os.Rename(tmp, p.instance()); err != nil {
-		return fmt.Errorf("create %s: %w", spec.ID, err)
-	}
-	return nil
+	return d.writeInstance(spec)
 }
 
 // validate rejects what Start could not run, so that Create fails instead.
@@ -162,6 +161,9 @@ func (d *Driver) validate(spec sandbox.InstanceSpec) error {
 		return errdefs.InvalidArgument("state dir %s is too long: the guest socket path would be %d bytes (max %d)", d.cfg.StateDir, n, maxSocketPath)
 	}
 	if err := checkLayers(spec.Image.Layers); err != nil {
+		return err
+	}
+	if err := netpolicy.Validate(spec.Egress); err != nil {
 		return err
 	}
 	for _, b := range spec.Image.Binds {

@@ -14,6 +14,7 @@ import (
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/testenv"
+	"github.com/paddock/paddock/internal/usernet"
 )
 
 // env is one runc driver over fresh directories, with the base image.
@@ -36,7 +37,8 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	e := &env{stateDir: filepath.Join(dir, "s"), runtimeRoot: filepath.Join(dir, "r"), guest: guest}
-	if e.d, err = runc.New(runc.Config{StateDir: e.stateDir, RuntimeRoot: e.runtimeRoot, GuestBinary: guest}); err != nil {
+	if e.d, err = runc.New(runc.Config{StateDir: e.stateDir, RuntimeRoot: e.runtimeRoot, GuestBinary: guest,
+		Network: usernet.Config{DNS: []string{testenv.NoDNS}}}); err != nil {
 		tb.Fatal(err)
 	}
 	r, err := image.NewResolver(dir, nil)

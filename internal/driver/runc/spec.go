@@ -47,12 +47,12 @@ func (d *Driver) buildSpec(in sandbox.InstanceSpec) (*specs.Spec, error) {
 		Hostname:    in.Hostname,
 		Root:        &specs.Root{Path: "rootfs", Readonly: in.Security.ReadOnlyRoot},
 		Process:     process(in.Security),
-		Mounts:      mounts(in, d.cfg.GuestBinary, d.paths(in.ID).guestDir()),
+		Mounts:      mounts(in, d.cfg.GuestBinary, d.paths(in.ID)),
 		Annotations: annotations(in),
 		Linux: &specs.Linux{
 			CgroupsPath:   d.cgroupPath(in.ID),
 			Resources:     resources(in.Resources),
-			Namespaces:    namespaces(),
+			Namespaces:    namespaces(in.Network, d.paths(in.ID).netns()),
 			Seccomp:       sc,
 			MaskedPaths:   append([]string(nil), maskedPaths...),
 			ReadonlyPaths: append([]string(nil), readonlyPaths...),
@@ -73,10 +73,16 @@ func annotations(in sandbox.InstanceSpec) map[string]string {
 	return out
 }
 
-// namespaces are all new: the network namespace has only loopback.
-func namespaces() []specs.LinuxNamespace {
+// namespaces are all new, except that an egress sandbox joins the network namespace the
+// driver pinned at netnsPath (where its TAP device lives); otherwise the network namespace
+// has only loopback.
+func namespaces(mode sandbox.NetworkMode, netnsPath string) []specs.LinuxNamespace {
+	network := specs.LinuxNamespace{Type: specs.NetworkNamespace}
+	if mode == sandbox.NetworkEgress {
+		network.Path = netnsPath
+	}
 	return []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
-		{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.CgroupNamespace},
+		{Type: specs.MountNamespace}, network, {Type: specs.CgroupNamespace},
 	}
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // mounts lists the sandbox's mounts in order: the kernel filesystems, the image's read-only
-// host binds, the guest binary and the guest's socket directory, then /tmp when the
-// profile asks for a tmpfs.
-func mounts(in sandbox.InstanceSpec, guestBinary, guestDir string) []specs.Mount {
+// host binds, the guest binary and the guest's socket directory, an egress sandbox's
+// resolv.conf, then /tmp when the profile asks for a tmpfs.
+func mounts(in sandbox.InstanceSpec, guestBinary string, p paths) []specs.Mount {
 	ms := kernelMounts()
 	for _, b := range in.Image.Binds {
 		ms = append(ms, specs.Mount{Destination: b.Destination, Type: "bind", Source: b.Source,
@@ -21,9 +21,13 @@ func mounts(in sandbox.InstanceSpec, guestBinary, guestDir string) []specs.Mount
 		specs.Mount{Destination: guestBinaryPath, Type: "bind", Source: guestBinary,
 			Options: []string{"bind", "ro", "nosuid", "nodev"}},
 		// Read-only, so that the sandbox cannot replace the socket the host dials.
-		specs.Mount{Destination: guestRunDir, Type: "bind", Source: guestDir,
+		specs.Mount{Destination: guestRunDir, Type: "bind", Source: p.guestDir(),
 			Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
 	)
+	if in.Network == sandbox.NetworkEgress {
+		ms = append(ms, specs.Mount{Destination: "/etc/resolv.conf", Type: "bind", Source: p.resolvConf(),
+			Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}})
+	}
 	if in.Security.TmpSizeMB > 0 {
 		ms = append(ms, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
 			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", fmt.Sprintf("size=%dm", in.Security.TmpSizeMB)}})

@@ -213,19 +213,40 @@ func TestSpecIdentity(t *testing.T) {
 	if s.Hostname != "sandbox" || s.Linux.CgroupsPath != "/paddock/abc123" {
 		t.Errorf("hostname %q, cgroups path %q", s.Hostname, s.Linux.CgroupsPath)
 	}
-	var ns []string
-	for _, n := range s.Linux.Namespaces {
-		if n.Path != "" {
-			t.Errorf("namespace %s joins %s, want a new one", n.Type, n.Path)
-		}
-		ns = append(ns, string(n.Type))
-	}
-	slices.Sort(ns)
-	if want := []string{"cgroup", "ipc", "mount", "network", "pid", "uts"}; !slices.Equal(ns, want) {
-		t.Errorf("namespaces = %q, want %q", ns, want)
-	}
 	if s.Linux.Seccomp == nil {
 		t.Error("no seccomp filter")
+	}
+}
+
+// TestSpecNamespaces: every namespace is new, except that an egress sandbox joins the
+// network namespace the driver pinned (where its TAP lives) and gets the gateway as its
+// resolver.
+func TestSpecNamespaces(t *testing.T) {
+	for prof, joined := range map[string]string{"moderate": "/state/abc123/netns", "restrictive": ""} {
+		t.Run(prof, func(t *testing.T) {
+			s := build(t, instance(t, prof))
+			var ns []string
+			for _, n := range s.Linux.Namespaces {
+				want := ""
+				if n.Type == specs.NetworkNamespace {
+					want = joined
+				}
+				if n.Path != want {
+					t.Errorf("namespace %s joins %q, want %q", n.Type, n.Path, want)
+				}
+				ns = append(ns, string(n.Type))
+			}
+			slices.Sort(ns)
+			if want := []string{"cgroup", "ipc", "mount", "network", "pid", "uts"}; !slices.Equal(ns, want) {
+				t.Errorf("namespaces = %q, want %q", ns, want)
+			}
+			resolv := slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool {
+				return m.Destination == "/etc/resolv.conf" && m.Source == "/state/abc123/resolv.conf" && hasAll(m.Options, "ro")
+			})
+			if resolv != (joined != "") {
+				t.Errorf("resolv.conf bind = %v, want %v", resolv, joined != "")
+			}
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // cleanupTimeout bounds the undo of a failed start, which runs even when ctx is cancelled.
@@ -40,6 +41,11 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 			d.undoStart(ctx, id, p, live)
 		}
 	}()
+	if spec.Network == sandbox.NetworkEgress {
+		if err := d.attachNetwork(spec, p); err != nil {
+			return err
+		}
+	}
 	ln, err := listen(p.socket())
 	if err != nil {
 		return err
@@ -100,6 +106,9 @@ func (d *Driver) undoStart(ctx context.Context, id string, p paths, live bool) {
 	}
 	if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("delete container", "err", err)
+	}
+	if err := d.detachNetwork(id, p); err != nil {
+		log.Warn("remove network", "err", err)
 	}
 	if err := d.removeCgroups(id); err != nil {
 		log.Warn("remove cgroup", "err", err)

@@ -44,6 +44,9 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 	if _, err := d.runtime(ctx, "delete", "--force", id); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("stop %s: %w", id, err)
 	}
+	if err := d.detachNetwork(id, p); err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
 	if err := d.removeCgroups(id); err != nil {
 		return fmt.Errorf("stop %s: remove cgroup: %w", id, err)
 	}
