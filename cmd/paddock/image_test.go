@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	rt "github.com/paddock/paddock/internal/image/registrytest"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+// TestImageCLI drives `paddock image pull|import|ls|rm|prune` and `paddock run --image`
+// against a real server and a real registry on loopback.
+func TestImageCLI(t *testing.T) {
+	testenv.NeedRunc(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	reg := rt.Start(t, rt.Options{})
+	img := rt.Image(t, rt.BusyboxLayer(t), rt.WhiteoutLayer(t))
+	ref := reg.Push(t, "cli/busybox:1", img)
+	dir := testenv.TempDir(t)
+	addr := freeAddr(t)
+	serveProcess(t, dir, addr)
+	env := []string{"PADDOCK_HOST=http://" + addr, "PADDOCK_DATA_DIR=" + dir}
+	must := func(args ...string) (string, string) {
+		t.Helper()
+		out, errOut, code := cli(t, env, "", args...)
+		if code != 0 {
+			t.Fatalf("paddock %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out, errOut
+	}
+
+	out, progress := must("image", "pull", ref)
+	if out != ref+": 2 layers\n" || !strings.Contains(progress, "pulling "+ref+" (2 layers)") ||
+		!strings.Contains(progress, "layer 1/2") || !strings.Contains(progress, "layer 2/2") || !strings.Contains(progress, " done ") {
+		t.Errorf("pull output %q, progress (stderr is not a terminal: plain lines) %q", out, progress)
+	}
+	out, _ = must("run", "--image", ref, "--", "sh", "-c", "cat /etc/new; test -e /etc/removed || echo gone")
+	if out != "from layer two\ngone\n" {
+		t.Errorf("run --host --image: %q", out)
+	}
+
+	src := t.TempDir()
+	saved := filepath.Join(src, "saved.tar")
+	tag, _ := name.NewTag("example/saved:1")
+	if err := tarball.WriteToFile(saved, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(src, "rootfs")
+	_ = os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755)
+	_ = os.WriteFile(filepath.Join(rootfs, "etc", "hello"), []byte("from a directory\n"), 0o644)
+	if out, _ := must("image", "import", saved, "local/saved:1"); out != "local/saved:1: 2 layers\n" {
+		t.Errorf("import docker save: %q", out)
+	}
+	if out, _ := must("image", "import", rootfs, "local/dir:1"); out != "local/dir:1: 1 layers\n" {
+		t.Errorf("import dir: %q", out)
+	}
+	out, _ = must("image", "ls")
+	for _, want := range []string{ref, "local/saved:1", "local/dir:1", "base"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("image ls lacks %s:\n%s", want, out)
+		}
+	}
+	out, _ = must("run", "--image", "local/saved:1", "--", "cat", "/etc/new")
+	if out != "from layer two\n" {
+		t.Errorf("run from an imported image: %q", out)
+	}
+	if _, errOut, code := cli(t, env, "", "image", "import", filepath.Join(src, "missing.tar"), "x:1"); code == 0 || !strings.Contains(errOut, "missing.tar") {
+		t.Errorf("import of a missing file: exit %d %q", code, errOut)
+	}
+
+	must("image", "rm", "local/dir:1")
+	if out, _ := must("image", "prune"); !strings.HasPrefix(out, "removed ") {
+		t.Errorf("prune: %q", out)
+	}
+	if out, _ := must("image", "ls"); strings.Contains(out, "local/dir:1") {
+		t.Errorf("removed image still listed:\n%s", out)
+	}
+
+	// One-shot (in-process) run pulls into its own data dir and shows progress on stderr.
+	oneShot := testenv.TempDir(t)
+	out, errOut, code := cli(t, nil, "", "run", "--data-dir", oneShot, "--image", ref, "--", "cat", "/etc/new")
+	if code != 0 || out != "from layer two\n" || !strings.Contains(errOut, "pulling "+ref) {
+		t.Errorf("one-shot run --image: exit %d, out %q, stderr %q", code, out, errOut)
+	}
+}
