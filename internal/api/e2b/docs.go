@@ -23,5 +23,6 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST " + p + "/sandboxes/{id}/resume", Tag: "e2b", Summary: "Resume a paused sandbox (201; 409 when running)", Status: 201, Request: timeoutBody{}, Response: sandboxView{}},
 		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: timeoutBody{}},
 		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use", Response: []metricView{}},
+		{Pattern: "PUT " + p + "/sandboxes/{id}/network", Tag: "e2b", Summary: "Replace the egress policy: allowOut, denyOut, allow_internet_access (204; 409 without a network)", Status: 204, Request: networkConfig{}},
 	}...)
 }

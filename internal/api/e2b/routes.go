@@ -47,6 +47,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"POST " + Prefix + "/sandboxes/{id}/resume":     a.resume,
 		"POST " + Prefix + "/sandboxes/{id}/refreshes":  a.refresh,
 		"GET " + Prefix + "/sandboxes/{id}/metrics":     a.metrics,
+		"PUT " + Prefix + "/sandboxes/{id}/network":     a.setNetwork,
 	}
 }
 

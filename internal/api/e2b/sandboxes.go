@@ -67,6 +67,7 @@ type detailView struct {
 	State               string            `json:"state"`
 	Metadata            map[string]string `json:"metadata"`
 	AllowInternetAccess *bool             `json:"allowInternetAccess,omitempty"`
+	Network             *networkConfig    `json:"network,omitempty"`
 }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int32) error {
@@ -107,6 +108,13 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 		return err
 	}
 	spec.PublicPorts = public
+	network, err := parseNetwork(req.Network)
+	if err != nil {
+		return err
+	}
+	if spec.Egress, err = network.policy(req.AllowInternetAccess); err != nil {
+		return err
+	}
 	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor, tmpl.CreateOptions()...)
 	if err != nil {
 		return err
@@ -140,6 +148,7 @@ func detail(sb *sandbox.Sandbox, withToken bool) detailView {
 	if withToken {
 		d.EnvdAccessToken = sb.GuestToken
 	}
+	d.AllowInternetAccess, d.Network = networkView(sb)
 	return d
 }
 

@@ -1,7 +1,6 @@
 package e2b
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -14,7 +13,6 @@ var unsupportedRoutes = map[string]string{
 	"POST " + Prefix + "/sandboxes/{id}/snapshots": "snapshots",
 	"GET " + Prefix + "/snapshots":                 "snapshots",
 	"DELETE " + Prefix + "/templates/{id}":         "templates and snapshots",
-	"PUT " + Prefix + "/sandboxes/{id}/network":    "network policies (sandboxes have loopback only for now)",
 	"GET " + Prefix + "/sandboxes/{id}/logs":       "sandbox logs (use GET /sandboxes/{name}/logs for the audit log)",
 	"GET " + Prefix + "/v2/sandboxes/{id}/logs":    "sandbox logs (use GET /sandboxes/{name}/logs for the audit log)",
 	"GET " + Prefix + "/sandboxes/metrics":         "batch metrics (use GET /sandboxes/{id}/metrics)",
@@ -38,26 +36,6 @@ func checkSupported(req newSandbox) error {
 		return errdefs.InvalidArgument("mcp is not supported yet")
 	case len(req.VolumeMounts) > 0:
 		return errdefs.InvalidArgument("volumeMounts are not supported yet")
-	case hasNetworkRules(req.Network):
-		return errdefs.InvalidArgument("network rules (allowOut, denyOut, egressProxy, rules) are not supported yet: sandboxes have loopback only")
 	}
 	return nil
-}
-
-// hasNetworkRules reports whether a network object asks for anything beyond the defaults.
-func hasNetworkRules(n any) bool {
-	m, ok := n.(map[string]any)
-	if !ok {
-		return false
-	}
-	for k, v := range m {
-		switch k {
-		case "allowPublicTraffic", "maskRequestHost":
-			continue
-		}
-		if b, _ := json.Marshal(v); string(b) != "null" && string(b) != "[]" && string(b) != "{}" {
-			return true
-		}
-	}
-	return false
 }

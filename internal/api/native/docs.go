@@ -58,6 +58,11 @@ func (a *API) Operations() []openapi.Operation {
 				Content  string `json:"content"`
 			}{}},
 		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory"},
+		{Pattern: "PUT /sandboxes/{name}/network", Tag: "sandboxes", Summary: "Replace the egress policy (allow_out, deny_out)",
+			Description: "Entries are CIDRs, IP addresses, domain names or *.wildcards; the most specific rule wins, deny wins ties; " +
+				"without a match public addresses are allowed and private ones denied. Applies at once to a running sandbox " +
+				"(open connections are kept) and at the next start of a stopped one; 409 for a sandbox with network none.",
+			Request: egressFields{}, Response: sandboxView{}},
 		{Pattern: "GET /sandboxes/{name}/logs", Tag: "audit", Summary: "The sandbox's audit events, oldest first", Response: []audit.Event{}},
 		{Pattern: "GET /images", Tag: "images", Summary: "List images (built-in and pulled)", Response: []imageView{}},
 		{Pattern: "POST /images/pull", Tag: "images", Summary: "Pull an OCI image (no-op when present)",

@@ -30,6 +30,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
 		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,
 		"GET /sandboxes/{name}/logs":               a.sandboxLogs,
+		"PUT /sandboxes/{name}/network":            a.setNetwork,
 		"GET /images":                              a.listImages,
 		"POST /images/pull":                        a.pullImage,
 		"DELETE /images/{ref...}":                  a.removeImage,

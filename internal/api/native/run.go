@@ -27,7 +27,8 @@ type runRequest struct {
 	MemoryMB int64   `json:"memory_mb"`
 	Pids     int64   `json:"pids"`
 	Network  string  `json:"network"`
-	Template string  `json:"template"` // defaults for the sandbox, as on POST /sandboxes
+	egressFields
+	Template string `json:"template"` // defaults for the sandbox, as on POST /sandboxes
 }
 
 func (r runRequest) spec() sandbox.Spec {
@@ -35,7 +36,7 @@ func (r runRequest) spec() sandbox.Spec {
 	_, _ = rand.Read(b)
 	return sandbox.Spec{Name: "run-" + hex.EncodeToString(b), Image: r.Image, Profile: r.Profile,
 		VCPUs: r.VCPUs, MemoryMB: r.MemoryMB, Pids: r.Pids, Network: sandbox.NetworkMode(r.Network),
-		Labels: map[string]string{"paddock.run": "true"}}
+		Egress: r.policy(), Labels: map[string]string{"paddock.run": "true"}}
 }
 
 // create makes the run's sandbox: warm when fast (the default), dedicated otherwise.

@@ -11,16 +11,17 @@ import (
 
 // sandboxView is a sandbox as this surface shows it. Unknown fields are omitted.
 type sandboxView struct {
-	Name      string            `json:"name"`
-	ID        string            `json:"id"`
-	Status    string            `json:"status"`
-	Backend   string            `json:"backend"`
-	Image     string            `json:"image,omitempty"`
-	Profile   string            `json:"profile,omitempty"`
-	VCPUs     float64           `json:"vcpus,omitempty"`
-	MemoryMB  int64             `json:"memory_mb,omitempty"`
-	Pids      int64             `json:"pids,omitempty"`
-	Network   string            `json:"network,omitempty"`
+	Name     string  `json:"name"`
+	ID       string  `json:"id"`
+	Status   string  `json:"status"`
+	Backend  string  `json:"backend"`
+	Image    string  `json:"image,omitempty"`
+	Profile  string  `json:"profile,omitempty"`
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryMB int64   `json:"memory_mb,omitempty"`
+	Pids     int64   `json:"pids,omitempty"`
+	Network  string  `json:"network,omitempty"`
+	egressFields
 	CreatedAt time.Time         `json:"created_at"`
 	StartedAt *time.Time        `json:"started_at,omitempty"`
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
@@ -45,7 +46,8 @@ func view(sb *sandbox.Sandbox) sandboxView {
 		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
 		Labels: sb.Spec.Labels, Reason: sb.Reason,
 		Port: manager.AppPort(sb), PublicPorts: sb.Spec.PublicPorts, TrafficToken: sb.TrafficToken,
-		Template: sb.Spec.Template,
+		Template:     sb.Spec.Template,
+		egressFields: egressFields{AllowOut: sb.Instance.Egress.AllowOut, DenyOut: sb.Instance.Egress.DenyOut},
 	}
 	if sb.ExpiresAt != nil {
 		v.OnExpire = sb.Spec.OnExpire
@@ -67,7 +69,10 @@ type createRequest struct {
 	Env      map[string]string `json:"env"`
 	Workdir  string            `json:"workdir"`
 	User     string            `json:"user"`
-	Network  string            `json:"network"`
+	// Network is "none" (loopback only) or "egress" (the profile's default when empty);
+	// allow_out and deny_out are the egress policy.
+	Network string `json:"network"`
+	egressFields
 	TTL      string            `json:"ttl"` // Go duration: "30m", "2h"
 	OnExpire string            `json:"on_expire"`
 	Labels   map[string]string `json:"labels"`
@@ -83,7 +88,7 @@ type createRequest struct {
 func (c createRequest) spec() (sandbox.Spec, error) {
 	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
 		Pids: c.Pids, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
-		OnExpire: c.OnExpire, Labels: c.Labels, Port: c.Port, PublicPorts: c.PublicPorts}
+		OnExpire: c.OnExpire, Labels: c.Labels, Port: c.Port, PublicPorts: c.PublicPorts, Egress: c.policy()}
 	if c.TTL != "" {
 		d, err := time.ParseDuration(c.TTL)
 		if err != nil || d <= 0 {
