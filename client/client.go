@@ -45,16 +45,19 @@ func IsNotFound(err error) bool {
 
 // Sandbox is a sandbox as the server describes it.
 type Sandbox struct {
-	Name      string            `json:"name"`
-	ID        string            `json:"id"`
-	Status    string            `json:"status"`
-	Backend   string            `json:"backend"`
-	Image     string            `json:"image,omitempty"`
-	Profile   string            `json:"profile,omitempty"`
-	VCPUs     float64           `json:"vcpus,omitempty"`
-	MemoryMB  int64             `json:"memory_mb,omitempty"`
-	Pids      int64             `json:"pids,omitempty"`
-	Network   string            `json:"network,omitempty"`
+	Name     string  `json:"name"`
+	ID       string  `json:"id"`
+	Status   string  `json:"status"`
+	Backend  string  `json:"backend"`
+	Image    string  `json:"image,omitempty"`
+	Profile  string  `json:"profile,omitempty"`
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryMB int64   `json:"memory_mb,omitempty"`
+	Pids     int64   `json:"pids,omitempty"`
+	Network  string  `json:"network,omitempty"`
+	// AllowOut and DenyOut are the egress policy (see SetNetwork).
+	AllowOut  []string          `json:"allow_out,omitempty"`
+	DenyOut   []string          `json:"deny_out,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 	StartedAt *time.Time        `json:"started_at,omitempty"`
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
@@ -84,6 +87,11 @@ type CreateRequest struct {
 	TTL      string            `json:"ttl,omitempty"`
 	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Network is "none" or "egress" (default: the profile's); AllowOut and DenyOut are the
+	// egress policy.
+	Network  string   `json:"network,omitempty"`
+	AllowOut []string `json:"allow_out,omitempty"`
+	DenyOut  []string `json:"deny_out,omitempty"`
 	// Port is the application port (default 8080); PublicPorts are reachable through the
 	// server without credentials.
 	Port        int   `json:"port,omitempty"`
@@ -113,6 +121,10 @@ type RunRequest struct {
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
 	Template string  `json:"template,omitempty"` // defaults for the sandbox
+	// Network is "none" or "egress"; AllowOut and DenyOut are the egress policy.
+	Network  string   `json:"network,omitempty"`
+	AllowOut []string `json:"allow_out,omitempty"`
+	DenyOut  []string `json:"deny_out,omitempty"`
 }
 
 // ExecResult is how a command ended.

@@ -63,6 +63,9 @@ the command does not exist in the sandbox.`,
 	fl.DurationVar(&f.timeout, "timeout", 0, "kill the command after this long (0 = no limit)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (default /var/lib/paddock as root)")
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime binary (runc, crun, runsc)")
+	fl.StringVar((*string)(&f.spec.Network), "network", "", "none (loopback only) or egress (default: the profile's)")
+	fl.StringSliceVar(&f.spec.Egress.AllowOut, "allow-out", nil, "egress allowed to CIDR, IP or domain (*.example.com), comma-separated or repeated")
+	fl.StringSliceVar(&f.spec.Egress.DenyOut, "deny-out", nil, "egress denied to CIDR, IP or domain (*.example.com), comma-separated or repeated")
 	return cmd
 }
 
@@ -227,7 +230,8 @@ func runRemote(ctx context.Context, f *runFlags, args []string) error {
 		return err
 	}
 	req := client.RunRequest{Image: f.spec.Image, Profile: f.spec.Profile, VCPUs: f.spec.VCPUs,
-		MemoryMB: f.spec.MemoryMB, Pids: f.spec.Pids,
+		MemoryMB: f.spec.MemoryMB, Pids: f.spec.Pids, Network: string(f.spec.Network),
+		AllowOut: f.spec.Egress.AllowOut, DenyOut: f.spec.Egress.DenyOut,
 		ExecRequest: client.ExecRequest{Command: args, Env: env, Cwd: f.spec.Workdir, User: f.spec.User,
 			Timeout: f.timeout.Seconds()}}
 	if !term.IsTerminal(int(os.Stdin.Fd())) {

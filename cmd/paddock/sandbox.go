@@ -13,6 +13,7 @@ import (
 func newSandboxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "sandbox", Aliases: []string{"sb"}, Short: "Manage sandboxes on a Paddock server"}
 	cmd.AddCommand(newSandboxCreateCmd(), newSandboxListCmd(), newSandboxInspectCmd(), newSandboxRemoveCmd(),
+		newSandboxNetworkCmd(),
 		newSandboxStateCmd("stop", "Stop a sandbox, keeping its filesystem"),
 		newSandboxStateCmd("start", "Start a stopped sandbox"))
 	return cmd
@@ -50,6 +51,33 @@ func newSandboxCreateCmd() *cobra.Command {
 	f.StringVarP(&req.User, "user", "u", "", "default user")
 	f.StringVar(&req.TTL, "ttl", "", "lifetime, e.g. 30m (default: none)")
 	f.StringVar(&req.OnExpire, "on-expire", "", "what the TTL does: delete (default) or stop")
+	f.StringVar(&req.Network, "network", "", "none (loopback only) or egress (default: the profile's)")
+	f.StringSliceVar(&req.AllowOut, "allow-out", nil, "egress allowed to CIDR, IP or domain (*.example.com), comma-separated or repeated")
+	f.StringSliceVar(&req.DenyOut, "deny-out", nil, "egress denied to CIDR, IP or domain (*.example.com), comma-separated or repeated")
+	return cmd
+}
+
+func newSandboxNetworkCmd() *cobra.Command {
+	var p client.NetworkPolicy
+	cmd := &cobra.Command{
+		Use:   "network NAME [--allow-out ...] [--deny-out ...]",
+		Short: "Replace a sandbox's egress policy (no flags: allow public addresses only)",
+		Long: `Replace the egress policy of an egress sandbox. Entries are CIDRs, IP addresses, domain
+names and *. wildcards; the most specific rule wins and deny wins ties; without a match, public
+addresses are allowed and private ones are not. A running sandbox gets the policy at once (open
+connections are kept), a stopped one at its next start.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sb, err := newClient().SetNetwork(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			return printSandboxes(cmd, *sb)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&p.AllowOut, "allow-out", nil, "egress allowed to CIDR, IP or domain, comma-separated or repeated")
+	f.StringSliceVar(&p.DenyOut, "deny-out", nil, "egress denied to CIDR, IP or domain, comma-separated or repeated")
 	return cmd
 }
 

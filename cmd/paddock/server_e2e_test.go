@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,8 @@ import (
 // serveProcess starts `paddock serve` on a free loopback port and waits for /health.
 func serveProcess(t *testing.T, dataDir, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(testenv.PaddockBinary(t), "serve", "--data-dir", dataDir, "--listen", addr, "--pool-size", "1")
+	cmd := exec.Command(testenv.PaddockBinary(t), "serve", "--data-dir", dataDir, "--listen", addr, "--pool-size", "1",
+		"--egress-dns", testenv.NoDNS)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -70,8 +72,19 @@ func cli(t *testing.T, env []string, stdin string, args ...string) (string, stri
 	return out.String(), errOut.String(), code
 }
 
+// fetchPy prints the body of argv[1], or "ERR ..." when the request fails.
+const fetchPy = `
+import sys, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())
+except Exception as e:
+    print("ERR", type(e).__name__, e)
+`
+
 func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	testenv.NeedRunc(t)
+	inet := testenv.StartInternet(t, netip.MustParsePrefix("198.51.100.0/24"))
+	site := inet.URL() + "/"
 	dir := testenv.TempDir(t)
 	addr := freeAddr(t)
 	srv := serveProcess(t, dir, addr)
@@ -128,6 +141,9 @@ func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	if _, errOut, code := cli(t, []string{"PADDOCK_HOST=http://" + addr, "PADDOCK_API_KEY=wrong"}, "", "sandbox", "ls"); code == 0 || !strings.Contains(errOut, "401") {
 		t.Errorf("wrong key: code %d %s", code, errOut)
 	}
+	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); out != "hello from "+inet.Addr.String()+"\n" {
+		t.Errorf("egress before kill -9: %q", out)
+	}
 	eventsBefore := must("", "logs", "box", "--json")
 
 	// kill -9 the server, start it again: the sandbox is still there, running, and usable.
@@ -139,6 +155,14 @@ func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	}
 	if out := must("", "exec", "box", "--", "cat", "/workspace/in.txt"); out != "from the host\n" {
 		t.Errorf("exec after restart: %q", out)
+	}
+	// The sandbox's network died with the server; the new one reconnected it.
+	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); out != "hello from "+inet.Addr.String()+"\n" {
+		t.Errorf("egress after kill -9: %q", out)
+	}
+	must("", "sandbox", "network", "box", "--deny-out", "198.51.100.0/24")
+	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); !strings.HasPrefix(out, "ERR") {
+		t.Errorf("egress after sandbox network --deny-out: %q", out)
 	}
 	eventsAfter := must("", "logs", "box", "--json")
 	var before, after []map[string]any

@@ -30,9 +30,11 @@ type Internet struct {
 	Requests atomic.Int64
 }
 
-// StartInternet builds the namespace, the veth pair and the server on subnet (a /24 from
-// 192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24), all removed when t ends. Tests of one
-// machine that use the same subnet take turns (a lock file), so their routes never clash.
+// StartInternet builds the namespace, the veth pair and the server on subnet (a /24 from a
+// documentation range: 198.51.100.0/24 or 203.0.113.0/24; 192.0.2.0/24 is the real network
+// of some machines, this project's CI among them, which the route check catches), all
+// removed when t ends. Tests that use the same subnet take turns (a lock file), so their
+// routes never clash.
 // The server answers GET / with "hello from <Host>", and GET /bytes?n=N with N bytes.
 func StartInternet(t testing.TB, subnet netip.Prefix) *Internet {
 	t.Helper()
@@ -50,6 +52,9 @@ func StartInternet(t testing.TB, subnet netip.Prefix) *Internet {
 	}
 	t.Cleanup(func() { _ = netns.Remove(ns) })
 	hostIf := fmt.Sprintf("pdi%d", os.Getpid()%100000)
+	if l, err := netlink.LinkByName(hostIf); err == nil {
+		_ = netlink.LinkDel(l) // left by a killed test process with the same pid
+	}
 	if err := makeVeth(ns, hostIf, in, subnet.Bits()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,18 @@
+package client
+
+import "context"
+
+// NetworkPolicy is a sandbox's egress policy: CIDRs, IP addresses, domain names and
+// "*." wildcards. The most specific rule wins, deny wins ties; without a match public
+// addresses are allowed and private ones are not.
+type NetworkPolicy struct {
+	AllowOut []string `json:"allow_out"`
+	DenyOut  []string `json:"deny_out"`
+}
+
+// SetNetwork replaces a sandbox's egress policy: at once when it runs, at its next start
+// when it is stopped.
+func (c *Client) SetNetwork(ctx context.Context, name string, p NetworkPolicy) (*Sandbox, error) {
+	var sb Sandbox
+	return &sb, c.do(ctx, "PUT", "/sandboxes/"+esc(name)+"/network", p, &sb)
+}
