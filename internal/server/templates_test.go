@@ -16,7 +16,7 @@ import (
 )
 
 // withTemplates points the server at a templates file holding content.
-func withTemplates(t *testing.T, content string) (func(*config.Config), string) {
+func withTemplates(t testing.TB, content string) (func(*config.Config), string) {
 	t.Helper()
 	path := filepath.Join(testenv.TempDir(t), "templates.json")
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
