@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/paddock/paddock/client"
 	rt "github.com/paddock/paddock/internal/image/registrytest"
 	"github.com/paddock/paddock/internal/testenv"
 )
@@ -86,5 +87,22 @@ func TestImageCLI(t *testing.T) {
 	out, errOut, code := cli(t, nil, "", "run", "--data-dir", oneShot, "--image", ref, "--", "cat", "/etc/new")
 	if code != 0 || out != "from layer two\n" || !strings.Contains(errOut, "pulling "+ref) {
 		t.Errorf("one-shot run --image: exit %d, out %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestPullBarOnTerminal checks the terminal rendering: bars redrawn in place, then done.
+func TestPullBarOnTerminal(t *testing.T) {
+	var buf strings.Builder
+	b := &pullBar{w: &buf, tty: true}
+	b.update(client.PullProgress{Ref: "r:1", Layers: 2})
+	b.update(client.PullProgress{Ref: "r:1", Layer: "sha256:0123456789abcdef", Index: 1, Layers: 2, Current: 50, Total: 100})
+	b.update(client.PullProgress{Ref: "r:1", Layer: "sha256:0123456789abcdef", Index: 1, Layers: 2, Current: 100, Total: 100, Done: true})
+	b.update(client.PullProgress{Ref: "r:1", Layer: "sha256:fedcba9876543210", Index: 2, Layers: 2, Current: 7, Total: 7, Done: true, Cached: true})
+	out := buf.String()
+	for _, want := range []string{"pulling r:1 (2 layers)\n", "layer 1/2 0123456789ab  [===============               ] 50 B / 100 B",
+		"\x1b[1A\x1b[2Klayer 1/2 0123456789ab  done 100 B", "layer 2/2 fedcba987654  already present"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal output lacks %q:\n%q", want, out)
+		}
 	}
 }
