@@ -26,7 +26,7 @@ func parseRule(s string) (rule, error) {
 	}
 	wildcard := strings.HasPrefix(s, "*.")
 	name := CanonicalName(strings.TrimPrefix(s, "*."))
-	if err := checkDomain(name); err != nil {
+	if err := checkDomain(name, wildcard); err != nil {
 		return rule{}, err
 	}
 	labels := strings.Count(name, ".") + 1
@@ -47,8 +47,9 @@ func prefixRule(text string, p netip.Prefix) rule {
 }
 
 // checkDomain accepts ASCII host names (IDNs in their xn-- form): labels of letters, digits,
-// '-' and '_', 1 to 63 bytes, not starting or ending with '-', at most 253 bytes in all.
-func checkDomain(name string) error {
+// '-' and '_', 1 to 63 bytes, not starting or ending with '-', at most 253 bytes in all. An
+// exact name needs two labels; a wildcard's suffix may be a single one ("*.test").
+func checkDomain(name string, wildcard bool) error {
 	if name == "" || len(name) > 253 {
 		return errors.New("not a CIDR, an IP address or a domain name")
 	}
@@ -69,7 +70,7 @@ func checkDomain(name string) error {
 			}
 		}
 	}
-	if !strings.Contains(name, ".") {
+	if !wildcard && !strings.Contains(name, ".") {
 		return errors.New("a domain rule needs at least two labels (example.com)")
 	}
 	return nil
