@@ -169,3 +169,37 @@ test("code interpreter: matplotlib figure as PNG (@e2b/code-interpreter 2.8.0)",
     await sbx.kill();
   }
 });
+
+test("a server in the sandbox through the data plane: public and private ports (e2b 2.51.0)", async () => {
+  const pub = await Sandbox.create(opts);
+  const priv = await Sandbox.create({ ...opts, network: { allowPublicTraffic: false } });
+  try {
+    assert.ok(!pub.trafficAccessToken);
+    assert.ok(priv.trafficAccessToken);
+    assert.ok(pub.getHost(3000).startsWith(`3000-${pub.sandboxId}.`));
+    for (const s of [pub, priv]) {
+      await s.files.write("/home/user/www/index.html", `hello from ${s.sandboxId}`);
+      await s.commands.run("cd /home/user/www && exec python3 -m http.server 3000 --bind 127.0.0.1", { background: true });
+    }
+    // Headers route the request to port 3000 of the sandbox; retry while the server starts (502).
+    const get = async (s, extra = {}) => {
+      for (let i = 0; ; i++) {
+        const r = await fetch(`${process.env.E2B_SANDBOX_URL}/index.html`,
+          { headers: { "E2b-Sandbox-Id": s.sandboxId, "E2b-Sandbox-Port": "3000", ...extra } });
+        if (r.status !== 502 || i === 200) return r;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    const r1 = await get(pub);
+    assert.equal(r1.status, 200);
+    assert.equal(await r1.text(), `hello from ${pub.sandboxId}`);
+    const denied = await get(priv);
+    assert.equal(denied.status, 403);
+    const r2 = await get(priv, { "e2b-traffic-access-token": priv.trafficAccessToken });
+    assert.equal(r2.status, 200);
+    assert.equal(await r2.text(), `hello from ${priv.sandboxId}`);
+  } finally {
+    await pub.kill();
+    await priv.kill();
+  }
+});
