@@ -134,6 +134,8 @@ func summarize(ds []time.Duration) latencies {
 		total += d
 	}
 	slices.Sort(ds)
-	pct := func(p float64) float64 { return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Nanoseconds()) / 1e3 }
+	pct := func(p float64) float64 {
+		return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Nanoseconds()) / 1e3
+	}
 	return latencies{rps: float64(len(ds)) / total.Seconds(), p50: pct(0.5), p99: pct(0.99)}
 }

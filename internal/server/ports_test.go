@@ -18,6 +18,7 @@ import (
 
 	"github.com/paddock/paddock/client"
 	"github.com/paddock/paddock/internal/config"
+	"github.com/paddock/paddock/internal/testenv"
 )
 
 var (
@@ -29,12 +30,9 @@ var (
 // portsrv builds testdata/portsrv statically (it runs inside sandboxes) once per test binary.
 func portsrv(t testing.TB) string {
 	t.Helper()
+	// Beside the paddock binary, whose directory testenv.Main removes.
+	dir := filepath.Dir(testenv.PaddockBinary(t))
 	portsrvOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "portsrv")
-		if err != nil {
-			portsrvErr = err
-			return
-		}
 		portsrvPath = filepath.Join(dir, "portsrv")
 		cmd := exec.Command("go", "build", "-o", portsrvPath, "./testdata/portsrv")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -101,8 +99,8 @@ func (s *testServer) portGet(path string, hdr map[string]string) (int, string) {
 // seen is portsrv's description of the request it received.
 type seen struct {
 	Local, Method, Path, Query, Host, Prefix, Traffic, Cookie string
-	APIKey                                                   string `json:"api_key"`
-	Authorization                                            string
+	APIKey                                                    string `json:"api_key"`
+	Authorization                                             string
 }
 
 func decodeSeen(t *testing.T, body string) seen {
@@ -370,6 +368,7 @@ func TestE2BPorts(t *testing.T) {
 		"private host-routed":       {map[string]string{"Host": "8080-" + privID + ".e2b.test", "e2b-traffic-access-token": token}, 200, `"path":"/p"`},
 		"public without token":      {at(pubID, "8080"), 200, `"path":"/p"`},
 		"public host-routed":        {map[string]string{"Host": "8080-" + pubID + ".e2b.test"}, 200, `"path":"/p"`},
+		"envd token kept back":      {at(pubID, "8080", "X-Access-Token", public["envdAccessToken"].(string)), 200, `"access_token":""`},
 		"closed port":               {at(pubID, "9999"), 502, `"port":9999`},
 		"port 0":                    {at(pubID, "0"), 400, "port 0"},
 		"port 70000":                {at(pubID, "70000"), 400, "port 70000"},

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -90,6 +92,11 @@ func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail Fai
 				a.stripCredentials(out, token)
 			} else {
 				a.stripCredentials(out, "")
+			}
+			// Nor the sandbox's envd token: with it, code in the sandbox could reconfigure its guest.
+			if v := out.Header.Get("X-Access-Token"); v != "" &&
+				subtle.ConstantTimeCompare([]byte(strings.TrimSpace(v)), []byte(t.Sandbox.GuestToken)) == 1 {
+				out.Header.Del("X-Access-Token")
 			}
 		},
 		Transport: a.tr,

@@ -40,6 +40,7 @@ func describe(w http.ResponseWriter, r *http.Request) {
 		"authorization": r.Header.Get("Authorization"),
 		"traffic":       r.Header.Get("X-Paddock-Traffic-Token") + r.Header.Get("E2b-Traffic-Access-Token"),
 		"cookie":        r.Header.Get("Cookie"),
+		"access_token":  r.Header.Get("X-Access-Token"),
 	})
 }
 
