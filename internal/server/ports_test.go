@@ -386,4 +386,21 @@ func TestE2BPorts(t *testing.T) {
 		})
 	}
 	s.wsEcho(t, "/echo", http.Header{"E2b-Sandbox-Id": {privID}, "E2b-Sandbox-Port": {"8080"}, "E2b-Traffic-Access-Token": {token}})
+
+	// A browser on the host router opens ?token= once; the cookie (its own origin) does the rest.
+	req, _ := http.NewRequest("GET", s.url+"/page?token="+token, nil)
+	req.Host = "8080-" + privID + ".e2b.test"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != 200 || len(cookies) != 1 || cookies[0].Path != "/" || cookies[0].Value != token {
+		t.Fatalf("host-routed ?token=: %d, cookies %v", resp.StatusCode, cookies)
+	}
+	code, body := s.portGet("/app.js", map[string]string{"Host": req.Host, "Cookie": cookies[0].Name + "=" + token})
+	if code != 200 || !strings.Contains(body, `"cookie":""`) {
+		t.Errorf("host-routed with the cookie: %d %s", code, body)
+	}
 }

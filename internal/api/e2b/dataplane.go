@@ -141,6 +141,9 @@ func forwardPort(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, po
 			Message: "this sandbox's ports need its traffic access token (e2b-traffic-access-token header)"})
 		return
 	}
+	if r.Header.Get("E2b-Sandbox-Id") == "" {
+		ports.RememberToken(w, r, sb, "/") // host-routed: the cookie stays with this port's own origin
+	}
 	fwd.Forward(w, r, ports.Target{Sandbox: sb, Port: port}, fail)
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/paddock/paddock/internal/auth"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // Where a traffic token may be presented. E2B's SDK header is accepted on every route.
@@ -37,6 +39,16 @@ func presentedToken(r *http.Request) token {
 		return token{value: c.Value}
 	}
 	return token{}
+}
+
+// RememberToken sets the token cookie, scoped to path, when r brought sb's traffic token as
+// ?token=: a browser that opened a page with the token keeps access to the page's other
+// requests (scripts, images, WebSockets).
+func RememberToken(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, path string) {
+	if tok := presentedToken(r); tok.fromQuery && manager.ValidTrafficToken(sb, tok.value) {
+		http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: tok.value, Path: path,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // PresentedToken is the traffic token r carries ("" = none), for other surfaces.

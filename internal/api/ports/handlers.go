@@ -53,8 +53,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.port != "" {
 		port, portErr = parsePort(rt.port)
 	}
-	tok := presentedToken(r)
-	if !keyOK && (portErr != nil || !manager.TrafficAllowed(sb, port, tok.value)) {
+	if !keyOK && (portErr != nil || !manager.TrafficAllowed(sb, port, presentedToken(r).value)) {
 		a.deny(w, r)
 		return
 	}
@@ -67,11 +66,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	prefix := prefixOf(r.URL.EscapedPath(), rt.segs)
-	if tok.fromQuery && manager.ValidTrafficToken(sb, tok.value) {
-		// A browser that opened ?token= keeps access to the page's other requests.
-		http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: tok.value, Path: prefix + "/",
-			HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	}
+	RememberToken(w, r, sb, prefix+"/")
 	a.Forward(w, r, Target{Sandbox: sb, Port: port, Path: strings.TrimPrefix(r.URL.EscapedPath(), prefix),
 		Prefix: prefix, DropQuery: rt.query}, a.failNative)
 }
