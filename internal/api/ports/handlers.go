@@ -49,7 +49,8 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		a.writeErr(w, r, err)
 		return
 	}
-	port, portErr := manager.AppPort(sb), error(nil)
+	port := manager.AppPort(sb)
+	var portErr error
 	if rt.port != "" {
 		port, portErr = parsePort(rt.port)
 	}
