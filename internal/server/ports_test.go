@@ -187,6 +187,26 @@ func TestPortRoutes(t *testing.T) {
 			}
 		})
 	}
+	// Pages served on Paddock's own origin run in an opaque origin of their own, so that a
+	// sandbox's page cannot read /docs's stored key or another sandbox's cookies; the host
+	// router gives each port its own origin and needs no such policy.
+	for path, host := range map[string]string{"/sandboxes/web/ports/3000/": "", "/sandbox/web/": "",
+		"/sandboxes/router/web/8080/": "", "/h": "8080-" + sb.ID + ".sandbox.paddock.test"} {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		req.Header.Set("X-API-Key", testKey)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if isolated := strings.HasPrefix(csp, "sandbox allow-scripts"); isolated != (host == "") {
+			t.Errorf("GET %s (host %q): Content-Security-Policy %q", path, host, csp)
+		}
+	}
 	hdr := http.Header{"X-Api-Key": {testKey}}
 	e2bHdr := http.Header{"X-Api-Key": {testKey}, "E2b-Sandbox-Id": {sb.ID}, "E2b-Sandbox-Port": {"3000"}}
 	t.Run("websocket native", func(t *testing.T) { s.wsEcho(t, "/sandboxes/web/ports/3000/echo", hdr) })

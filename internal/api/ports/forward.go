@@ -29,7 +29,16 @@ type Target struct {
 	Prefix string
 	// DropQuery names a query parameter meant for Paddock, removed before forwarding.
 	DropQuery string
+	// Isolate marks answers served on Paddock's own origin (the path routes): their pages
+	// must not act as that origin, where /docs keeps the API key and other sandboxes' pages
+	// and cookies live.
+	Isolate bool
 }
+
+// isolation is the policy Isolate adds to every answer: a document runs in a unique, opaque
+// origin (scripts, forms and popups still work; same-origin storage and cookies of Paddock's
+// origin do not). Apps that need an origin of their own use the host router instead.
+const isolation = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads"
 
 // Failure is why a request could not reach the sandbox's port.
 type Failure struct {
@@ -107,6 +116,12 @@ func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail Fai
 			}
 			fail(w, r, f)
 		},
+	}
+	if t.Isolate {
+		rp.ModifyResponse = func(resp *http.Response) error {
+			resp.Header.Add("Content-Security-Policy", isolation)
+			return nil
+		}
 	}
 	// Apps may answer before they have read the whole request (streams, WebSockets over h1).
 	_ = http.NewResponseController(w).EnableFullDuplex()

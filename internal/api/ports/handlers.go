@@ -69,7 +69,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	prefix := prefixOf(r.URL.EscapedPath(), rt.segs)
 	RememberToken(w, r, sb, prefix+"/")
 	a.Forward(w, r, Target{Sandbox: sb, Port: port, Path: strings.TrimPrefix(r.URL.EscapedPath(), prefix),
-		Prefix: prefix, DropQuery: rt.query}, a.failNative)
+		Prefix: prefix, DropQuery: rt.query, Isolate: true}, a.failNative)
 }
 
 // parsePort reads a port number.
