@@ -14,16 +14,23 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-// BenchmarkCreateCold measures create to guest-ready with no pool.
+// BenchmarkCreateCold measures create to guest-ready with no pool, for each network mode
+// (egress adds the pinned netns, the TAP and the user-mode stack).
 func BenchmarkCreateCold(b *testing.B) {
 	eng, _ := newTestEngine(b)
+	for _, mode := range []sandbox.NetworkMode{sandbox.NetworkEgress, sandbox.NetworkNone} {
+		b.Run(string(mode), func(b *testing.B) { benchCreateCold(b, eng, mode) })
+	}
+}
+
+func benchCreateCold(b *testing.B, eng *Engine, mode sandbox.NetworkMode) {
 	ctx := context.Background()
 	lat := newLatencies(b)
 	defer lat.report()
 	for b.Loop() {
 		var sb *sandbox.Sandbox
 		var err error
-		lat.time(func() { sb, err = eng.Create(ctx, sandbox.Spec{}, "") })
+		lat.time(func() { sb, err = eng.Create(ctx, sandbox.Spec{Network: mode}, "") })
 		if err != nil {
 			b.Fatal(err)
 		}
