@@ -5,7 +5,8 @@
 // per line ({"code": "...", "env": {...}}), runs each in its persistent interpreter with fd 1
 // and fd 2 as the cell's stdout and stderr, writes structured events to fd 4 as JSON lines
 // ({"type": "result"|"error"|"done", ...}), and after each cell writes the sentinel from
-// $PADDOCK_SENTINEL to fd 1 and fd 2, then the "done" event.
+// $PADDOCK_SENTINEL to fd 1 and fd 2, then the "done" event. SIGINT interrupts the running
+// cell (reported as a KeyboardInterrupt error) and leaves the interpreter and its state alive.
 package kernel
 
 import (
@@ -28,11 +29,17 @@ type Harness struct {
 	Language    string
 	Interpreter string   // looked up in the sandbox's PATH
 	Args        []string // arguments before nothing else: the harness source is among them
+	// InterruptGroup sends the interrupt (SIGINT) to the harness's whole process group, so
+	// that the cell's foreground command stops too (bash, whose background jobs ignore
+	// SIGINT); otherwise only the interpreter gets it, as Jupyter does, and the children
+	// a cell started keep running.
+	InterruptGroup bool
 }
 
 var harnesses = map[string]Harness{
 	"python": {Language: "python", Interpreter: "python3", Args: []string{"-u", "-c", pythonHarness}},
-	"bash":   {Language: "bash", Interpreter: "bash", Args: []string{"--noprofile", "--norc", "-c", bashHarness}},
+	"bash": {Language: "bash", Interpreter: "bash", Args: []string{"--noprofile", "--norc", "-c", bashHarness},
+		InterruptGroup: true},
 	// typescript shares the javascript kernel, as E2B's code interpreter does.
 	"javascript": {Language: "javascript", Interpreter: "node", Args: []string{"-e", javascriptHarness}},
 }

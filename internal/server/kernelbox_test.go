@@ -109,6 +109,14 @@ func TestKernelBoxKernelsAreIsolated(t *testing.T) {
 	if strings.Contains(r["output"].(string), "alpha only") {
 		t.Error("kernel beta can read kernel alpha's files")
 	}
+	// A bash cell that times out is interrupted; the shell keeps its variables and cwd.
+	s.kb("POST", "/kernels/beta/execute", map[string]any{"code": "X=kept; cd /tmp"})
+	if _, r := s.kb("POST", "/kernels/beta/execute", map[string]any{"code": "sleep 30; X=changed", "timeout": 0.5}); r["status"] != "timeout" {
+		t.Errorf("bash timeout: %v", r)
+	}
+	if _, r := s.kb("POST", "/kernels/beta/execute", map[string]any{"code": "echo $X $PWD"}); r["status"] != "success" || r["output"] != "kept /tmp\n" {
+		t.Errorf("bash state after a timeout: %v", r)
+	}
 	code, got := s.kb("GET", "/kernels/"+a["kernel_id"].(string), nil)
 	if code != 200 || got["alive"] != true {
 		t.Errorf("get by id: %d %v", code, got)

@@ -26,7 +26,7 @@ import (
 )
 
 // interruptGrace is how long a cell gets to stop after SIGINT before its interpreter is
-// killed (and the context's state lost).
+// killed (and the context's state lost; the service restarts it at once).
 const interruptGrace = 3 * time.Second
 
 // Event is one line of /execute's NDJSON stream.
@@ -40,6 +40,7 @@ type kctx struct {
 
 	mu       sync.Mutex // one execution at a time
 	pid      int
+	group    bool          // interrupt the whole process group (kernel.Harness.InterruptGroup)
 	cmds     *os.File      // harness fd 3
 	events   *bufio.Reader // harness fd 4
 	out, err chan chunk    // fd 1 and fd 2, split at the sentinel
@@ -76,7 +77,8 @@ func start(reaper process.Reaper, settings *guestenv.Settings, lang, cwd string)
 	if fi, err := os.Stat(cwd); err != nil || !fi.IsDir() {
 		return nil, errdefs.InvalidArgument("cwd '%s' does not exist", cwd)
 	}
-	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, sentinel: "\x1e" + randomHex(12) + "\x1e", version: settings.Version(),
+	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, group: h.InterruptGroup,
+		sentinel: "\x1e" + randomHex(12) + "\x1e", version: settings.Version(),
 		out: make(chan chunk, 64), err: make(chan chunk, 64), exited: make(chan struct{})}
 	env := process.Environ(u, settings.EnvVars(), map[string]string{"PADDOCK_SENTINEL": k.sentinel})
 	path, err := process.LookPath(h.Interpreter, cwd, env)
@@ -172,23 +174,30 @@ func newCell(code string, env map[string]string) cell {
 	return c
 }
 
-// errDied means the interpreter went away; the context restarts on its next use.
-var errDied = errors.New("the interpreter exited")
+// errDied means the interpreter went away during the cell; errStale that it was gone before
+// the cell was sent (it ran nothing: the cell can go to the context's replacement).
+var (
+	errDied  = errors.New("the interpreter exited")
+	errStale = errors.New("the interpreter had exited before the cell")
+)
 
 // execute runs one cell, calling emit for every event, until the cell ends, ctx ends (the
 // cell is interrupted) or the interpreter dies.
 func (k *kctx) execute(ctx context.Context, code string, env map[string]string, emit func(Event)) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if !k.alive() {
+		return errStale
+	}
 	line, _ := json.Marshal(newCell(code, env))
 	if _, err := k.cmds.Write(append(line, '\n')); err != nil {
-		return errDied
+		return errStale
 	}
 	evc := make(chan Event, 16)
 	go k.readEvents(evc)
 	outDone, errDone, done := false, false, false
 	var final Event
-	interrupted := false
+	interrupted, failed := false, false
 	var killAt <-chan time.Time
 	for !(done && outDone && errDone) {
 		select {
@@ -217,20 +226,27 @@ func (k *kctx) execute(ctx context.Context, code string, env map[string]string, 
 				evc = nil // readEvents stops after done; the sentinels may still be on their way
 				continue
 			}
+			failed = failed || ev["type"] == "error"
 			emit(ev)
 		case <-ctxDone(ctx, interrupted):
 			interrupted = true
-			_ = syscall.Kill(k.pid, syscall.SIGINT)
+			k.interrupt()
 			killAt = time.After(interruptGrace)
 		case <-killAt:
-			_ = syscall.Kill(-k.pid, syscall.SIGKILL)
+			k.kill()
+			// Hold the context until the interpreter is gone, so the next cell, waiting for
+			// the lock, sees it dead and goes to the replacement instead.
+			select {
+			case <-k.exited:
+			case <-time.After(interruptGrace):
+			}
 			return errDied
 		}
 	}
 	if n, ok := final["execution_count"]; ok {
 		emit(Event{"type": "number_of_executions", "execution_count": n})
 	}
-	if code, ok := final["exit_code"].(float64); ok && code != 0 {
+	if code, ok := final["exit_code"].(float64); ok && code != 0 && !failed {
 		emit(Event{"type": "error", "name": "ExitCode", "value": fmt.Sprintf("exit status %d", int(code)), "traceback": ""})
 	}
 	if interrupted {
@@ -265,6 +281,15 @@ func ctxDone(ctx context.Context, interrupted bool) <-chan struct{} {
 		return nil
 	}
 	return ctx.Done()
+}
+
+// interrupt sends SIGINT to the interpreter, or to its process group.
+func (k *kctx) interrupt() {
+	pid := k.pid
+	if k.group {
+		pid = -pid
+	}
+	_ = syscall.Kill(pid, syscall.SIGINT)
 }
 
 func (k *kctx) kill() {

@@ -149,6 +149,12 @@ func (s *Service) context(id, lang string) (*kctx, error) {
 	s.mu.Unlock()
 	k := s.takeSpare(lang, s.settings.DefaultWorkdir())
 	s.mu.Lock()
+	if d, ok := s.defaults[lang]; ok && d.alive() { // another request started it meanwhile
+		if k != nil {
+			k.kill()
+		}
+		return d, nil
+	}
 	if k == nil {
 		var err error
 		if k, err = start(s.reaper, s.settings, lang, s.settings.DefaultWorkdir()); err != nil {
@@ -167,15 +173,30 @@ func (s *Service) restart(id string) (*kctx, error) {
 	if !ok {
 		return nil, errdefs.NotFound("context %s not found", id)
 	}
-	old.kill()
+	return s.replace(old)
+}
+
+// replace kills old and puts a fresh interpreter in its place under the same ID. When
+// another call replaced old first, that replacement stands.
+func (s *Service) replace(old *kctx) (*kctx, error) {
+	if old.alive() {
+		old.kill()
+	}
 	k, err := start(s.reaper, s.settings, old.Language, old.Cwd)
 	if err != nil {
 		return nil, err
 	}
-	k.ID = id
+	k.ID = old.ID
 	s.mu.Lock()
-	s.contexts[id] = k
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if cur, ok := s.contexts[old.ID]; !ok || cur != old {
+		k.kill()
+		if !ok {
+			return nil, errdefs.NotFound("context %s not found", old.ID)
+		}
+		return cur, nil
+	}
+	s.contexts[old.ID] = k
 	return k, nil
 }
 
@@ -240,9 +261,22 @@ func (s *Service) handleExecute(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	err = k.execute(r.Context(), req.Code, req.EnvVars, emit)
+	if errors.Is(err, errStale) {
+		// The interpreter died after this request found it (a cell before it was killed):
+		// run the cell in its replacement.
+		s.forgetDead(k)
+		next, cerr := s.context(req.ContextID, req.Language)
+		if cerr != nil {
+			close(stop)
+			emit(Event{"type": "error", "name": "UnexpectedEndOfExecution", "value": "the " + k.Language + " interpreter exited and could not be restarted: " + cerr.Error(), "traceback": ""})
+			emit(Event{"type": "end_of_execution"})
+			return
+		}
+		k, err = next, next.execute(r.Context(), req.Code, req.EnvVars, emit)
+	}
 	close(stop)
 	switch {
-	case errors.Is(err, errDied):
+	case errors.Is(err, errDied), errors.Is(err, errStale):
 		emit(Event{"type": "error", "name": "UnexpectedEndOfExecution", "value": "the " + k.Language + " interpreter exited; its state is lost and it restarts on the next execution", "traceback": ""})
 		s.forgetDead(k)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -251,7 +285,8 @@ func (s *Service) handleExecute(w http.ResponseWriter, r *http.Request) {
 	emit(Event{"type": "end_of_execution"})
 }
 
-// forgetDead drops a dead default context so it restarts; named contexts are restarted in place.
+// forgetDead replaces a dead context at once: a named one is restarted in place (same ID,
+// fresh state), a default one is dropped so that its next use starts a fresh one.
 func (s *Service) forgetDead(k *kctx) {
 	s.mu.Lock()
 	for lang, d := range s.defaults {
@@ -259,10 +294,10 @@ func (s *Service) forgetDead(k *kctx) {
 			delete(s.defaults, lang)
 		}
 	}
-	_, named := s.contexts[k.ID]
+	cur, named := s.contexts[k.ID]
 	s.mu.Unlock()
-	if named {
-		if _, err := s.restart(k.ID); err != nil {
+	if named && cur == k {
+		if _, err := s.replace(k); err != nil {
 			s.log.Warn("restart dead context", "context", k.ID, "err", err)
 		}
 	}
