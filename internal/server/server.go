@@ -36,6 +36,7 @@ type Server struct {
 	handler    http.Handler
 	metrics    *metrics
 	operations []openapi.Operation // everything the document at /openapi.json describes
+	patterns   []string            // every pattern registered on the mux (the OpenAPI test checks the document against them)
 	api        *native.API
 	sessions   *session.Registry
 	templates  *template.Store // closed before the engine
@@ -99,9 +100,18 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	portsAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(s.operations, portsAPI.Operations()...)
-	mux.Handle("GET /metrics", s.metrics.handler())
-	mux.Handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
-	mux.Handle("GET /docs", openapi.DocsHandler())
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI} {
+		for pattern := range surface.Routes() {
+			s.patterns = append(s.patterns, pattern)
+		}
+	}
+	handle := func(pattern string, h http.Handler) {
+		mux.Handle(pattern, h)
+		s.patterns = append(s.patterns, pattern)
+	}
+	handle("GET /metrics", s.metrics.handler())
+	handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
+	handle("GET /docs", openapi.DocsHandler())
 	guard := &auth.Guard{Keys: keys, Deny: denyBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
 			// Health probes and the static reference page (which asks for the key) are open.
@@ -113,6 +123,11 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log,
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(mux)), portsAPI)))
 	return s, nil
+}
+
+// routeLister is a surface that lists the routes it mounts.
+type routeLister interface {
+	Routes() map[string]httpx.HandlerFunc
 }
 
 // denyBySurface answers a 401 in the shape of the surface the request was for.
