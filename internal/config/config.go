@@ -24,7 +24,7 @@ type Config struct {
 	DataDir             string        `json:"data_dir"`
 	Runtime             string        `json:"runtime"`
 	APIKey              string        `json:"api_key"`
-	NoAuth              bool          `json:"no_auth"`
+	NoAuth              bool          `json:"-"` // flag only: see flagOnly
 	StopSandboxesOnExit bool          `json:"stop_sandboxes_on_exit"`
 	PoolSize            int           `json:"pool_size"`
 	PoolPrewarm         string        `json:"pool_prewarm"`
@@ -49,6 +49,19 @@ type setting struct {
 	name, usage string
 	def         string
 	ptr         any
+}
+
+// flagOnly are settings only an explicit command-line flag may change: turning
+// authentication off must never come from an inherited environment variable or a shared
+// config file. Load refuses them anywhere else.
+var flagOnly = map[string]bool{"no-auth": true}
+
+// sourceName is how a setting can be given: its environment variable, or "flag only".
+func sourceName(name string) string {
+	if flagOnly[name] {
+		return "flag only"
+	}
+	return EnvName(name)
 }
 
 func (c *Config) settings() []setting {
@@ -96,6 +109,9 @@ func Default() Config {
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	for _, s := range c.settings() {
 		usage := fmt.Sprintf("%s (env %s)", s.usage, EnvName(s.name))
+		if flagOnly[s.name] {
+			usage = s.usage + " (flag only: no environment variable or config file)"
+		}
 		switch p := s.ptr.(type) {
 		case *string:
 			fs.StringVar(p, s.name, *p, usage)
@@ -121,6 +137,14 @@ func (c *Config) Load(path string, fs *pflag.FlagSet) error {
 		if err != nil {
 			return fmt.Errorf("config file: %w", err)
 		}
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(b, &keys) == nil {
+			for name := range flagOnly {
+				if _, ok := keys[strings.ReplaceAll(name, "-", "_")]; ok {
+					return fmt.Errorf("config file %s: %s cannot be set in a file; pass --%s on the command line", path, strings.ReplaceAll(name, "-", "_"), name)
+				}
+			}
+		}
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(c); err != nil {
@@ -129,6 +153,9 @@ func (c *Config) Load(path string, fs *pflag.FlagSet) error {
 	}
 	for _, s := range c.settings() {
 		if v, ok := os.LookupEnv(EnvName(s.name)); ok {
+			if flagOnly[s.name] {
+				return fmt.Errorf("%s is not honoured: %s can only be given as --%s on the command line; unset it", EnvName(s.name), s.name, s.name)
+			}
 			if err := set(s.ptr, v); err != nil {
 				return fmt.Errorf("%s=%q: %w", EnvName(s.name), v, err)
 			}
@@ -208,7 +235,7 @@ func Describe() string {
 		if def == "" {
 			def = `""`
 		}
-		fmt.Fprintf(&b, "--%-24s %-32s default %-18s %s\n", s.name, EnvName(s.name), def, s.usage)
+		fmt.Fprintf(&b, "--%-24s %-32s default %-18s %s\n", s.name, sourceName(s.name), def, s.usage)
 	}
 	return b.String()
 }
