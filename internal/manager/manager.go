@@ -142,6 +142,9 @@ func (m *Manager) client(sb *sandbox.Sandbox) *guestclient.Client {
 // guest protocol themselves (code execution, the E2B data plane).
 func (m *Manager) GuestClient(sb *sandbox.Sandbox) *guestclient.Client { return m.client(sb) }
 
+// Backend is the name of the driver that runs the sandboxes ("runc", "fake", ...).
+func (m *Manager) Backend() string { return m.driver.Name() }
+
 // clientWithToken returns an uncached guest client for a sandbox, using token.
 func (m *Manager) clientWithToken(id, token string) *guestclient.Client {
 	return guestclient.New(func(ctx context.Context) (net.Conn, error) {

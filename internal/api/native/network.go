@@ -28,5 +28,5 @@ func (a *API) setNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, view(sb))
+	return ok(w, http.StatusOK, a.view(sb))
 }

@@ -37,9 +37,10 @@ type sandboxView struct {
 	Template string `json:"template,omitempty"`
 }
 
-func view(sb *sandbox.Sandbox) sandboxView {
+// view is sb as this surface shows it; the backend is the manager's driver.
+func (a *API) view(sb *sandbox.Sandbox) sandboxView {
 	v := sandboxView{
-		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: "runc",
+		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: a.m.Backend(),
 		Image: sb.Instance.Image.Ref, Profile: sb.Instance.Security.Profile,
 		VCPUs: sb.Instance.Resources.VCPUs, MemoryMB: sb.Instance.Resources.MemoryMB,
 		Pids: sb.Instance.Resources.Pids, Network: string(sb.Instance.Network),
@@ -106,7 +107,7 @@ func (a *API) listSandboxes(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]sandboxView, 0, len(sbs))
 	for _, sb := range sbs {
-		out = append(out, view(sb))
+		out = append(out, a.view(sb))
 	}
 	return ok(w, http.StatusOK, out)
 }
@@ -131,7 +132,7 @@ func (a *API) createSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusCreated, view(sb))
+	return ok(w, http.StatusCreated, a.view(sb))
 }
 
 func (a *API) getSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -139,7 +140,7 @@ func (a *API) getSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, view(sb))
+	return ok(w, http.StatusOK, a.view(sb))
 }
 
 func (a *API) deleteSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -155,7 +156,7 @@ func (a *API) stopSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, view(sb))
+	return ok(w, http.StatusOK, a.view(sb))
 }
 
 func (a *API) startSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -163,7 +164,7 @@ func (a *API) startSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, view(sb))
+	return ok(w, http.StatusOK, a.view(sb))
 }
 
 func (a *API) extendSandbox(w http.ResponseWriter, r *http.Request) error {
@@ -181,5 +182,5 @@ func (a *API) extendSandbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, view(sb))
+	return ok(w, http.StatusOK, a.view(sb))
 }
