@@ -8,6 +8,15 @@ import { Sandbox as CodeSandbox } from "@e2b/code-interpreter";
 
 const opts = { apiUrl: process.env.E2B_API_URL, sandboxUrl: process.env.E2B_SANDBOX_URL, apiKey: process.env.E2B_API_KEY };
 
+// until polls cond every 50 ms until it holds, failing with what after 15 s.
+async function until(what, cond) {
+  const deadline = Date.now() + 15_000;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test("create, commands, files, info, list, kill (e2b 2.51.0)", async () => {
   const sbx = await Sandbox.create({ ...opts, metadata: { suite: "sdk", run: "1" }, envs: { GREETING: "hello" }, timeoutMs: 120_000 });
   try {
@@ -16,8 +25,10 @@ test("create, commands, files, info, list, kill (e2b 2.51.0)", async () => {
     assert.equal(r.stderr, "oops\n");
     assert.equal(r.exitCode, 0);
     await assert.rejects(sbx.commands.run("exit 3"), (e) => e instanceof CommandExitError && e.exitCode === 3);
-    const cwd = await sbx.commands.run("pwd", { cwd: "/tmp", envs: { X: "1" } });
-    assert.equal(cwd.stdout, "/tmp\n");
+    const cwd = await sbx.commands.run('pwd; echo "X=$X GREETING=$GREETING"', { cwd: "/tmp", envs: { X: "1" } });
+    assert.equal(cwd.stdout, "/tmp\nX=1 GREETING=hello\n");
+    // Per-command envs stay with that command.
+    assert.equal((await sbx.commands.run('echo "X=$X"')).stdout, "X=\n");
     const root = await sbx.commands.run("id -u", { user: "root" });
     assert.equal(root.stdout, "0\n");
 
@@ -53,9 +64,17 @@ test("create, commands, files, info, list, kill (e2b 2.51.0)", async () => {
 test("background command, connect by pid, kill, stdin (e2b 2.51.0)", async () => {
   const sbx = await Sandbox.create(opts);
   try {
-    const h = await sbx.commands.run("cat", { background: true, stdin: true });
+    let first = "";
+    const h = await sbx.commands.run("cat", { background: true, stdin: true, onStdout: (d) => { first += d; } });
     await sbx.commands.sendStdin(h.pid, "piped\n");
-    const again = await sbx.commands.connect(h.pid);
+    await until("cat to echo the first input", () => first === "piped\n");
+    assert.equal(h.stdout, "piped\n");
+    // A second handle, connected by pid, sees what comes next.
+    let second = "";
+    const again = await sbx.commands.connect(h.pid, { onStdout: (d) => { second += d; } });
+    await sbx.commands.sendStdin(h.pid, "again\n");
+    await until("the connected handle to see the second input", () => second === "again\n");
+    assert.equal(first, "piped\nagain\n");
     assert.equal(await sbx.commands.kill(h.pid), true);
     await assert.rejects(again.wait());
   } finally {
@@ -67,9 +86,16 @@ test("pause and connect keep state (e2b 2.51.0)", async () => {
   const sbx = await Sandbox.create(opts);
   try {
     await sbx.files.write("/home/user/kept.txt", "kept");
+    // A background process that counts: it must survive the pause and count on after connect.
+    const ticker = await sbx.commands.run("i=0; while :; do i=$((i+1)); echo $i > /home/user/tick.new; mv /home/user/tick.new /home/user/tick; sleep 0.05; done", { background: true });
+    const tick = async (s) => Number(await s.files.read("/home/user/tick"));
+    await until("the ticker to start", async () => (await sbx.files.exists("/home/user/tick")) && (await tick(sbx)) > 0);
     assert.equal(await sbx.pause(), true);
     const back = await Sandbox.connect(sbx.sandboxId, opts);
     assert.equal(await back.files.read("/home/user/kept.txt"), "kept");
+    assert.ok((await back.commands.list()).some((p) => p.pid === ticker.pid), "the background process is gone after connect");
+    const before = await tick(back);
+    await until("the background process to count on after connect", async () => (await tick(back)) > before + 2);
   } finally {
     await sbx.kill();
   }
