@@ -121,10 +121,15 @@ func TestIsolationCPUQuota(t *testing.T) {
 	used := time.Duration(after.CPUUsageNs - before.CPUUsageNs)
 	share := float64(used) / float64(wall)
 	t.Logf("cpu used %s over %s: %.2f cores (quota 0.5)", used, wall, share)
-	if share > 0.75 {
+	// Measured on this 2-core machine: 0.49-0.51, also with four more busy loops on the host
+	// (load 7): CFS gives the sandbox's cgroup its weight, so the quota is what binds. Over
+	// 2-3 s, one 100 ms CFS period of slack is at most +0.025 cores; exec overhead only lowers
+	// the share. The bounds leave room for a much busier host without hiding a missing quota
+	// (two loops would take ~2 cores) or a quota far too tight.
+	if share > 0.65 {
 		t.Errorf("sandbox used %.2f cores with a 0.5 vCPU quota", share)
 	}
-	if share < 0.02 {
-		t.Errorf("sandbox used only %.2f cores: the busy loop did not run", share)
+	if share < 0.3 {
+		t.Errorf("sandbox used only %.2f cores of its 0.5 vCPU quota while two loops wanted 2", share)
 	}
 }
