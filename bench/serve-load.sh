@@ -27,9 +27,17 @@ echo "baseline: goroutines $g0, open fds $f0, mounts $m0"
 sleep 5   # pool refills, idle connections close
 g1=$(metric go_goroutines); f1=$(metric process_open_fds); m1=$(mounts)
 echo "after:    goroutines $g1, open fds $f1, mounts $m1"
+# A leak is what does not come back: mounts exactly, goroutines and fds within what idle
+# keep-alive connections and background fillers account for.
+leak=0
+[ "$m1" -le "$m0" ] || { echo "LEAK: mounts $m0 -> $m1"; leak=1; }
+[ "${g1%.*}" -le $(( ${g0%.*} + 20 )) ] || { echo "LEAK: goroutines $g0 -> $g1"; leak=1; }
+[ "${f1%.*}" -le $(( ${f0%.*} + 10 )) ] || { echo "LEAK: open fds $f0 -> $f1"; leak=1; }
+[ "$leak" = 0 ] && echo "no leak: goroutines, open fds and mounts back to baseline"
 if docker info >/dev/null 2>&1; then
   echo "docker run --rm, same command:"
   ./bin/load -docker -c "$conc" -d "$dur"
 else
   echo "docker run --rm: skipped (no Docker engine answers)"
 fi
+exit "$leak"

@@ -15,7 +15,7 @@ import (
 )
 
 // BenchmarkCreateCold measures create to guest-ready with no pool, for each network mode
-// (egress adds the pinned netns, the TAP and the user-mode stack).
+// (egress adds the pinned netns, the TUN device and the user-mode stack).
 func BenchmarkCreateCold(b *testing.B) {
 	eng, _ := newTestEngine(b)
 	for _, mode := range []sandbox.NetworkMode{sandbox.NetworkEgress, sandbox.NetworkNone} {

@@ -10,23 +10,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TAP describes the TAP device OpenTAP makes: the sandbox's side of a user-mode network.
-type TAP struct {
-	Name    string           // interface name, e.g. "eth0"
-	MAC     net.HardwareAddr // the interface's address
+// TUN describes the TUN device OpenTUN makes: the sandbox's side of a user-mode network.
+type TUN struct {
+	Name    string // interface name, e.g. "eth0"
 	MTU     int
 	Addr    netip.Prefix // the interface's address and subnet, e.g. 10.0.2.100/24
 	Gateway netip.Addr   // the default route's next hop
 }
 
-// OpenTAP creates the TAP device t in the namespace pinned at path, configures its address
-// and default route, and returns the device's file descriptor (non-blocking; the caller
-// closes it with unix.Close): frames the namespace sends are read from it, frames written to
+// OpenTUN creates the TUN device t (IP packets, no link-layer header) in the namespace
+// pinned at path, configures its address and default route, and returns the device's file
+// descriptor, non-blocking: packets the namespace sends are read from it, packets written to
 // it arrive there. The device disappears when the descriptor is closed.
-func OpenTAP(path string, t TAP) (int, error) {
-	tap := -1
+func OpenTUN(path string, t TUN) (int, error) {
+	tun := -1
 	err := Do(path, func() error {
-		fd, err := createTAP(t.Name)
+		fd, err := createTUN(t.Name)
 		if err != nil {
 			return err
 		}
@@ -34,15 +33,14 @@ func OpenTAP(path string, t TAP) (int, error) {
 			unix.Close(fd)
 			return err
 		}
-		tap = fd
+		tun = fd
 		return nil
 	})
-	return tap, err
+	return tun, err
 }
 
-// createTAP opens /dev/net/tun as a TAP device without packet information headers. (A raw
-// descriptor, not an *os.File: File.Fd would switch it back to blocking mode.)
-func createTAP(name string) (int, error) {
+// createTUN opens /dev/net/tun as a TUN device without packet information headers.
+func createTUN(name string) (int, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return -1, fmt.Errorf("open /dev/net/tun: %w", err)
@@ -53,25 +51,20 @@ func createTAP(name string) (int, error) {
 		_     [22]byte
 	}
 	copy(req.name[:], name)
-	req.flags = unix.IFF_TAP | unix.IFF_NO_PI
+	req.flags = unix.IFF_TUN | unix.IFF_NO_PI
 	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req))); errno != 0 {
 		unix.Close(fd)
-		return -1, fmt.Errorf("create tap %s: %w", name, errno)
+		return -1, fmt.Errorf("create tun %s: %w", name, errno)
 	}
 	return fd, nil
 }
 
-// configure sets the TAP's address, MTU and state, and the default route, in the current
-// thread's namespace.
-func configure(t TAP) error {
+// configure sets the device's address, MTU and state, and the default route, in the
+// current thread's namespace.
+func configure(t TUN) error {
 	link, err := netlink.LinkByName(t.Name)
 	if err != nil {
 		return fmt.Errorf("find %s: %w", t.Name, err)
-	}
-	if t.MAC != nil {
-		if err := netlink.LinkSetHardwareAddr(link, t.MAC); err != nil {
-			return fmt.Errorf("set MAC of %s: %w", t.Name, err)
-		}
 	}
 	if t.MTU > 0 {
 		if err := netlink.LinkSetMTU(link, t.MTU); err != nil {

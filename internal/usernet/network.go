@@ -1,5 +1,5 @@
 // Package usernet is a sandbox's user-mode network: a TCP/IP stack (gVisor's netstack) in
-// the Paddock process, attached to a TAP device inside the sandbox's network namespace. Every
+// the Paddock process, attached to a TUN device inside the sandbox's network namespace. Every
 // connection the sandbox opens ends in this stack and is re-opened from the host by Paddock,
 // after the sandbox's egress policy allowed it; DNS is answered by Paddock too. Nothing on
 // the host changes: no routes, no firewall rules, no forwarding sysctl.
@@ -18,8 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
-	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
-	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -31,14 +29,12 @@ import (
 // The sandbox side of every user-mode network looks the same: one interface with a fixed
 // address, and a gateway that is also the DNS server. Nothing else answers on this subnet.
 var (
-	Subnet     = netip.MustParsePrefix("10.0.2.0/24")
-	Gateway    = netip.MustParseAddr("10.0.2.2")
-	GuestAddr  = netip.PrefixFrom(netip.MustParseAddr("10.0.2.100"), 24)
-	GuestMAC   = net.HardwareAddr{0x02, 0x50, 0x44, 0x00, 0x00, 0x64}
-	gatewayMAC = tcpip.LinkAddress([]byte{0x02, 0x50, 0x44, 0x00, 0x00, 0x02})
+	Subnet    = netip.MustParsePrefix("10.0.2.0/24")
+	Gateway   = netip.MustParseAddr("10.0.2.2")
+	GuestAddr = netip.PrefixFrom(netip.MustParseAddr("10.0.2.100"), 24)
 )
 
-// MTU is the TAP device's MTU. Large frames cut per-packet work in both stacks, as
+// MTU is the TUN device's MTU. Large packets cut per-packet work in both stacks, as
 // slirp4netns and pasta do.
 const MTU = 65520
 
@@ -60,7 +56,7 @@ type Config struct {
 type Network struct {
 	cfg    Config
 	stack  *stack.Stack
-	fd     int
+	link   *tunLink
 	log    *slog.Logger
 	policy atomic.Pointer[netpolicy.Policy]
 	names  *nameCache
@@ -74,7 +70,7 @@ type Network struct {
 	idle   *sync.Cond // signalled when active drops to 0; Close waits on it
 }
 
-// Start runs a stack on the TAP device fd (the Network owns it from now on) under policy.
+// Start runs a stack on the TUN device fd (the Network owns it from now on) under policy.
 func Start(fd int, policy *netpolicy.Policy, cfg Config) (*Network, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -88,29 +84,31 @@ func Start(fd int, policy *netpolicy.Policy, cfg Config) (*Network, error) {
 	if len(upstreams) == 0 {
 		upstreams = hostResolvers("/etc/resolv.conf")
 	}
-	n := &Network{cfg: cfg, fd: fd, log: cfg.Log, names: newNameCache(),
+	n := &Network{cfg: cfg, log: cfg.Log, names: newNameCache(),
 		dns: &resolver{upstreams: upstreams}, conns: map[net.Conn]struct{}{}}
 	n.idle = sync.NewCond(&n.mu)
 	n.viol = newViolations(cfg.OnViolation)
 	n.policy.Store(policy)
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("tap: %w", err)
+		return nil, fmt.Errorf("tun: %w", err)
 	}
-	s, err := n.newStack(fd)
+	n.link = newTunLink(fd)
+	s, err := n.newStack(n.link.ep)
 	if err != nil {
-		unix.Close(fd)
+		n.link.close()
 		return nil, err
 	}
 	n.stack = s
+	n.link.start()
 	return n, nil
 }
 
-// newStack builds an IPv4 stack whose one NIC is the TAP, that accepts packets for every
-// address (so that each connection reaches a forwarder) and answers ARP for the gateway.
-func (n *Network) newStack(fd int) (*stack.Stack, error) {
+// newStack builds an IPv4 stack whose one NIC is link, and that accepts packets for every
+// address, so that each connection reaches a forwarder.
+func (n *Network) newStack(link stack.LinkEndpoint) (*stack.Stack, error) {
 	s := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
 	})
 	sack := tcpip.TCPSACKEnabled(true)
@@ -118,11 +116,7 @@ func (n *Network) newStack(fd int) (*stack.Stack, error) {
 	// Handlers first: packets flow as soon as the NIC exists.
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcp.NewForwarder(s, 0, 1024, n.handleTCP).HandlePacket)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, udp.NewForwarder(s, n.handleUDP).HandlePacket)
-	ep, err := fdbased.New(&fdbased.Options{FDs: []int{fd}, MTU: MTU, EthernetHeader: true, Address: gatewayMAC})
-	if err != nil {
-		return nil, fmt.Errorf("netstack link: %v", err)
-	}
-	if terr := s.CreateNIC(nicID, ep); terr != nil {
+	if terr := s.CreateNIC(nicID, link); terr != nil {
 		s.Destroy()
 		return nil, fmt.Errorf("netstack NIC: %v", terr)
 	}
@@ -155,8 +149,8 @@ func configureNIC(s *stack.Stack) error {
 func (n *Network) SetPolicy(p *netpolicy.Policy) { n.policy.Store(p) }
 
 // Close cuts every relayed connection (with a reset, so that the sandbox does not wait on a
-// dead peer), waits for the flows to end, stops the stack and closes the TAP, which removes
-// the device from the sandbox's namespace.
+// dead peer), waits for the flows to end, stops the stack and closes the TUN device, which
+// removes it from the sandbox's namespace.
 func (n *Network) Close() error {
 	n.mu.Lock()
 	if n.closed {
@@ -172,7 +166,7 @@ func (n *Network) Close() error {
 	}
 	n.mu.Unlock()
 	n.stack.Destroy()
-	return unix.Close(n.fd)
+	return n.link.close()
 }
 
 // enter registers a flow goroutine; false once the network is closing. Every true must be

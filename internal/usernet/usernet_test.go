@@ -60,7 +60,7 @@ func newWorld(t *testing.T, p sandbox.EgressPolicy) *world {
 			t.Error(err)
 		}
 	})
-	fd, err := netns.OpenTAP(w.ns, netns.TAP{Name: "eth0", MAC: usernet.GuestMAC, MTU: usernet.MTU,
+	fd, err := netns.OpenTUN(w.ns, netns.TUN{Name: "eth0", MTU: usernet.MTU,
 		Addr: usernet.GuestAddr, Gateway: usernet.Gateway})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +243,7 @@ func TestCloseRemovesDevice(t *testing.T) {
 	if err := w.net.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The relayed connection is cut and the TAP device is gone from the namespace.
+	// The relayed connection is cut and the TUN device is gone from the namespace.
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
 		t.Errorf("read after Close: %v, want the connection reset", err)

@@ -22,8 +22,8 @@ func (p paths) netns() string      { return filepath.Join(p.dir, "netns") }
 func (p paths) resolvConf() string { return filepath.Join(p.dir, "resolv.conf") }
 
 // attachNetwork gives an egress sandbox its network: a pinned namespace (kept across
-// restarts of Paddock, made on first use), a TAP device in it and a user-mode stack behind
-// the TAP. It replaces a stack this driver already runs for id.
+// restarts of Paddock, made on first use), a TUN device in it and a user-mode stack behind
+// the TUN. It replaces a stack this driver already runs for id.
 func (d *Driver) attachNetwork(spec sandbox.InstanceSpec, p paths) (err error) {
 	pol, err := netpolicy.Compile(spec.Egress)
 	if err != nil {
@@ -39,7 +39,7 @@ func (d *Driver) attachNetwork(spec sandbox.InstanceSpec, p paths) (err error) {
 	if err := os.WriteFile(p.resolvConf(), []byte(resolvConf), 0o644); err != nil {
 		return fmt.Errorf("network of %s: %w", spec.ID, err)
 	}
-	fd, err := netns.OpenTAP(p.netns(), netns.TAP{Name: "eth0", MAC: usernet.GuestMAC, MTU: usernet.MTU,
+	fd, err := netns.OpenTUN(p.netns(), netns.TUN{Name: "eth0", MTU: usernet.MTU,
 		Addr: usernet.GuestAddr, Gateway: usernet.Gateway})
 	if err != nil {
 		return fmt.Errorf("network of %s: %w", spec.ID, err)

@@ -74,7 +74,7 @@ func annotations(in sandbox.InstanceSpec) map[string]string {
 }
 
 // namespaces are all new, except that an egress sandbox joins the network namespace the
-// driver pinned at netnsPath (where its TAP device lives); otherwise the network namespace
+// driver pinned at netnsPath (where its TUN device lives); otherwise the network namespace
 // has only loopback.
 func namespaces(mode sandbox.NetworkMode, netnsPath string) []specs.LinuxNamespace {
 	network := specs.LinuxNamespace{Type: specs.NetworkNamespace}

@@ -219,7 +219,7 @@ func TestSpecIdentity(t *testing.T) {
 }
 
 // TestSpecNamespaces: every namespace is new, except that an egress sandbox joins the
-// network namespace the driver pinned (where its TAP lives) and gets the gateway as its
+// network namespace the driver pinned (where its TUN device lives) and gets the gateway as its
 // resolver.
 func TestSpecNamespaces(t *testing.T) {
 	for prof, joined := range map[string]string{"moderate": "/state/abc123/netns", "restrictive": ""} {
