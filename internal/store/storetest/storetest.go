@@ -41,18 +41,21 @@ func Run(t *testing.T, newStore func(t *testing.T) sandbox.Store) {
 // with a microsecond part, the precision every store must keep.
 var epoch = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
+// egress is the fixture's egress policy.
+var egress = sandbox.EgressPolicy{AllowOut: []string{"10.0.0.0/8", "*.example.com"}, DenyOut: []string{"0.0.0.0/0"}}
+
 // record returns a sandbox with every field set (TestFixtureIsComplete keeps it so).
 func record(id, name string, created time.Time) *sandbox.Sandbox {
 	started, expires := created.Add(1500*time.Microsecond), created.Add(time.Hour)
 	return &sandbox.Sandbox{
 		ID: id, Name: name, Owner: "alice", State: sandbox.StateRunning,
 		CreatedAt: created, UpdatedAt: created.Add(time.Microsecond), StartedAt: &started, ExpiresAt: &expires,
-		GuestToken: "tok-" + id, Reason: "none yet",
+		GuestToken: "tok-" + id, TrafficToken: "traffic-" + id, Reason: "none yet",
 		Spec: sandbox.Spec{Name: name, Image: "base", Profile: "moderate", VCPUs: 0.5, MemoryMB: 256, Pids: 64,
 			Env: map[string]string{"A": "1", "EMPTY": ""}, Workdir: "/workspace", User: "user", DefaultUser: "user",
-			Network: sandbox.NetworkNone, TTL: 90 * time.Minute, OnExpire: sandbox.ExpireStop,
-			Labels: map[string]string{"team": "x"}},
-		Instance: sandbox.InstanceSpec{ID: id, Hostname: "sandbox", Network: sandbox.NetworkNone,
+			Network: sandbox.NetworkEgress, Egress: egress, TTL: 90 * time.Minute, OnExpire: sandbox.ExpireStop,
+			Labels: map[string]string{"team": "x"}, Template: "web", Port: 3000, PublicPorts: []int{3000, 8080}},
+		Instance: sandbox.InstanceSpec{ID: id, Hostname: "sandbox", Network: sandbox.NetworkEgress, Egress: egress,
 			Labels: map[string]string{"paddock.sandbox.name": name},
 			Image: sandbox.Image{Ref: "base", Layers: []string{"/l0", "/l1"},
 				Binds:  []sandbox.Bind{{Source: "/usr", Destination: "/usr"}},
