@@ -264,16 +264,17 @@ func (ps *pools) claim(keys ...string) (pooled, bool) {
 		if first == nil {
 			first = p
 		}
-		p.poke()
 		p.mu.Lock()
 		if len(p.ready) > 0 {
 			s := p.ready[0]
 			p.ready = p.ready[1:]
 			p.mu.Unlock()
 			p.claims.Add(1)
+			p.poke() // after the take: a filler woken before it would find the pool full
 			return s, true
 		}
 		p.mu.Unlock()
+		p.poke()
 	}
 	if first != nil {
 		first.misses.Add(1)
