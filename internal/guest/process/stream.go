@@ -63,7 +63,9 @@ func (s *Service) follow(ctx context.Context, p *proc, sb *sub, keepalive time.D
 	for {
 		select {
 		case ev := <-sb.ch:
-			if ctx.Err() != nil {
+			// The process is killed at the request's deadline by a timer of its own, so its end
+			// event can arrive a moment before the context notices the deadline.
+			if ctx.Err() != nil || ev.GetEnd() != nil && pastDeadline(ctx) {
 				return streamEnded(ctx, timeoutMsg)
 			}
 			if err := send(ev); err != nil {
@@ -86,9 +88,16 @@ func (s *Service) follow(ctx context.Context, p *proc, sb *sub, keepalive time.D
 	}
 }
 
-// streamEnded is the error of a stream whose request context ended.
+// pastDeadline reports whether ctx has a deadline that has passed.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// streamEnded is the error of a stream whose request context ended (or whose deadline
+// passed).
 func streamEnded(ctx context.Context, timeoutMsg string) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || pastDeadline(ctx) {
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New(timeoutMsg))
 	}
 	return connect.NewError(connect.CodeCanceled, ctx.Err())
