@@ -46,6 +46,9 @@ func TestKernelBoxSessions(t *testing.T) {
 	if _, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "print('x is', x)\nx"}); r["output"] != "x is 42\n" || r["return_value"] != "42" {
 		t.Errorf("state persists: %v", r)
 	}
+	if _, k := s.kb("GET", "/kernels/demo", nil); k["kernel"] == nil || k["kernel"].(map[string]any)["session_name"] != "demo" {
+		t.Errorf("session kernel record: %v", k)
+	}
 	_, r = s.kb("POST", "/sessions/demo/execute", map[string]any{"code": "1/0"})
 	if e, _ := r["error"].(map[string]any); r["status"] != "error" || e["ename"] != "ZeroDivisionError" || e["evalue"] != "division by zero" {
 		t.Errorf("error fields: %v", r)
@@ -99,9 +102,13 @@ func TestKernelBoxSessions(t *testing.T) {
 
 func TestKernelBoxKernelsAreIsolated(t *testing.T) {
 	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
-	code, a := s.kb("POST", "/kernels", map[string]any{"name": "alpha"})
+	code, a := s.kb("POST", "/kernels", map[string]any{"name": "alpha", "tags": map[string]string{"team": "red"}})
 	if code != 201 || a["kernel_id"] == nil || a["sandbox"] == nil {
 		t.Fatalf("create: %d %v", code, a)
+	}
+	// KernelBox's kernel record: tags, age_seconds, and session_name only for session kernels.
+	if tags, _ := a["tags"].(map[string]any); tags["team"] != "red" || a["age_seconds"] == nil || a["session_name"] != nil {
+		t.Errorf("kernel record: %v", a)
 	}
 	s.kb("POST", "/kernels", map[string]any{"name": "beta", "language": "bash"})
 	s.kb("POST", "/kernels/alpha/execute", map[string]any{"code": "open('/tmp/secret', 'w').write('alpha only')"})

@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +35,9 @@ type Kernel struct {
 	LastUsedAt     time.Time `json:"last_used_at"`
 	ExecutionCount int       `json:"execution_count"`
 	AttemptCount   int       `json:"attempt_count"`
+	// SessionName is the /sessions/{name} the kernel backs ("" for kernels made directly).
+	SessionName string            `json:"session_name,omitempty"`
+	Tags        map[string]string `json:"tags"`
 
 	contextID  string
 	ownSandbox bool       // created for this kernel, deleted with it
@@ -78,6 +83,17 @@ type CreateRequest struct {
 	Language string
 	Sandbox  string // an existing sandbox to run in ("" = a new one of its own)
 	Owner    string
+	Session  bool // the kernel backs /sessions/{Name}
+	Tags     map[string]string
+}
+
+// MarshalJSON writes the kernel record with age_seconds, the time since it was created.
+func (k *Kernel) MarshalJSON() ([]byte, error) {
+	type record Kernel // the same fields, without this method
+	return json.Marshal(struct {
+		*record
+		AgeSeconds float64 `json:"age_seconds"`
+	}{(*record)(k), time.Since(k.CreatedAt).Seconds()})
 }
 
 // Create starts a kernel. Names are unique per owner.
@@ -92,7 +108,14 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	if k, _ := r.find(req.Name, req.Owner); k != nil {
 		return nil, errdefs.AlreadyExists("a kernel named %q already exists", req.Name)
 	}
-	k := &Kernel{ID: randomHex(8), Name: req.Name, Language: lang, Owner: req.Owner, Status: "idle"}
+	k := &Kernel{ID: randomHex(8), Name: req.Name, Language: lang, Owner: req.Owner, Status: "idle",
+		Tags: maps.Clone(req.Tags)}
+	if k.Tags == nil {
+		k.Tags = map[string]string{}
+	}
+	if req.Session {
+		k.SessionName = req.Name
+	}
 	sbName := req.Sandbox
 	if sbName == "" {
 		sb, err := r.m.Create(ctx, sandbox.Spec{Name: "kb-" + k.ID, Profile: r.opts.Profile,

@@ -8,9 +8,10 @@ import (
 )
 
 type createRequest struct {
-	Name     string `json:"name"`
-	Language string `json:"language"`
-	Sandbox  string `json:"sandbox"` // run in this existing sandbox instead of a new one
+	Name     string            `json:"name"`
+	Language string            `json:"language"`
+	Sandbox  string            `json:"sandbox"` // run in this existing sandbox instead of a new one
+	Tags     map[string]string `json:"tags"`
 }
 
 // kernelView is GET /kernels/{id}.
@@ -33,7 +34,7 @@ func (a *API) sessionExecute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := a.reg.GetOrCreate(r.Context(), session.CreateRequest{Name: r.PathValue("name"), Language: req.Language,
-		Sandbox: req.Sandbox, Owner: owner(r)})
+		Sandbox: req.Sandbox, Owner: owner(r), Session: true})
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func (a *API) sessionRetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := a.reg.GetOrCreate(r.Context(), session.CreateRequest{Name: r.PathValue("name"), Language: req.Language,
-		Sandbox: req.Sandbox, Owner: owner(r)})
+		Sandbox: req.Sandbox, Owner: owner(r), Session: true})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := a.reg.Create(r.Context(), session.CreateRequest{Name: req.Name, Language: req.Language,
-		Sandbox: req.Sandbox, Owner: owner(r)})
+		Sandbox: req.Sandbox, Owner: owner(r), Tags: req.Tags})
 	if err != nil {
 		return err
 	}
