@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -85,13 +86,17 @@ func (l *tunLink) outbound(ctx context.Context) {
 	}
 }
 
-// close stops both goroutines and closes the device, which removes it from the namespace.
+// close stops both goroutines and releases the device, which removes it from the
+// namespace. The last close of a TUN descriptor waits for the kernel to unregister the
+// device (10–30 ms of RCU grace periods); nothing needs to wait for that, so it happens in
+// the background once both goroutines are done with the device.
 func (l *tunLink) close() error {
 	if l.cancel != nil {
 		l.cancel()
 	}
-	err := l.dev.Close()
+	err := l.dev.SetDeadline(time.Now()) // wakes the reader, and a writer the device holds up
 	l.wg.Wait()
 	l.ep.Close()
+	go l.dev.Close()
 	return err
 }
