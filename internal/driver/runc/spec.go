@@ -18,6 +18,10 @@ const (
 	guestRunDir     = "/.paddock/run"
 )
 
+// ociVersion is the runtime-spec version bundles declare: the oldest whose features they
+// use, so that runtimes that lag behind the Go types (crun 1.8 refuses "1.3.0") run them.
+const ociVersion = "1.0.2"
+
 // writeConfig renders the bundle's config.json.
 func (d *Driver) writeConfig(spec sandbox.InstanceSpec, p paths) error {
 	s, err := d.buildSpec(spec)
@@ -43,7 +47,7 @@ func (d *Driver) buildSpec(in sandbox.InstanceSpec) (*specs.Spec, error) {
 		return nil, err
 	}
 	return &specs.Spec{
-		Version:     specs.Version,
+		Version:     ociVersion,
 		Hostname:    in.Hostname,
 		Root:        &specs.Root{Path: "rootfs", Readonly: in.Security.ReadOnlyRoot},
 		Process:     process(in.Security),
