@@ -22,14 +22,11 @@ func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sa
 // Stop ends every process of a sandbox and keeps its filesystem. Stopping a stopped sandbox
 // is a no-op.
 func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	switch sb.State {
 	case sandbox.StateStopped:
 		return sb, nil
@@ -52,14 +49,11 @@ func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, 
 
 // Start brings a stopped sandbox back with the same filesystem in a fresh container.
 func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	switch sb.State {
 	case sandbox.StateRunning:
 		return sb, nil
@@ -127,14 +121,11 @@ func (m *Manager) freeze(ctx context.Context, idOrName string, pause bool) (*san
 	if !ok {
 		return nil, errdefs.FailedPrecondition("the %s driver cannot pause sandboxes", m.driver.Name())
 	}
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	from, to, op := sandbox.StateRunning, sandbox.StatePaused, p.Pause
 	if !pause {
 		from, to, op = sandbox.StatePaused, sandbox.StateRunning, p.Resume

@@ -162,6 +162,20 @@ func (m *Manager) dropClient(id string) {
 	}
 }
 
+// locked takes a sandbox's lifecycle lock and returns its record as it is under the lock;
+// the caller must call unlock.
+func (m *Manager) locked(ctx context.Context, idOrName string) (sb *sandbox.Sandbox, unlock func(), err error) {
+	if sb, err = m.store.GetSandbox(ctx, idOrName); err != nil {
+		return nil, nil, err
+	}
+	unlock = m.lock(sb.ID)
+	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return sb, unlock, nil
+}
+
 // running returns the record of a sandbox that must be running for the operation.
 func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
 	sb, err := m.store.GetSandbox(ctx, idOrName)

@@ -35,14 +35,11 @@ func (m *Manager) SetEgress(ctx context.Context, idOrName string, p sandbox.Egre
 	if err := netpolicy.Validate(p); err != nil {
 		return nil, err
 	}
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if sb.Instance.Network != sandbox.NetworkEgress {
 		return nil, errdefs.FailedPrecondition("sandbox %q has no network (mode %q): create it with network \"egress\" to give it a policy", sb.Name, sb.Instance.Network)
 	}

@@ -97,14 +97,11 @@ func (m *Manager) SetPortPublic(ctx context.Context, idOrName string, port int, 
 			return nil, err
 		}
 	}
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	ports := slices.DeleteFunc(slices.Clone(sb.Spec.PublicPorts), func(p int) bool { return p == port })
 	if public {
 		ports = append(ports, port)

@@ -18,14 +18,11 @@ func (m *Manager) Extend(ctx context.Context, idOrName string, d time.Duration) 
 	if d <= 0 || d > maxTTL {
 		return nil, errdefs.InvalidArgument("extension %s is out of range: use a positive duration up to %s", d, maxTTL)
 	}
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	from := m.cfg.Now().UTC()
 	if sb.ExpiresAt != nil && sb.ExpiresAt.After(from) {
 		from = *sb.ExpiresAt
@@ -100,14 +97,11 @@ func (m *Manager) reapExpired(ctx context.Context) {
 
 // SetExpiry sets a sandbox's deadline to at (overwriting it), or clears it when at is zero.
 func (m *Manager) SetExpiry(ctx context.Context, idOrName string, at time.Time) (*sandbox.Sandbox, error) {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	defer m.lock(sb.ID)()
-	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if at.IsZero() {
 		sb.ExpiresAt = nil
 	} else {
