@@ -102,7 +102,9 @@ func TestStopStartKeepsFilesystem(t *testing.T) {
 	sb := mustCreate(t, eng, sandbox.Spec{Name: "persist"})
 	shOK(t, eng, sb.ID, "echo kept > /workspace/f; sleep 1000 &")
 	// A process that handles SIGTERM: stopping must deliver it (the guest forwards it).
-	shOK(t, eng, sb.ID, `sh -c 'trap "echo got-term > /workspace/term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 &`)
+	shOK(t, eng, sb.ID, `sh -c 'trap "echo got-term > /workspace/term; exit 0" TERM; touch /tmp/trapped; while :; do sleep 0.1; done' >/dev/null 2>&1 &`)
+	// Stop only once the trap is set: a SIGTERM that overtakes it would just kill the shell.
+	shOK(t, eng, sb.ID, "for i in $(seq 100); do [ -e /tmp/trapped ] && exit 0; sleep 0.05; done; exit 1")
 	if _, err := eng.Stop(ctx, sb.ID); err != nil {
 		t.Fatal(err)
 	}
