@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -29,13 +30,8 @@ func StartDNS(t testing.TB, records map[string]netip.Addr) *DNSServer {
 	for k, v := range records {
 		s.records[strings.ToLower(strings.TrimSuffix(k, "."))] = v
 	}
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	pc, ln, err := listenUDPAndTCP()
 	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp4", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		t.Fatal(err)
 	}
 	s.Addr = pc.LocalAddr().String()
@@ -118,3 +114,22 @@ func (s *DNSServer) answer(query []byte) []byte {
 // resolve anything: nothing answers on the discard port of loopback, so lookups fail at once
 // and no query leaves the machine.
 const NoDNS = "127.0.0.1:9"
+
+// listenUDPAndTCP binds one free loopback port for both UDP and TCP. The kernel picks the UDP
+// port; its TCP twin may be taken by someone else, so a few ports are tried.
+func listenUDPAndTCP() (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp4", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("no loopback port free for both UDP and TCP: %w", lastErr)
+}
