@@ -88,6 +88,25 @@ func TestImageCLI(t *testing.T) {
 	if code != 0 || out != "from layer two\n" || !strings.Contains(errOut, "pulling "+ref) {
 		t.Errorf("one-shot run --image: exit %d, out %q, stderr %q", code, out, errOut)
 	}
+
+	// One-shot run reads the registry settings as serve does: from --config here, a mirror
+	// standing in for a registry that is down (a closed loopback port).
+	down := freeAddr(t)
+	conf := filepath.Join(t.TempDir(), "paddock.json")
+	regHost := strings.SplitN(ref, "/", 2)[0]
+	if err := os.WriteFile(conf, []byte(`{"registry_mirrors": "`+down+`=`+regHost+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mirrored := down + "/cli/busybox:1"
+	out, errOut, code = cli(t, nil, "", "run", "--config", conf, "--data-dir", testenv.TempDir(t), "--image", mirrored, "--", "cat", "/etc/new")
+	if code != 0 || out != "from layer two\n" {
+		t.Errorf("one-shot run through a mirror from --config: exit %d, out %q, stderr %q", code, out, errOut)
+	}
+	// And a bad setting is refused before anything runs, naming it.
+	_, errOut, code = cli(t, []string{"PADDOCK_REGISTRY_MIRRORS=nonsense"}, "", "run", "--data-dir", oneShot, "--", "true")
+	if code == 0 || !strings.Contains(errOut, "registry") {
+		t.Errorf("one-shot run with a malformed PADDOCK_REGISTRY_MIRRORS: exit %d, stderr %q", code, errOut)
+	}
 }
 
 // TestPullBarOnTerminal checks the terminal rendering: bars redrawn in place, then done.

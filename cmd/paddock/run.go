@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paddock/paddock/client"
+	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -28,8 +29,7 @@ type runFlags struct {
 	env     []string
 	tty     bool
 	timeout time.Duration
-	dataDir string
-	runtime string
+	config  string // settings file for the in-process engine
 }
 
 func newRunCmd() *cobra.Command {
@@ -41,13 +41,17 @@ func newRunCmd() *cobra.Command {
 The sandbox is created by an in-process engine and deleted afterwards; with --host (or
 PADDOCK_HOST) it is created by that server instead. The exit code is the
 command's own; 128+N when signal N killed it; 137 when the sandbox ran out of memory; 127 when
-the command does not exist in the sandbox.`,
+the command does not exist in the sandbox.
+
+The in-process engine reads the engine's settings as 'paddock serve' does: --data-dir and
+--runtime, then PADDOCK_* environment variables (PADDOCK_REGISTRY_MIRRORS,
+PADDOCK_REGISTRY_INSECURE, PADDOCK_EGRESS_DNS, ...), then the --config file.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.host != "" || os.Getenv("PADDOCK_HOST") != "" {
 				return runRemote(cmd.Context(), &f, args)
 			}
-			return runOneShot(cmd.Context(), &f, args)
+			return runOneShot(cmd, &f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -61,24 +65,34 @@ the command does not exist in the sandbox.`,
 	fl.StringVarP(&f.spec.User, "user", "u", "", "user name or uid[:gid] (default: the profile's)")
 	fl.BoolVarP(&f.tty, "tty", "t", false, "run the command on a pseudo-terminal")
 	fl.DurationVar(&f.timeout, "timeout", 0, "kill the command after this long (0 = no limit)")
-	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (default /var/lib/paddock as root)")
-	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime binary (runc, crun, runsc)")
+	fl.String("data-dir", "", "data directory (default /var/lib/paddock as root; env PADDOCK_DATA_DIR)")
+	fl.String("runtime", "runc", "OCI runtime binary: runc, crun, runsc (env PADDOCK_RUNTIME)")
+	fl.StringVar(&f.config, "config", os.Getenv("PADDOCK_CONFIG"), "JSON settings file, as for 'paddock serve' (env PADDOCK_CONFIG)")
 	fl.StringVar((*string)(&f.spec.Network), "network", "", "none (loopback only) or egress (default: the profile's)")
 	fl.StringSliceVar(&f.spec.Egress.AllowOut, "allow-out", nil, "egress allowed to CIDR, IP or domain (*.example.com), comma-separated or repeated")
 	fl.StringSliceVar(&f.spec.Egress.DenyOut, "deny-out", nil, "egress denied to CIDR, IP or domain (*.example.com), comma-separated or repeated")
 	return cmd
 }
 
-func runOneShot(ctx context.Context, f *runFlags, args []string) error {
+func runOneShot(cmd *cobra.Command, f *runFlags, args []string) error {
 	env, err := parseEnv(f.env)
 	if err != nil {
 		return err
 	}
 	f.spec.Env = env
+	settings := config.Default()
+	if err := settings.Load(f.config, cmd.Flags()); err != nil {
+		return err
+	}
+	if err := settings.Validate(); err != nil {
+		return err
+	}
+	ecfg := engine.FromSettings(settings)
+	ecfg.Ephemeral = true
 	// The command outlives the first Ctrl-C (which is forwarded), so run on a context that
 	// signals do not cancel; forwardSignals ends it.
-	runCtx := context.WithoutCancel(ctx)
-	eng, err := engine.Open(runCtx, engine.Config{DataDir: f.dataDir, Runtime: f.runtime, Ephemeral: true})
+	runCtx := context.WithoutCancel(cmd.Context())
+	eng, err := engine.Open(runCtx, ecfg)
 	if err != nil {
 		return err
 	}

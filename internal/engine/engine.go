@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/manager"
@@ -48,6 +49,15 @@ type Config struct {
 	// DNS are the upstream resolvers ("ip:port") that egress sandboxes' lookups go to
 	// (default: the host's /etc/resolv.conf).
 	DNS []string
+}
+
+// FromSettings is the part of Paddock's settings that concerns the engine (data dir, runtime,
+// registries, egress DNS), so that `paddock serve` and one-shot `paddock run` read them alike.
+// The settings must have passed c.Validate.
+func FromSettings(c config.Config) Config {
+	dns, _ := usernet.ParseResolvers(c.EgressDNS) // checked by Validate
+	return Config{DataDir: c.DataDir, Runtime: c.Runtime, DNS: dns,
+		RegistryMirrors: c.RegistryMirrors, RegistryInsecure: c.RegistryInsecure, ImageImportLimit: c.MaxImportBytes}
 }
 
 // Engine is an assembled manager plus what it owns.

@@ -25,7 +25,6 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
-	"github.com/paddock/paddock/internal/usernet"
 )
 
 // Server is a running Paddock service.
@@ -61,11 +60,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
 	// Warm pools come from the templates (set below), not from the engine's configuration.
-	dns, _ := usernet.ParseResolvers(cfg.EgressDNS) // checked by Validate
-	eng, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, Runtime: cfg.Runtime, DNS: dns,
-		Logger: log, ReapInterval: cfg.ReapInterval, GuestBinary: opts.GuestBinary,
-		RegistryMirrors: cfg.RegistryMirrors, RegistryInsecure: cfg.RegistryInsecure, ImageImportLimit: cfg.MaxImportBytes,
-		WrapEvents: func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }})
+	ecfg := engine.FromSettings(cfg)
+	ecfg.Logger, ecfg.ReapInterval, ecfg.GuestBinary = log, cfg.ReapInterval, opts.GuestBinary
+	ecfg.WrapEvents = func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }
+	eng, err := engine.Open(ctx, ecfg)
 	if err != nil {
 		return nil, err
 	}
