@@ -31,6 +31,7 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 	for _, opt := range opts {
 		opt(&o)
 	}
+	spec.StartCmd = o.startCmd
 	inst, err := m.prepare(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -69,9 +70,7 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 	}
 	m.record(ctx, audit.SandboxCreated, sb.Name, details)
 	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})
-	if len(o.startCmd) > 0 {
-		m.runStartCommand(sb, o.startCmd)
-	}
+	m.runStartCommand(sb)
 	return sb, nil
 }
 

@@ -78,7 +78,11 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 	now := m.cfg.Now().UTC()
 	sb.StartedAt = &now
 	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})
-	return m.setState(ctx, sb, sandbox.StateRunning, "")
+	if sb, err = m.setState(ctx, sb, sandbox.StateRunning, ""); err != nil {
+		return nil, err
+	}
+	m.runStartCommand(sb) // the fresh container has none of the old processes
+	return sb, nil
 }
 
 // Delete removes a sandbox and everything it owns.

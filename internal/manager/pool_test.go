@@ -174,6 +174,20 @@ func TestStartCommand(t *testing.T) {
 		b, _ := os.ReadFile(marker)
 		return string(b) == "hello\n"
 	})
+	// A stop ends it with the container; the next start runs it again.
+	if _, err := m.Stop(ctx, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(marker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Start(ctx, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the start command's file after a stop and start", func() bool {
+		b, _ := os.ReadFile(marker)
+		return string(b) == "hello\n"
+	})
 
 	cases := []struct {
 		name, code, text string

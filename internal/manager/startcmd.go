@@ -17,9 +17,10 @@ type createOptions struct {
 	startCmd []string
 }
 
-// WithStartCommand runs argv in the background in the new sandbox once it is created (a
-// template's start command), as the sandbox's default user with its environment. A start
-// that fails or a command that exits non-zero is logged and recorded as an
+// WithStartCommand runs argv in the background in the new sandbox once it is created, and
+// again whenever it is started after a stop (a template's start command), as the sandbox's
+// default user with its environment. It is kept as the sandbox's Spec.StartCmd. A start that
+// fails or a command that exits non-zero is logged and recorded as an
 // audit.StartCommandFailed event; the sandbox stays.
 func WithStartCommand(argv []string) CreateOption {
 	return func(o *createOptions) { o.startCmd = append([]string(nil), argv...) }
@@ -32,8 +33,13 @@ const startCmdTag = "startCmd"
 // outputTail is how much of a failed command's output goes into its audit event.
 const outputTail = 2048
 
-// runStartCommand starts argv in sb and follows it in the background until it ends.
-func (m *Manager) runStartCommand(sb *sandbox.Sandbox, argv []string) {
+// runStartCommand starts sb's start command, if it has one, and follows it in the
+// background until it ends.
+func (m *Manager) runStartCommand(sb *sandbox.Sandbox) {
+	argv := sb.Spec.StartCmd
+	if len(argv) == 0 {
+		return
+	}
 	m.pools.goBackground(func(ctx context.Context) {
 		p, err := m.client(sb).Start(ctx, guestclient.Command{Args: argv, Tag: startCmdTag})
 		if err != nil {

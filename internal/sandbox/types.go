@@ -66,6 +66,9 @@ type Spec struct {
 	// PublicPorts are ports reachable through the server without the API key or the
 	// sandbox's traffic token.
 	PublicPorts []int `json:"public_ports,omitempty"`
+	// StartCmd is a template's start command: run in the background each time the sandbox
+	// starts (at create, and again after a stop and start or a restart by the reconciler).
+	StartCmd []string `json:"start_cmd,omitempty"`
 }
 
 // What the TTL reaper does with an expired sandbox.

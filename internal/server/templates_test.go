@@ -85,6 +85,13 @@ func TestSandboxFromTemplate(t *testing.T) {
 	until(t, "the start command's file", func() bool { return s.exec("t1", "cat /tmp/started 2>/dev/null") == "hello request\n" })
 	probe := `python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8080/").status)' 2>/dev/null`
 	until(t, "the start command serving on the template's port", func() bool { return s.exec("t1", probe) == "200\n" })
+	// Stop ends the server with the container; start runs the start command again.
+	for _, op := range []string{"stop", "start"} {
+		if code, env := s.call("POST", "/sandboxes/t1/"+op, nil, ""); code != 200 {
+			t.Fatalf("%s: %d %s", op, code, env.Error)
+		}
+	}
+	until(t, "the start command serving again after a stop and start", func() bool { return s.exec("t1", probe) == "200\n" })
 
 	// /run takes the template too.
 	code, env = s.call("POST", "/run", map[string]any{"template": "web", "command": []string{"/bin/sh", "-c", "echo $GREETING"}}, "")
