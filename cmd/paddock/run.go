@@ -43,9 +43,10 @@ PADDOCK_HOST) it is created by that server instead. The exit code is the
 command's own; 128+N when signal N killed it; 137 when the sandbox ran out of memory; 127 when
 the command does not exist in the sandbox.
 
-The in-process engine reads the engine's settings as 'paddock serve' does: --data-dir and
---runtime, then PADDOCK_* environment variables (PADDOCK_REGISTRY_MIRRORS,
-PADDOCK_REGISTRY_INSECURE, PADDOCK_EGRESS_DNS, ...), then the --config file.`,
+The in-process engine takes the engine's settings as 'paddock serve' does: from flags
+(--data-dir, --runtime), PADDOCK_* environment variables (PADDOCK_REGISTRY_MIRRORS,
+PADDOCK_REGISTRY_INSECURE, PADDOCK_EGRESS_DNS, ...) and the --config file; flags win over
+the environment, which wins over the file.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.host != "" || os.Getenv("PADDOCK_HOST") != "" {
