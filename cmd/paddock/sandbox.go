@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -59,26 +61,66 @@ func newSandboxCreateCmd() *cobra.Command {
 
 func newSandboxNetworkCmd() *cobra.Command {
 	var p client.NetworkPolicy
+	var clear bool
 	cmd := &cobra.Command{
-		Use:   "network NAME [--allow-out ...] [--deny-out ...]",
-		Short: "Replace a sandbox's egress policy (no flags: allow public addresses only)",
-		Long: `Replace the egress policy of an egress sandbox. Entries are CIDRs, IP addresses, domain
-names and *. wildcards; the most specific rule wins and deny wins ties; without a match, public
-addresses are allowed and private ones are not. A running sandbox gets the policy at once (open
-connections are kept), a stopped one at its next start.`,
+		Use:   "network NAME [--allow-out X]... [--deny-out X]... [--clear]",
+		Short: "Show a sandbox's egress policy, or replace it",
+		Long: `Without flags, show the network mode and egress policy of a sandbox. With --allow-out and
+--deny-out, replace the policy with those entries; --clear replaces it with none (public
+addresses allowed, private ones not). Entries are CIDRs, IP addresses, domain names and *.
+wildcards; the most specific rule wins and deny wins ties. A running sandbox gets the new
+policy at once (open connections are kept), a stopped one at its next start.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sb, err := newClient().SetNetwork(cmd.Context(), args[0], p)
+			given := cmd.Flags().Changed("allow-out") || cmd.Flags().Changed("deny-out")
+			if clear && given {
+				return errors.New("--clear removes every entry: give it alone, or give --allow-out/--deny-out without it")
+			}
+			c := newClient()
+			var sb *client.Sandbox
+			var err error
+			if clear || given {
+				sb, err = c.SetNetwork(cmd.Context(), args[0], p)
+			} else {
+				sb, err = c.GetSandbox(cmd.Context(), args[0])
+			}
 			if err != nil {
 				return err
 			}
-			return printSandboxes(cmd, *sb)
+			return printNetwork(cmd, *sb)
 		},
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&p.AllowOut, "allow-out", nil, "egress allowed to CIDR, IP or domain, comma-separated or repeated")
 	f.StringSliceVar(&p.DenyOut, "deny-out", nil, "egress denied to CIDR, IP or domain, comma-separated or repeated")
+	f.BoolVar(&clear, "clear", false, "remove every entry: public addresses allowed, private ones not")
 	return cmd
+}
+
+// printNetwork shows a sandbox's network mode and egress policy.
+func printNetwork(cmd *cobra.Command, sb client.Sandbox) error {
+	if remote.json {
+		return printJSON(cmd, map[string]any{"name": sb.Name, "network": sb.Network,
+			"allow_out": nonNil(sb.AllowOut), "deny_out": nonNil(sb.DenyOut)})
+	}
+	list := func(v []string) string {
+		if len(v) == 0 {
+			return "-"
+		}
+		return strings.Join(v, ", ")
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "network:\t%s\n", sb.Network)
+	fmt.Fprintf(tw, "allow-out:\t%s\n", list(sb.AllowOut))
+	fmt.Fprintf(tw, "deny-out:\t%s\n", list(sb.DenyOut))
+	return tw.Flush()
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }
 
 func newSandboxListCmd() *cobra.Command {

@@ -160,9 +160,23 @@ func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); out != "hello from "+inet.Addr.String()+"\n" {
 		t.Errorf("egress after kill -9: %q", out)
 	}
-	must("", "sandbox", "network", "box", "--deny-out", "198.51.100.0/24")
+	wantPolicy := "network:    egress\nallow-out:  -\ndeny-out:   198.51.100.0/24\n"
+	if out := must("", "sandbox", "network", "box", "--deny-out", "198.51.100.0/24"); out != wantPolicy {
+		t.Errorf("sandbox network --deny-out printed %q, want %q", out, wantPolicy)
+	}
+	// Without flags it shows the policy and changes nothing.
+	if out := must("", "sandbox", "network", "box"); out != wantPolicy {
+		t.Errorf("sandbox network (show) printed %q, want %q", out, wantPolicy)
+	}
 	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); !strings.HasPrefix(out, "ERR") {
 		t.Errorf("egress after sandbox network --deny-out: %q", out)
+	}
+	if _, errOut, code := cli(t, env, "", "sandbox", "network", "box", "--clear", "--deny-out", "192.0.2.1"); code == 0 || !strings.Contains(errOut, "--clear") {
+		t.Errorf("--clear with entries: exit %d %q", code, errOut)
+	}
+	must("", "sandbox", "network", "box", "--clear")
+	if out := must("", "exec", "box", "--", "python3", "-c", fetchPy, site); out != "hello from "+inet.Addr.String()+"\n" {
+		t.Errorf("egress after sandbox network --clear: %q", out)
 	}
 	eventsAfter := must("", "logs", "box", "--json")
 	var before, after []map[string]any
