@@ -26,11 +26,14 @@ type tunLink struct {
 	dev    *os.File
 	cancel context.CancelFunc // ends the writer
 	wg     sync.WaitGroup     // both goroutines; close waits for them
+	// released is closed once the device is gone from the namespace (after close).
+	released chan struct{}
 }
 
 // newTunLink takes the non-blocking TUN descriptor fd.
 func newTunLink(fd int) *tunLink {
-	return &tunLink{ep: channel.New(linkQueue, MTU, ""), dev: os.NewFile(uintptr(fd), "tun")}
+	return &tunLink{ep: channel.New(linkQueue, MTU, ""), dev: os.NewFile(uintptr(fd), "tun"),
+		released: make(chan struct{})}
 }
 
 // start begins moving packets; call it once the stack has attached ep.
@@ -88,8 +91,9 @@ func (l *tunLink) outbound(ctx context.Context) {
 
 // close stops both goroutines and releases the device, which removes it from the
 // namespace. The last close of a TUN descriptor waits for the kernel to unregister the
-// device (10–30 ms of RCU grace periods); nothing needs to wait for that, so it happens in
-// the background once both goroutines are done with the device.
+// device (10–30 ms of RCU grace periods). Most callers need not wait for that, so it happens
+// in the background once both goroutines are done with the device; released says when it
+// is over (a new device of the same name in the same namespace must wait for it).
 func (l *tunLink) close() error {
 	if l.cancel != nil {
 		l.cancel()
@@ -97,6 +101,9 @@ func (l *tunLink) close() error {
 	err := l.dev.SetDeadline(time.Now()) // wakes the reader, and a writer the device holds up
 	l.wg.Wait()
 	l.ep.Close()
-	go l.dev.Close()
+	go func() {
+		_ = l.dev.Close()
+		close(l.released)
+	}()
 	return err
 }

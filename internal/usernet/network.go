@@ -169,6 +169,10 @@ func (n *Network) Close() error {
 	return n.link.close()
 }
 
+// Released is closed once Close has removed the TUN device from the sandbox's namespace,
+// which Close itself does not wait for.
+func (n *Network) Released() <-chan struct{} { return n.link.released }
+
 // enter registers a flow goroutine; false once the network is closing. Every true must be
 // followed by leave.
 func (n *Network) enter() bool {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/paddock/paddock/internal/netns"
 	"github.com/paddock/paddock/internal/netpolicy"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -248,15 +250,19 @@ func TestCloseRemovesDevice(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
 		t.Errorf("read after Close: %v, want the connection reset", err)
 	}
-	// The kernel unregisters the device shortly after Close.
-	gone := false
-	for deadline := time.Now().Add(5 * time.Second); !gone && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		gone = netns.Do(w.ns, func() error {
-			_, err := net.InterfaceByName("eth0")
-			return err
-		}) != nil
+	// The kernel unregisters the device shortly after Close; Released says when it has.
+	select {
+	case <-w.net.Released():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Released not closed 5 s after Close")
 	}
-	if !gone {
-		t.Error("eth0 still exists 5 s after Close")
+	if netns.Do(w.ns, func() error { _, err := net.InterfaceByName("eth0"); return err }) == nil {
+		t.Error("eth0 still exists once Released is closed")
 	}
+	// So a new device may take its name in the same namespace (a restart after a crash).
+	fd, err := netns.OpenTUN(w.ns, netns.TUN{Name: "eth0", MTU: usernet.MTU, Addr: usernet.GuestAddr, Gateway: usernet.Gateway})
+	if err != nil {
+		t.Fatalf("a new eth0 after Released: %v", err)
+	}
+	_ = unix.Close(fd)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/netns"
@@ -29,7 +30,15 @@ func (d *Driver) attachNetwork(spec sandbox.InstanceSpec, p paths) (err error) {
 	if err != nil {
 		return err
 	}
-	d.detachStack(spec.ID)
+	if old := d.detachStack(spec.ID); old != nil {
+		// The new device takes the old one's name in the same namespace (a restart after a
+		// crash): it can only be made once the old one is gone.
+		select {
+		case <-old.Released():
+		case <-time.After(tunReleaseWait):
+			d.log.Warn("old network device not yet released", "sandbox", spec.ID, "waited", tunReleaseWait)
+		}
+	}
 	if !netns.Pinned(p.netns()) {
 		_ = os.Remove(p.netns()) // a file left by a crash between create and pin
 		if err := netns.Create(p.netns()); err != nil {
@@ -60,8 +69,12 @@ func (d *Driver) attachNetwork(spec sandbox.InstanceSpec, p paths) (err error) {
 	return nil
 }
 
-// detachStack stops id's user-mode stack, if this driver runs one; the namespace stays.
-func (d *Driver) detachStack(id string) {
+// tunReleaseWait bounds how long a new stack waits for its predecessor's device to go.
+const tunReleaseWait = 5 * time.Second
+
+// detachStack stops id's user-mode stack, if this driver runs one, and returns it (nil when
+// none); the namespace stays.
+func (d *Driver) detachStack(id string) *usernet.Network {
 	d.netMu.Lock()
 	n := d.nets[id]
 	delete(d.nets, id)
@@ -71,6 +84,7 @@ func (d *Driver) detachStack(id string) {
 			d.log.Warn("close network", "sandbox", id, "err", err)
 		}
 	}
+	return n
 }
 
 // detachNetwork stops id's stack and unpins its namespace: the namespace goes away with
