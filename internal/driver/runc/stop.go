@@ -73,12 +73,17 @@ func (d *Driver) terminate(ctx context.Context, id string, grace time.Duration) 
 	}
 }
 
-// kill sends SIGKILL to the container and waits (briefly) until its init is gone. When the
-// runtime has lost the container (its state was removed behind our back) the init recorded
-// in the pid file is killed directly, if it still is in this sandbox's cgroup: the kernel
-// then kills the rest of its pid namespace.
+// kill sends SIGKILL to the container's init and waits (briefly) until it is gone; the
+// kernel then kills the rest of its pid namespace. The init recorded in the pid file is
+// signalled directly when it provably is this sandbox's (killInit): that saves a runtime
+// invocation, a third of the runtime's CPU per sandbox. Otherwise the runtime is asked, and
+// when it has lost the container (its state was removed behind our back) the recorded init
+// is killed directly if it still is in this sandbox's cgroup.
 func (d *Driver) kill(ctx context.Context, id string, p paths) {
 	pid := readPid(p.pidFile())
+	if pid > 0 && d.killInit(ctx, pid, id) {
+		return
+	}
 	_, err := d.runtime(ctx, "kill", id, "KILL")
 	switch {
 	case pid <= 0:
@@ -99,6 +104,39 @@ func (d *Driver) kill(ctx context.Context, id string, p paths) {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// killInit sends SIGKILL to pid through a pidfd once it has checked that pid is in the
+// sandbox's cgroup, and waits up to killWait for it to exit. The pidfd pins the process: if
+// pid was reused after the check, the signal goes to the exited process and is lost, never to
+// the newcomer. It reports false when it could not signal (no pidfd support, not ours,
+// already gone), leaving the caller to ask the runtime.
+func (d *Driver) killInit(ctx context.Context, pid int, id string) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	if !d.inCgroup(pid, id) || unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) != nil {
+		return false
+	}
+	// A pidfd becomes readable when its process exits. A frozen (paused) init does not die
+	// until thawed: the wait times out and delete --force, which thaws, finishes the job.
+	wait := killWait
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl))
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for deadline := time.Now().Add(wait); ; {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return true
+		}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if n > 0 || (err != nil && err != unix.EINTR) {
+			return true
+		}
 	}
 }
 
