@@ -106,6 +106,38 @@ func BenchmarkFileWriteRead1MiB(b *testing.B) {
 	}
 }
 
+// BenchmarkDelete measures deleting a running sandbox and a paused one (whose frozen init
+// cannot die until the runtime thaws it).
+func BenchmarkDelete(b *testing.B) {
+	eng, _ := newTestEngine(b)
+	ctx := context.Background()
+	for _, paused := range []bool{false, true} {
+		name := "running"
+		if paused {
+			name = "paused"
+		}
+		b.Run(name, func(b *testing.B) {
+			lat := newLatencies(b)
+			defer lat.report()
+			for b.Loop() {
+				b.StopTimer()
+				sb, err := eng.Create(ctx, sandbox.Spec{}, "")
+				if err == nil && paused {
+					_, err = eng.Pause(ctx, sb.ID)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				lat.time(func() { err = eng.Delete(ctx, sb.ID) })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkOneShotRun measures `paddock run -- true` as a user runs it.
 func BenchmarkOneShotRun(b *testing.B) {
 	testenv.NeedRunc(b)

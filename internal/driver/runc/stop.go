@@ -122,20 +122,37 @@ func (d *Driver) killInit(ctx context.Context, pid int, id string) bool {
 		return false
 	}
 	// A pidfd becomes readable when its process exits. A frozen (paused) init does not die
-	// until thawed: the wait times out and delete --force, which thaws, finishes the job.
-	wait := killWait
+	// until it is thawed, so a slow death is checked for that once; thawed, it dies of the
+	// pending SIGKILL at once.
+	if exited(fd, pausedCheckAfter) {
+		return true
+	}
+	if st, err := d.state(ctx, id); err == nil && st.Status == "paused" {
+		_, _ = d.runtime(ctx, "resume", id)
+	}
+	wait := killWait - pausedCheckAfter
 	if dl, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(dl))
 	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for deadline := time.Now().Add(wait); ; {
+	exited(fd, wait)
+	return true
+}
+
+// pausedCheckAfter is how long a killed init may take to die before the driver checks
+// whether it is frozen.
+const pausedCheckAfter = 25 * time.Millisecond
+
+// exited waits up to limit for the process behind pidfd to exit.
+func exited(pidfd int, limit time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	for deadline := time.Now().Add(limit); ; {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return true
+			return false
 		}
 		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
 		if n > 0 || (err != nil && err != unix.EINTR) {
-			return true
+			return n > 0
 		}
 	}
 }
