@@ -75,10 +75,10 @@ func (d *Driver) terminate(ctx context.Context, id string, grace time.Duration) 
 
 // kill sends SIGKILL to the container's init and waits (briefly) until it is gone; the
 // kernel then kills the rest of its pid namespace. The init recorded in the pid file is
-// signalled directly when it provably is this sandbox's (killInit): that saves a runtime
-// invocation, a third of the runtime's CPU per sandbox. Otherwise the runtime is asked, and
-// when it has lost the container (its state was removed behind our back) the recorded init
-// is killed directly if it still is in this sandbox's cgroup.
+// signalled directly when it provably is this sandbox's (killInit): that saves one of the
+// three runtime invocations a sandbox costs (run, kill, delete). Otherwise the runtime is
+// asked, and when it has lost the container (its state was removed behind our back) the
+// recorded init is killed directly if it still is in this sandbox's cgroup.
 func (d *Driver) kill(ctx context.Context, id string, p paths) {
 	pid := readPid(p.pidFile())
 	if pid > 0 && d.killInit(ctx, pid, id) {
