@@ -39,15 +39,17 @@ type EgressPolicy struct {
 
 // Spec is what a user asks for. Zero values mean "take the profile's default".
 type Spec struct {
-	Name     string            `json:"name"`
-	Image    string            `json:"image,omitempty"`
-	Profile  string            `json:"profile,omitempty"`
-	VCPUs    float64           `json:"vcpus,omitempty"`
-	MemoryMB int64             `json:"memory_mb,omitempty"`
-	Pids     int64             `json:"pids,omitempty"`
-	Env      map[string]string `json:"env,omitempty"`
-	Workdir  string            `json:"workdir,omitempty"`
-	User     string            `json:"user,omitempty"`
+	Name     string  `json:"name"`
+	Image    string  `json:"image,omitempty"`
+	Profile  string  `json:"profile,omitempty"`
+	VCPUs    float64 `json:"vcpus,omitempty"`
+	MemoryMB int64   `json:"memory_mb,omitempty"`
+	Pids     int64   `json:"pids,omitempty"`
+	// DiskMB is the size of the sandbox's writable layer in MiB (0 = the profile's default).
+	DiskMB  int64             `json:"disk_mb,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+	Workdir string            `json:"workdir,omitempty"`
+	User    string            `json:"user,omitempty"`
 	// DefaultUser is the user processes run as when they name none. Unlike User, it does not
 	// change the identity the sandbox itself runs under, so processes may still ask for others.
 	DefaultUser string      `json:"default_user,omitempty"`
@@ -117,6 +119,8 @@ type Resources struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
+	// DiskMB bounds the writable layer's size (and, in proportion, its inodes).
+	DiskMB int64 `json:"disk_mb,omitempty"`
 }
 
 // Security is a resolved security profile: everything a driver needs to confine a sandbox.
