@@ -37,12 +37,14 @@ sandboxes keep running unless --stop-sandboxes-on-exit.`,
 			if cfg.NoAuth {
 				log.Warn("authentication is disabled (--no-auth): anyone who can reach " + cfg.Listen + " can run code")
 			}
-			srv, err := server.New(cmd.Context(), cfg, server.Options{Version: version}, log)
+			// Bind first: a server that cannot have its port starts no sandbox.
+			ln, err := server.Listen(cfg.Listen)
 			if err != nil {
 				return err
 			}
-			ln, err := srv.Listen()
+			srv, err := server.New(cmd.Context(), cfg, server.Options{Version: version}, log)
 			if err != nil {
+				ln.Close()
 				return err
 			}
 			if srv.KeyCreated {

@@ -49,6 +49,11 @@ type Config struct {
 	// DNS are the upstream resolvers ("ip:port") that egress sandboxes' lookups go to
 	// (default: the host's /etc/resolv.conf).
 	DNS []string
+	// Driver, when set, replaces the runc driver (and the guest binary it needs): the HTTP
+	// layer's tests run on the fake driver without root. Images, when set, replaces the
+	// image resolver, whose base image needs root to build.
+	Driver sandbox.Driver
+	Images sandbox.ImageResolver
 }
 
 // FromSettings is the part of Paddock's settings that concerns the engine (data dir, runtime,
@@ -93,36 +98,29 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	guestBin, err := InstallGuest(cfg.DataDir, cfg.GuestBinary)
-	if err != nil {
-		return nil, err
-	}
-	regs, err := image.ParseRegistries(cfg.RegistryMirrors, cfg.RegistryInsecure)
-	if err != nil {
-		return nil, err
-	}
-	images, err := image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(regs), image.WithImportLimit(cfg.ImageImportLimit))
-	if err != nil {
-		return nil, err
-	}
-	stateDir, runtimeRoot := filepath.Join(cfg.DataDir, "sandboxes"), filepath.Join(cfg.DataDir, "runc")
-	if cfg.Ephemeral {
-		sweepEphemeral(ctx, cfg, guestBin)
-		base := ephemeralDir(cfg.DataDir, os.Getpid())
-		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
+	images := cfg.Images
+	if images == nil {
+		regs, err := image.ParseRegistries(cfg.RegistryMirrors, cfg.RegistryInsecure)
+		if err != nil {
+			return nil, err
+		}
+		if images, err = image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(regs), image.WithImportLimit(cfg.ImageImportLimit)); err != nil {
+			return nil, err
+		}
 	}
 	// Violations reach the manager once it exists; sandboxes only run after that, except
 	// those adopted while it is being built, whose first violations are dropped.
 	var mgr atomic.Pointer[manager.Manager]
-	drv, err := runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
-		GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS},
-		OnViolation: func(id string, v sandbox.NetworkViolation) {
+	drv := cfg.Driver
+	if drv == nil {
+		var err error
+		if drv, err = openRunc(ctx, cfg, func(id string, v sandbox.NetworkViolation) {
 			if m := mgr.Load(); m != nil {
 				m.RecordViolation(id, v)
 			}
-		}})
-	if err != nil {
-		return nil, err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	var store sandbox.Store = memory.New()
 	var events audit.Store = &memory.Events{}
@@ -146,6 +144,23 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	mgr.Store(m)
 	return &Engine{Manager: m, store: store, Events: events, Runs: runs}, nil
+}
+
+// openRunc installs the guest binary and builds the runc driver: under the data dir, or
+// under a private per-process directory for an ephemeral engine.
+func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.NetworkViolation)) (*runc.Driver, error) {
+	guestBin, err := InstallGuest(cfg.DataDir, cfg.GuestBinary)
+	if err != nil {
+		return nil, err
+	}
+	stateDir, runtimeRoot := filepath.Join(cfg.DataDir, "sandboxes"), filepath.Join(cfg.DataDir, "runc")
+	if cfg.Ephemeral {
+		sweepEphemeral(ctx, cfg, guestBin)
+		base := ephemeralDir(cfg.DataDir, os.Getpid())
+		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
+	}
+	return runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
+		GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS}, OnViolation: onViolation})
 }
 
 // Close stops the pools and closes the store; claimed sandboxes keep running.

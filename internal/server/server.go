@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/paddock/paddock/internal/api/e2b"
@@ -39,6 +41,7 @@ type Server struct {
 	api        *native.API
 	sessions   *session.Registry
 	templates  *template.Store // closed before the engine
+	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -48,10 +51,16 @@ type Server struct {
 type Options struct {
 	Version     string
 	GuestBinary string // static paddock binary for sandboxes (default: this executable)
+	// Driver, when set, runs sandboxes instead of runc, and Images, when set, resolves
+	// images instead of the image store: tests serve the whole HTTP layer on the fake
+	// driver without root (see servertest).
+	Driver sandbox.Driver
+	Images sandbox.ImageResolver
 }
 
-// New opens the engine and builds the handler.
-func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (*Server, error) {
+// New opens the engine and builds the handler. Whatever it opened is closed again when it
+// fails; once it succeeds, Serve closes it.
+func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,26 +71,35 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	// Warm pools come from the templates (set below), not from the engine's configuration.
 	ecfg := engine.FromSettings(cfg)
 	ecfg.Logger, ecfg.ReapInterval, ecfg.GuestBinary = log, cfg.ReapInterval, opts.GuestBinary
+	ecfg.Driver, ecfg.Images = opts.Driver, opts.Images
 	ecfg.WrapEvents = func(st audit.Store) audit.Store { return countingEvents{Store: st, m: s.metrics} }
-	eng, err := engine.Open(ctx, ecfg)
-	if err != nil {
+	if s.eng, err = engine.Open(ctx, ecfg); err != nil {
 		return nil, err
 	}
-	s.eng = eng
-	s.metrics.watchManager(eng.Manager)
-	if s.templates, err = openTemplates(cfg, log); err != nil {
-		eng.Close(ctx)
-		return nil, err
-	}
-	s.followTemplates(ctx)
+	defer func() {
+		if err != nil {
+			s.Close(ctx)
+		}
+	}()
+	s.metrics.watchManager(s.eng.Manager)
 	var keys *auth.Keys
 	if !cfg.NoAuth {
 		if keys, s.KeyPath, s.KeyCreated, err = auth.Load(cfg.DataDir, cfg.APIKey); err != nil {
-			s.templates.Close()
-			eng.Close(ctx)
 			return nil, err
 		}
 	}
+	if s.templates, err = openTemplates(cfg, log); err != nil {
+		return nil, err
+	}
+	s.followTemplates(ctx)
+	s.handler = s.routes(ctx, opts, keys)
+	return s, nil
+}
+
+// routes mounts every surface and wraps them in the request ID, metrics, the E2B data plane,
+// the port routes and the key check.
+func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http.Handler {
+	cfg, log, eng := s.cfg, s.log, s.eng
 	mux := http.NewServeMux()
 	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates}, log)
@@ -110,7 +128,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	handle("GET /metrics", s.metrics.handler())
 	handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
 	handle("GET /docs", openapi.DocsHandler())
-	guard := &auth.Guard{Keys: keys, Deny: denyBySurface, Audit: &audit.Recorder{Store: eng.Events},
+	guard := &auth.Guard{Keys: keys, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
 			// Health probes and the static reference page (which asks for the key) are open.
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
@@ -118,26 +136,13 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	// The E2B data plane goes before the key check: its requests carry the sandbox's own
 	// access token (or a presigned URL), which the guest verifies. So do the port routes:
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
-	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log,
-		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(mux)), portsAPI)))
-	return s, nil
+	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
+		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI)))
 }
 
 // routeLister is a surface that lists the routes it mounts.
 type routeLister interface {
 	Routes() map[string]httpx.HandlerFunc
-}
-
-// denyBySurface answers a 401 in the shape of the surface the request was for.
-func denyBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	switch {
-	case strings.HasPrefix(r.URL.Path, e2b.Prefix+"/"):
-		e2b.WriteError(w, r, status, msg)
-	case strings.HasPrefix(r.URL.Path, "/kernels") || strings.HasPrefix(r.URL.Path, "/sessions/"):
-		kernelbox.WriteError(w, r, status, msg)
-	default:
-		native.WriteError(w, r, status, msg)
-	}
 }
 
 // serverOperations documents the routes the server adds around the surfaces.
@@ -169,7 +174,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		s.close(ctx)
+		s.Close(ctx)
 		return err
 	case <-ctx.Done():
 	}
@@ -177,19 +182,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	s.close(sctx)
+	s.Close(sctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
 }
 
+// Close releases what New opened: the templates, the engine (its pools' unclaimed sandboxes
+// are deleted) and, with stop-sandboxes-on-exit, the running sandboxes. Serve calls it on
+// its way out; calling it again does nothing.
+func (s *Server) Close(ctx context.Context) { s.closeOnce.Do(func() { s.close(ctx) }) }
+
 func (s *Server) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
-	if err := s.templates.Close(); err != nil {
-		s.log.Error("close templates", "err", err)
+	if s.templates != nil {
+		if err := s.templates.Close(); err != nil {
+			s.log.Error("close templates", "err", err)
+		}
 	}
-	s.api.Wait() // run sandboxes still being deleted
+	if s.api != nil {
+		s.api.Wait() // run sandboxes still being deleted
+	}
 	if s.cfg.StopSandboxesOnExit {
 		sbs, _ := s.eng.List(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 		for _, sb := range sbs {
@@ -221,11 +235,15 @@ func (s *Server) pruneAudit(ctx context.Context) {
 	}
 }
 
-// Listen opens the configured address.
-func (s *Server) Listen() (net.Listener, error) {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+// Listen opens the address `paddock serve` answers on. Call it before New, so that a
+// server that cannot have its port never starts sandboxes.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the address is already in use (another paddock serve?): stop that server or choose another address with --listen", addr)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
 }
