@@ -7,11 +7,17 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +28,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/server"
+	"github.com/paddock/paddock/internal/template"
 	"github.com/paddock/paddock/internal/testenv"
 )
 
@@ -54,13 +61,14 @@ func New(t testing.TB, mutate ...func(*config.Config)) *Server {
 	for _, f := range mutate {
 		f(&cfg)
 	}
+	writeTemplates(t, cfg)
 	drv, err := fake.New(testenv.TempDir(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &Logs{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, server.Options{Version: "test", Driver: drv, Images: Images{}}, log)
+	srv, err := server.New(context.Background(), cfg, server.Options{Version: "test", Driver: drv, Images: &Images{}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +90,109 @@ func New(t testing.TB, mutate ...func(*config.Config)) *Server {
 	return &Server{URL: hs.URL, DataDir: cfg.DataDir, Srv: srv, Driver: drv, Logs: logs, t: t}
 }
 
-// Images resolves the built-in "base" (and "") to an image without layers, which is all
-// the fake driver needs; anything else is not found.
-type Images struct{}
+// User is who processes in the fake driver's sandboxes run as: the test's own user (the
+// guest runs on the host, where it cannot switch users unless it is root, and where E2B's
+// default user "user" does not exist).
+var User = strconv.Itoa(os.Geteuid())
 
-var _ sandbox.ImageResolver = Images{}
+// writeTemplates overrides the built-in templates' default user with User, unless the test
+// brought its own templates file.
+func writeTemplates(t testing.TB, cfg config.Config) {
+	t.Helper()
+	path := cfg.TemplatesFile
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, "templates.json")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	ts := []template.Template{
+		{Name: template.Base, Image: "base", Description: "base, as the test's user", User: User},
+		{Name: template.CodeInterpreter, Image: "base", Description: "code interpreter, as the test's user", User: User, Port: 49999},
+	}
+	b, err := json.Marshal(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
 
-// Resolve implements sandbox.ImageResolver.
-func (Images) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
+// Images is an in-memory image store: "base" (and "") is built in, imports are kept by
+// reference with one pretend layer, and every image resolves to no layers at all, which is
+// all the fake driver needs. Safe for concurrent use.
+type Images struct {
+	mu       sync.Mutex
+	imported map[string]sandbox.ImageInfo
+}
+
+var (
+	_ sandbox.ImageResolver = (*Images)(nil)
+	_ sandbox.ImageManager  = (*Images)(nil)
+)
+
+var baseConfig = sandbox.ImageConfig{Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"}, User: User}
+
+// Resolve implements sandbox.ImageResolver; unknown references are not found.
+func (im *Images) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
 	if ref == "" || ref == "base" {
-		return &sandbox.Image{Ref: "base", Config: sandbox.ImageConfig{Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"}}}, nil
+		return &sandbox.Image{Ref: "base", Config: baseConfig}, nil
+	}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if _, ok := im.imported[ref]; ok {
+		return &sandbox.Image{Ref: ref, Config: baseConfig}, nil
 	}
 	return nil, errdefs.NotFound("image %q not found", ref)
+}
+
+// ListImages implements sandbox.ImageManager.
+func (im *Images) ListImages(context.Context) ([]sandbox.ImageInfo, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	out := []sandbox.ImageInfo{{Ref: "base"}}
+	for _, info := range im.imported {
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref < out[j].Ref })
+	return out, nil
+}
+
+// RemoveImage implements sandbox.ImageManager.
+func (im *Images) RemoveImage(_ context.Context, ref string, _ map[string]bool) error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if _, ok := im.imported[ref]; !ok {
+		return errdefs.NotFound("image %q not found", ref)
+	}
+	delete(im.imported, ref)
+	return nil
+}
+
+// PruneImages implements sandbox.ImageManager: there are no loose layers to remove.
+func (im *Images) PruneImages(context.Context, map[string]bool) (sandbox.PruneReport, error) {
+	return sandbox.PruneReport{Layers: []string{}}, nil
+}
+
+// ImportImage implements sandbox.ImageManager: the archive's digest is its SHA-256.
+func (im *Images) ImportImage(_ context.Context, ref string, archive io.Reader) (*sandbox.ImageInfo, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, archive)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errdefs.InvalidArgument("the archive is empty")
+	}
+	info := sandbox.ImageInfo{Ref: ref, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Layers: []string{"layer"}}
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if im.imported == nil {
+		im.imported = map[string]sandbox.ImageInfo{}
+	}
+	im.imported[ref] = info
+	return &info, nil
 }
 
 // Request is one request to the server.
@@ -183,4 +282,63 @@ func (l *Logs) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Envelope is the native surface's answer.
+type Envelope struct {
+	Success bool            `json:"success"`
+	Data    json.RawMessage `json:"data"`
+	Error   string          `json:"error"`
+}
+
+// Native sends a request with the test key and decodes the answer as a native envelope,
+// failing the test when it is not one. It returns the status.
+func (s *Server) Native(method, path string, body any) (int, Envelope) {
+	s.t.Helper()
+	return s.NativeKey(method, path, body, "")
+}
+
+// NativeKey is Native with a key ("" = the test key, NoKey = none).
+func (s *Server) NativeKey(method, path string, body any, key string) (int, Envelope) {
+	s.t.Helper()
+	resp, raw := s.Do(Request{Method: method, Path: path, Body: body, Key: key})
+	var env Envelope
+	if err := json.Unmarshal(raw, &env); err != nil || (env.Success && env.Error != "") || (!env.Success && env.Error == "") {
+		s.t.Fatalf("%s %s: not a native envelope (%d): %.300s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, env
+}
+
+// Data decodes an envelope's data.
+func Data[T any](t testing.TB, env Envelope) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(env.Data, &v); err != nil {
+		t.Fatalf("data %.300s: %v", env.Data, err)
+	}
+	return v
+}
+
+// Dir returns a directory for a test's files that the fake driver's guests (which run on the
+// host) can use as a sandbox path, removed when the test ends.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir := testenv.TempDir(t)
+	// Processes of sandboxes may run as another user than the test.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Eventually polls cond until it holds, failing t (naming what it waited for) after 10 s.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
