@@ -1,0 +1,146 @@
+package kernelbox_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+// The KernelBox surface on the fake driver (no root): kernels are real code contexts of the
+// fake driver's guests, whose interpreters run on the host.
+
+// call sends a request with the test key and decodes the JSON answer into a map.
+func call(t *testing.T, s *servertest.Server, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	resp, raw := s.Do(servertest.Request{Method: method, Path: path, Body: body})
+	var out map[string]any
+	if len(raw) > 0 && raw[0] == '{' {
+		servertest.Decode(t, raw, &out)
+	}
+	return resp.StatusCode, out
+}
+
+// needPython skips unless python3 is where the fake driver's sandboxes look for it.
+func needPython(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
+		testenv.Require(t, "interpreters", "python3 not in /usr/bin: apt-get install python3")
+	}
+}
+
+func TestSessions(t *testing.T) {
+	needPython(t)
+	s := servertest.New(t)
+	code, r := call(t, s, "POST", "/sessions/demo/execute", map[string]any{"code": "x = 42\nx * 2"})
+	if code != 200 || r["status"] != "success" || r["return_value"] != "84" || r["execution_count"] != float64(1) {
+		t.Fatalf("first execute: %d %v", code, r)
+	}
+	if _, r = call(t, s, "POST", "/sessions/demo/execute", map[string]any{"code": "print('x is', x)"}); r["output"] != "x is 42\n" {
+		t.Errorf("state persists: %v", r)
+	}
+	_, r = call(t, s, "POST", "/sessions/demo/execute", map[string]any{"code": "1/0"})
+	if e, _ := r["error"].(map[string]any); r["status"] != "error" || e["ename"] != "ZeroDivisionError" {
+		t.Errorf("error: %v", r)
+	}
+	_, r = call(t, s, "POST", "/sessions/demo/execute", map[string]any{"code": "import time\nwhile True: time.sleep(0.05)", "timeout": 0.3})
+	if r["status"] != "timeout" {
+		t.Errorf("timeout: %v", r)
+	}
+	_, r = call(t, s, "POST", "/sessions/demo/execute_with_retry", map[string]any{"code": "1/0", "on_error_code": "x + 1", "max_attempts": 2})
+	if r["status"] != "success" || r["return_value"] != "43" {
+		t.Errorf("retry with on_error_code: %v", r)
+	}
+	if code, k := call(t, s, "GET", "/kernels/demo", nil); code != 200 || k["alive"] != true || k["kernel"].(map[string]any)["session_name"] != "demo" {
+		t.Errorf("the session's kernel: %d %v", code, k)
+	}
+}
+
+func TestKernels(t *testing.T) {
+	s := servertest.New(t)
+	code, k := call(t, s, "POST", "/kernels", map[string]any{"name": "sh", "language": "bash", "tags": map[string]string{"team": "a"}})
+	if code != 201 || k["name"] != "sh" || k["language"] != "bash" || k["kernel_id"] == "" {
+		t.Fatalf("create: %d %v", code, k)
+	}
+	id := k["kernel_id"].(string)
+	code, r := call(t, s, "POST", "/kernels/"+id+"/execute", map[string]any{"code": "V=7; echo $((V*6))"})
+	if code != 200 || r["status"] != "success" || r["output"] != "42\n" {
+		t.Errorf("execute: %d %v", code, r)
+	}
+	if _, r := call(t, s, "POST", "/kernels/sh/execute", map[string]any{"code": "echo $V"}); r["output"] != "7\n" {
+		t.Errorf("execute by name, state kept: %v", r)
+	}
+	code, r = call(t, s, "POST", "/kernels/sh/execute/retry", map[string]any{"code": "false", "replacement_codes": []string{"echo second"}, "max_attempts": 2})
+	if code != 200 || r["status"] != "success" || r["output"] != "second\n" {
+		t.Errorf("retry: %d %v", code, r)
+	}
+	if code, r := call(t, s, "POST", "/kernels/sh/restart", nil); code != 200 || r["execution_count"] != float64(0) {
+		t.Errorf("restart: %d %v", code, r)
+	}
+	if _, r := call(t, s, "POST", "/kernels/sh/execute", map[string]any{"code": "echo \"[$V]\""}); r["output"] != "[]\n" {
+		t.Errorf("state after restart: %v", r)
+	}
+	resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/kernels"})
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), `"kernel_id":"`+id+`"`) {
+		t.Errorf("list: %d %s", resp.StatusCode, raw)
+	}
+	if code, r := call(t, s, "DELETE", "/kernels/sh", nil); code != 200 || r["deleted"] != true {
+		t.Errorf("delete: %d %v", code, r)
+	}
+	// The kernel's own sandbox went with it.
+	_, env := s.Native("GET", "/sandboxes", nil)
+	if sbs := servertest.Data[[]json.RawMessage](t, env); len(sbs) != 0 {
+		t.Errorf("sandboxes left after the kernel was deleted: %s", env.Data)
+	}
+}
+
+// TestErrors: each route's main errors in KernelBox's {"detail"} shape.
+func TestErrors(t *testing.T) {
+	s := servertest.New(t)
+	if code, k := call(t, s, "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}); code != 201 {
+		t.Fatalf("create: %d %v", code, k)
+	}
+	// A kernel whose sandbox is stopped is in the wrong state.
+	_, k := call(t, s, "GET", "/kernels/taken", nil)
+	sb := k["kernel"].(map[string]any)["sandbox"].(string)
+	if code, env := s.Native("POST", "/sandboxes/"+sb+"/stop", nil); code != 200 {
+		t.Fatalf("stop the kernel's sandbox: %d %s", code, env.Error)
+	}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		code               int
+		msg                string
+	}{
+		{"unknown kernel", "GET", "/kernels/ghost", nil, 404, "ghost"},
+		{"execute unknown kernel", "POST", "/kernels/ghost/execute", map[string]any{"code": "1"}, 404, "ghost"},
+		{"delete unknown kernel", "DELETE", "/kernels/ghost", nil, 404, "ghost"},
+		{"restart unknown kernel", "POST", "/kernels/ghost/restart", nil, 404, "ghost"},
+		{"name taken", "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}, 409, "taken"},
+		{"stopped sandbox", "POST", "/kernels/taken/execute", map[string]any{"code": "echo"}, 409, "stopped"},
+		{"unknown language", "POST", "/kernels", map[string]any{"language": "cobol"}, 400, "cobol"},
+		{"unknown field", "POST", "/kernels", map[string]any{"colour": "red"}, 400, "colour"},
+		{"not json", "POST", "/sessions/s/execute", "{", 400, "JSON"},
+		{"negative timeout", "POST", "/sessions/s/execute", map[string]any{"code": "1", "timeout": -1}, 400, "timeout"},
+		{"session in an unknown sandbox", "POST", "/sessions/s/execute", map[string]any{"code": "1", "language": "bash", "sandbox": "ghost"}, 404, "ghost"},
+		{"unknown route", "GET", "/kernels/x/y/z", nil, 404, "no route"},
+		{"unknown session route", "GET", "/sessions/x", nil, 404, "no route"},
+		{"wrong method", "PUT", "/kernels", nil, 405, "PUT"},
+	} {
+		code, r := call(t, s, c.method, c.path, c.body)
+		if d, _ := r["detail"].(string); code != c.code || len(r) != 1 || !strings.Contains(d, c.msg) {
+			t.Errorf("%s: %d %v, want %d {detail} mentioning %q", c.name, code, r, c.code, c.msg)
+		}
+	}
+	for _, key := range []string{servertest.NoKey, "wrong"} {
+		resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/kernels", Key: key})
+		var r map[string]any
+		servertest.Decode(t, raw, &r)
+		if resp.StatusCode != 401 || r["detail"] == nil || len(r) != 1 {
+			t.Errorf("without a valid key: %d %s, want 401 {detail}", resp.StatusCode, raw)
+		}
+	}
+}
