@@ -2,7 +2,9 @@ package kernelbox_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"os/user"
 	"strings"
 	"testing"
 
@@ -24,9 +26,23 @@ func call(t *testing.T, s *servertest.Server, method, path string, body any) (in
 	return resp.StatusCode, out
 }
 
+// needHome skips unless the test's user has a home directory: a kernel's code context starts
+// there, as E2B's does (nobody's home, /nonexistent, does not exist).
+func needHome(t *testing.T) {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(u.HomeDir); err != nil || !fi.IsDir() {
+		testenv.Require(t, "interpreters", "code contexts start in the user's home, and the home of "+u.Username+" ("+u.HomeDir+") does not exist: run as a user with a home")
+	}
+}
+
 // needPython skips unless python3 is where the fake driver's sandboxes look for it.
 func needPython(t *testing.T) {
 	t.Helper()
+	needHome(t)
 	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
 		testenv.Require(t, "interpreters", "python3 not in /usr/bin: apt-get install python3")
 	}
@@ -60,6 +76,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestKernels(t *testing.T) {
+	needHome(t)
 	s := servertest.New(t)
 	code, k := call(t, s, "POST", "/kernels", map[string]any{"name": "sh", "language": "bash", "tags": map[string]string{"team": "a"}})
 	if code != 201 || k["name"] != "sh" || k["language"] != "bash" || k["kernel_id"] == "" {
@@ -100,15 +117,6 @@ func TestKernels(t *testing.T) {
 // TestErrors: each route's main errors in KernelBox's {"detail"} shape.
 func TestErrors(t *testing.T) {
 	s := servertest.New(t)
-	if code, k := call(t, s, "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}); code != 201 {
-		t.Fatalf("create: %d %v", code, k)
-	}
-	// A kernel whose sandbox is stopped is in the wrong state.
-	_, k := call(t, s, "GET", "/kernels/taken", nil)
-	sb := k["kernel"].(map[string]any)["sandbox"].(string)
-	if code, env := s.Native("POST", "/sandboxes/"+sb+"/stop", nil); code != 200 {
-		t.Fatalf("stop the kernel's sandbox: %d %s", code, env.Error)
-	}
 	for _, c := range []struct {
 		name, method, path string
 		body               any
@@ -119,8 +127,6 @@ func TestErrors(t *testing.T) {
 		{"execute unknown kernel", "POST", "/kernels/ghost/execute", map[string]any{"code": "1"}, 404, "ghost"},
 		{"delete unknown kernel", "DELETE", "/kernels/ghost", nil, 404, "ghost"},
 		{"restart unknown kernel", "POST", "/kernels/ghost/restart", nil, 404, "ghost"},
-		{"name taken", "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}, 409, "taken"},
-		{"stopped sandbox", "POST", "/kernels/taken/execute", map[string]any{"code": "echo"}, 409, "stopped"},
 		{"unknown language", "POST", "/kernels", map[string]any{"language": "cobol"}, 400, "cobol"},
 		{"unknown field", "POST", "/kernels", map[string]any{"colour": "red"}, 400, "colour"},
 		{"not json", "POST", "/sessions/s/execute", "{", 400, "JSON"},
@@ -135,6 +141,24 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s: %d %v, want %d {detail} mentioning %q", c.name, code, r, c.code, c.msg)
 		}
 	}
+	t.Run("409", func(t *testing.T) {
+		needHome(t)
+		if code, k := call(t, s, "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}); code != 201 {
+			t.Fatalf("create: %d %v", code, k)
+		}
+		if code, r := call(t, s, "POST", "/kernels", map[string]any{"name": "taken", "language": "bash"}); code != 409 || !strings.Contains(r["detail"].(string), "taken") {
+			t.Errorf("name taken: %d %v, want 409", code, r)
+		}
+		// A kernel whose sandbox is stopped is in the wrong state.
+		_, k := call(t, s, "GET", "/kernels/taken", nil)
+		sb := k["kernel"].(map[string]any)["sandbox"].(string)
+		if code, env := s.Native("POST", "/sandboxes/"+sb+"/stop", nil); code != 200 {
+			t.Fatalf("stop the kernel's sandbox: %d %s", code, env.Error)
+		}
+		if code, r := call(t, s, "POST", "/kernels/taken/execute", map[string]any{"code": "echo"}); code != 409 || !strings.Contains(r["detail"].(string), "stopped") {
+			t.Errorf("execute with a stopped sandbox: %d %v, want 409", code, r)
+		}
+	})
 	for _, key := range []string{servertest.NoKey, "wrong"} {
 		resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/kernels", Key: key})
 		var r map[string]any

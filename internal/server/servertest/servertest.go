@@ -132,7 +132,9 @@ var (
 	_ sandbox.ImageManager  = (*Images)(nil)
 )
 
-var baseConfig = sandbox.ImageConfig{Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"}, User: User}
+// baseConfig runs processes as User in the temporary directory (a user such as nobody may
+// have no home).
+var baseConfig = sandbox.ImageConfig{Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"}, User: User, WorkingDir: os.TempDir()}
 
 // Resolve implements sandbox.ImageResolver; unknown references are not found.
 func (im *Images) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
