@@ -61,7 +61,13 @@ type Registry struct {
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel // by ID
+	// creating holds the names (per owner) of kernels being created; each channel is
+	// closed when that creation ends, either way.
+	creating map[nameKey]chan struct{}
 }
+
+// nameKey is a kernel name of one owner.
+type nameKey struct{ owner, name string }
 
 // New returns an empty registry.
 func New(m *manager.Manager, opts Options) *Registry {
@@ -74,7 +80,7 @@ func New(m *manager.Manager, opts Options) *Registry {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}}
+	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}, creating: map[nameKey]chan struct{}{}}
 }
 
 // CreateRequest describes a new kernel.
@@ -96,17 +102,79 @@ func (k *Kernel) MarshalJSON() ([]byte, error) {
 	}{(*record)(k), time.Since(k.CreatedAt).Seconds()})
 }
 
-// Create starts a kernel. Names are unique per owner.
+// Create starts a kernel. Names are unique per owner: a name that a kernel has, or that
+// another call is creating a kernel under, is taken.
 func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, error) {
-	lang := kernel.Normalize(req.Language)
-	if _, ok := kernel.Lookup(lang); !ok {
-		return nil, errdefs.InvalidArgument("unsupported language %q: use one of %s", req.Language, strings.Join(kernel.Languages(), ", "))
+	if _, err := language(req.Language); err != nil {
+		return nil, err
 	}
 	if req.Name == "" {
 		req.Name = "kernel-" + randomHex(4)
 	}
-	if k, _ := r.find(req.Name, req.Owner); k != nil {
+	r.mu.Lock()
+	if r.findLocked(req.Name, req.Owner) != nil || r.creating[nameKey{req.Owner, req.Name}] != nil {
+		r.mu.Unlock()
 		return nil, errdefs.AlreadyExists("a kernel named %q already exists", req.Name)
+	}
+	release := r.reserveLocked(req.Owner, req.Name)
+	r.mu.Unlock()
+	defer release()
+	return r.create(ctx, req)
+}
+
+// GetOrCreate returns the owner's kernel called req.Name, creating it when it does not
+// exist. Concurrent first calls for one name make one kernel: the others wait for it, and
+// when its creation fails, try in turn.
+func (r *Registry) GetOrCreate(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	for {
+		r.mu.Lock()
+		if k := r.findLocked(req.Name, req.Owner); k != nil {
+			r.mu.Unlock()
+			return k, nil
+		}
+		pending := r.creating[nameKey{req.Owner, req.Name}]
+		if pending == nil {
+			release := r.reserveLocked(req.Owner, req.Name)
+			r.mu.Unlock()
+			defer release()
+			return r.create(ctx, req)
+		}
+		r.mu.Unlock()
+		select {
+		case <-pending:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// language normalises a kernel language, refusing unsupported ones.
+func language(name string) (string, error) {
+	lang := kernel.Normalize(name)
+	if _, ok := kernel.Lookup(lang); !ok {
+		return "", errdefs.InvalidArgument("unsupported language %q: use one of %s", name, strings.Join(kernel.Languages(), ", "))
+	}
+	return lang, nil
+}
+
+// reserveLocked marks the owner's name as being created; release ends that, after the
+// kernel (if any) is registered. r.mu must be held.
+func (r *Registry) reserveLocked(owner, name string) (release func()) {
+	key, done := nameKey{owner, name}, make(chan struct{})
+	r.creating[key] = done
+	return func() {
+		r.mu.Lock()
+		delete(r.creating, key)
+		r.mu.Unlock()
+		close(done)
+	}
+}
+
+// create makes the kernel req describes, whose name the caller has reserved.
+func (r *Registry) create(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	lang, err := language(req.Language)
+	if err != nil {
+		return nil, err
 	}
 	k := &Kernel{ID: randomHex(8), Name: req.Name, Language: lang, Owner: req.Owner, Status: "idle",
 		Tags: maps.Clone(req.Tags)}
@@ -142,14 +210,6 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	return k, nil
 }
 
-// GetOrCreate returns the owner's kernel called req.Name, creating it when it does not exist.
-func (r *Registry) GetOrCreate(ctx context.Context, req CreateRequest) (*Kernel, error) {
-	if k, _ := r.find(req.Name, req.Owner); k != nil {
-		return k, nil
-	}
-	return r.Create(ctx, req)
-}
-
 // Get finds a kernel by ID or name.
 func (r *Registry) Get(idOrName, owner string) (*Kernel, error) {
 	k, err := r.find(idOrName, owner)
@@ -162,15 +222,23 @@ func (r *Registry) Get(idOrName, owner string) (*Kernel, error) {
 func (r *Registry) find(idOrName, owner string) (*Kernel, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if k, ok := r.kernels[idOrName]; ok && k.Owner == owner {
+	if k := r.findLocked(idOrName, owner); k != nil {
 		return k, nil
+	}
+	return nil, errdefs.NotFound("kernel %q not found", idOrName)
+}
+
+// findLocked is find under r.mu; nil when there is no such kernel.
+func (r *Registry) findLocked(idOrName, owner string) *Kernel {
+	if k, ok := r.kernels[idOrName]; ok && k.Owner == owner {
+		return k
 	}
 	for _, k := range r.kernels {
 		if k.Name == idOrName && k.Owner == owner {
-			return k, nil
+			return k
 		}
 	}
-	return nil, errdefs.NotFound("kernel %q not found", idOrName)
+	return nil
 }
 
 // List returns the owner's kernels, oldest first.

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/user"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/paddock/paddock/internal/server/servertest"
@@ -166,5 +167,33 @@ func TestErrors(t *testing.T) {
 		if resp.StatusCode != 401 || r["detail"] == nil || len(r) != 1 {
 			t.Errorf("without a valid key: %d %s, want 401 {detail}", resp.StatusCode, raw)
 		}
+	}
+}
+
+// TestConcurrentFirstExecutes: clients that send the first execute of one new session at the
+// same time share one kernel: they all see the same shell.
+func TestConcurrentFirstExecutes(t *testing.T) {
+	needHome(t)
+	s := servertest.New(t)
+	const n = 8
+	pids := make([]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, r := call(t, s, "POST", "/sessions/together/execute", map[string]any{"code": "echo $$", "language": "bash"})
+			pids[i] = r["output"]
+		}()
+	}
+	wg.Wait()
+	for i := range pids {
+		if pids[i] == nil || pids[i] != pids[0] {
+			t.Errorf("execute %d ran in shell %v, execute 0 in %v", i, pids[i], pids[0])
+		}
+	}
+	resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/kernels"})
+	if n := strings.Count(string(raw), `"kernel_id"`); resp.StatusCode != 200 || n != 1 {
+		t.Errorf("%d kernels after concurrent first executes, want 1: %s", n, raw)
 	}
 }
