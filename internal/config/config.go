@@ -5,8 +5,11 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -15,40 +18,42 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/paddock/paddock/internal/image"
-	"github.com/paddock/paddock/internal/usernet"
 )
 
-// Config is everything `paddock serve` can be told.
+// Config is everything `paddock serve` can be told, as typed values: lists, resolvers,
+// registries and the log level are parsed once, when a flag, variable or file sets them.
 type Config struct {
-	Listen              string        `json:"listen"`
-	DataDir             string        `json:"data_dir"`
-	Runtime             string        `json:"runtime"`
-	APIKey              string        `json:"api_key"`
-	NoAuth              bool          `json:"-"` // flag only: see flagOnly
-	StopSandboxesOnExit bool          `json:"stop_sandboxes_on_exit"`
-	PoolSize            int           `json:"pool_size"`
-	PoolPrewarm         string        `json:"pool_prewarm"`
-	TemplatesFile       string        `json:"templates_file"`
-	MaxBodyBytes        int64         `json:"max_body_bytes"`
-	MaxFileBytes        int64         `json:"max_file_bytes"`
-	BatchWorkers        int           `json:"batch_workers"`
-	AuditRetention      time.Duration `json:"audit_retention"`
-	ReapInterval        time.Duration `json:"reap_interval"`
-	ShutdownTimeout     time.Duration `json:"shutdown_timeout"`
-	SessionIdleTimeout  time.Duration `json:"session_idle_timeout"`
-	OutputLimit         int           `json:"output_limit"`
-	LogLevel            string        `json:"log_level"`
-	RegistryMirrors     string        `json:"registry_mirrors"`
-	RegistryInsecure    string        `json:"registry_insecure"`
-	EgressDNS           string        `json:"egress_dns"`
-	MaxImportBytes      int64         `json:"max_import_bytes"`
+	Listen              string
+	DataDir             string
+	Runtime             string
+	APIKey              string
+	NoAuth              bool // flag only: see flagOnly
+	StopSandboxesOnExit bool
+	PoolSize            int
+	PoolPrewarm         []string // languages
+	TemplatesFile       string
+	MaxBodyBytes        int64
+	MaxFileBytes        int64
+	BatchWorkers        int
+	AuditRetention      time.Duration
+	ReapInterval        time.Duration
+	ShutdownTimeout     time.Duration
+	SessionIdleTimeout  time.Duration
+	OutputLimit         int
+	LogLevel            slog.Level
+	// Registries are registry-mirrors and registry-insecure.
+	Registries image.Registries
+	// EgressDNS are upstream resolvers as ip:port.
+	EgressDNS      []string
+	MaxImportBytes int64
 }
 
-// setting describes one field: its flag, environment variable, default and meaning.
+// setting describes one field: its flag, environment variable, default and meaning, and the
+// value that parses text into the field.
 type setting struct {
 	name, usage string
 	def         string
-	ptr         any
+	value       value
 }
 
 // flagOnly are settings only an explicit command-line flag may change: turning
@@ -66,28 +71,28 @@ func sourceName(name string) string {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{"listen", "address to serve HTTP on", "127.0.0.1:18888", &c.Listen},
-		{"data-dir", "directory for the database, keys, images and sandboxes (default /var/lib/paddock as root, $XDG_DATA_HOME/paddock otherwise)", "", &c.DataDir},
-		{"runtime", "OCI runtime binary with runc's CLI (runc, crun, runsc)", "runc", &c.Runtime},
-		{"api-key", "API key clients must present (default: generated into <data-dir>/api-key)", "", &c.APIKey},
-		{"no-auth", "serve without API keys (only on a trusted network)", "false", &c.NoAuth},
-		{"stop-sandboxes-on-exit", "stop every running sandbox when the server shuts down", "false", &c.StopSandboxesOnExit},
-		{"pool-size", "warm sandboxes kept for each built-in template (base, code-interpreter-v1) unless the templates file sets its pool", "4", &c.PoolSize},
-		{"pool-prewarm", "languages whose interpreter the built-in templates' warm sandboxes keep running, comma-separated (\"\" = none)", "python", &c.PoolPrewarm},
-		{"templates-file", "sandbox templates (JSON, reloaded when it changes; default <data-dir>/templates.json)", "", &c.TemplatesFile},
-		{"max-body-bytes", "largest JSON request body", "1048576", &c.MaxBodyBytes},
-		{"max-file-bytes", "largest file through the files API", "67108864", &c.MaxFileBytes},
-		{"batch-workers", "commands of one /batch/run that run at once", "8", &c.BatchWorkers},
-		{"audit-retention", "how long audit events are kept", "720h", &c.AuditRetention},
-		{"reap-interval", "how often expired sandboxes are looked for", "1s", &c.ReapInterval},
-		{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM", "30s", &c.ShutdownTimeout},
-		{"session-idle-timeout", "code sessions (kernels) unused this long are deleted (0 = never)", "30m", &c.SessionIdleTimeout},
-		{"output-limit", "characters of output a code session execution returns", "10000", &c.OutputLimit},
-		{"log-level", "debug, info, warn or error", "info", &c.LogLevel},
-		{"registry-mirrors", "registry mirrors tried first, comma-separated REGISTRY=MIRROR[/PREFIX] (e.g. docker.io=mirror.example.com)", "", &c.RegistryMirrors},
-		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", &c.EgressDNS},
-		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", &c.RegistryInsecure},
-		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", &c.MaxImportBytes},
+		{"listen", "address to serve HTTP on", "127.0.0.1:18888", (*stringValue)(&c.Listen)},
+		{"data-dir", "directory for the database, keys, images and sandboxes (default /var/lib/paddock as root, $XDG_DATA_HOME/paddock otherwise)", "", (*stringValue)(&c.DataDir)},
+		{"runtime", "OCI runtime binary with runc's CLI (runc, crun, runsc)", "runc", (*stringValue)(&c.Runtime)},
+		{"api-key", "API key clients must present (default: generated into <data-dir>/api-key)", "", (*stringValue)(&c.APIKey)},
+		{"no-auth", "serve without API keys (only on a trusted network)", "false", (*boolValue)(&c.NoAuth)},
+		{"stop-sandboxes-on-exit", "stop every running sandbox when the server shuts down", "false", (*boolValue)(&c.StopSandboxesOnExit)},
+		{"pool-size", "warm sandboxes kept for each built-in template (base, code-interpreter-v1) unless the templates file sets its pool", "4", (*intValue)(&c.PoolSize)},
+		{"pool-prewarm", "languages whose interpreter the built-in templates' warm sandboxes keep running, comma-separated (\"\" = none)", "python", (*listValue)(&c.PoolPrewarm)},
+		{"templates-file", "sandbox templates (JSON, reloaded when it changes; default <data-dir>/templates.json)", "", (*stringValue)(&c.TemplatesFile)},
+		{"max-body-bytes", "largest JSON request body", "1048576", (*int64Value)(&c.MaxBodyBytes)},
+		{"max-file-bytes", "largest file through the files API", "67108864", (*int64Value)(&c.MaxFileBytes)},
+		{"batch-workers", "commands of one /batch/run that run at once", "8", (*intValue)(&c.BatchWorkers)},
+		{"audit-retention", "how long audit events are kept", "720h", (*durationValue)(&c.AuditRetention)},
+		{"reap-interval", "how often expired sandboxes are looked for", "1s", (*durationValue)(&c.ReapInterval)},
+		{"shutdown-timeout", "how long in-flight requests may take to finish on SIGTERM", "30s", (*durationValue)(&c.ShutdownTimeout)},
+		{"session-idle-timeout", "code sessions (kernels) unused this long are deleted (0 = never)", "30m", (*durationValue)(&c.SessionIdleTimeout)},
+		{"output-limit", "characters of output a code session execution returns", "10000", (*intValue)(&c.OutputLimit)},
+		{"log-level", "debug, info, warn or error", "info", (*levelValue)(&c.LogLevel)},
+		{"registry-mirrors", "registry mirrors tried first, comma-separated REGISTRY=MIRROR[/PREFIX] (e.g. docker.io=mirror.example.com)", "", (*mirrorsValue)(&c.Registries)},
+		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", (*resolversValue)(&c.EgressDNS)},
+		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", (*insecureValue)(&c.Registries)},
+		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", (*int64Value)(&c.MaxImportBytes)},
 	}
 }
 
@@ -100,7 +105,9 @@ func EnvName(name string) string {
 func Default() Config {
 	var c Config
 	for _, s := range c.settings() {
-		_ = set(s.ptr, s.def)
+		if err := s.value.Set(s.def); err != nil {
+			panic(fmt.Sprintf("config: default of %s: %v", s.name, err))
+		}
 	}
 	return c
 }
@@ -112,43 +119,22 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 		if flagOnly[s.name] {
 			usage = s.usage + " (flag only: no environment variable or config file)"
 		}
-		switch p := s.ptr.(type) {
-		case *string:
-			fs.StringVar(p, s.name, *p, usage)
-		case *bool:
-			fs.BoolVar(p, s.name, *p, usage)
-		case *int:
-			fs.IntVar(p, s.name, *p, usage)
-		case *int64:
-			fs.Int64Var(p, s.name, *p, usage)
-		case *time.Duration:
-			fs.DurationVar(p, s.name, *p, usage)
+		f := fs.VarPF(s.value, s.name, "", usage)
+		if _, ok := s.value.(*boolValue); ok {
+			f.NoOptDefVal = "true"
 		}
 	}
 }
 
 // Load fills c from the file at path (if any) and the environment, leaving alone settings
-// whose flag was given explicitly on the command line (flags win).
+// whose flag was given explicitly on the command line (flags win). Each value is parsed
+// and checked as it is read; the error names the setting and where it came from.
 func (c *Config) Load(path string, fs *pflag.FlagSet) error {
 	explicit := map[string]string{}
 	fs.Visit(func(f *pflag.Flag) { explicit[f.Name] = f.Value.String() })
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("config file: %w", err)
-		}
-		var keys map[string]json.RawMessage
-		if json.Unmarshal(b, &keys) == nil {
-			for name := range flagOnly {
-				if _, ok := keys[strings.ReplaceAll(name, "-", "_")]; ok {
-					return fmt.Errorf("config file %s: %s cannot be set in a file; pass --%s on the command line", path, strings.ReplaceAll(name, "-", "_"), name)
-				}
-			}
-		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(c); err != nil {
-			return fmt.Errorf("config file %s: %w", path, err)
+		if err := c.loadFile(path); err != nil {
+			return err
 		}
 	}
 	for _, s := range c.settings() {
@@ -156,32 +142,86 @@ func (c *Config) Load(path string, fs *pflag.FlagSet) error {
 			if flagOnly[s.name] {
 				return fmt.Errorf("%s is not honoured: %s can only be given as --%s on the command line; unset it", EnvName(s.name), s.name, s.name)
 			}
-			if err := set(s.ptr, v); err != nil {
+			if err := s.value.Set(v); err != nil {
 				return fmt.Errorf("%s=%q: %w", EnvName(s.name), v, err)
 			}
 		}
 		if v, ok := explicit[s.name]; ok {
-			_ = set(s.ptr, v)
+			if err := s.value.Set(v); err != nil {
+				return fmt.Errorf("--%s: %w", s.name, err)
+			}
 		}
 	}
 	return nil
 }
 
-func set(ptr any, v string) error {
-	var err error
-	switch p := ptr.(type) {
-	case *string:
-		*p = v
-	case *bool:
-		*p, err = strconv.ParseBool(v)
-	case *int:
-		*p, err = strconv.Atoi(v)
-	case *int64:
-		*p, err = strconv.ParseInt(v, 10, 64)
-	case *time.Duration:
-		*p, err = time.ParseDuration(v)
+// fileKey is a setting's key in the config file: its name with underscores.
+func fileKey(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// loadFile reads a JSON object of settings. Values are JSON strings in the flag's syntax;
+// numbers and booleans may be bare, lists may be arrays, and durations may be numbers of
+// nanoseconds (as the file was read before settings were typed).
+func (c *Config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
 	}
-	return err
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return fmt.Errorf("config file %s: want a JSON object of settings: %w", path, err)
+	}
+	byKey := map[string]setting{}
+	for _, s := range c.settings() {
+		byKey[fileKey(s.name)] = s
+	}
+	for key, raw := range keys {
+		s, ok := byKey[key]
+		switch {
+		case !ok:
+			return fmt.Errorf("config file %s: unknown setting %q ('paddock config default' lists them)", path, key)
+		case flagOnly[s.name]:
+			return fmt.Errorf("config file %s: %s cannot be set in a file; pass --%s on the command line", path, key, s.name)
+		}
+		text, err := fileText(raw, s.value)
+		if err == nil {
+			err = s.value.Set(text)
+		}
+		if err != nil {
+			return fmt.Errorf("config file %s: %s: %w", path, key, err)
+		}
+	}
+	return nil
+}
+
+// fileText turns a config file value into the text the setting's value parses.
+func fileText(raw json.RawMessage, v value) (string, error) {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str, nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		if _, ok := v.(interface{ list() }); ok {
+			return strings.Join(list, ","), nil
+		}
+		return "", errors.New("a list is not a value for this setting")
+	}
+	var num json.Number
+	if json.Unmarshal(raw, &num) == nil {
+		if _, ok := v.(*durationValue); ok {
+			ns, err := num.Int64()
+			if err != nil {
+				return "", fmt.Errorf("%s: want a duration such as \"30s\"", num)
+			}
+			return time.Duration(ns).String(), nil
+		}
+		return num.String(), nil
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return strconv.FormatBool(b), nil
+	}
+	return "", fmt.Errorf("%s: want a string, number, boolean or list", raw)
 }
 
 // Validate fails fast with what to change.
@@ -209,19 +249,16 @@ func (c *Config) Validate() error {
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown-timeout %s: use a positive duration", c.ShutdownTimeout)
 	}
-	if _, err := usernet.ParseResolvers(c.EgressDNS); err != nil {
-		return fmt.Errorf("egress-dns: %w", err)
-	}
-	if _, err := image.ParseRegistries(c.RegistryMirrors, c.RegistryInsecure); err != nil {
-		return fmt.Errorf("registry settings: %w", err)
+	for _, r := range c.EgressDNS {
+		if _, err := netip.ParseAddrPort(r); err != nil {
+			return fmt.Errorf("egress-dns: resolver %q: want ip:port", r)
+		}
 	}
 	if c.MaxImportBytes < 1<<20 {
 		return fmt.Errorf("max-import-bytes %d: use at least 1048576", c.MaxImportBytes)
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log-level %q: use debug, info, warn or error", c.LogLevel)
+	if _, ok := levelNames[c.LogLevel]; !ok {
+		return fmt.Errorf("log-level %s: use debug, info, warn or error", c.LogLevel)
 	}
 	return nil
 }

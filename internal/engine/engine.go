@@ -42,10 +42,10 @@ type Config struct {
 	ReapInterval time.Duration
 	// WrapEvents, when set, decorates the audit store (metrics count events through it).
 	WrapEvents func(audit.Store) audit.Store
-	// RegistryMirrors and RegistryInsecure are per-registry pull settings, as
-	// image.ParseRegistries reads them; ImageImportLimit caps image imports (0 = default).
-	RegistryMirrors, RegistryInsecure string
-	ImageImportLimit                  int64
+	// Registries are per-registry pull settings (mirrors, plain-HTTP registries);
+	// ImageImportLimit caps image imports (0 = default).
+	Registries       image.Registries
+	ImageImportLimit int64
 	// DNS are the upstream resolvers ("ip:port") that egress sandboxes' lookups go to
 	// (default: the host's /etc/resolv.conf).
 	DNS []string
@@ -60,9 +60,8 @@ type Config struct {
 // registries, egress DNS), so that `paddock serve` and one-shot `paddock run` read them alike.
 // The settings must have passed c.Validate.
 func FromSettings(c config.Config) Config {
-	dns, _ := usernet.ParseResolvers(c.EgressDNS) // checked by Validate
-	return Config{DataDir: c.DataDir, Runtime: c.Runtime, DNS: dns,
-		RegistryMirrors: c.RegistryMirrors, RegistryInsecure: c.RegistryInsecure, ImageImportLimit: c.MaxImportBytes}
+	return Config{DataDir: c.DataDir, Runtime: c.Runtime, DNS: c.EgressDNS, Registries: c.Registries,
+		ImageImportLimit: c.MaxImportBytes}
 }
 
 // Engine is an assembled manager plus what it owns.
@@ -100,11 +99,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	images := cfg.Images
 	if images == nil {
-		regs, err := image.ParseRegistries(cfg.RegistryMirrors, cfg.RegistryInsecure)
-		if err != nil {
-			return nil, err
-		}
-		if images, err = image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(regs), image.WithImportLimit(cfg.ImageImportLimit)); err != nil {
+		var err error
+		if images, err = image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(cfg.Registries), image.WithImportLimit(cfg.ImageImportLimit)); err != nil {
 			return nil, err
 		}
 	}

@@ -32,7 +32,7 @@ func networkServer(t *testing.T) (*testServer, *testenv.Internet) {
 	}
 	inet := testenv.StartInternet(t, serverSubnet)
 	dns := testenv.StartDNS(t, map[string]netip.Addr{"site.test": inet.Addr})
-	return newTestServer(t, func(c *config.Config) { c.EgressDNS = dns.Addr }), inet
+	return newTestServer(t, func(c *config.Config) { c.EgressDNS = []string{dns.Addr} }), inet
 }
 
 // fetchIn runs fetchScript in a sandbox through the native exec API.

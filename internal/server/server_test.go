@@ -53,7 +53,7 @@ func newTestServer(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	cfg.APIKey = testKey
 	cfg.PoolSize = 2
 	cfg.ReapInterval = 50 * time.Millisecond
-	cfg.EgressDNS = testenv.NoDNS
+	cfg.EgressDNS = []string{testenv.NoDNS}
 	for _, f := range mutate {
 		f(&cfg)
 	}

@@ -16,7 +16,7 @@ func openTemplates(cfg config.Config, log *slog.Logger) (*template.Store, error)
 	if path == "" {
 		path = filepath.Join(cfg.DataDir, "templates.json")
 	}
-	return template.Open(path, template.Builtins(cfg.PoolSize, splitList(cfg.PoolPrewarm)), log)
+	return template.Open(path, template.Builtins(cfg.PoolSize, cfg.PoolPrewarm), log)
 }
 
 // followTemplates keeps the warm pools those the templates ask for: now, and after every

@@ -151,7 +151,7 @@ func TestSandboxFromTemplate(t *testing.T) {
 func TestTemplatePoolsAndE2B(t *testing.T) {
 	mutate, path := withTemplates(t, `[{"name": "my-app", "image": "base", "description": "an app",
 		"envVars": {"APP": "yes"}, "pool": {"size": 1, "warmupCmd": "touch, /tmp/warmed"}}]`)
-	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 1; c.PoolPrewarm = "" }, mutate)
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 1; c.PoolPrewarm = nil }, mutate)
 	stats := func() map[string]manager.PoolStats {
 		out := map[string]manager.PoolStats{}
 		for _, p := range s.srv.eng.PoolStats() {
