@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
-	"golang.org/x/net/websocket"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 // AttachRequest starts an interactive process.
@@ -35,43 +35,48 @@ type AttachMessage struct {
 
 // Attachment is a live interactive process. Send and Receive may be used from two
 // goroutines (one each).
-type Attachment struct{ ws *websocket.Conn }
+type Attachment struct {
+	ws  *websocket.Conn
+	ctx context.Context // Attach's: the session ends with it
+}
 
-// Attach starts req in a running sandbox over a WebSocket.
+// maxAttachMessage bounds one message from the server (output chunks, base64 in JSON).
+const maxAttachMessage = 16 << 20
+
+// Attach starts req in a running sandbox over a WebSocket. The session lasts as long as ctx.
 func (c *Client) Attach(ctx context.Context, name string, req AttachRequest) (*Attachment, error) {
-	u := strings.Replace(c.BaseURL, "http", "ws", 1) + "/sandboxes/" + esc(name) + "/exec/attach"
-	cfg, err := websocket.NewConfig(u, c.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Header = http.Header{}
+	u := c.BaseURL + "/sandboxes/" + esc(name) + "/exec/attach" // http(s) URLs dial as ws(s)
+	h := http.Header{}
 	if c.APIKey != "" {
-		cfg.Header.Set("X-API-Key", c.APIKey)
+		h.Set("X-API-Key", c.APIKey)
 	}
-	ws, err := cfg.DialContext(ctx)
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: c.HTTP})
 	if err != nil {
-		// Ask the plain way to get the server's error (unknown sandbox, wrong state, key).
-		if _, gerr := c.GetSandbox(ctx, name); gerr != nil {
-			return nil, gerr
+		// The server refused the upgrade with its envelope (unknown sandbox, wrong state, key).
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			if derr := decode(resp, nil); derr != nil {
+				return nil, derr
+			}
 		}
 		return nil, fmt.Errorf("attach to %s: %w", name, err)
 	}
-	if err := websocket.JSON.Send(ws, req); err != nil {
-		ws.Close()
+	ws.SetReadLimit(maxAttachMessage)
+	if err := wsjson.Write(ctx, ws, req); err != nil {
+		ws.CloseNow()
 		return nil, err
 	}
-	return &Attachment{ws: ws}, nil
+	return &Attachment{ws: ws, ctx: ctx}, nil
 }
 
 // Send sends stdin, resize, eof or signal.
-func (a *Attachment) Send(m AttachMessage) error { return websocket.JSON.Send(a.ws, m) }
+func (a *Attachment) Send(m AttachMessage) error { return wsjson.Write(a.ctx, a.ws, m) }
 
 // Receive returns the next output, exit or error message.
 func (a *Attachment) Receive() (AttachMessage, error) {
 	var m AttachMessage
-	err := websocket.JSON.Receive(a.ws, &m)
+	err := wsjson.Read(a.ctx, a.ws, &m)
 	return m, err
 }
 
 // Close ends the session (a live process is killed).
-func (a *Attachment) Close() error { return a.ws.Close() }
+func (a *Attachment) Close() error { return a.ws.Close(websocket.StatusNormalClosure, "") }

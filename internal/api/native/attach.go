@@ -7,7 +7,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/websocket"
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
@@ -55,25 +56,31 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request) error {
 	if sb.State != sandbox.StateRunning {
 		return errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
 	}
-	srv := websocket.Server{
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// Clients authenticate with API key headers, which browsers cannot attach to a
 		// cross-site WebSocket, so the origin needs no check.
-		Handshake: func(*websocket.Config, *http.Request) error { return nil },
-		Handler:   func(ws *websocket.Conn) { a.serveAttach(r.Context(), ws, sb) },
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		return nil // Accept answered the failed handshake itself
 	}
-	srv.ServeHTTP(w, r)
+	ws.SetReadLimit(maxAttachMessage)
+	a.serveAttach(r.Context(), ws, sb)
 	return nil
 }
 
 func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.Sandbox) {
-	defer ws.Close()
-	ws.MaxPayloadBytes = maxAttachMessage
-	send := func(m AttachMessage) error { return websocket.JSON.Send(ws, m) }
+	// pctx outlives the request's context (a process is killed, not abandoned, when the
+	// client goes) and ends when the session does, which stops attachInput.
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer ws.Close(websocket.StatusNormalClosure, "")
+	send := func(m AttachMessage) error { return wsjson.Write(pctx, ws, m) }
 	fail := func(err error) {
 		_ = send(AttachMessage{Type: "error", Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
 	}
 	var start AttachStart
-	if err := websocket.JSON.Receive(ws, &start); err != nil {
+	if err := wsjson.Read(pctx, ws, &start); err != nil {
 		fail(errdefs.InvalidArgument("first message must be the command to run: %v", err))
 		return
 	}
@@ -85,8 +92,6 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 	if start.TTY {
 		cmd.TTY = &guestclient.TTYSize{Rows: max(start.Rows, 1), Cols: max(start.Cols, 1)}
 	}
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
 	began := time.Now()
 	p, err := a.m.StartProcess(pctx, sb.ID, cmd)
 	if err != nil {
@@ -120,8 +125,8 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *guestclient.Process, tty bool, ended *atomic.Bool) {
 	for {
 		var m AttachMessage
-		if err := websocket.JSON.Receive(ws, &m); err != nil {
-			if !ended.Load() {
+		if err := wsjson.Read(ctx, ws, &m); err != nil {
+			if !ended.Load() && ctx.Err() == nil {
 				_ = p.Signal(ctx, syscall.SIGKILL) // the client hung up on a live process
 			}
 			return

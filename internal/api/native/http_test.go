@@ -1,12 +1,15 @@
 package native_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paddock/paddock/client"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/server/servertest"
 )
@@ -410,5 +413,84 @@ func TestUnknownRoutes(t *testing.T) {
 			t.Errorf("%s %s: %d %q (Allow %q), want %d in the envelope (Allow %q)", c.method, c.path, resp.StatusCode, raw,
 				resp.Header.Get("Allow"), c.code, c.allow)
 		}
+	}
+}
+
+// TestAttach drives an interactive shell through the WebSocket route with the Go client: on a
+// terminal (resize, exit code), piped (stdin, EOF), and the errors before the upgrade.
+func TestAttach(t *testing.T) {
+	s := servertest.New(t)
+	create(t, s, "tty")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := client.New(s.URL, servertest.Key)
+	att, err := c.Attach(ctx, "tty", client.AttachRequest{Command: []string{"sh"}, TTY: true, Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	// until receives until the output holds want, or the exit message comes.
+	var out strings.Builder
+	until := func(want string) client.AttachMessage {
+		t.Helper()
+		for {
+			m, err := att.Receive()
+			if err != nil {
+				t.Fatalf("receive: %v (output %q)", err, out.String())
+			}
+			out.Write(m.Data)
+			if m.Type == "exit" || m.Type == "error" || (want != "" && strings.Contains(out.String(), want)) {
+				return m
+			}
+		}
+	}
+	send := func(m client.AttachMessage) {
+		if err := att.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(client.AttachMessage{Type: "stdin", Data: []byte("stty size; echo mark-$((6*7))\n")})
+	until("mark-42")
+	if !strings.Contains(out.String(), "30 100") {
+		t.Errorf("terminal size: %q", out.String())
+	}
+	send(client.AttachMessage{Type: "resize", Rows: 50, Cols: 120})
+	send(client.AttachMessage{Type: "stdin", Data: []byte("stty size; exit 3\n")})
+	if m := until(""); m.Type != "exit" || m.ExitCode != 3 || !strings.Contains(out.String(), "50 120") {
+		t.Errorf("end: %+v, output %q", m, out.String())
+	}
+
+	piped, err := c.Attach(ctx, "tty", client.AttachRequest{Command: []string{"sh", "-c", "cat; echo done >&2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer piped.Close()
+	piped.Send(client.AttachMessage{Type: "stdin", Data: []byte("echoed\n")})
+	piped.Send(client.AttachMessage{Type: "eof"})
+	streams := map[string]string{}
+	for {
+		m, err := piped.Receive()
+		if err != nil {
+			t.Fatalf("receive: %v (%v)", err, streams)
+		}
+		if m.Type == "exit" {
+			if m.ExitCode != 0 || streams["stdout"] != "echoed\n" || streams["stderr"] != "done\n" {
+				t.Errorf("piped: exit %d, %v", m.ExitCode, streams)
+			}
+			break
+		}
+		streams[m.Stream] += string(m.Data)
+	}
+
+	if _, err := c.Attach(ctx, "ghost", client.AttachRequest{Command: []string{"sh"}}); !client.IsNotFound(err) {
+		t.Errorf("attach to an unknown sandbox: %v", err)
+	}
+	s.Native("POST", "/sandboxes/tty/stop", nil)
+	var cerr *client.Error
+	if _, err := c.Attach(ctx, "tty", client.AttachRequest{Command: []string{"sh"}}); !errors.As(err, &cerr) || cerr.Status != 409 || !strings.Contains(cerr.Message, "stopped") {
+		t.Errorf("attach to a stopped sandbox: %v, want the server's 409", err)
+	}
+	if resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/sandboxes/tty/exec/attach"}); resp.StatusCode != 409 || !strings.Contains(string(raw), "stopped") {
+		t.Errorf("attach to a stopped sandbox: %d %s, want 409", resp.StatusCode, raw)
 	}
 }
