@@ -90,3 +90,16 @@ func moduleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
+
+// HeavyEnv is the environment variable that turns on heavy tests (see Heavy).
+const HeavyEnv = "PADDOCK_TEST_HEAVY"
+
+// Heavy skips t unless PADDOCK_TEST_HEAVY=1. Heavy tests measure rather than prove (scale,
+// load, throughput) or take a minute or more for what lighter tests already show; the default
+// `go test ./...` stays fast without them, and CI runs them in a step of their own.
+func Heavy(t testing.TB) {
+	t.Helper()
+	if os.Getenv(HeavyEnv) != "1" {
+		t.Skip("heavy test (benchmark-grade or slow): set " + HeavyEnv + "=1 to run it")
+	}
+}
