@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/testenv"
 )
 
 // Test200SandboxesAlive keeps 200 sandboxes running at once and runs a command in each.
 func Test200SandboxesAlive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("creates 200 sandboxes; skipped with -short")
-	}
+	testenv.Heavy(t) // a scale measurement: 200 sandboxes, minutes
 	eng, dir := newTestEngine(t)
 	ctx := context.Background()
 	const n, workers = 200, 8

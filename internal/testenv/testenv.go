@@ -99,7 +99,11 @@ const HeavyEnv = "PADDOCK_TEST_HEAVY"
 // `go test ./...` stays fast without them, and CI runs them in a step of their own.
 func Heavy(t testing.TB) {
 	t.Helper()
-	if os.Getenv(HeavyEnv) != "1" {
+	if !HeavyOn() {
 		t.Skip("heavy test (benchmark-grade or slow): set " + HeavyEnv + "=1 to run it")
 	}
 }
+
+// HeavyOn reports whether heavy tests run: a test may prove a property lightly by default and
+// at full scale under PADDOCK_TEST_HEAVY=1.
+func HeavyOn() bool { return os.Getenv(HeavyEnv) == "1" }
