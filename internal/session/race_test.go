@@ -33,10 +33,11 @@ func (images) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
 func newRegistry(t *testing.T) (*session.Registry, *manager.Manager) {
 	t.Helper()
 	// A kernel's code context starts in its user's home, as E2B's does.
-	if u, err := user.Current(); err != nil {
-		t.Fatal(err)
-	} else if fi, err := os.Stat(u.HomeDir); err != nil || !fi.IsDir() {
-		testenv.Require(t, "interpreters", "code contexts start in the user's home, and the home of "+u.Username+" ("+u.HomeDir+") does not exist: run as a user with a home")
+	// (A uid without a passwd entry has "/".)
+	if u, err := user.Current(); err == nil {
+		if fi, err := os.Stat(u.HomeDir); err != nil || !fi.IsDir() {
+			testenv.Require(t, "interpreters", "code contexts start in the user's home, and the home of "+u.Username+" ("+u.HomeDir+") does not exist: run as a user with a home")
+		}
 	}
 	drv, err := fake.New(testenv.TempDir(t), nil)
 	if err != nil {

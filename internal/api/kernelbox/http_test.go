@@ -33,7 +33,7 @@ func needHome(t *testing.T) {
 	t.Helper()
 	u, err := user.Current()
 	if err != nil {
-		t.Fatal(err)
+		return // a uid without a passwd entry: the guest takes "/" as its home
 	}
 	if fi, err := os.Stat(u.HomeDir); err != nil || !fi.IsDir() {
 		testenv.Require(t, "interpreters", "code contexts start in the user's home, and the home of "+u.Username+" ("+u.HomeDir+") does not exist: run as a user with a home")
