@@ -11,7 +11,8 @@ import (
 // Reconcile makes the store (what users asked for) and the driver (what runs) agree: it
 // adopts running sandboxes whose guests answer, restarts ones that should run but do not,
 // finishes interrupted creates and deletes, and deletes units nobody has a record of (such as
-// warm-pool leftovers of a previous process).
+// warm-pool leftovers of a previous process). It is for start-up, before anything else runs;
+// afterwards the periodic pass (watch.go) marks sandboxes whose unit died as failed.
 func (m *Manager) Reconcile(ctx context.Context) error {
 	insts, err := m.driver.List(ctx)
 	if err != nil {
@@ -54,7 +55,11 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		_, _ = m.setState(ctx, sb, sandbox.StateFailed, "its container disappeared while Paddock was not running")
 	case sb.State == sandbox.StateStopped:
 		if in.State != sandbox.StateStopped {
-			_ = m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace)
+			if in.State == sandbox.StateRunning {
+				m.terminate(ctx, sb)
+			}
+			m.dropClient(sb.ID)
+			_ = m.driver.Stop(ctx, sb.ID, 0)
 		}
 	case in.State == sandbox.StatePaused:
 		if sb.State != sandbox.StatePaused {
@@ -63,6 +68,7 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		if err := m.reattachNetwork(ctx, sb); err != nil {
 			log.Error("reconcile: reconnect network", "err", err)
 		}
+		m.watchExit(sb.ID)
 	case in.State == sandbox.StateRunning && m.adopt(ctx, sb) == nil:
 		if sb.State != sandbox.StateRunning {
 			_, _ = m.setState(ctx, sb, sandbox.StateRunning, "")
@@ -70,6 +76,7 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		if err := m.reattachNetwork(ctx, sb); err != nil {
 			log.Error("reconcile: reconnect network", "err", err)
 		}
+		m.watchExit(sb.ID)
 		log.Info("reconcile: adopted running sandbox")
 	default:
 		// It should run but does not (or its guest is dead): bring it back from its disk.
