@@ -21,6 +21,9 @@ func newGuestCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			guest.IgnoreSignals() // first: until then a signal from inside the sandbox kills it
 			logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			if err := guest.BlockFaultSignals(); err != nil { // before any process starts
+				logger.Warn("guest: queued fault signals stay deliverable", "err", err)
+			}
 			if err := guest.Harden(); err != nil {
 				logger.Warn("harden guest", "err", err)
 			}

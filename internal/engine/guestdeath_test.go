@@ -41,10 +41,46 @@ func TestGuestSurvivesSignalsFromInside(t *testing.T) {
 			t.Fatalf("after kill -%s 1, exec: %+v, %v", sig, res, err)
 		}
 	}
+	// The same signals sent with a code other than kill's, which the Go runtime would take
+	// for a fault of its own: each attempt must be refused (EPERM) and the guest live on.
+	res, err := eng.Exec(ctx, sb.ID, manager.ExecRequest{Command: []string{"python3", "-c", queuedSignals},
+		User: "root", Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 || strings.TrimSpace(string(res.Stdout)) != "sigqueue=1 pidfd=1 setsig=1" {
+		t.Errorf("queued fault signals to PID 1: %+v, %v; want each refused with EPERM (1)", res, err)
+	}
+	shOK(t, eng, sb.ID, "for i in $(seq 500); do grep -q '^ShdPnd:\t0*$' /proc/1/status && exit 0; sleep 0.01; done; exit 1")
+	if got := shOK(t, eng, sb.ID, "echo alive"); got != "alive" {
+		t.Errorf("after queued signals: %q", got)
+	}
 	if got, err := eng.Get(ctx, sb.ID); err != nil || got.State != sandbox.StateRunning {
 		t.Errorf("after the signals: %+v, %v", got, err)
 	}
 }
+
+// queuedSignals tries each way a process can send PID 1 a fault signal with a code of its
+// choosing (sigqueue, pidfd_send_signal with a siginfo, an fd's I/O signal) and prints each
+// errno (0: sent).
+const queuedSignals = `
+import ctypes, fcntl, os, signal, struct
+libc = ctypes.CDLL(None, use_errno=True)
+out = []
+r = libc.sigqueue(1, signal.SIGSEGV, ctypes.c_void_p(0))
+out.append("sigqueue=%d" % (ctypes.get_errno() if r else 0))
+fd = os.pidfd_open(1)
+info = ctypes.create_string_buffer(struct.pack("iii", signal.SIGBUS, 0, -1), 128)
+r = libc.syscall(424, fd, signal.SIGBUS, info, 0)
+out.append("pidfd=%d" % (ctypes.get_errno() if r else 0))
+rd, wr = os.pipe()
+fcntl.fcntl(rd, fcntl.F_SETOWN, 1)
+try:
+    fcntl.fcntl(rd, fcntl.F_SETSIG, signal.SIGSEGV)
+    fcntl.fcntl(rd, fcntl.F_SETFL, fcntl.fcntl(rd, fcntl.F_GETFL) | os.O_ASYNC)
+    os.write(wr, b"x")
+    out.append("setsig=0")
+except OSError as e:
+    out.append("setsig=%d" % e.errno)
+print(" ".join(out))
+`
 
 // initPid reads the host pid of a sandbox's init (its guest) from the runc driver's pid file.
 func initPid(t *testing.T, dataDir, id string) int {
