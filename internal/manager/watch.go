@@ -159,6 +159,9 @@ func (m *Manager) failIfDead(ctx context.Context, id string) bool {
 	if !exists {
 		reason = ReasonUnitGone
 	}
+	// Finished even when Close cancels ctx: a stop cut short would leave mounts behind.
+	ctx, cancel := cleanupCtx(ctx)
+	defer cancel()
 	m.dropClient(id)
 	if err := m.driver.Stop(ctx, id, 0); err != nil && !errdefs.IsNotFound(err) {
 		m.log.Error("reconcile: release the dead sandbox", "sandbox", id, "err", err)
