@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -52,7 +53,11 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		_ = m.store.DeleteSandbox(ctx, sb.ID)
 	case !exists:
 		log.Warn("reconcile: sandbox's unit is gone")
-		_, _ = m.setState(ctx, sb, sandbox.StateFailed, "its container disappeared while Paddock was not running")
+		if sb.State != sandbox.StateFailed {
+			const reason = "its container disappeared while Paddock was not running"
+			m.record(ctx, audit.SandboxFailed, sb.Name, map[string]any{"id": sb.ID, "reason": reason})
+			_, _ = m.setState(ctx, sb, sandbox.StateFailed, reason)
+		}
 	case sb.State == sandbox.StateStopped:
 		if in.State != sandbox.StateStopped {
 			if in.State == sandbox.StateRunning {
@@ -78,6 +83,10 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		}
 		m.watchExit(sb.ID)
 		log.Info("reconcile: adopted running sandbox")
+	case sb.State == sandbox.StateFailed:
+		// Failed stays failed until someone starts it; a unit whose guest is dead is released.
+		m.dropClient(sb.ID)
+		_ = m.driver.Stop(ctx, sb.ID, 0)
 	default:
 		// It should run but does not (or its guest is dead): bring it back from its disk.
 		log.Warn("reconcile: restarting sandbox", "unit_state", in.State)

@@ -213,3 +213,42 @@ func TestDeadWarmSandboxIsReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedStaysFailedAcrossRestart restarts the manager over a failed sandbox: start-up
+// reconciliation keeps it failed, with its reason, until someone starts it.
+func TestFailedStaysFailedAcrossRestart(t *testing.T) {
+	drv, err := fake.New(testenv.TempDir(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memory.New()
+	ctx := context.Background()
+	open := func() *manager.Manager {
+		m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images{}, Reconcile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = m.Close(ctx) })
+		return m
+	}
+	m := open()
+	sb, err := m.Create(ctx, sandbox.Spec{Name: "broken"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Crash(sb.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, m, sb.ID, sandbox.StateFailed)
+	_ = m.Close(ctx)
+	m = open()
+	if got, err := m.Get(ctx, sb.ID); err != nil || got.State != sandbox.StateFailed || got.Reason != manager.ReasonInitExited {
+		t.Fatalf("after a restart: %+v, %v; want still failed with its reason", got, err)
+	}
+	if _, err := m.Start(ctx, "broken"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := m.Exec(ctx, "broken", manager.ExecRequest{Shell: "echo up"}); err != nil || string(res.Stdout) != "up\n" {
+		t.Errorf("exec after start: %v %v", res, err)
+	}
+}
