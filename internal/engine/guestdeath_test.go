@@ -178,3 +178,29 @@ func TestDeadWarmSandboxIsReplaced(t *testing.T) {
 		t.Errorf("claimed sandbox: %q", got)
 	}
 }
+
+// BenchmarkStop measures a graceful stop of a sandbox whose processes exit on SIGTERM.
+func BenchmarkStop(b *testing.B) {
+	eng, _ := newTestEngine(b)
+	ctx := context.Background()
+	lat := newLatencies(b)
+	defer lat.report()
+	for b.Loop() {
+		b.StopTimer()
+		sb, err := eng.Create(ctx, sandbox.Spec{}, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		shOK(b, eng, sb.ID, "sleep 1000 >/dev/null 2>&1 &")
+		b.StartTimer()
+		lat.time(func() { _, err = eng.Stop(ctx, sb.ID) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := eng.Delete(ctx, sb.ID); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
