@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +19,11 @@ func newGuestCmd() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			guest.IgnoreSignals() // first: until then a signal from inside the sandbox kills it
 			logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			if err := guest.BlockFaultSignals(); err != nil { // before any process starts
+				logger.Warn("guest: queued fault signals stay deliverable", "err", err)
+			}
 			if err := guest.Harden(); err != nil {
 				logger.Warn("harden guest", "err", err)
 			}
@@ -31,37 +33,15 @@ func newGuestCmd() *cobra.Command {
 			}
 			settings := guestenv.New(os.Getenv(guestenv.DefaultUIDEnv))
 			h, svc := guest.NewHandler(settings, guest.Reaper(), logger)
-			ctx, stop := context.WithCancel(cmd.Context())
-			defer stop()
-			go relaySignals(ctx, svc, stop)
-			err = guest.Serve(ctx, ln, h, logger)
+			// main's context ends on SIGTERM and SIGINT, which anyone in the sandbox can send:
+			// the guest ends only when the host kills it (graceful stops use POST /terminate).
+			err = guest.Serve(context.WithoutCancel(cmd.Context()), ln, h, logger)
 			svc.Shutdown(guestShutdownGrace)
 			return err
 		},
 	}
 }
 
-// guestShutdownGrace is how long processes get between SIGTERM and SIGKILL when the sandbox
-// stops. The driver's own grace period bounds it from outside.
+// guestShutdownGrace is how long processes get between SIGTERM and SIGKILL when the guest
+// stops serving on its own (its listener failed).
 const guestShutdownGrace = 3 * time.Second
-
-// relaySignals passes job-control and user signals on to the sandbox's processes; SIGTERM
-// and SIGINT also shut the guest down (PID 1 in a pid namespace gets no default handlers).
-func relaySignals(ctx context.Context, svc *guest.Services, shutdown func()) {
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(ch)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case s := <-ch:
-			sig := s.(syscall.Signal)
-			if sig == syscall.SIGTERM || sig == syscall.SIGINT {
-				shutdown()
-				return
-			}
-			svc.Forward(sig)
-		}
-	}
-}

@@ -23,6 +23,9 @@ const (
 	SessionCulled   = "session_culled"
 	// StartCommandFailed: a template's start command could not start or exited non-zero.
 	StartCommandFailed = "start_command_failed"
+	// SandboxFailed: a running or paused sandbox's init died without being asked to (details:
+	// id, reason); the sandbox is now failed.
+	SandboxFailed = "sandbox_failed"
 )
 
 // Event is one audit record. Details hold type-specific fields (command, exit_code, path...).

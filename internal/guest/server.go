@@ -1,7 +1,8 @@
 // Package guest is the daemon that runs as PID 1 inside every sandbox. It serves the E2B envd
 // wire protocol (Connect RPC process and filesystem services, plain HTTP /files, /health, /envs,
-// /metrics) plus the internal /init the host uses to configure it and the port tunnel
-// (CONNECT /ports/{port}) through which the host reaches servers listening in the sandbox.
+// /metrics) plus the internal /init and /terminate the host uses to configure it and to stop
+// its processes, and the port tunnel (CONNECT /ports/{port}) through which the host reaches
+// servers listening in the sandbox.
 package guest
 
 import (
@@ -34,7 +35,9 @@ type Config struct {
 	Code http.Handler
 	// OnInit runs after each POST /init has been applied.
 	OnInit func(guestenv.InitRequest)
-	Logger *slog.Logger
+	// Terminate serves POST /terminate, the host's graceful stop.
+	Terminate http.Handler
+	Logger    *slog.Logger
 }
 
 // Handler returns the guest's HTTP handler. Requests other than GET /health, GET|POST /files
@@ -59,6 +62,9 @@ func Handler(cfg Config) http.Handler {
 	}
 	mux.HandleFunc("GET /health", handleHealth)
 	mux.HandleFunc("POST /init", initHandler(cfg.Settings, cfg.OnInit))
+	if cfg.Terminate != nil {
+		mux.Handle("POST /terminate", cfg.Terminate)
+	}
 	mux.HandleFunc("GET /envs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, cfg.Settings.EnvVars())
 	})

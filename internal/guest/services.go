@@ -40,6 +40,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Files:      fs.NewFilesHandler(settings, logger),
 		Code:       svc.code.Handler(),
 		OnInit:     func(r guestenv.InitRequest) { svc.code.Prewarm(r.Prewarm) },
+		Terminate:  svc.terminateHandler(),
 		Logger:     logger,
 	})
 	return h, svc

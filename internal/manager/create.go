@@ -174,7 +174,11 @@ func (m *Manager) coldStart(ctx context.Context, inst sandbox.InstanceSpec, toke
 	if err := m.driver.Start(ctx, inst.ID); err != nil {
 		return fmt.Errorf("start %s: %w", inst.ID, err)
 	}
-	return m.waitGuest(ctx, inst.ID, token, "")
+	if err := m.waitGuest(ctx, inst.ID, token, ""); err != nil {
+		return err
+	}
+	m.watchExit(inst.ID)
+	return nil
 }
 
 // waitGuest waits until the guest answers and, when it has no token yet, gives it one.

@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
@@ -19,8 +20,8 @@ func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sa
 	return m.store.ListSandboxes(ctx, f)
 }
 
-// Stop ends every process of a sandbox and keeps its filesystem. Stopping a stopped sandbox
-// is a no-op.
+// Stop ends every process of a sandbox and keeps its filesystem. Its processes get SIGTERM
+// and StopGrace to exit first. Stopping a stopped sandbox is a no-op.
 func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
 	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
@@ -34,17 +35,40 @@ func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, 
 	default:
 		return nil, errdefs.FailedPrecondition("sandbox %q is %s and cannot be stopped", sb.Name, sb.State)
 	}
-	m.dropClient(sb.ID)
 	if sb.State == sandbox.StatePaused {
 		if p, ok := m.driver.(sandbox.Pauser); ok {
-			_ = p.Resume(ctx, sb.ID) // a frozen cgroup cannot receive SIGTERM
+			_ = p.Resume(ctx, sb.ID) // a frozen guest cannot answer, nor its processes exit
 		}
 	}
-	if err := m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace); err != nil && !errdefs.IsNotFound(err) {
+	if sb.State != sandbox.StateFailed {
+		m.terminate(ctx, sb)
+	}
+	m.dropClient(sb.ID)
+	if err := m.driver.Stop(ctx, sb.ID, 0); err != nil && !errdefs.IsNotFound(err) {
 		return nil, fmt.Errorf("stop %s: %w", sb.Name, err)
 	}
 	m.record(ctx, audit.SandboxStopped, sb.Name, map[string]any{"id": sb.ID})
 	return m.setState(ctx, sb, sandbox.StateStopped, "")
+}
+
+// terminateSlack is how much longer than the grace period the guest may take to answer
+// POST /terminate.
+const terminateSlack = 2 * time.Second
+
+// terminate asks the sandbox's guest to end its processes gracefully: SIGTERM, StopGrace,
+// SIGKILL. The guest ignores signals itself, so this is the only graceful way; when it does
+// not answer, the driver just kills everything.
+func (m *Manager) terminate(ctx context.Context, sb *sandbox.Sandbox) {
+	tctx, cancel := context.WithTimeout(ctx, m.cfg.StopGrace+terminateSlack)
+	defer cancel()
+	forced, err := m.client(sb).Terminate(tctx, m.cfg.StopGrace)
+	switch {
+	case err != nil:
+		m.log.Warn("graceful stop: guest did not answer, killing", "sandbox", sb.ID, "err", err)
+	case forced:
+		m.log.Info("graceful stop: processes outlived the grace period and were killed", "sandbox", sb.ID,
+			"grace", m.cfg.StopGrace)
+	}
 }
 
 // Start brings a stopped sandbox back with the same filesystem in a fresh container.
@@ -75,6 +99,7 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 	if err := m.configureGuest(ctx, sb); err != nil {
 		return nil, fmt.Errorf("configure guest: %w", err)
 	}
+	m.watchExit(sb.ID)
 	now := m.cfg.Now().UTC()
 	sb.StartedAt = &now
 	m.record(ctx, audit.SandboxStarted, sb.Name, map[string]any{"id": sb.ID, "profile": sb.Instance.Security.Profile})

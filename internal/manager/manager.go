@@ -34,6 +34,11 @@ type Config struct {
 	// Reconcile makes New adopt running sandboxes and delete driver units it has no record
 	// of. Only a manager that owns its driver's state exclusively may set it.
 	Reconcile bool
+	// ReconcileInterval is how often running and paused sandboxes (and warm ones) are
+	// compared with the driver's units: a sandbox whose unit stopped or vanished is marked
+	// failed, a warm one replaced (default DefaultReconcileInterval; negative: never). Drivers
+	// that implement sandbox.ExitWatcher report an init's exit sooner.
+	ReconcileInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Audit records lifecycle, exec and file events (nil = no audit trail).
@@ -54,7 +59,8 @@ type Manager struct {
 	mu      sync.Mutex
 	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
 
-	pools *pools // owned; stopped by Close
+	pools *pools   // owned; stopped by Close
+	watch *watcher // owned; stopped by Close
 
 	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
 	reaperDone chan struct{}
@@ -75,6 +81,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 5 * time.Second
 	}
+	if cfg.ReconcileInterval == 0 {
+		cfg.ReconcileInterval = DefaultReconcileInterval
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -85,25 +94,30 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		log:     cfg.Logger,
 		cfg:     cfg,
 		clients: map[string]*guestclient.Client{},
+		watch:   newWatcher(),
 	}
 	if cfg.Reconcile {
 		if err := m.Reconcile(ctx); err != nil {
+			m.watch.cancel()
 			return nil, fmt.Errorf("reconcile: %w", err)
 		}
 	}
 	p, err := newPools(m, cfg.Pools)
 	if err != nil {
+		m.watch.cancel()
 		return nil, err
 	}
 	m.pools = p
 	m.pools.start()
 	m.startReaper()
+	m.startWatching()
 	return m, nil
 }
 
-// Close stops pool filling and deletes unclaimed pooled sandboxes. Claimed sandboxes keep
-// running.
+// Close stops pool filling, deletes unclaimed pooled sandboxes and stops watching for dead
+// ones. Claimed sandboxes keep running.
 func (m *Manager) Close(ctx context.Context) error {
+	m.stopWatching()
 	m.stopReaperAndWait()
 	m.pools.close(ctx)
 	m.mu.Lock()
@@ -181,6 +195,9 @@ func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbo
 	sb, err := m.store.GetSandbox(ctx, idOrName)
 	if err != nil {
 		return nil, err
+	}
+	if sb.State == sandbox.StateFailed && sb.Reason != "" {
+		return nil, errdefs.FailedPrecondition("sandbox %q is failed: %s", sb.Name, sb.Reason)
 	}
 	if sb.State != sandbox.StateRunning {
 		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -11,7 +12,8 @@ import (
 // Reconcile makes the store (what users asked for) and the driver (what runs) agree: it
 // adopts running sandboxes whose guests answer, restarts ones that should run but do not,
 // finishes interrupted creates and deletes, and deletes units nobody has a record of (such as
-// warm-pool leftovers of a previous process).
+// warm-pool leftovers of a previous process). It is for start-up, before anything else runs;
+// afterwards the periodic pass (watch.go) marks sandboxes whose unit died as failed.
 func (m *Manager) Reconcile(ctx context.Context) error {
 	insts, err := m.driver.List(ctx)
 	if err != nil {
@@ -51,10 +53,18 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		_ = m.store.DeleteSandbox(ctx, sb.ID)
 	case !exists:
 		log.Warn("reconcile: sandbox's unit is gone")
-		_, _ = m.setState(ctx, sb, sandbox.StateFailed, "its container disappeared while Paddock was not running")
+		if sb.State != sandbox.StateFailed {
+			const reason = "its container disappeared while Paddock was not running"
+			m.record(ctx, audit.SandboxFailed, sb.Name, map[string]any{"id": sb.ID, "reason": reason})
+			_, _ = m.setState(ctx, sb, sandbox.StateFailed, reason)
+		}
 	case sb.State == sandbox.StateStopped:
 		if in.State != sandbox.StateStopped {
-			_ = m.driver.Stop(ctx, sb.ID, m.cfg.StopGrace)
+			if in.State == sandbox.StateRunning {
+				m.terminate(ctx, sb)
+			}
+			m.dropClient(sb.ID)
+			_ = m.driver.Stop(ctx, sb.ID, 0)
 		}
 	case in.State == sandbox.StatePaused:
 		if sb.State != sandbox.StatePaused {
@@ -63,6 +73,7 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		if err := m.reattachNetwork(ctx, sb); err != nil {
 			log.Error("reconcile: reconnect network", "err", err)
 		}
+		m.watchExit(sb.ID)
 	case in.State == sandbox.StateRunning && m.adopt(ctx, sb) == nil:
 		if sb.State != sandbox.StateRunning {
 			_, _ = m.setState(ctx, sb, sandbox.StateRunning, "")
@@ -70,7 +81,12 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		if err := m.reattachNetwork(ctx, sb); err != nil {
 			log.Error("reconcile: reconnect network", "err", err)
 		}
+		m.watchExit(sb.ID)
 		log.Info("reconcile: adopted running sandbox")
+	case sb.State == sandbox.StateFailed:
+		// Failed stays failed until someone starts it; a unit whose guest is dead is released.
+		m.dropClient(sb.ID)
+		_ = m.driver.Stop(ctx, sb.ID, 0)
 	default:
 		// It should run but does not (or its guest is dead): bring it back from its disk.
 		log.Warn("reconcile: restarting sandbox", "unit_state", in.State)

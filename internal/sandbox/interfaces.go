@@ -25,8 +25,11 @@ type Driver interface {
 	Create(ctx context.Context, spec InstanceSpec) error
 	// Start runs a created or stopped unit; the guest starts as PID 1.
 	Start(ctx context.Context, id string) error
-	// Stop ends every process of the unit (SIGTERM, then SIGKILL after grace) and keeps the
-	// writable layer so that Start can bring the same filesystem back.
+	// Stop ends every process of the unit and keeps the writable layer so that Start can
+	// bring the same filesystem back. The unit's init gets SIGTERM and up to grace to exit
+	// before everything is killed. Paddock's guest ignores SIGTERM, so callers that want
+	// the sandbox's processes to end gracefully ask the guest first (POST /terminate) and
+	// pass 0.
 	Stop(ctx context.Context, id string, grace time.Duration) error
 	// Delete stops the unit if needed and removes everything it owns.
 	Delete(ctx context.Context, id string) error
@@ -43,6 +46,18 @@ type Driver interface {
 type Pauser interface {
 	Pause(ctx context.Context, id string) error
 	Resume(ctx context.Context, id string) error
+}
+
+// ExitWatcher is implemented by drivers that learn at once when a unit's init exits without
+// anyone asking (a crash, a kill from the host), so that the sandbox can be marked failed
+// before the next reconcile pass. Safe for concurrent use.
+type ExitWatcher interface {
+	// WatchExit watches the init of the running unit id until it exits, Stop or Delete is
+	// called for id, or ctx ends. It calls exited(id) once, from a goroutine of the driver,
+	// when the init exits while watched; exited must not block. A new watch of id replaces
+	// the previous one. A unit that does not run is an ErrFailedPrecondition-class error, an
+	// unknown ID ErrNotFound-class.
+	WatchExit(ctx context.Context, id string, exited func(id string)) error
 }
 
 // Networker is implemented by drivers that enforce egress policies. SetEgress records p for

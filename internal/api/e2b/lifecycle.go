@@ -66,8 +66,8 @@ func (a *API) extendTo(ctx context.Context, sb *sandbox.Sandbox, d time.Duration
 	return a.m.SetExpiry(ctx, sb.ID, at)
 }
 
-// wake brings a paused or stopped sandbox back with a deadline at least d from now, and
-// reports whether it had to. A paused sandbox does not time out (the reaper skips it), so the
+// wake brings a paused, stopped or failed sandbox back with a deadline at least d from now,
+// and reports whether it had to. A paused sandbox does not time out (the reaper skips it), so the
 // deadline is moved before the sandbox runs again: one that passed while it was paused must
 // not kill it the moment it is resumed.
 func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration) (*sandbox.Sandbox, bool, error) {
@@ -76,7 +76,7 @@ func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration) (*
 	case sandbox.StateRunning:
 		sb, err = a.extendTo(ctx, sb, d)
 		return sb, false, err
-	case sandbox.StatePaused, sandbox.StateStopped:
+	case sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed:
 	default:
 		return nil, false, errdefs.FailedPrecondition("sandbox %s is %s", sb.ID, sb.State)
 	}

@@ -152,7 +152,8 @@ func detail(sb *sandbox.Sandbox, withToken bool) detailView {
 	return d
 }
 
-// state maps Paddock states onto E2B's two: a stopped sandbox is resumed by connect too.
+// state maps Paddock states onto E2B's two: a stopped or failed sandbox is resumed by
+// connect too (a failed one starts afresh from its disk).
 func state(sb *sandbox.Sandbox) string {
 	if sb.State == sandbox.StateRunning {
 		return "running"

@@ -1,6 +1,6 @@
 // Package drivertest is the conformance suite every sandbox.Driver passes: lifecycle,
 // idempotent delete, not-found and wrong-state contracts, listing, stats, pause and a
-// reachable guest.
+// reachable guest; RunExitWatcher adds the cases of sandbox.ExitWatcher.
 package drivertest
 
 import (

@@ -30,9 +30,10 @@ type Driver struct {
 }
 
 var (
-	_ sandbox.Driver    = (*Driver)(nil)
-	_ sandbox.Pauser    = (*Driver)(nil)
-	_ sandbox.Networker = (*Driver)(nil)
+	_ sandbox.Driver      = (*Driver)(nil)
+	_ sandbox.Pauser      = (*Driver)(nil)
+	_ sandbox.Networker   = (*Driver)(nil)
+	_ sandbox.ExitWatcher = (*Driver)(nil)
 )
 
 type unit struct {
@@ -40,6 +41,13 @@ type unit struct {
 	state sandbox.State
 	srv   *http.Server
 	stop  func() // stops the guest's processes and watchers
+	watch *exitWatch
+}
+
+// exitWatch is a WatchExit registration; its address tells a replaced one apart.
+type exitWatch struct {
+	exited func(id string)
+	ended  func() error // the watch's ctx.Err: a crash after it ended is not reported
 }
 
 // New returns a fake driver keeping its sockets in dir (keep it short: unix socket paths are
@@ -110,6 +118,7 @@ func (d *Driver) Stop(ctx context.Context, id string, _ time.Duration) error {
 }
 
 func (d *Driver) halt(ctx context.Context, u *unit) {
+	u.watch = nil
 	if u.srv == nil {
 		return
 	}
@@ -175,6 +184,48 @@ func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 	}
 	var dl net.Dialer
 	return dl.DialContext(ctx, "unix", d.socket(id))
+}
+
+// WatchExit implements sandbox.ExitWatcher. A fake unit's init exits unasked only through
+// Crash.
+func (d *Driver) WatchExit(ctx context.Context, id string, exited func(id string)) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if u.state == sandbox.StateStopped {
+		return errdefs.FailedPrecondition("unit %s is not running", id)
+	}
+	w := &exitWatch{exited: exited, ended: ctx.Err}
+	u.watch = w
+	context.AfterFunc(ctx, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if u.watch == w {
+			u.watch = nil
+		}
+	})
+	return nil
+}
+
+// Crash stops a running unit as if its init had died: the guest stops answering, the unit is
+// listed as stopped, and its exit watch (if any) is told.
+func (d *Driver) Crash(id string) error {
+	d.mu.Lock()
+	u, err := d.get(id)
+	if err != nil {
+		d.mu.Unlock()
+		return err
+	}
+	w := u.watch
+	d.halt(context.Background(), u)
+	d.mu.Unlock()
+	if w != nil && w.ended() == nil {
+		go w.exited(id)
+	}
+	return nil
 }
 
 // Pause implements sandbox.Pauser. Processes are not actually frozen.

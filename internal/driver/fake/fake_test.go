@@ -9,12 +9,20 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-func TestConformance(t *testing.T) {
-	drivertest.Run(t, func(t *testing.T) (sandbox.Driver, sandbox.Image) {
-		d, err := fake.New(testenv.TempDir(t), nil)
-		if err != nil {
+func newDriver(t *testing.T) (sandbox.Driver, sandbox.Image) {
+	d, err := fake.New(testenv.TempDir(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, sandbox.Image{Ref: "base"}
+}
+
+func TestConformance(t *testing.T) { drivertest.Run(t, newDriver) }
+
+func TestExitWatcher(t *testing.T) {
+	drivertest.RunExitWatcher(t, newDriver, func(t *testing.T, d sandbox.Driver, id string) {
+		if err := d.(*fake.Driver).Crash(id); err != nil {
 			t.Fatal(err)
 		}
-		return d, sandbox.Image{Ref: "base"}
 	})
 }

@@ -59,6 +59,8 @@ type Driver struct {
 
 	netMu sync.Mutex
 	nets  map[string]*usernet.Network // user-mode networks of running egress sandboxes
+
+	exits watches // exit watches of running sandboxes' inits (exitwatch.go)
 }
 
 var (

@@ -17,12 +17,14 @@ import (
 // killWait bounds how long Stop waits for the guest to die after SIGKILL.
 const killWait = 2 * time.Second
 
-// Stop implements sandbox.Driver: SIGTERM, SIGKILL after grace, then remove the container
-// and unmount, keeping the writable layer. Stopping a stopped sandbox is nil.
+// Stop implements sandbox.Driver: SIGTERM to the init, SIGKILL after grace, then remove the
+// container and unmount, keeping the writable layer. Stopping a stopped sandbox is nil. The
+// init's exit watch ends first: this exit is asked for.
 func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error {
 	if !idRE.MatchString(id) {
 		return errdefs.NotFound("sandbox %q not found", id)
 	}
+	d.unwatch(id)
 	p := d.paths(id)
 	if _, err := os.Stat(p.dir); os.IsNotExist(err) {
 		// No directory: only an orphaned container (if any) is left to remove.
@@ -35,7 +37,7 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 			if st.Status == "paused" {
 				_, _ = d.runtime(ctx, "resume", id)
 			}
-			d.terminate(ctx, id, grace)
+			d.terminate(ctx, id, p, grace)
 		}
 	}
 	d.kill(ctx, id, p)
@@ -58,8 +60,23 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 	return nil
 }
 
-// terminate asks the container to stop and returns once it has, or after grace.
-func (d *Driver) terminate(ctx context.Context, id string, grace time.Duration) {
+// terminate sends the container's init SIGTERM and returns once it has exited, or after
+// grace. The init's pidfd tells when it exits, once it is proven ours (as in killInit);
+// otherwise the runtime is asked to signal it and polled. Paddock's guest ignores SIGTERM:
+// graceful stops end its processes through the guest instead, and pass no grace.
+func (d *Driver) terminate(ctx context.Context, id string, p paths, grace time.Duration) {
+	if dl, ok := ctx.Deadline(); ok {
+		grace = min(grace, time.Until(dl))
+	}
+	if pid := readPid(p.pidFile()); pid > 0 {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			defer unix.Close(fd)
+			if d.inCgroup(pid, id) && unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0) == nil {
+				exited(fd, grace)
+				return
+			}
+		}
+	}
 	if _, err := d.runtime(ctx, "kill", id, "TERM"); err != nil {
 		return
 	}
