@@ -60,7 +60,11 @@ func New(opts Options) *Service {
 	if opts.Reaper == nil {
 		opts.Reaper = NewDirectReaper()
 	}
-	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: opts.Logger.With("op", "process"),
+	log := opts.Logger.With("op", "process")
+	if r, ok := opts.Reaper.(*placingReaper); ok {
+		r.setLogger(log)
+	}
+	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: log,
 		oomFiles: oomCounterFiles, subStall: defaultSubStall, procs: map[int]*proc{}}
 }
 
