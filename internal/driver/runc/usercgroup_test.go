@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/driver/drivertest"
+	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/testenv"
 )
 
 // TestUserCgroup checks where a sandbox's processes live: the guest in the sandbox's cgroup,
@@ -23,11 +25,11 @@ func TestUserCgroup(t *testing.T) {
 	e.runSpec(t, spec)
 	ctx := context.Background()
 
-	pidsDir := ""
+	pidsDir, v2 := "", false
 	for _, m := range mountinfo(t) {
 		dir := filepath.Join(m.point, "paddock", spec.ID)
 		if _, err := os.Stat(filepath.Join(dir, "user", "pids.max")); err == nil {
-			pidsDir = dir
+			pidsDir, v2 = dir, m.fstype == "cgroup2"
 		}
 	}
 	if pidsDir == "" {
@@ -39,18 +41,11 @@ func TestUserCgroup(t *testing.T) {
 		}
 	}
 
-	c := guestclient.New(func(ctx context.Context) (net.Conn, error) { return e.d.Dial(ctx, spec.ID) }, "")
-	defer c.Close()
-	out := run(t, c, "cat /proc/self/cgroup; echo guest; cat /proc/1/cgroup")
-	user, guest, _ := strings.Cut(out, "guest\n")
-	for _, want := range []string{":pids:/user\n", ":cpu:/user\n"} {
-		if !strings.Contains(user, want) {
-			t.Errorf("a process's cgroups lack %q:\n%s", want, user)
-		}
+	want := []string{":pids:/user\n", ":cpu:/user\n"}
+	if v2 {
+		want = []string{"0::/user\n"}
 	}
-	if strings.Contains(guest, "/user") {
-		t.Errorf("the guest is in the user cgroup:\n%s", guest)
-	}
+	checkPlacement(t, e, spec.ID, want)
 
 	st, err := e.d.Stats(ctx, spec.ID)
 	if err != nil {
@@ -63,6 +58,54 @@ func TestUserCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	noLeftovers(t, e, []string{spec.ID})
+}
+
+// TestUserCgroupThreaded runs a sandbox with the cgroup v2 user cgroup on this host's cgroup2
+// mount: the guest's spawning thread joins the threaded child, its children start there, and
+// the sandbox works and is removed as usual. On a hybrid host (cgroup v1 controllers) the
+// child gets no pids limit: that part is TestUserCgroup's on a cgroup v2 host.
+func TestUserCgroupThreaded(t *testing.T) {
+	e := newEnv(t)
+	if !runc.UseUnifiedUserCgroups(e.d) {
+		testenv.Require(t, "cgroup-v2", "no cgroup2 filesystem mounted")
+	}
+	spec := drivertest.NewSpec(t, e.img)
+	spec.Resources.Pids = 50
+	e.runSpec(t, spec)
+	checkPlacement(t, e, spec.ID, []string{"0::/user\n"})
+	for _, m := range mountinfo(t) {
+		if m.fstype == "cgroup2" {
+			b, err := os.ReadFile(filepath.Join(m.point, "paddock", spec.ID, "user", "cgroup.type"))
+			if err != nil || strings.TrimSpace(string(b)) != "threaded" {
+				t.Errorf("user cgroup type %q, %v; want threaded", b, err)
+			}
+		}
+	}
+	if _, err := e.d.Stats(context.Background(), spec.ID); err != nil {
+		t.Error(err)
+	}
+	if err := e.d.Delete(context.Background(), spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	noLeftovers(t, e, []string{spec.ID})
+}
+
+// checkPlacement checks that a process the guest starts has each of want among its cgroups
+// and that the guest (PID 1) has none of them.
+func checkPlacement(t *testing.T, e *env, id string, want []string) {
+	t.Helper()
+	c := guestclient.New(func(ctx context.Context) (net.Conn, error) { return e.d.Dial(ctx, id) }, "")
+	defer c.Close()
+	out := run(t, c, "cat /proc/self/cgroup; echo guest; cat /proc/1/cgroup")
+	user, guest, _ := strings.Cut(out, "guest\n")
+	for _, w := range want {
+		if !strings.Contains(user, w) {
+			t.Errorf("a process's cgroups lack %q:\n%s", w, user)
+		}
+	}
+	if strings.Contains(guest, "/user") {
+		t.Errorf("the guest is in the user cgroup:\n%s", guest)
+	}
 }
 
 // run runs a shell script through the guest and returns its stdout.
