@@ -25,13 +25,17 @@ import (
 //
 // The guest puts processes there itself: a spawning thread writes itself into the child
 // through files the driver opens on the host and passes in (guestenv.UserCgroupFDsEnv), and
-// forks every process from it (internal/guest/process, spawner.go).
+// forks every process from it (internal/guest/process, spawner.go). On cgroup v2, where
+// cgroup membership is per process, the child is a threaded cgroup, which one thread may
+// join alone. (CLONE_INTO_CGROUP would need clone3, which every seccomp profile answers
+// with ENOSYS, the guest included.)
 const (
 	// guestPidsHeadroom is how many tasks the sandbox's cgroup allows beyond the user's
-	// limit. The guest idles with about six threads and takes one more per system call that
-	// blocks while others run; with a fork bomb at the limit and 300 concurrent uploads and
-	// execs it was measured at TODO threads. 256 covers that with room to spare, and costs
-	// nothing when unused: it is a cap, not a reservation.
+	// limit, for the guest. It idles with about six threads and may take one more for each
+	// system call that blocks while other goroutines wait to run (Go keeps threads it
+	// made); with a fork bomb at the limit and 300 concurrent uploads and execs it peaked
+	// at 10. 256 leaves room for heavy blocking I/O and costs nothing unused: it is a cap,
+	// not a reservation.
 	guestPidsHeadroom = 256
 	// userCgroupName is the child cgroup of user processes.
 	userCgroupName = "user"
