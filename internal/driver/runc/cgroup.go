@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,29 +17,21 @@ import (
 const cgroupRemoveWait = time.Second
 
 // removeCgroups removes what is left of a sandbox's cgroup after the runtime deleted the
-// container. runc gives up when the cgroup is still busy (a pid namespace full of processes
-// takes a moment to die), which would leak a directory per sandbox. The cgroup mounts are
-// read from mountinfo, so this works on cgroup v1 and v2 alike; only rmdir is used, never a
-// cgroup file.
+// container, child cgroups (the user cgroups of usercgroup.go) before their parent. runc
+// gives up when the cgroup is still busy (a pid namespace full of processes takes a moment
+// to die), which would leak a directory per sandbox. The cgroup mounts are read from
+// mountinfo, so this works on cgroup v1 and v2 alike; only rmdir is used here.
 func (d *Driver) removeCgroups(id string) error {
 	rel := d.cgroupPath(id)
 	deadline := time.Now().Add(cgroupRemoveWait)
 	var errs []error
-	for _, root := range cgroupMounts() {
-		dir := filepath.Join(root, rel)
-		if !strings.HasPrefix(dir, root+"/") {
+	for _, m := range cgroupMounts() {
+		dir := filepath.Join(m.point, rel)
+		if !strings.HasPrefix(dir, m.point+"/") {
 			continue
 		}
-		for {
-			err := unix.Rmdir(dir)
-			if err == nil || errors.Is(err, unix.ENOENT) {
-				break
-			}
-			if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
-				errs = append(errs, fmt.Errorf("%s: %w", dir, err))
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
+		if err := removeCgroupTree(dir, deadline); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	switch len(errs) {
@@ -50,22 +43,63 @@ func (d *Driver) removeCgroups(id string) error {
 	return fmt.Errorf("%w (and %d more hierarchies)", errs[0], len(errs)-1)
 }
 
-// cgroupMounts returns the mount points of cgroup (v1) and cgroup2 filesystems.
-func cgroupMounts() []string {
+// removeCgroupTree removes the cgroup dir after its children, deepest first (a cgroup with
+// children cannot be removed), retrying a busy one until deadline.
+func removeCgroupTree(dir string, deadline time.Time) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := removeCgroupTree(filepath.Join(dir, e.Name()), deadline); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		err := unix.Rmdir(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cgroupMount is a mounted cgroup (v1) or cgroup2 hierarchy.
+type cgroupMount struct {
+	point string
+	v2    bool
+	opts  []string // super options: a v1 hierarchy's controllers are among them
+}
+
+// has reports whether a v1 hierarchy carries the controller.
+func (m cgroupMount) has(controller string) bool { return slices.Contains(m.opts, controller) }
+
+// cgroupMounts returns the cgroup (v1) and cgroup2 filesystems mounted on this host.
+func cgroupMounts() []cgroupMount {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	var out []string
+	var out []cgroupMount
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		// id parent major:minor root point options [optional...] - fstype source super
 		fields := strings.Fields(sc.Text())
-		for i, v := range fields {
-			if v == "-" && i+1 < len(fields) && (fields[i+1] == "cgroup" || fields[i+1] == "cgroup2") && len(fields) > 4 {
-				out = append(out, unescapeMount(fields[4]))
-				break
+		for i := 6; i+3 < len(fields); i++ {
+			if fields[i] != "-" {
+				continue
 			}
+			if fs := fields[i+1]; fs == "cgroup" || fs == "cgroup2" {
+				out = append(out, cgroupMount{point: unescapeMount(fields[4]), v2: fs == "cgroup2",
+					opts: strings.Split(fields[i+3], ",")})
+			}
+			break
 		}
 	}
 	return out

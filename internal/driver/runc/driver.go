@@ -56,6 +56,7 @@ type Driver struct {
 	cfg Config
 	bin string
 	log *slog.Logger
+	ucg *userCgroups // where sandboxes get user cgroups; nil: nowhere (usercgroup.go)
 
 	netMu sync.Mutex
 	nets  map[string]*usernet.Network // user-mode networks of running egress sandboxes
@@ -107,7 +108,12 @@ func New(cfg Config) (*Driver, error) {
 			return nil, fmt.Errorf("runc driver: %w", err)
 		}
 	}
-	return &Driver{cfg: cfg, bin: rt, log: cfg.Logger, nets: map[string]*usernet.Network{}}, nil
+	d := &Driver{cfg: cfg, bin: rt, log: cfg.Logger, nets: map[string]*usernet.Network{}}
+	var why string
+	if d.ucg, why = detectUserCgroups(); d.ucg == nil {
+		d.log.Warn("sandboxes get no user cgroup: a fork bomb at a sandbox's pids limit can take its guest down", "reason", why)
+	}
+	return d, nil
 }
 
 // Name implements sandbox.Driver.

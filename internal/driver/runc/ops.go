@@ -89,7 +89,8 @@ func (d *Driver) notRunning(id string, err error) error {
 }
 
 // Stats implements sandbox.Driver from `runc events --stats`, which reads cgroup v1 and v2
-// alike. A stopped sandbox is a failed precondition.
+// alike; pids are the user cgroup's (see userPids). A stopped sandbox is a failed
+// precondition.
 func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 	if !idRE.MatchString(id) {
 		return nil, errdefs.NotFound("sandbox %q not found", id)
@@ -102,6 +103,7 @@ func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stats of %s: %w", id, err)
 	}
+	d.userPids(id, st)
 	st.Time = time.Now()
 	return st, nil
 }

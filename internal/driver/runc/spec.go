@@ -22,12 +22,14 @@ const (
 // use, so that runtimes that lag behind the Go types (crun 1.8 refuses "1.3.0") run them.
 const ociVersion = "1.0.2"
 
-// writeConfig renders the bundle's config.json.
-func (d *Driver) writeConfig(spec sandbox.InstanceSpec, p paths) error {
+// writeConfig renders the bundle's config.json, for a sandbox with the user cgroup uc (nil:
+// none).
+func (d *Driver) writeConfig(spec sandbox.InstanceSpec, p paths, uc *userCgroup) error {
 	s, err := d.buildSpec(spec)
 	if err != nil {
 		return err
 	}
+	uc.apply(s)
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode OCI spec of %s: %w", spec.ID, err)

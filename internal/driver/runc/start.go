@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,9 +30,6 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	if err := d.clearLeftovers(ctx, id, p); err != nil {
 		return err
 	}
-	if err := d.writeConfig(spec, p); err != nil {
-		return err
-	}
 	if err := mountOverlay(spec.Image.Layers, p); err != nil {
 		return err
 	}
@@ -41,6 +39,11 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 			d.undoStart(ctx, id, p, live)
 		}
 	}()
+	uc := d.openUserCgroup(id, spec.Resources)
+	defer uc.close() // the container has its own copies
+	if err := d.writeConfig(spec, p, uc); err != nil {
+		return err
+	}
 	if spec.Network == sandbox.NetworkEgress {
 		if err := d.attachNetwork(spec, p); err != nil {
 			return err
@@ -51,7 +54,8 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 		return err
 	}
 	defer ln.Close() // the container has its own copy
-	err = d.runContainer(ctx, id, p, ln)
+	fds := append([]*os.File{ln}, uc.fds()...)
+	err = d.runContainer(ctx, id, p, fds)
 	if err != nil && strings.Contains(err.Error(), "already exists") {
 		// clearLeftovers saw no container, so one appeared since: a concurrent Start,
 		// which callers must not do. Clear a dead one and try once more; never kill a live
@@ -61,8 +65,11 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 			return errdefs.FailedPrecondition("sandbox %s is already %s", id, st.Status)
 		}
 		if _, derr := d.runtime(ctx, "delete", "--force", id); derr == nil {
-			err = d.runContainer(ctx, id, p, ln)
+			err = d.runContainer(ctx, id, p, fds)
 		}
+	}
+	if err == nil {
+		d.finishUserCgroup(id, uc, spec.Resources)
 	}
 	return err
 }
@@ -138,9 +145,9 @@ func listen(path string) (*os.File, error) {
 	return f, nil
 }
 
-// runContainer runs `runtime run --detach` with the listener as the container's fd 3 and
-// guest.log as its stdout and stderr.
-func (d *Driver) runContainer(ctx context.Context, id string, p paths, ln *os.File) error {
+// runContainer runs `runtime run --detach` with fds as the container's fds from 3 on (the
+// guest's listener first) and guest.log as its stdout and stderr.
+func (d *Driver) runContainer(ctx context.Context, id string, p paths, fds []*os.File) error {
 	logf, err := os.OpenFile(p.log(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
@@ -149,10 +156,10 @@ func (d *Driver) runContainer(ctx context.Context, id string, p paths, ln *os.Fi
 	_ = os.Truncate(p.runtimeLog(), 0) // so that a failure reports this run's error
 	cmd := exec.CommandContext(ctx, d.bin, "--root", d.cfg.RuntimeRoot,
 		"--log", p.runtimeLog(), "--log-format", "json",
-		"run", "--detach", "--preserve-fds", "1", "--pid-file", p.pidFile(), "--bundle", p.bundle(), id)
+		"run", "--detach", "--preserve-fds", strconv.Itoa(len(fds)), "--pid-file", p.pidFile(), "--bundle", p.bundle(), id)
 	// The container keeps these: they must be real files, never pipes we would wait on.
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.ExtraFiles = []*os.File{ln}
+	cmd.ExtraFiles = fds
 	cmd.WaitDelay = runtimeWaitDelay
 	if err := cmd.Run(); err != nil {
 		msg := tail(p.runtimeLog())

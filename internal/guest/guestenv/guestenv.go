@@ -21,6 +21,10 @@ const (
 	ListenFDEnv = "PADDOCK_GUEST_LISTEN_FD"
 	// DefaultUIDEnv names the variable carrying the sandbox's default uid.
 	DefaultUIDEnv = "PADDOCK_GUEST_UID"
+	// UserCgroupFDsEnv names the variable carrying the comma-separated fds of the cgroup
+	// files ("tasks" on cgroup v1, "cgroup.threads" on v2) through which the guest puts
+	// its spawning thread, and so every process it starts, in the sandbox's user cgroups.
+	UserCgroupFDsEnv = "PADDOCK_GUEST_USER_CGROUP_FDS"
 )
 
 // DefaultKeepalive is used when a stream request carries no valid Keepalive-Ping-Interval.

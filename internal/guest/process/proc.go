@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -25,15 +26,19 @@ var (
 
 // proc is one started process and everyone listening to it.
 type proc struct {
-	pid  int
-	seq  uint64 // start order, to pick the newest of processes sharing a tag
-	tag  *string
-	cfg  *pb.ProcessConfig
-	done chan struct{} // closed once the end event is retained and delivered
+	pid      int
+	seq      uint64 // start order, to pick the newest of processes sharing a tag
+	tag      *string
+	cfg      *pb.ProcessConfig
+	deadline time.Time     // when the process is killed (zero: never)
+	done     chan struct{} // closed once the end event is retained and delivered
 
 	// exited is set as soon as the exit status arrives: no signal may reach the pid after
 	// that, since it can be reused.
 	exited atomic.Bool
+
+	killMu   sync.Mutex    // orders the start of a tree kill with the exit status's arrival
+	treeGone chan struct{} // closed when a tree kill has finished; nil until one starts
 
 	inSem chan struct{} // capacity 1: one input writer at a time, waitable with a context
 	ioMu  sync.Mutex    // guards stdin and pty, never held during I/O
@@ -53,9 +58,18 @@ func newProc(cfg *pb.ProcessConfig, tag *string, io *procIO) *proc {
 func (p *proc) running() bool { return !p.exited.Load() }
 
 // wait turns the exit status into the end event once output has drained, then closes done.
+//
+// The end of a killed process is reported only once its whole tree is gone, so that the
+// next command finds the pids it held free.
 func (p *proc) wait(exited <-chan unix.WaitStatus, outs []output, pumps *sync.WaitGroup, oom oomProbe) {
 	ws := <-exited
+	p.killMu.Lock()
 	p.exited.Store(true)
+	gone := p.treeGone
+	p.killMu.Unlock()
+	if gone != nil {
+		<-gone
+	}
 	waitOutputs(outs, pumps)
 	p.ioMu.Lock()
 	if p.stdin != nil {
@@ -92,6 +106,44 @@ func endEvent(ws unix.WaitStatus) *pb.ProcessEvent_EndEvent {
 		e.Error = &msg
 	}
 	return e
+}
+
+// kill ends the process with its whole tree (see killTree), once however often it is called,
+// and returns a channel closed when the tree is gone. A process that already exited is not
+// killed (errExited): it ended, and what it left running is no longer its tree.
+func (p *proc) kill(log *slog.Logger) (<-chan struct{}, error) {
+	p.killMu.Lock()
+	defer p.killMu.Unlock()
+	if p.treeGone != nil {
+		return p.treeGone, nil
+	}
+	if !p.running() {
+		return nil, errExited
+	}
+	gone := make(chan struct{})
+	p.treeGone = gone
+	go func() {
+		defer close(gone)
+		began := time.Now()
+		n := killTree(p.pid)
+		log.Debug("process tree killed", "pid", p.pid, "processes", n, "dur", time.Since(began))
+	}()
+	return gone, nil
+}
+
+// killing returns the channel of a tree kill in progress, or nil.
+func (p *proc) killing() <-chan struct{} {
+	p.killMu.Lock()
+	defer p.killMu.Unlock()
+	if p.treeGone == nil {
+		return nil
+	}
+	select {
+	case <-p.treeGone:
+		return nil
+	default:
+		return p.treeGone
+	}
 }
 
 // signal sends sig to the process's group (it leads its own session), or to it alone.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/paddock/paddock/internal/guest/guestenv"
 )
 
 // Reaper collects the exit statuses of the processes the guest starts. Implementations are
@@ -35,8 +37,13 @@ type pid1Reaper struct {
 // NewPID1Reaper starts the init reaper: one goroutine, for the life of the process, reaps
 // every child on SIGCHLD (and every reapTick), dispatches the statuses of children started
 // through Start and silently reaps orphans. Use it only when the guest is PID 1, and never
-// next to exec.Cmd.Wait, which would lose the race for the statuses.
+// next to exec.Cmd.Wait, which would lose the race for the statuses. When the driver passed
+// the sandbox's user cgroups (guestenv.UserCgroupFDsEnv), children start in them.
 func NewPID1Reaper() Reaper {
+	return withUserCgroups(newPID1Reaper(), os.Getenv(guestenv.UserCgroupFDsEnv))
+}
+
+func newPID1Reaper() *pid1Reaper {
 	r := &pid1Reaper{waiters: map[int]chan unix.WaitStatus{}}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGCHLD)

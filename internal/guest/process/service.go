@@ -60,14 +60,27 @@ func New(opts Options) *Service {
 	if opts.Reaper == nil {
 		opts.Reaper = NewDirectReaper()
 	}
-	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: opts.Logger.With("op", "process"),
+	log := opts.Logger.With("op", "process")
+	if r, ok := opts.Reaper.(*placingReaper); ok {
+		r.setLogger(log)
+	}
+	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: log,
 		oomFiles: oomCounterFiles, subStall: defaultSubStall, procs: map[int]*proc{}}
 }
 
-// KillAll sends sig to the process group of every running process.
+// KillAll sends sig to the process group of every running process; SIGKILL ends their whole
+// trees and returns once they are gone.
 func (s *Service) KillAll(sig syscall.Signal) {
+	var trees []<-chan struct{}
 	for _, p := range s.running() {
-		_ = p.signal(sig)
+		if sig != syscall.SIGKILL {
+			_ = p.signal(sig)
+		} else if gone, err := p.kill(s.log); err == nil {
+			trees = append(trees, gone)
+		}
+	}
+	for _, gone := range trees {
+		<-gone
 	}
 }
 
@@ -168,9 +181,9 @@ func (s *Service) List(context.Context, *connect.Request[pb.ListRequest]) (*conn
 	return connect.NewResponse(resp), nil
 }
 
-// SendSignal implements processconnect.ProcessHandler: SIGTERM or SIGKILL to the process's
-// group.
-func (s *Service) SendSignal(_ context.Context, req *connect.Request[pb.SendSignalRequest]) (*connect.Response[pb.SendSignalResponse], error) {
+// SendSignal implements processconnect.ProcessHandler: SIGTERM to the process's group, or
+// SIGKILL to its whole tree, answered once the tree is gone.
+func (s *Service) SendSignal(ctx context.Context, req *connect.Request[pb.SendSignalRequest]) (*connect.Response[pb.SendSignalResponse], error) {
 	var sig syscall.Signal
 	switch req.Msg.GetSignal() {
 	case pb.Signal_SIGNAL_SIGKILL:
@@ -184,7 +197,19 @@ func (s *Service) SendSignal(_ context.Context, req *connect.Request[pb.SendSign
 	if err != nil {
 		return nil, s.fail("SendSignal", err)
 	}
-	if err := p.signal(sig); err != nil {
+	if sig == syscall.SIGTERM {
+		err = p.signal(sig)
+	} else {
+		var gone <-chan struct{}
+		if gone, err = p.kill(s.log); err == nil {
+			select {
+			case <-gone:
+			case <-ctx.Done():
+				return nil, streamEnded(ctx, "the process was still being killed")
+			}
+		}
+	}
+	if err != nil {
 		return nil, s.fail("SendSignal", notFound(p))
 	}
 	return connect.NewResponse(&pb.SendSignalResponse{}), nil

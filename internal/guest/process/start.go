@@ -64,7 +64,13 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 	l.attr.Files = io.childFds()
 	l.attr.Sys.Setctty = io.master != nil // fd 0 of the child is the terminal
 	p := newProc(req.Msg.GetProcess(), req.Msg.Tag, io)
+	p.deadline, _ = ctx.Deadline()
 	p.subs[sb] = struct{}{}
+	if err := s.settle(ctx); err != nil {
+		io.closeChildSide()
+		io.closeParentSide()
+		return nil, err
+	}
 	oom := probeOOM(s.oomFiles)
 	pid, exited, err := s.reaper.Start(func() (int, error) {
 		pid, err := syscall.ForkExec(l.path, l.argv, l.attr)
@@ -84,6 +90,41 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 	return p, nil
 }
 
+// deadlineSlack is how close to its deadline a process may be when another one starts and
+// still be left running. A client's deadline runs from when it sent its request, the guest's
+// from when it read it, so a client that saw its command time out can send the next one
+// before the guest's timer fired; that one must not find the pids the old tree holds.
+const deadlineSlack = 50 * time.Millisecond
+
+// settle prepares a start: processes within deadlineSlack of their deadline are killed now,
+// and the start waits until every tree being killed is gone.
+func (s *Service) settle(ctx context.Context) error {
+	var trees []<-chan struct{}
+	s.mu.Lock()
+	procs := make([]*proc, 0, len(s.procs))
+	for _, p := range s.procs {
+		procs = append(procs, p)
+	}
+	s.mu.Unlock()
+	now := time.Now()
+	for _, p := range procs {
+		if !p.deadline.IsZero() && p.deadline.Sub(now) < deadlineSlack && p.running() {
+			_, _ = p.kill(s.log)
+		}
+		if gone := p.killing(); gone != nil {
+			trees = append(trees, gone)
+		}
+	}
+	for _, gone := range trees {
+		select {
+		case <-gone:
+		case <-ctx.Done():
+			return streamEnded(ctx, "timed out waiting for a killed process to end")
+		}
+	}
+	return nil
+}
+
 // supervise starts the goroutines a process owns: output pumps, the exit waiter, and its
 // forgetting after retention. The process lives until the Start request's deadline
 // (Connect-Timeout-Ms), not until the request ends.
@@ -98,7 +139,7 @@ func (s *Service) supervise(ctx context.Context, p *proc, outs []output, exited 
 	go func() {
 		if ok {
 			t := time.AfterFunc(time.Until(deadline), func() {
-				if p.signal(syscall.SIGKILL) == nil {
+				if _, err := p.kill(s.log); err == nil {
 					s.log.Info("process killed at its deadline", "pid", p.pid)
 				}
 			})
