@@ -71,7 +71,7 @@ r = libc.syscall(425, 1, params)
 print("ok" if r >= 0 else errno.errorcode[ctypes.get_errno()])'`
 
 // TestProfileConfinement checks, in a real sandbox of every profile, what the profiles
-// promise beyond the engine's security tests: no io_uring.
+// promise beyond the engine's security tests: no io_uring, a read-only /sys/fs/cgroup.
 func TestProfileConfinement(t *testing.T) {
 	e := newEnv(t)
 	for _, name := range profile.Names() {
@@ -82,6 +82,18 @@ func TestProfileConfinement(t *testing.T) {
 				out, stderr, _ := sh(t, c, ioUringProbe)
 				if out != "EPERM" {
 					t.Errorf("io_uring_setup = %q (%s), want EPERM as under Docker 25+", out, stderr)
+				}
+			})
+			t.Run("cgroupfs", func(t *testing.T) {
+				// Root in permissive and moderate: only a read-only mount stops these.
+				for _, cmd := range []string{"mkdir /sys/fs/cgroup/x", "touch /sys/fs/cgroup/f",
+					"ln -s / /sys/fs/cgroup/l", "mount -o remount,rw /sys/fs/cgroup"} {
+					if out, stderr, code := sh(t, c, cmd); code == 0 {
+						t.Errorf("%s succeeded (%s %s)", cmd, out, stderr)
+					}
+				}
+				if out, _, _ := sh(t, c, "ls /sys/fs/cgroup"); out == "" {
+					t.Error("/sys/fs/cgroup is empty: the hierarchies must stay readable")
 				}
 			})
 		})

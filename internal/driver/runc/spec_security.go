@@ -13,12 +13,15 @@ import (
 // after stdio, passed with --preserve-fds 1.
 const guestListenFD = 3
 
-// Docker's masked and read-only /proc and /sys paths.
+// Docker's masked and read-only /proc and /sys paths, plus /sys/fs/cgroup: on a cgroup v1
+// host the runtime mounts a writable tmpfs there to hold the (read-only) hierarchies, in
+// which root could create files; read-only, it looks as it does on v2.
 var (
 	maskedPaths = []string{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
 		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
 		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}
-	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+		"/sys/fs/cgroup"}
 )
 
 // process is the guest as PID 1: the profile's identity and capabilities, no new privileges.
