@@ -3,6 +3,8 @@ package runc_test
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,5 +189,50 @@ func testRlimits(t *testing.T, c *guestclient.Client, name string) {
 	guest, _, _ := sh(t, c, "grep 'Max open files' /proc/1/limits")
 	if f := strings.Fields(guest); len(f) != 6 || f[4] != hard || f[3] == "1024" {
 		t.Errorf("guest: %q, want its soft limit raised towards the hard limit %s", guest, hard)
+	}
+}
+
+// TestMountinfoHidesDataDir reads /proc/self/mountinfo in a default (moderate, egress)
+// sandbox: the data dir's path appears only where a bind mount's root must name a path in
+// its filesystem (the guest binary, the egress resolv.conf), as docs/engine.md documents.
+func TestMountinfoHidesDataDir(t *testing.T) {
+	e := newEnv(t)
+	spec := e.run(t)
+	if spec.Network != sandbox.NetworkEgress {
+		t.Fatalf("default sandbox network = %q, want egress", spec.Network)
+	}
+	dataDir := filepath.Dir(e.stateDir)
+	info, _, code := sh(t, e.client(t, spec.ID), "cat /proc/self/mountinfo")
+	if code != 0 || !strings.Contains(info, " / / ") {
+		t.Fatalf("mountinfo: %d %q", code, info)
+	}
+	var showing []string
+	for _, line := range strings.Split(info, "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.Contains(line, dataDir) {
+			showing = append(showing, f[4])
+		}
+	}
+	if want := []string{"/.paddock/bin/paddock", "/etc/resolv.conf"}; !slices.Equal(showing, want) {
+		t.Errorf("mount points whose line shows the data dir %s: %q, want only %q\n%s", dataDir, showing, want, info)
+	}
+	// The overlay's relative lower dirs, read on the host against the mount point as image
+	// pruning reads them, are the image's layers.
+	host, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(e.stateDir, spec.ID, "bundle", "rootfs")
+	var lower []string
+	for _, line := range strings.Split(string(host), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == rootfs {
+			_, opts, _ := strings.Cut(line, ",lowerdir=")
+			rel, _, _ := strings.Cut(opts, ",")
+			for _, d := range strings.Split(rel, ":") {
+				lower = append([]string{filepath.Join(rootfs, d)}, lower...)
+			}
+		}
+	}
+	if !slices.Equal(lower, spec.Image.Layers) {
+		t.Errorf("lower dirs resolved against %s: %q, want the layers %q", rootfs, lower, spec.Image.Layers)
 	}
 }
