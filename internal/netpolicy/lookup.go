@@ -1,6 +1,9 @@
 package netpolicy
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // Family is a set of address families a sandbox network can reach.
 type Family uint8
@@ -11,8 +14,8 @@ const (
 	IPv6
 )
 
-// families are the address spaces the policy is searched over, and the prefix that does not
-// belong to IPv6 although it is written as IPv6 (v4-mapped addresses are decided as IPv4).
+// The address spaces of the two families, and the prefix that is no IPv6 address space
+// although it is written as IPv6 (v4-mapped addresses are decided as IPv4).
 var (
 	allIPv4  = netip.MustParsePrefix("0.0.0.0/0")
 	allIPv6  = netip.MustParsePrefix("::/0")
@@ -47,52 +50,98 @@ func (p *Policy) PublicAllowed(reach Family) bool {
 	return reach&IPv4 != 0 && !p.closedV4 || reach&IPv6 != 0 && !p.closedV6
 }
 
-// anyPublicAllowed searches within for a public address that decide allows with no names.
-// Between the prefixes that matter (the policy's CIDRs and the fixed ranges), decisions
-// are constant, so the search splits the address space only where one of them starts and
-// tests one address of every piece: at most a few nodes per prefix bit, done once per
-// Compile.
-func (p *Policy) anyPublicAllowed(within netip.Prefix) bool {
-	bounds := append(append(append([]netip.Prefix{}, neverRoutable...), private...), v4Mapped)
+// publicWitness finds an address of one family (IPv4 when v4) that is public and that the
+// CIDR rules and the default allow, and reports whether there is one. Without names, an
+// address is decided by the most specific rule prefix containing it (allowed when that
+// prefix has an allow rule and no deny rule), or by the default when none does. So such an
+// address exists when some allowing prefix is not covered by the more specific prefixes
+// inside it plus the non-public ranges, or when the rule prefixes plus the non-public
+// ranges do not cover the whole family. O(n²) in the number of rules, once per Compile.
+func (p *Policy) publicWitness(v4 bool) (netip.Addr, bool) {
+	inFamily := func(q netip.Prefix) bool { return q.Addr().Is4() == v4 }
+	var nonpublic []netip.Prefix
+	for _, q := range append(append(append([]netip.Prefix{}, neverRoutable...), private...), v4Mapped) {
+		if inFamily(q) {
+			nonpublic = append(nonpublic, q)
+		}
+	}
+	allows := map[netip.Prefix]bool{} // distinct rule prefixes: allowed when no deny names it
 	for _, r := range p.rules {
-		if !r.isDomain() {
-			bounds = append(bounds, r.prefix)
+		if r.isDomain() || !inFamily(r.prefix) {
+			continue
+		}
+		allow, seen := allows[r.prefix]
+		allows[r.prefix] = r.allow && (allow || !seen)
+	}
+	for q, allow := range allows {
+		if !allow {
+			continue
+		}
+		inside := append([]netip.Prefix{}, nonpublic...)
+		for o := range allows {
+			if o.Bits() > q.Bits() && q.Contains(o.Addr()) {
+				inside = append(inside, o)
+			}
+		}
+		if a, ok := uncovered(q, inside); ok {
+			return a, true
 		}
 	}
-	return p.search(within, bounds)
+	universe := allIPv6
+	if v4 {
+		universe = allIPv4
+	}
+	all := nonpublic
+	for q := range allows {
+		all = append(all, q)
+	}
+	return uncovered(universe, all)
 }
 
-func (p *Policy) search(node netip.Prefix, bounds []netip.Prefix) bool {
-	var inner []netip.Prefix
-	for _, b := range bounds {
-		if b.Addr().BitLen() == node.Addr().BitLen() && b.Bits() > node.Bits() && node.Contains(b.Addr()) {
-			inner = append(inner, b)
+// uncovered returns the first address of within that none of ps contains, if any. All
+// prefixes are of within's family.
+func uncovered(within netip.Prefix, ps []netip.Prefix) (netip.Addr, bool) {
+	type span struct{ first, last netip.Addr }
+	spans := make([]span, 0, len(ps))
+	for _, q := range ps {
+		if within.Overlaps(q) {
+			q = q.Masked()
+			if q.Bits() < within.Bits() {
+				q = within
+			}
+			spans = append(spans, span{q.Addr(), lastAddr(q)})
 		}
 	}
-	if len(inner) == 0 {
-		a := node.Addr()
-		if a.Is6() && v4Mapped.Contains(a) {
-			return false // IPv4 in IPv6 clothing: searched with IPv4
+	slices.SortFunc(spans, func(a, b span) int { return a.first.Compare(b.first) })
+	cur, last := within.Masked().Addr(), lastAddr(within)
+	for _, sp := range spans {
+		if cur.Less(sp.first) {
+			return cur, true
 		}
-		return Routable(a) && !Private(a) && p.decide(a, nil).Allow
+		if !sp.last.Less(cur) {
+			if !sp.last.Less(last) {
+				return netip.Addr{}, false
+			}
+			cur = sp.last.Next()
+		}
 	}
-	lo, hi := halves(node)
-	return p.search(lo, inner) || p.search(hi, inner)
+	return cur, true
 }
 
-// halves splits a prefix into its two children.
-func halves(p netip.Prefix) (netip.Prefix, netip.Prefix) {
-	bits := p.Bits()
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	p = p.Masked()
 	b := p.Addr().As16()
-	off := 0
+	from := p.Bits()
 	if p.Addr().Is4() {
-		off = 96
+		from += 96
 	}
-	i := off + bits
-	b[i/8] |= 0x80 >> (i % 8)
-	hi := netip.AddrFrom16(b)
+	for i := from; i < 128; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a := netip.AddrFrom16(b)
 	if p.Addr().Is4() {
-		hi = hi.Unmap()
+		a = a.Unmap()
 	}
-	return netip.PrefixFrom(p.Addr(), bits+1), netip.PrefixFrom(hi, bits+1)
+	return a
 }

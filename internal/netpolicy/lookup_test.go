@@ -45,6 +45,11 @@ func TestPublicAllowed(t *testing.T) {
 			if got := p.PublicAllowed(IPv4 | IPv6); got != (c.ipv4 || c.ipv6) {
 				t.Errorf("PublicAllowed(both) = %v", got)
 			}
+			for _, v4 := range []bool{true, false} {
+				if w, ok := p.publicWitness(v4); ok && (!p.DecideConn(w, nil, "").Allow || Private(w)) {
+					t.Errorf("witness %s is not an allowed public address", w)
+				}
+			}
 		})
 	}
 	var nilPolicy *Policy
@@ -142,6 +147,14 @@ func FuzzDecideName(f *testing.F) {
 		if plain := p.DecideConn(a, nil, ""); plain.Allow && !p.PublicAllowed(reach) {
 			t.Fatalf("%s allowed (%+v) while PublicAllowed(%d) = false", a, plain, reach)
 		}
+		// And PublicAllowed is never true without a public address the rules allow.
+		for _, v4 := range []bool{true, false} {
+			if w, ok := p.publicWitness(v4); ok {
+				if w.Is4() != v4 || !Routable(w) || Private(w) || v4Mapped.Contains(w) || !p.DecideConn(w, nil, "").Allow {
+					t.Fatalf("witness %s (v4=%v) is not an allowed public address: %+v", w, v4, p.DecideConn(w, nil, ""))
+				}
+			}
+		}
 	})
 }
 
@@ -151,4 +164,39 @@ func fields(s string) []string {
 		f = f[:8]
 	}
 	return f
+}
+
+// BenchmarkCompile measures Compile with the search for an allowed public address: a
+// typical policy, and both lists full of scattered public addresses (the search's worst
+// case: every prefix splits the space down to its last bit).
+func BenchmarkCompile(b *testing.B) {
+	full := sandbox.EgressPolicy{}
+	for i := range MaxRules {
+		full.AllowOut = append(full.AllowOut, netip.AddrFrom4([4]byte{byte(11 + i%200), byte(i), 7, 9}).String())
+		full.DenyOut = append(full.DenyOut, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 4: byte(i), 15: byte(i)}).String()+"/128")
+	}
+	full.DenyOut[0], full.DenyOut[1] = "0.0.0.0/0", "::/0"
+	for name, p := range map[string]sandbox.EgressPolicy{
+		"typical":      {AllowOut: []string{"*.github.com", "pypi.org", "203.0.113.0/24"}, DenyOut: []string{"0.0.0.0/0"}},
+		"full-scatter": full,
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Compile(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecideName(b *testing.B) {
+	p, err := Compile(sandbox.EgressPolicy{AllowOut: []string{"*.github.com", "pypi.org"}, DenyOut: []string{"0.0.0.0/0", "*.evil.test"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		p.DecideName("api.github.com.", IPv4)
+		p.DecideName("x.attacker.test.", IPv4)
+	}
 }

@@ -65,8 +65,9 @@ func Compile(p sandbox.EgressPolicy) (*Policy, error) {
 			out.domains = out.domains || r.isDomain()
 		}
 	}
-	out.closedV4 = !out.anyPublicAllowed(allIPv4)
-	out.closedV6 = !out.anyPublicAllowed(allIPv6)
+	_, openV4 := out.publicWitness(true)
+	_, openV6 := out.publicWitness(false)
+	out.closedV4, out.closedV6 = !openV4, !openV6
 	return out, nil
 }
 
