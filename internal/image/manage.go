@@ -88,6 +88,11 @@ func (s *ociStore) prune(inUse map[string]bool) (sandbox.PruneReport, error) {
 			keep[l] = true
 		}
 	}
+	// Overlays mounted with relative lower dirs are resolved to paths without symlinks.
+	realDir, err := filepath.EvalSymlinks(s.dir)
+	if err != nil {
+		return rep, err
+	}
 	for _, sub := range []string{"layers", "tmp"} {
 		ents, err := os.ReadDir(filepath.Join(s.dir, sub))
 		if err != nil && !os.IsNotExist(err) {
@@ -95,7 +100,7 @@ func (s *ociStore) prune(inUse map[string]bool) (sandbox.PruneReport, error) {
 		}
 		for _, e := range ents {
 			p := filepath.Join(s.dir, sub, e.Name())
-			if keep[p] {
+			if keep[p] || keep[filepath.Join(realDir, sub, e.Name())] {
 				continue
 			}
 			size := diskUsage(p)
@@ -152,25 +157,37 @@ func mountedLowerDirs() (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lowerDirsIn(string(b)), nil
+}
+
+// lowerDirsIn lists the lower dirs of the overlays in a mountinfo text. Relative ones (the
+// runc driver names them relative to the mount point, to keep host paths out of a
+// sandbox's mountinfo) are resolved against the mount point.
+func lowerDirsIn(mountinfo string) map[string]bool {
 	out := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		_, post, ok := strings.Cut(line, " - ")
+	for _, line := range strings.Split(mountinfo, "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(post) // fstype source superoptions
-		if len(f) < 3 || f[0] != "overlay" {
+		mp := strings.Fields(pre) // id parent dev root mountpoint ...
+		if len(f) < 3 || f[0] != "overlay" || len(mp) < 5 {
 			continue
 		}
 		for _, opt := range strings.Split(f[2], ",") {
 			if v, ok := strings.CutPrefix(opt, "lowerdir="); ok {
 				for _, d := range strings.Split(v, ":") {
-					out[unescapeMountinfo(d)] = true
+					d = unescapeMountinfo(d)
+					if !filepath.IsAbs(d) {
+						d = filepath.Join(unescapeMountinfo(mp[4]), d)
+					}
+					out[d] = true
 				}
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // unescapeMountinfo undoes the octal escapes (\040 for a space) of /proc/self/mountinfo.

@@ -38,6 +38,9 @@ func (r rule) isDomain() bool { return r.domain != "" }
 type Policy struct {
 	rules   []rule
 	domains bool // some rule names a domain
+	// closedV4 and closedV6: no public address of the family is allowed by address alone
+	// (inverted, so that the zero value stays open).
+	closedV4, closedV6 bool
 }
 
 // Compile validates p and compiles it. An invalid entry is an ErrInvalidArgument-class error
@@ -62,6 +65,9 @@ func Compile(p sandbox.EgressPolicy) (*Policy, error) {
 			out.domains = out.domains || r.isDomain()
 		}
 	}
+	_, openV4 := out.publicWitness(true)
+	_, openV6 := out.publicWitness(false)
+	out.closedV4, out.closedV6 = !openV4, !openV6
 	return out, nil
 }
 
@@ -82,20 +88,6 @@ type Verdict struct {
 	Rule string
 	// Reason says why, in a few words, for audit events and logs.
 	Reason string
-}
-
-// DecideName decides a DNS lookup of name: denied only when a domain rule denies it (more
-// specifically than any allow rule). Names no rule mentions resolve; their addresses are
-// decided when the sandbox connects.
-func (p *Policy) DecideName(name string) Verdict {
-	best, ok := p.bestDomain([]string{name})
-	if ok && !best.allow {
-		return Verdict{Rule: best.text, Reason: "domain denied by policy"}
-	}
-	if ok {
-		return Verdict{Allow: true, Rule: best.text, Reason: "domain allowed by policy"}
-	}
-	return Verdict{Allow: true, Reason: "no rule for this name"}
 }
 
 // DecideConn decides a connection to addr. resolved are the names this sandbox looked up and

@@ -126,6 +126,7 @@ func Resolve(spec sandbox.Spec) (sandbox.Security, sandbox.Resources, sandbox.Ne
 	sec := sandbox.Security{
 		Profile: p.Name, ReadOnlyRoot: p.ReadOnlyRoot, TmpSizeMB: p.TmpSizeMB,
 		UID: p.UID, GID: p.GID, Capabilities: p.Capabilities, Seccomp: p.Seccomp,
+		Rlimits: rlimits(p.Name, res.Pids),
 	}
 	if spec.User != "" {
 		uid, gid, ok, err := parseIdentity(spec.User)

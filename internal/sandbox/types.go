@@ -137,6 +137,16 @@ type Security struct {
 	Capabilities []string `json:"capabilities"`
 	// Seccomp names a profile of package seccomp.
 	Seccomp string `json:"seccomp"`
+	// Rlimits are the resource limits of the guest (PID 1), which every process it starts
+	// inherits.
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
+}
+
+// Rlimit is one POSIX resource limit ("RLIMIT_NOFILE") with its soft and hard values.
+type Rlimit struct {
+	Type string `json:"type"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
 }
 
 // InstanceSpec is what a Driver needs to create one isolation unit.

@@ -1,11 +1,15 @@
 package seccomp
 
 // dockerDenied are the syscalls Docker's default profile refuses to a container holding
-// Docker's default capabilities.
+// Docker's default capabilities. That includes io_uring since Docker 25 (moby#46762): its
+// rings perform I/O that seccomp never sees, and it has been a steady source of kernel
+// exploits. Like Docker, the answer is EPERM, which io_uring users (liburing, libuv, Tokio)
+// take as "fall back to epoll".
 var dockerDenied = []string{
 	"acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module",
 	"delete_module", "finit_module", "fsconfig", "fsmount", "fsopen", "fspick",
-	"get_kernel_syms", "get_mempolicy", "init_module", "ioperm", "iopl", "kcmp",
+	"get_kernel_syms", "get_mempolicy", "init_module", "io_uring_enter", "io_uring_register",
+	"io_uring_setup", "ioperm", "iopl", "kcmp",
 	"kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mbind", "mount",
 	"mount_setattr", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl",
 	"open_by_handle_at", "open_tree", "perf_event_open", "pivot_root", "quotactl",

@@ -12,7 +12,7 @@ import (
 
 // Profile names.
 const (
-	DockerDefault = "docker-default" // deny list equivalent to Docker's default profile
+	DockerDefault = "docker-default" // deny list equivalent to Docker's (25+) default profile
 	Moderate      = "moderate"       // DockerDefault plus ptrace, bpf, userfaultfd, perf_event_open
 	Restrictive   = "restrictive"    // allow list
 )

@@ -16,13 +16,30 @@ func denied(sc *specs.LinuxSeccomp, name string) bool {
 	return sc.DefaultAction == specs.ActErrno
 }
 
+// errnoOf is the errno a call of name without argument conditions fails with (0 = allowed).
+func errnoOf(sc *specs.LinuxSeccomp, name string) uint {
+	for _, r := range sc.Syscalls {
+		if slices.Contains(r.Names, name) && len(r.Args) == 0 {
+			if r.Action != specs.ActErrno || r.ErrnoRet == nil {
+				return 0
+			}
+			return *r.ErrnoRet
+		}
+	}
+	if sc.DefaultAction != specs.ActErrno || sc.DefaultErrnoRet == nil {
+		return 0
+	}
+	return *sc.DefaultErrnoRet
+}
+
 func TestProfiles(t *testing.T) {
 	for _, name := range []string{DockerDefault, Moderate, Restrictive} {
 		sc, err := OCI(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, sys := range []string{"mount", "unshare", "keyctl", "bpf", "init_module", "setns"} {
+		for _, sys := range []string{"mount", "unshare", "keyctl", "bpf", "init_module", "setns",
+			"io_uring_setup", "io_uring_enter", "io_uring_register"} {
 			if !denied(sc, sys) {
 				t.Errorf("%s allows %s", name, sys)
 			}
@@ -49,6 +66,14 @@ func TestProfiles(t *testing.T) {
 					t.Errorf("%s lists %s twice", name, n)
 				}
 				seen[n] = true
+			}
+		}
+	}
+	for _, name := range []string{DockerDefault, Moderate, Restrictive} {
+		sc, _ := OCI(name)
+		for _, sys := range []string{"io_uring_setup", "io_uring_enter", "io_uring_register"} {
+			if got := errnoOf(sc, sys); got != 1 {
+				t.Errorf("%s: %s fails with errno %d, want EPERM (1) as under Docker 25+", name, sys, got)
 			}
 		}
 	}

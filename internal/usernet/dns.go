@@ -79,9 +79,10 @@ func (n *Network) serveDNSStream(c net.Conn) {
 	}
 }
 
-// answer handles one query: a denied name gets NXDOMAIN (and a violation), AAAA gets an
-// empty answer (sandbox networks are IPv4 only), the rest goes upstream and the addresses
-// in the answer are remembered as belonging to the name asked for. nil means drop.
+// answer handles one query: a name the policy could not allow gets NXDOMAIN (and a
+// violation) without anything leaving the sandbox, AAAA gets an empty answer (sandbox
+// networks are IPv4 only), the rest goes upstream and the addresses in the answer are
+// remembered as belonging to the name asked for. nil means drop.
 func (n *Network) answer(query []byte, stream bool) []byte {
 	var p dnsmessage.Parser
 	hdr, err := p.Start(query)
@@ -92,8 +93,12 @@ func (n *Network) answer(query []byte, stream bool) []byte {
 	if err != nil {
 		return reply(hdr, nil, dnsmessage.RCodeFormatError)
 	}
+	if _, err := p.Question(); !errors.Is(err, dnsmessage.ErrSectionDone) {
+		// Only the first question is checked, so no query with more leaves.
+		return reply(hdr, nil, dnsmessage.RCodeFormatError)
+	}
 	name := netpolicy.CanonicalName(q.Name.String())
-	if v := n.policy.Load().DecideName(name); !v.Allow {
+	if v := n.policy.Load().DecideName(name, netpolicy.IPv4); !v.Allow {
 		n.viol.report(Violation{Proto: "dns", Name: name, Rule: v.Rule, Reason: v.Reason})
 		return reply(hdr, &q, dnsmessage.RCodeNameError)
 	}

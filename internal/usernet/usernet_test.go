@@ -30,6 +30,7 @@ import (
 type world struct {
 	ns      string
 	net     *usernet.Network
+	dns     *testenv.DNSServer // the upstream resolver
 	mu      sync.Mutex
 	dialled []string
 	viol    []usernet.Violation
@@ -53,7 +54,7 @@ func newWorld(t *testing.T, p sandbox.EgressPolicy) *world {
 		"blocked.example": netip.MustParseAddr("203.0.113.20"),
 		"other.example":   netip.MustParseAddr("203.0.113.10"),
 	})
-	w := &world{ns: filepath.Join(t.TempDir(), "ns")}
+	w := &world{ns: filepath.Join(t.TempDir(), "ns"), dns: dns}
 	if err := netns.Create(w.ns); err != nil {
 		t.Fatal(err)
 	}

@@ -117,15 +117,16 @@ func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail Fai
 			fail(w, r, f)
 		},
 	}
-	if t.Isolate {
-		rp.ModifyResponse = func(resp *http.Response) error {
+	rp.ModifyResponse = func(resp *http.Response) error {
+		stripTokenCookies(resp.Header) // upgrades (101) are written from here, not by cookieGuard
+		if t.Isolate {
 			resp.Header.Add("Content-Security-Policy", isolation)
-			return nil
 		}
+		return nil
 	}
 	// Apps may answer before they have read the whole request (streams, WebSockets over h1).
 	_ = http.NewResponseController(w).EnableFullDuplex()
-	rp.ServeHTTP(w, r)
+	rp.ServeHTTP(cookieGuard{w}, r)
 }
 
 // failure turns a forwarding error into what the client sees.

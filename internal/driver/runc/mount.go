@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -15,21 +16,65 @@ import (
 )
 
 // mountOverlay mounts the root filesystem: the image layers (listed lowest first) under the
-// sandbox's writable upper dir.
+// sandbox's writable upper dir. The options name every directory relative to the mount
+// point: /proc/self/mountinfo shows them, inside the sandbox too, and must not tell it
+// where the data dir is. (Image pruning reads them back relative to the mount point.)
 func mountOverlay(layers []string, p paths) error {
 	if err := checkLayers(layers); err != nil {
 		return err
 	}
-	lower := make([]string, len(layers))
-	for i, l := range layers {
-		lower[len(layers)-1-i] = l // overlay lists the top layer first
+	target, err := filepath.EvalSymlinks(p.rootfs())
+	if err != nil {
+		return fmt.Errorf("mount root filesystem: %w", err)
 	}
-	_ = unmount(p.rootfs()) // a stale mount from a crash
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), p.upper(), p.work())
-	if err := unix.Mount("overlay", p.rootfs(), "overlay", unix.MS_NODEV, opts); err != nil {
+	dirs := make([]string, 0, len(layers)+2)
+	for i := len(layers) - 1; i >= 0; i-- {
+		dirs = append(dirs, layers[i]) // overlay lists the top layer first
+	}
+	dirs = append(dirs, p.upper(), p.work())
+	for i, d := range dirs {
+		if dirs[i], err = relativeTo(target, d); err != nil {
+			return fmt.Errorf("mount root filesystem: %w", err)
+		}
+	}
+	_ = unmount(target) // a stale mount from a crash
+	n := len(layers)
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(dirs[:n], ":"), dirs[n], dirs[n+1])
+	if err := mountFrom(target, "overlay", target, "overlay", unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("mount root filesystem: %w", err)
 	}
 	return nil
+}
+
+// relativeTo returns dir relative to base, both without symlinks: the kernel walks ".."
+// from where base really is.
+func relativeTo(base, dir string) (string, error) {
+	resolved, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(base, resolved)
+}
+
+// mountFrom runs mount(2) with dir as the working directory, against which the kernel
+// resolves relative paths in data. The working directory is shared by all threads of a
+// process, so the call runs on a thread that unshares it first, and that thread ends with
+// its goroutine (it is never unlocked) instead of going back to the runtime.
+func mountFrom(dir, source, target, fstype string, flags uintptr, data string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			errc <- fmt.Errorf("unshare the working directory: %w", err)
+			return
+		}
+		if err := unix.Chdir(dir); err != nil {
+			errc <- err
+			return
+		}
+		errc <- unix.Mount(source, target, fstype, flags, data)
+	}()
+	return <-errc
 }
 
 // checkLayers rejects layer lists that the overlay mount options cannot carry.

@@ -12,11 +12,8 @@ import (
 	"github.com/paddock/paddock/internal/seccomp"
 )
 
-// In-sandbox paths of the guest.
-const (
-	guestBinaryPath = "/.paddock/bin/paddock"
-	guestRunDir     = "/.paddock/run"
-)
+// guestBinaryPath is where the guest binary is in every sandbox.
+const guestBinaryPath = "/.paddock/bin/paddock"
 
 // ociVersion is the runtime-spec version bundles declare: the oldest whose features they
 // use, so that runtimes that lag behind the Go types (crun 1.8 refuses "1.3.0") run them.

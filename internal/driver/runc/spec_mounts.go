@@ -9,21 +9,18 @@ import (
 )
 
 // mounts lists the sandbox's mounts in order: the kernel filesystems, the image's read-only
-// host binds, the guest binary and the guest's socket directory, an egress sandbox's
-// resolv.conf, then /tmp when the profile asks for a tmpfs.
+// host binds, the guest binary, an egress sandbox's resolv.conf, then /tmp when the profile
+// asks for a tmpfs. The guest's socket directory is not among them: the guest gets its
+// listener as fd 3, and the sandbox has no business seeing (or showing, in mountinfo) the
+// host directory the host dials.
 func mounts(in sandbox.InstanceSpec, guestBinary string, p paths) []specs.Mount {
 	ms := kernelMounts()
 	for _, b := range in.Image.Binds {
 		ms = append(ms, specs.Mount{Destination: b.Destination, Type: "bind", Source: b.Source,
 			Options: []string{"rbind", "ro", "nosuid", "nodev"}})
 	}
-	ms = append(ms,
-		specs.Mount{Destination: guestBinaryPath, Type: "bind", Source: guestBinary,
-			Options: []string{"bind", "ro", "nosuid", "nodev"}},
-		// Read-only, so that the sandbox cannot replace the socket the host dials.
-		specs.Mount{Destination: guestRunDir, Type: "bind", Source: p.guestDir(),
-			Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}},
-	)
+	ms = append(ms, specs.Mount{Destination: guestBinaryPath, Type: "bind", Source: guestBinary,
+		Options: []string{"bind", "ro", "nosuid", "nodev"}})
 	if in.Network == sandbox.NetworkEgress {
 		ms = append(ms, specs.Mount{Destination: "/etc/resolv.conf", Type: "bind", Source: p.resolvConf(),
 			Options: []string{"bind", "ro", "nosuid", "nodev", "noexec"}})

@@ -63,7 +63,8 @@ func record(id, name string, created time.Time) *sandbox.Sandbox {
 				Config: sandbox.ImageConfig{Env: []string{"PATH=/usr/bin"}, WorkingDir: "/home/user", User: "user"}},
 			Resources: sandbox.Resources{VCPUs: 0.5, MemoryMB: 256, Pids: 64},
 			Security: sandbox.Security{Profile: "moderate", ReadOnlyRoot: true, TmpSizeMB: 64, UID: 1000, GID: 1000,
-				Capabilities: []string{"CAP_KILL", "CAP_CHOWN"}, Seccomp: "moderate"}},
+				Capabilities: []string{"CAP_KILL", "CAP_CHOWN"}, Seccomp: "moderate",
+				Rlimits: []sandbox.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1024, Hard: 8192}}}},
 	}
 }
 

@@ -1,6 +1,7 @@
 // Command portsrv is the web server the port tests run inside a sandbox: on every port given
 // as an argument it answers plain HTTP with a JSON description of the request it received,
-// and /echo is a WebSocket echo.
+// /echo is a WebSocket echo, and /set-cookie answers with a Set-Cookie header for each
+// value of its query parameter c.
 package main
 
 import (
@@ -17,6 +18,11 @@ import (
 func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", echo)
+	mux.HandleFunc("/set-cookie", func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range r.URL.Query()["c"] {
+			w.Header().Add("Set-Cookie", c)
+		}
+	})
 	mux.HandleFunc("/", describe)
 	for _, p := range os.Args[1:] {
 		go func() { log.Fatal(http.ListenAndServe(net.JoinHostPort("127.0.0.1", p), mux)) }()
