@@ -30,9 +30,10 @@ type Driver struct {
 }
 
 var (
-	_ sandbox.Driver    = (*Driver)(nil)
-	_ sandbox.Pauser    = (*Driver)(nil)
-	_ sandbox.Networker = (*Driver)(nil)
+	_ sandbox.Driver      = (*Driver)(nil)
+	_ sandbox.Pauser      = (*Driver)(nil)
+	_ sandbox.Networker   = (*Driver)(nil)
+	_ sandbox.DiskLimiter = (*Driver)(nil)
 )
 
 type unit struct {
@@ -56,6 +57,10 @@ func New(dir string, logger *slog.Logger) (*Driver, error) {
 
 // Name implements sandbox.Driver.
 func (d *Driver) Name() string { return "fake" }
+
+// CheckDiskLimit implements sandbox.DiskLimiter: the fake records Resources.DiskMB, as it
+// records the other limits, so that surfaces can be tested with it.
+func (d *Driver) CheckDiskLimit(sandbox.InstanceSpec) error { return nil }
 
 // Create implements sandbox.Driver.
 func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) error {
