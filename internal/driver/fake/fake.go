@@ -97,7 +97,8 @@ func (d *Driver) Start(_ context.Context, id string) error {
 	h, svc := guest.NewHandler(settings, guest.DirectReaper(), d.log.With("sandbox", id))
 	u.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	u.stop = func() { svc.Shutdown(0) }
-	go func() { _ = u.srv.Serve(ln) }()
+	srv := u.srv // halt clears u.srv, perhaps before this goroutine runs
+	go func() { _ = srv.Serve(ln) }()
 	u.state = sandbox.StateRunning
 	return nil
 }
