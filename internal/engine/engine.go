@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	// those adopted while it is being built, whose first violations are dropped.
 	var mgr atomic.Pointer[manager.Manager]
 	drv, err := runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
-		GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS},
+		DiskImageDir: filepath.Join(cfg.DataDir, "disks"), GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS},
 		OnViolation: func(id string, v sandbox.NetworkViolation) {
 			if m := mgr.Load(); m != nil {
 				m.RecordViolation(id, v)

@@ -16,7 +16,7 @@ import (
 
 // mountOverlay mounts the root filesystem: the image layers (listed lowest first) under the
 // sandbox's writable upper dir.
-func mountOverlay(layers []string, p paths) error {
+func mountOverlay(layers []string, p paths, upper, work string) error {
 	if err := checkLayers(layers); err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func mountOverlay(layers []string, p paths) error {
 		lower[len(layers)-1-i] = l // overlay lists the top layer first
 	}
 	_ = unmount(p.rootfs()) // a stale mount from a crash
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), p.upper(), p.work())
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
 	if err := unix.Mount("overlay", p.rootfs(), "overlay", unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("mount root filesystem: %w", err)
 	}
@@ -80,7 +80,7 @@ func unmountTop(path string) error {
 
 // isMountPoint reports whether something is mounted at dir: its device differs from its
 // parent's. (A bind mount of the same filesystem would escape this test; the driver only
-// ever mounts overlays here.)
+// ever mounts overlays and sandbox disks here.)
 func isMountPoint(dir string) bool {
 	var st, parent unix.Stat_t
 	if unix.Lstat(dir, &st) != nil || unix.Lstat(dir+"/..", &parent) != nil {

@@ -103,6 +103,7 @@ func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 		return nil, fmt.Errorf("stats of %s: %w", id, err)
 	}
 	st.Time = time.Now()
+	st.DiskBytes = d.disks.used(d.paths(id))
 	return st, nil
 }
 
