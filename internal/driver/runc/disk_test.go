@@ -3,8 +3,10 @@ package runc_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -142,5 +144,52 @@ func TestDiskGoldenImageMadeOnce(t *testing.T) {
 	}
 	if len(goldens()) != 1 {
 		t.Errorf("golden images: %v", goldens())
+	}
+}
+
+// TestDiskCheckedAfterUncleanShutdown marks a stopped sandbox's filesystem as not cleanly
+// unmounted, as a host crash leaves it: the next start has e2fsck check it, and the sandbox
+// keeps its files.
+func TestDiskCheckedAfterUncleanShutdown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	spec := drivertest.NewSpec(t, e.img)
+	spec.Resources.DiskMB = 32
+	e.runSpec(t, spec)
+	dir := filepath.Join(e.stateDir, spec.ID)
+	if err := os.WriteFile(filepath.Join(dir, "disk", "upper", "kept"), []byte("yes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Stop(ctx, spec.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "disk.img")
+	if out, err := exec.Command("debugfs", "-w", "-R", "ssv state 0", img).CombinedOutput(); err != nil {
+		t.Fatalf("debugfs: %v: %s", err, out)
+	}
+	if out, err := exec.Command("debugfs", "-w", "-R", "ssv lastcheck 0", img).CombinedOutput(); err != nil {
+		t.Fatalf("debugfs: %v: %s", err, out)
+	}
+	if err := e.d.Start(ctx, spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.ready(t, spec.ID)
+	if b, err := os.ReadFile(filepath.Join(dir, "disk", "upper", "kept")); err != nil || string(b) != "yes" {
+		t.Errorf("file after the check: %q, %v", b, err)
+	}
+	if err := e.d.Stop(ctx, spec.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var sb [10]byte // s_state at 0x3a, s_lastcheck at 0x40
+	if _, err := f.ReadAt(sb[:], 1024+0x3a); err != nil {
+		t.Fatal(err)
+	}
+	if state, checked := binary.LittleEndian.Uint16(sb[:2]), binary.LittleEndian.Uint32(sb[6:]); state != 1 || checked == 0 {
+		t.Errorf("superblock state %d, last checked %d: want 1 (clean) and a check", state, checked)
 	}
 }

@@ -40,7 +40,7 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	}()
 	upper, work := p.writable(spec)
 	if diskLimited(spec) {
-		if err := d.disks.mount(p, upper, work); err != nil {
+		if err := d.disks.mount(ctx, p, upper, work); err != nil {
 			return fmt.Errorf("start %s: %w", id, err)
 		}
 	}
