@@ -348,8 +348,8 @@ func cleanlyUnmounted(image string) (bool, error) {
 	return state&valid != 0 && state&hasErrors == 0, nil
 }
 
-// unmount unmounts the sandbox's disk and waits until its loop device has let go of the
-// image. With discard (the sandbox is being deleted) the filesystem is shut down first, so
+// unmount unmounts the sandbox's disk and waits (boundedly) until its loop device has let go
+// of the image. With discard (the sandbox is being deleted) the filesystem is shut down first, so
 // that nothing of it is written back. Without a mounted disk it does nothing.
 func (ds *disks) unmount(p paths, discard bool) error {
 	if discard && isMountPoint(p.disk()) {
@@ -362,7 +362,11 @@ func (ds *disks) unmount(p paths, discard bool) error {
 	if err := unmount(p.disk()); err != nil {
 		return err
 	}
-	return waitLoopRelease(p)
+	if err := waitLoopRelease(p); err != nil {
+		// Another mount namespace still has the filesystem: the next start waits for it.
+		ds.log.Warn("disk still in use after its unmount", "image", p.diskImage(), "err", err)
+	}
+	return nil
 }
 
 // used is what the mounted disk holds, in bytes (0 without one).
@@ -445,7 +449,7 @@ func waitLoopRelease(p paths) error {
 	}
 	for deadline := time.Now().Add(loopReleaseWait); loopHolds(dev, image); {
 		if time.Now().After(deadline) {
-			return errdefs.Unavailable("disk image still attached to %s", dev)
+			return errdefs.Unavailable("the sandbox's disk is still in use by an earlier mount")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/driver/drivertest"
+	"github.com/paddock/paddock/internal/errdefs"
 )
 
 // mountOf returns the filesystem type mounted at point ("" when nothing is).
@@ -192,4 +195,52 @@ func TestDiskCheckedAfterUncleanShutdown(t *testing.T) {
 	if state, checked := binary.LittleEndian.Uint16(sb[:2]), binary.LittleEndian.Uint32(sb[6:]); state != 1 || checked == 0 {
 		t.Errorf("superblock state %d, last checked %d: want 1 (clean) and a check", state, checked)
 	}
+}
+
+// TestDiskNeverMountedTwice has another mount namespace keep a copy of a sandbox's disk
+// mount (as one made while the sandbox runs does): stop still succeeds, but start refuses to
+// mount the image a second time while the first filesystem is alive, and succeeds once it
+// is gone.
+func TestDiskNeverMountedTwice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	spec := drivertest.NewSpec(t, e.img)
+	spec.Resources.DiskMB = 32
+	e.runSpec(t, spec)
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not in PATH (util-linux)")
+	}
+	holder := exec.Command(unshare, "--mount", "--propagation", "private", "sleep", "600")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	// The copy exists once the holder's namespace is not ours any more.
+	ns := func(pid string) string { l, _ := os.Readlink("/proc/" + pid + "/ns/mnt"); return l }
+	for deadline := time.Now().Add(10 * time.Second); ns(strconv.Itoa(holder.Process.Pid)) == ns("self"); {
+		if time.Now().After(deadline) {
+			t.Fatal("unshare did not make its mount namespace")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := e.d.Stop(ctx, spec.ID, 0); err != nil {
+		t.Fatalf("stop while another namespace holds the disk: %v", err)
+	}
+	if loops := loopsUnder(t, e.stateDir); len(loops) != 1 {
+		t.Fatalf("loop devices while held: %v, want the held one", loops)
+	}
+	if err := e.d.Start(ctx, spec.ID); !errors.Is(err, errdefs.ErrUnavailable) {
+		t.Fatalf("start while the old filesystem lives: %v, want unavailable", err)
+	}
+	_ = holder.Process.Kill()
+	_ = holder.Wait()
+	if err := e.d.Start(ctx, spec.ID); err != nil {
+		t.Fatalf("start once it is gone: %v", err)
+	}
+	e.ready(t, spec.ID)
+	if err := e.d.Delete(ctx, spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	noLeftovers(t, e, []string{spec.ID})
 }
