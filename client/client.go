@@ -54,6 +54,7 @@ type Sandbox struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
+	DiskMB   int64   `json:"disk_mb,omitempty"`
 	Network  string  `json:"network,omitempty"`
 	// AllowOut and DenyOut are the egress policy (see SetNetwork).
 	AllowOut  []string          `json:"allow_out,omitempty"`
@@ -81,6 +82,7 @@ type CreateRequest struct {
 	VCPUs    float64           `json:"vcpus,omitempty"`
 	MemoryMB int64             `json:"memory_mb,omitempty"`
 	Pids     int64             `json:"pids,omitempty"`
+	DiskMB   int64             `json:"disk_mb,omitempty"`
 	Env      map[string]string `json:"env,omitempty"`
 	Workdir  string            `json:"workdir,omitempty"`
 	User     string            `json:"user,omitempty"`
@@ -120,6 +122,7 @@ type RunRequest struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
+	DiskMB   int64   `json:"disk_mb,omitempty"`
 	Template string  `json:"template,omitempty"` // defaults for the sandbox
 	// Network is "none" or "egress"; AllowOut and DenyOut are the egress policy.
 	Network  string   `json:"network,omitempty"`

@@ -5,6 +5,8 @@ set -euo pipefail
 
 need=()
 command -v runc >/dev/null 2>&1 || need+=(runc)
+# mkfs.ext4 formats the sandboxes' disk images (disk_mb); it lives in sbin, often not in PATH.
+command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 
 if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)   # syscall probes in the isolation tests

@@ -61,6 +61,7 @@ the environment, which wins over the file.`,
 	fl.Int64Var(&f.spec.MemoryMB, "memory", 0, "memory limit in MiB (default: the profile's)")
 	fl.Float64Var(&f.spec.VCPUs, "vcpus", 0, "CPU limit in cores, e.g. 0.5 (default: the profile's)")
 	fl.Int64Var(&f.spec.Pids, "pids", 0, "process limit (default: the profile's)")
+	fl.Int64Var(&f.spec.DiskMB, "disk", 0, "size of the writable layer in MiB; /tmp's with a read-only root (default: the profile's)")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "environment variable K=V (repeatable)")
 	fl.StringVarP(&f.spec.Workdir, "workdir", "w", "", "working directory (default: the user's home)")
 	fl.StringVarP(&f.spec.User, "user", "u", "", "user name or uid[:gid] (default: the profile's)")
@@ -245,7 +246,7 @@ func runRemote(ctx context.Context, f *runFlags, args []string) error {
 		return err
 	}
 	req := client.RunRequest{Image: f.spec.Image, Profile: f.spec.Profile, VCPUs: f.spec.VCPUs,
-		MemoryMB: f.spec.MemoryMB, Pids: f.spec.Pids, Network: string(f.spec.Network),
+		MemoryMB: f.spec.MemoryMB, Pids: f.spec.Pids, DiskMB: f.spec.DiskMB, Network: string(f.spec.Network),
 		AllowOut: f.spec.Egress.AllowOut, DenyOut: f.spec.Egress.DenyOut,
 		ExecRequest: client.ExecRequest{Command: args, Env: env, Cwd: f.spec.Workdir, User: f.spec.User,
 			Timeout: f.timeout.Seconds()}}

@@ -50,6 +50,8 @@ func TestRunExitCodesAndStreams(t *testing.T) {
 		{"unknown profile", "", []string{"--profile", "yolo", "--", "true"}, "", `unknown profile "yolo"`, 1},
 		{"bad env", "", []string{"-e", "NOEQUALS", "--", "true"}, "", "KEY=VALUE", 1},
 		{"absurd memory", "", []string{"--memory", "1", "--", "true"}, "", "memory_mb 1 is out of range", 1},
+		{"disk full", "", []string{"--disk", "32", "--", "dd", "if=/dev/zero", "of=/workspace/f", "bs=1M", "count=64"}, "", "No space left on device", 1},
+		{"absurd disk", "", []string{"--disk", "1", "--", "true"}, "", "disk_mb 1 is out of range", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

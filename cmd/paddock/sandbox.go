@@ -48,6 +48,7 @@ func newSandboxCreateCmd() *cobra.Command {
 	f.Int64Var(&req.MemoryMB, "memory", 0, "memory limit in MiB")
 	f.Float64Var(&req.VCPUs, "vcpus", 0, "CPU limit in cores")
 	f.Int64Var(&req.Pids, "pids", 0, "process limit")
+	f.Int64Var(&req.DiskMB, "disk", 0, "size of the writable layer in MiB; /tmp's with a read-only root")
 	f.StringArrayVarP(&env, "env", "e", nil, "environment variable K=V (repeatable)")
 	f.StringVarP(&req.Workdir, "workdir", "w", "", "default working directory")
 	f.StringVarP(&req.User, "user", "u", "", "default user")

@@ -15,8 +15,8 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-// leftovers lists what of dataDir remains mounted, plus runc containers and cgroups named
-// after ids.
+// leftovers lists what of dataDir remains mounted or attached to a loop device, plus runc
+// containers and cgroups named after ids.
 func leftovers(t *testing.T, dataDir string, ids []string) []string {
 	t.Helper()
 	var out []string
@@ -39,6 +39,7 @@ func leftovers(t *testing.T, dataDir string, ids []string) []string {
 			cgroupRoots = append(cgroupRoots, fields[4])
 		}
 	}
+	out = append(out, loopsUnder(t, dataDir)...)
 	for _, id := range ids {
 		for _, root := range cgroupRoots {
 			_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

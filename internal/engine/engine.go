@@ -156,7 +156,7 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
 	}
 	return runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
-		GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS}, OnViolation: onViolation})
+		DiskImageDir: filepath.Join(cfg.DataDir, "disks"), GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS}, OnViolation: onViolation})
 }
 
 // Close stops the pools and closes the store; claimed sandboxes keep running.

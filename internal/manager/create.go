@@ -145,6 +145,9 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	if err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
+	if res, err = m.diskLimit(spec, sec, res); err != nil {
+		return sandbox.InstanceSpec{}, err
+	}
 	if err := checkEgress(spec, network); err != nil {
 		return sandbox.InstanceSpec{}, err
 	}

@@ -27,6 +27,7 @@ type PoolConfig struct {
 	VCPUs    float64             `json:"vcpus,omitempty"`
 	MemoryMB int64               `json:"memory_mb,omitempty"`
 	Pids     int64               `json:"pids,omitempty"`
+	DiskMB   int64               `json:"disk_mb,omitempty"` // the writable layer's size
 	Network  sandbox.NetworkMode `json:"network,omitempty"`
 	Size     int                 `json:"size"`
 	// Prewarm lists code-context languages whose interpreter each warm sandbox keeps
@@ -48,7 +49,7 @@ func (c PoolConfig) own() bool {
 
 func (c PoolConfig) spec() sandbox.Spec {
 	return sandbox.Spec{Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB, Pids: c.Pids,
-		Network: c.Network, Env: c.Env, DefaultUser: c.DefaultUser, Template: c.Template}
+		DiskMB: c.DiskMB, Network: c.Network, Env: c.Env, DefaultUser: c.DefaultUser, Template: c.Template}
 }
 
 // DefaultPools are the warm pools a server keeps when configured with none: four sandboxes

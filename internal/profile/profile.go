@@ -17,10 +17,11 @@ const Default = "moderate"
 
 // Profile is one named set of defaults and confinement settings.
 type Profile struct {
-	Name         string
+	Name string
+	// Resources are the default limits. With a read-only root, Resources.DiskMB sizes the
+	// /tmp tmpfs (the only writable place) instead of the writable layer.
 	Resources    sandbox.Resources
 	ReadOnlyRoot bool
-	TmpSizeMB    int64
 	User         string // default user name inside the sandbox
 	UID, GID     uint32
 	Capabilities []string
@@ -37,20 +38,20 @@ var dockerDefaultCaps = []string{
 
 var profiles = map[string]Profile{
 	"permissive": {
-		Name: "permissive", Resources: sandbox.Resources{Pids: 4096},
+		Name: "permissive", Resources: sandbox.Resources{Pids: 4096, DiskMB: 8192},
 		User: "root", Capabilities: dockerDefaultCaps, Seccomp: seccomp.DockerDefault,
 		Network: sandbox.NetworkEgress,
 	},
 	"moderate": {
-		Name: "moderate", Resources: sandbox.Resources{MemoryMB: 512, VCPUs: 1, Pids: 1024},
+		Name: "moderate", Resources: sandbox.Resources{MemoryMB: 512, VCPUs: 1, Pids: 1024, DiskMB: 2048},
 		User: "root",
 		Capabilities: []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
 			"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"},
 		Seccomp: seccomp.Moderate, Network: sandbox.NetworkEgress,
 	},
 	"restrictive": {
-		Name: "restrictive", Resources: sandbox.Resources{MemoryMB: 256, VCPUs: 0.5, Pids: 256},
-		ReadOnlyRoot: true, TmpSizeMB: 64, User: "user", UID: 1000, GID: 1000,
+		Name: "restrictive", Resources: sandbox.Resources{MemoryMB: 256, VCPUs: 0.5, Pids: 256, DiskMB: 64},
+		ReadOnlyRoot: true, User: "user", UID: 1000, GID: 1000,
 		Capabilities: []string{}, Seccomp: seccomp.Restrictive, Network: sandbox.NetworkNone,
 	},
 }
@@ -86,10 +87,13 @@ const (
 	maxVCPUs    = 1024
 	minPids     = 16
 	maxPids     = 4194304
+	minDiskMB   = 32
+	maxDiskMB   = 1 << 20 // 1 TiB
 )
 
-// Resolve applies the spec's profile and its per-field overrides (VCPUs, MemoryMB, Pids, User,
-// Network) and returns what the driver enforces. User overrides "root", "user", "uid" and
+// Resolve applies the spec's profile and its per-field overrides (VCPUs, MemoryMB, Pids, DiskMB,
+// User, Network) and returns what the driver enforces. With a read-only root, DiskMB also
+// becomes the size of the /tmp tmpfs (Security.TmpSizeMB). User overrides "root", "user", "uid" and
 // "uid:gid" set the identity the guest runs as; other names keep the profile's identity and
 // are resolved by the guest when processes start.
 func Resolve(spec sandbox.Spec) (sandbox.Security, sandbox.Resources, sandbox.NetworkMode, error) {
@@ -105,6 +109,8 @@ func Resolve(spec sandbox.Spec) (sandbox.Security, sandbox.Resources, sandbox.Ne
 		return fail("vcpus %g is out of range: use %g to %d", spec.VCPUs, minVCPUs, maxVCPUs)
 	case spec.Pids < 0, spec.Pids > 0 && (spec.Pids < minPids || spec.Pids > maxPids):
 		return fail("pids %d is out of range: use %d to %d", spec.Pids, minPids, maxPids)
+	case spec.DiskMB < 0, spec.DiskMB > 0 && (spec.DiskMB < minDiskMB || spec.DiskMB > maxDiskMB):
+		return fail("disk_mb %d is out of range: use %d to %d MiB", spec.DiskMB, minDiskMB, maxDiskMB)
 	}
 	if spec.MemoryMB > 0 {
 		res.MemoryMB = spec.MemoryMB
@@ -115,6 +121,9 @@ func Resolve(spec sandbox.Spec) (sandbox.Security, sandbox.Resources, sandbox.Ne
 	if spec.Pids > 0 {
 		res.Pids = spec.Pids
 	}
+	if spec.DiskMB > 0 {
+		res.DiskMB = spec.DiskMB
+	}
 	network := p.Network
 	switch spec.Network {
 	case "":
@@ -124,9 +133,12 @@ func Resolve(spec sandbox.Spec) (sandbox.Security, sandbox.Resources, sandbox.Ne
 		return fail("network %q is not a mode: use none or egress", spec.Network)
 	}
 	sec := sandbox.Security{
-		Profile: p.Name, ReadOnlyRoot: p.ReadOnlyRoot, TmpSizeMB: p.TmpSizeMB,
+		Profile: p.Name, ReadOnlyRoot: p.ReadOnlyRoot,
 		UID: p.UID, GID: p.GID, Capabilities: p.Capabilities, Seccomp: p.Seccomp,
 		Rlimits: rlimits(p.Name, res.Pids),
+	}
+	if p.ReadOnlyRoot {
+		sec.TmpSizeMB = res.DiskMB
 	}
 	if spec.User != "" {
 		uid, gid, ok, err := parseIdentity(spec.User)

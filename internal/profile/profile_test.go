@@ -78,3 +78,33 @@ func TestGetReturnsCopies(t *testing.T) {
 		t.Fatal("Get leaked the shared capability slice")
 	}
 }
+
+func TestDiskDefaultsAndRange(t *testing.T) {
+	cases := []struct {
+		spec      sandbox.Spec
+		disk      int64
+		tmpSizeMB int64
+	}{
+		{sandbox.Spec{Profile: "permissive"}, 8192, 0},
+		{sandbox.Spec{Profile: "moderate"}, 2048, 0},
+		{sandbox.Spec{}, 2048, 0},
+		// A read-only root has no writable layer: disk_mb sizes its /tmp tmpfs.
+		{sandbox.Spec{Profile: "restrictive"}, 64, 64},
+		{sandbox.Spec{Profile: "restrictive", DiskMB: 100}, 100, 100},
+		{sandbox.Spec{Profile: "moderate", DiskMB: 64}, 64, 0},
+		{sandbox.Spec{DiskMB: 32}, 32, 0},
+		{sandbox.Spec{DiskMB: 1 << 20}, 1 << 20, 0},
+	}
+	for _, c := range cases {
+		sec, res, _, err := Resolve(c.spec)
+		if err != nil || res.DiskMB != c.disk || sec.TmpSizeMB != c.tmpSizeMB {
+			t.Errorf("%+v: disk %d, tmp %d, %v; want disk %d, tmp %d", c.spec, res.DiskMB, sec.TmpSizeMB, err, c.disk, c.tmpSizeMB)
+		}
+	}
+	for _, mb := range []int64{-1, 1, 31, 1<<20 + 1} {
+		_, _, _, err := Resolve(sandbox.Spec{DiskMB: mb})
+		if !errors.Is(err, errdefs.ErrInvalidArgument) || !strings.Contains(err.Error(), "disk_mb") {
+			t.Errorf("disk_mb %d: %v, want invalid argument naming disk_mb", mb, err)
+		}
+	}
+}

@@ -60,6 +60,15 @@ type ExitWatcher interface {
 	WatchExit(ctx context.Context, id string, exited func(id string)) error
 }
 
+// DiskLimiter is implemented by drivers that can bound a unit's writable layer to
+// Resources.DiskMB. Whether they can may depend on the host (loop devices, filesystem tools):
+// CheckDiskLimit returns nil when the driver would enforce spec's DiskMB, or an error whose
+// message says why not, fit for a client (no host path). Drivers that do not implement it
+// enforce no disk limit. Safe for concurrent use.
+type DiskLimiter interface {
+	CheckDiskLimit(spec InstanceSpec) error
+}
+
 // Networker is implemented by drivers that enforce egress policies. SetEgress records p for
 // the unit's later starts and applies it at once when the unit runs, reconnecting a running
 // unit's network when the driver lost it (after a restart of Paddock). Connections already

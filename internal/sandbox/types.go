@@ -119,7 +119,8 @@ type Resources struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
-	// DiskMB bounds the writable layer's size (and, in proportion, its inodes).
+	// DiskMB bounds the writable layer's size (and, in proportion, its inodes). With a
+	// read-only root it is the size of the /tmp tmpfs instead.
 	DiskMB int64 `json:"disk_mb,omitempty"`
 }
 
@@ -180,6 +181,8 @@ type Stats struct {
 	Pids         uint64    `json:"pids"`
 	PidsLimit    uint64    `json:"pids_limit"`
 	OOMKillCount uint64    `json:"oom_kill_count"`
+	// DiskBytes is what the writable layer holds, when the driver bounds it (0 otherwise).
+	DiskBytes uint64 `json:"disk_bytes,omitempty"`
 }
 
 // Bind is a read-only host path mounted into the sandbox.

@@ -35,6 +35,9 @@ func (t Template) Apply(spec sandbox.Spec) sandbox.Spec {
 	if spec.Pids == 0 {
 		spec.Pids = pids
 	}
+	if spec.DiskMB == 0 {
+		spec.DiskMB = t.diskMB()
+	}
 	if len(t.EnvVars) > 0 {
 		env := cloneMap(t.EnvVars)
 		for k, v := range spec.Env {
@@ -57,6 +60,17 @@ func (t Template) limits() (vcpus float64, memoryMB, pids int64) {
 		memoryMB = mebibytes(v)
 	}
 	return vcpus, memoryMB, t.Resources.Pids
+}
+
+// diskMB is the template's disk size (0 = the profile's).
+func (t Template) diskMB() int64 {
+	if t.Resources == nil || t.Resources.Disk == "" {
+		return 0
+	}
+	if v, err := ParseMemory(t.Resources.Disk); err == nil {
+		return mebibytes(v)
+	}
+	return 0
 }
 
 // StartCommand is the argv run in the background when a sandbox of the template is created:
@@ -87,7 +101,7 @@ func (t Template) CreateOptions() []manager.CreateOption {
 func (t Template) PoolConfig() manager.PoolConfig {
 	spec := t.Apply(sandbox.Spec{})
 	c := manager.PoolConfig{Template: t.Name, Image: spec.Image, Profile: spec.Profile, VCPUs: spec.VCPUs,
-		MemoryMB: spec.MemoryMB, Pids: spec.Pids, Network: spec.Network, Env: spec.Env,
+		MemoryMB: spec.MemoryMB, Pids: spec.Pids, DiskMB: spec.DiskMB, Network: spec.Network, Env: spec.Env,
 		DefaultUser: spec.DefaultUser, Prewarm: append([]string(nil), t.Prewarm...)}
 	if t.Pool != nil {
 		c.Size = t.Pool.Size

@@ -10,10 +10,10 @@ import (
 func TestApply(t *testing.T) {
 	tp := Template{Name: "web", Image: "python:3.12-alpine", Description: "d", Port: 3000, Profile: "restrictive",
 		Network: "none", User: "user", EnvVars: map[string]string{"A": "1", "B": "2"},
-		Resources: &Resources{CPU: "100m", CPULimit: "500m", MemoryLimit: "1Gi", Pids: 100}}
+		Resources: &Resources{CPU: "100m", CPULimit: "500m", MemoryLimit: "1Gi", Pids: 100, Disk: "1Gi"}}
 	got := tp.Apply(sandbox.Spec{Name: "x", MemoryMB: 256, Env: map[string]string{"B": "mine"}})
 	want := sandbox.Spec{Name: "x", Template: "web", Image: "python:3.12-alpine", Profile: "restrictive",
-		Network: sandbox.NetworkNone, DefaultUser: "user", Port: 3000, VCPUs: 0.5, MemoryMB: 256, Pids: 100,
+		Network: sandbox.NetworkNone, DefaultUser: "user", Port: 3000, VCPUs: 0.5, MemoryMB: 256, Pids: 100, DiskMB: 1024,
 		Env: map[string]string{"A": "1", "B": "mine"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Apply =\n%+v\nwant\n%+v", got, want)
@@ -21,9 +21,12 @@ func TestApply(t *testing.T) {
 	if tp.EnvVars["B"] != "2" {
 		t.Errorf("Apply changed the template's env")
 	}
-	// A request that names its own image, profile and user keeps them.
-	got = tp.Apply(sandbox.Spec{Image: "base", Profile: "moderate", User: "root", Port: 8000})
-	if got.Image != "base" || got.Profile != "moderate" || got.DefaultUser != "" || got.Port != 8000 {
+	if c := tp.PoolConfig(); c.DiskMB != 1024 {
+		t.Errorf("the template's pool has disk_mb %d, want 1024", c.DiskMB)
+	}
+	// A request that names its own image, profile, user and disk keeps them.
+	got = tp.Apply(sandbox.Spec{Image: "base", Profile: "moderate", User: "root", Port: 8000, DiskMB: 64})
+	if got.Image != "base" || got.Profile != "moderate" || got.DefaultUser != "" || got.Port != 8000 || got.DiskMB != 64 {
 		t.Errorf("request fields overridden: %+v", got)
 	}
 }

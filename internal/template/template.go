@@ -48,6 +48,9 @@ type Resources struct {
 	MemoryLimit string `json:"memoryLimit,omitempty"`
 	// Pids is Paddock's process limit (0 = the profile's).
 	Pids int64 `json:"pids,omitempty"`
+	// Disk is Paddock's size of the writable layer, a quantity like memory ("" = the
+	// profile's); with a read-only root it sizes /tmp.
+	Disk string `json:"disk,omitempty"`
 }
 
 // Pool is a template's warm pool.

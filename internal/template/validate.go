@@ -172,6 +172,15 @@ func (r *Resources) check(t Template, prefix string) error {
 			return t.invalid(prefix+".pids", "%v", err)
 		}
 	}
+	if r.Disk != "" {
+		v, err := ParseMemory(r.Disk)
+		if err == nil {
+			_, _, _, err = profile.Resolve(sandbox.Spec{DiskMB: mebibytes(v)})
+		}
+		if err != nil {
+			return t.invalid(prefix+".disk", "%q: %v", r.Disk, err)
+		}
+	}
 	return nil
 }
 

@@ -26,6 +26,7 @@ type runRequest struct {
 	VCPUs    float64 `json:"vcpus"`
 	MemoryMB int64   `json:"memory_mb"`
 	Pids     int64   `json:"pids"`
+	DiskMB   int64   `json:"disk_mb"`
 	Network  string  `json:"network"`
 	egressFields
 	Template string `json:"template"` // defaults for the sandbox, as on POST /sandboxes
@@ -35,7 +36,7 @@ func (r runRequest) spec() sandbox.Spec {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return sandbox.Spec{Name: "run-" + hex.EncodeToString(b), Image: r.Image, Profile: r.Profile,
-		VCPUs: r.VCPUs, MemoryMB: r.MemoryMB, Pids: r.Pids, Network: sandbox.NetworkMode(r.Network),
+		VCPUs: r.VCPUs, MemoryMB: r.MemoryMB, Pids: r.Pids, DiskMB: r.DiskMB, Network: sandbox.NetworkMode(r.Network),
 		Egress: r.policy(), Labels: map[string]string{"paddock.run": "true"}}
 }
 

@@ -20,6 +20,7 @@ type sandboxView struct {
 	VCPUs    float64 `json:"vcpus,omitempty"`
 	MemoryMB int64   `json:"memory_mb,omitempty"`
 	Pids     int64   `json:"pids,omitempty"`
+	DiskMB   int64   `json:"disk_mb,omitempty"`
 	Network  string  `json:"network,omitempty"`
 	egressFields
 	CreatedAt time.Time         `json:"created_at"`
@@ -43,7 +44,7 @@ func (a *API) view(sb *sandbox.Sandbox) sandboxView {
 		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: a.m.Backend(),
 		Image: sb.Instance.Image.Ref, Profile: sb.Instance.Security.Profile,
 		VCPUs: sb.Instance.Resources.VCPUs, MemoryMB: sb.Instance.Resources.MemoryMB,
-		Pids: sb.Instance.Resources.Pids, Network: string(sb.Instance.Network),
+		Pids: sb.Instance.Resources.Pids, DiskMB: sb.Instance.Resources.DiskMB, Network: string(sb.Instance.Network),
 		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
 		Labels: sb.Spec.Labels, Reason: sb.Reason,
 		Port: manager.AppPort(sb), PublicPorts: sb.Spec.PublicPorts, TrafficToken: sb.TrafficToken,
@@ -67,6 +68,7 @@ type createRequest struct {
 	VCPUs    float64           `json:"vcpus"`
 	MemoryMB int64             `json:"memory_mb"`
 	Pids     int64             `json:"pids"`
+	DiskMB   int64             `json:"disk_mb"` // the writable layer's size (with a read-only root, /tmp's)
 	Env      map[string]string `json:"env"`
 	Workdir  string            `json:"workdir"`
 	User     string            `json:"user"`
@@ -88,7 +90,7 @@ type createRequest struct {
 
 func (c createRequest) spec() (sandbox.Spec, error) {
 	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
-		Pids: c.Pids, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
+		Pids: c.Pids, DiskMB: c.DiskMB, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
 		OnExpire: c.OnExpire, Labels: c.Labels, Port: c.Port, PublicPorts: c.PublicPorts, Egress: c.policy()}
 	if c.TTL != "" {
 		d, err := time.ParseDuration(c.TTL)

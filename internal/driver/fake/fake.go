@@ -34,6 +34,7 @@ var (
 	_ sandbox.Pauser      = (*Driver)(nil)
 	_ sandbox.Networker   = (*Driver)(nil)
 	_ sandbox.ExitWatcher = (*Driver)(nil)
+	_ sandbox.DiskLimiter = (*Driver)(nil)
 )
 
 type unit struct {
@@ -64,6 +65,10 @@ func New(dir string, logger *slog.Logger) (*Driver, error) {
 
 // Name implements sandbox.Driver.
 func (d *Driver) Name() string { return "fake" }
+
+// CheckDiskLimit implements sandbox.DiskLimiter: the fake records Resources.DiskMB, as it
+// records the other limits, so that surfaces can be tested with it.
+func (d *Driver) CheckDiskLimit(sandbox.InstanceSpec) error { return nil }
 
 // Create implements sandbox.Driver.
 func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) error {
@@ -100,7 +105,8 @@ func (d *Driver) Start(_ context.Context, id string) error {
 	h, svc := guest.NewHandler(settings, guest.DirectReaper(), d.log.With("sandbox", id))
 	u.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	u.stop = func() { svc.Shutdown(0) }
-	go func() { _ = u.srv.Serve(ln) }()
+	srv := u.srv // halt clears u.srv, perhaps before this goroutine runs
+	go func() { _ = srv.Serve(ln) }()
 	u.state = sandbox.StateRunning
 	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,8 +48,10 @@ func TestStopKeepsWritableLayer(t *testing.T) {
 	if err := e.d.Stop(ctx, spec.ID, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(e.stateDir, spec.ID, "upper", "keep.txt")); err != nil || string(b) != "kept" {
-		t.Errorf("upper layer after stop: %q, %v", b, err)
+	// The writable layer is in the sandbox's disk image, unmounted now: read it from there.
+	img := filepath.Join(e.stateDir, spec.ID, "disk.img")
+	if b, err := exec.Command("debugfs", "-R", "cat /upper/keep.txt", img).Output(); err != nil || string(b) != "kept" {
+		t.Errorf("writable layer after stop: %q, %v", b, err)
 	}
 	if err := e.d.Start(ctx, spec.ID); err != nil {
 		t.Fatal(err)

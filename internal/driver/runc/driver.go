@@ -1,7 +1,8 @@
 // Package runc is the sandbox.Driver that runs each sandbox as an OCI container with the
 // runc CLI (or any runtime with the same CLI: crun, runsc). It writes bundles with the
-// runtime-spec types, mounts an overlay root filesystem, and hands the guest a listening
-// socket that the host created.
+// runtime-spec types, mounts an overlay root filesystem whose writable layer is a filesystem
+// image of the sandbox's disk size (disk.go), and hands the guest a listening socket that the
+// host created.
 package runc
 
 import (
@@ -30,9 +31,13 @@ type Config struct {
 	// "runc"). Any runtime with runc's CLI works (crun, runsc).
 	Runtime string
 	// StateDir holds one directory per sandbox, <StateDir>/<id>/: instance.json, bundle/,
-	// upper/, work/, guest/ (the guest's socket) and guest.log. Required. Keep it short:
-	// <StateDir>/<id>/guest/guest.sock must fit in 107 bytes.
+	// disk.img and disk/ (or, without a disk limit, upper/ and work/), guest/ (the guest's
+	// socket) and guest.log. Required. Keep it short: <StateDir>/<id>/guest/guest.sock must
+	// fit in 107 bytes.
 	StateDir string
+	// DiskImageDir keeps the formatted filesystem images that sandboxes' disks are copied
+	// from, one per size (default <StateDir>/.disks).
+	DiskImageDir string
 	// RuntimeRoot is the runtime's --root, where it keeps container state (default
 	// <StateDir>/.runc, which List skips as it is no sandbox ID).
 	RuntimeRoot string
@@ -50,13 +55,15 @@ type Config struct {
 	OnViolation func(id string, v sandbox.NetworkViolation)
 }
 
-// Driver implements sandbox.Driver, sandbox.Pauser and sandbox.Networker. Safe for
-// concurrent use on distinct IDs; callers serialise operations on one ID.
+// Driver implements sandbox.Driver, sandbox.Pauser, sandbox.Networker and
+// sandbox.DiskLimiter. Safe for concurrent use on distinct IDs; callers serialise operations
+// on one ID.
 type Driver struct {
-	cfg Config
-	bin string
-	log *slog.Logger
-	ucg *userCgroups // where sandboxes get user cgroups; nil: nowhere (usercgroup.go)
+	cfg   Config
+	bin   string
+	log   *slog.Logger
+	ucg   *userCgroups // where sandboxes get user cgroups; nil: nowhere (usercgroup.go)
+	disks *disks
 
 	netMu sync.Mutex
 	nets  map[string]*usernet.Network // user-mode networks of running egress sandboxes
@@ -65,9 +72,10 @@ type Driver struct {
 }
 
 var (
-	_ sandbox.Driver    = (*Driver)(nil)
-	_ sandbox.Pauser    = (*Driver)(nil)
-	_ sandbox.Networker = (*Driver)(nil)
+	_ sandbox.Driver      = (*Driver)(nil)
+	_ sandbox.Pauser      = (*Driver)(nil)
+	_ sandbox.Networker   = (*Driver)(nil)
+	_ sandbox.DiskLimiter = (*Driver)(nil)
 )
 
 // maxSocketPath is the longest unix socket path the kernel accepts.
@@ -90,6 +98,9 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.RuntimeRoot == "" {
 		cfg.RuntimeRoot = filepath.Join(cfg.StateDir, ".runc")
 	}
+	if cfg.DiskImageDir == "" {
+		cfg.DiskImageDir = filepath.Join(cfg.StateDir, ".disks")
+	}
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = "/paddock"
 	}
@@ -108,7 +119,8 @@ func New(cfg Config) (*Driver, error) {
 			return nil, fmt.Errorf("runc driver: %w", err)
 		}
 	}
-	d := &Driver{cfg: cfg, bin: rt, log: cfg.Logger, nets: map[string]*usernet.Network{}}
+	d := &Driver{cfg: cfg, bin: rt, log: cfg.Logger, disks: newDisks(cfg.DiskImageDir, cfg.Logger),
+		nets: map[string]*usernet.Network{}}
 	var why string
 	if d.ucg, why = detectUserCgroups(); d.ucg == nil {
 		d.log.Warn("sandboxes get no user cgroup: a fork bomb at a sandbox's pids limit can take its guest down", "reason", why)
@@ -152,8 +164,17 @@ func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error
 			_ = os.RemoveAll(p.dir)
 		}
 	}()
-	for _, dir := range []string{p.upper(), p.work(), p.guestDir(), p.rootfs()} {
+	dirs := []string{p.guestDir(), p.rootfs()}
+	if !diskLimited(spec) {
+		dirs = append(dirs, p.upper(), p.work())
+	}
+	for _, dir := range dirs {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", spec.ID, err)
+		}
+	}
+	if diskLimited(spec) {
+		if err := d.disks.create(spec, p); err != nil {
 			return fmt.Errorf("create %s: %w", spec.ID, err)
 		}
 	}
@@ -173,6 +194,9 @@ func (d *Driver) validate(spec sandbox.InstanceSpec) error {
 	}
 	if err := netpolicy.Validate(spec.Egress); err != nil {
 		return err
+	}
+	if err := d.CheckDiskLimit(spec); err != nil {
+		return errdefs.InvalidArgument("disk_mb cannot be enforced: %v", err)
 	}
 	for _, b := range spec.Image.Binds {
 		if !filepath.IsAbs(b.Source) || !filepath.IsAbs(b.Destination) {

@@ -10,8 +10,9 @@ import (
 )
 
 // leftovers lists what the driver's sandboxes ids left behind: mounts under the state dir,
-// containers in the runtime root, entries in the state dir and cgroup directories named
-// after an ID, in any hierarchy (v1 or v2) mounted on this host.
+// loop devices attached to files there, containers in the runtime root, entries in the state
+// dir and cgroup directories named after an ID, in any hierarchy (v1 or v2) mounted on this
+// host.
 func (e *env) leftovers(t *testing.T, ids []string) []string {
 	t.Helper()
 	var out []string
@@ -21,6 +22,7 @@ func (e *env) leftovers(t *testing.T, ids []string) []string {
 			out = append(out, "mount "+m.point)
 		}
 	}
+	out = append(out, loopsUnder(t, e.stateDir)...)
 	list, err := exec.Command("runc", "--root", e.runtimeRoot, "list", "-q").CombinedOutput()
 	if err != nil {
 		t.Fatalf("runc list: %v: %s", err, list)
@@ -88,4 +90,28 @@ func noLeftovers(t *testing.T, e *env, ids []string) {
 	if left := e.leftovers(t, ids); len(left) > 0 {
 		t.Errorf("left behind:\n%s", strings.Join(left, "\n"))
 	}
+}
+
+// loopsUnder lists the loop devices whose backing file is (or was, before its deletion) under
+// dir.
+func loopsUnder(t testing.TB, dir string) []string {
+	t.Helper()
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	files, err := filepath.Glob("/sys/block/loop*/loop/backing_file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // detached meanwhile
+		}
+		if back := strings.TrimSpace(string(b)); strings.HasPrefix(back, dir+"/") {
+			out = append(out, "loop device "+filepath.Base(filepath.Dir(filepath.Dir(f)))+" on "+back)
+		}
+	}
+	return out
 }

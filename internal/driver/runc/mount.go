@@ -19,7 +19,7 @@ import (
 // sandbox's writable upper dir. The options name every directory relative to the mount
 // point: /proc/self/mountinfo shows them, inside the sandbox too, and must not tell it
 // where the data dir is. (Image pruning reads them back relative to the mount point.)
-func mountOverlay(layers []string, p paths) error {
+func mountOverlay(layers []string, p paths, upper, work string) error {
 	if err := checkLayers(layers); err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func mountOverlay(layers []string, p paths) error {
 	for i := len(layers) - 1; i >= 0; i-- {
 		dirs = append(dirs, layers[i]) // overlay lists the top layer first
 	}
-	dirs = append(dirs, p.upper(), p.work())
+	dirs = append(dirs, upper, work)
 	for i, d := range dirs {
 		if dirs[i], err = relativeTo(target, d); err != nil {
 			return fmt.Errorf("mount root filesystem: %w", err)
@@ -125,7 +125,7 @@ func unmountTop(path string) error {
 
 // isMountPoint reports whether something is mounted at dir: its device differs from its
 // parent's. (A bind mount of the same filesystem would escape this test; the driver only
-// ever mounts overlays here.)
+// ever mounts overlays and sandbox disks here.)
 func isMountPoint(dir string) bool {
 	var st, parent unix.Stat_t
 	if unix.Lstat(dir, &st) != nil || unix.Lstat(dir+"/..", &parent) != nil {

@@ -105,6 +105,7 @@ func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 	}
 	d.userPids(id, st)
 	st.Time = time.Now()
+	st.DiskBytes = d.disks.used(d.paths(id))
 	return st, nil
 }
 

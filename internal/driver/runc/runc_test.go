@@ -3,6 +3,7 @@ package runc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,8 +39,12 @@ func newEnv(tb testing.TB) *env {
 	}
 	e := &env{stateDir: filepath.Join(dir, "s"), runtimeRoot: filepath.Join(dir, "r"), guest: guest}
 	if e.d, err = runc.New(runc.Config{StateDir: e.stateDir, RuntimeRoot: e.runtimeRoot, GuestBinary: guest,
-		Network: usernet.Config{DNS: []string{testenv.NoDNS}}}); err != nil {
+		DiskImageDir: filepath.Join(dir, "disks"), Network: usernet.Config{DNS: []string{testenv.NoDNS}}}); err != nil {
 		tb.Fatal(err)
+	}
+	// Sandboxes of every profile have a disk limit: the driver must be able to enforce it.
+	if err := e.d.CheckDiskLimit(sandbox.InstanceSpec{Resources: sandbox.Resources{DiskMB: 64}}); err != nil {
+		testenv.Require(tb, "runc", fmt.Sprintf("sandbox disks unavailable (%v): apt-get install e2fsprogs, and give the host loop devices", err))
 	}
 	r, err := image.NewResolver(dir, nil)
 	if err != nil {

@@ -27,7 +27,8 @@ func mounts(in sandbox.InstanceSpec, guestBinary string, p paths) []specs.Mount 
 	}
 	if in.Security.TmpSizeMB > 0 {
 		ms = append(ms, specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
-			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", fmt.Sprintf("size=%dm", in.Security.TmpSizeMB)}})
+			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", fmt.Sprintf("size=%dm", in.Security.TmpSizeMB),
+				fmt.Sprintf("nr_inodes=%d", in.Security.TmpSizeMB*inodesPerMiB)}})
 	}
 	return ms
 }

@@ -30,15 +30,21 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	if err := d.clearLeftovers(ctx, id, p); err != nil {
 		return err
 	}
-	if err := mountOverlay(spec.Image.Layers, p); err != nil {
-		return err
-	}
 	live := false // a container of this ID turned out to run: it is not ours to undo
 	defer func() {
 		if err != nil {
 			d.undoStart(ctx, id, p, live)
 		}
 	}()
+	upper, work := p.writable(spec)
+	if diskLimited(spec) {
+		if err := d.disks.mount(ctx, p, upper, work); err != nil {
+			return fmt.Errorf("start %s: %w", id, err)
+		}
+	}
+	if err := mountOverlay(spec.Image.Layers, p, upper, work); err != nil {
+		return err
+	}
 	uc := d.openUserCgroup(id, spec.Resources)
 	defer uc.close() // the container has its own copies
 	if err := d.writeConfig(spec, p, uc); err != nil {
@@ -122,6 +128,9 @@ func (d *Driver) undoStart(ctx context.Context, id string, p paths, live bool) {
 	}
 	if err := unmount(p.rootfs()); err != nil {
 		log.Warn("unmount", "err", err)
+	}
+	if err := d.disks.unmount(p, false); err != nil {
+		log.Warn("unmount disk", "err", err)
 	}
 	_ = os.Remove(p.socket())
 	_ = os.Remove(p.pidFile())

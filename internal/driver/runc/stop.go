@@ -21,6 +21,12 @@ const killWait = 2 * time.Second
 // container and unmount, keeping the writable layer. Stopping a stopped sandbox is nil. The
 // init's exit watch ends first: this exit is asked for.
 func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error {
+	return d.stop(ctx, id, grace, false)
+}
+
+// stop is Stop; with discard (for Delete) the writable layer's contents need not be written
+// back.
+func (d *Driver) stop(ctx context.Context, id string, grace time.Duration, discard bool) error {
 	if !idRE.MatchString(id) {
 		return errdefs.NotFound("sandbox %q not found", id)
 	}
@@ -55,6 +61,9 @@ func (d *Driver) Stop(ctx context.Context, id string, grace time.Duration) error
 	_ = os.Remove(p.pidFile())
 	if err := unmount(p.rootfs()); err != nil {
 		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	if err := d.disks.unmount(p, discard); err != nil {
+		return fmt.Errorf("stop %s: disk: %w", id, err)
 	}
 	_ = os.Remove(p.socket())
 	return nil
@@ -224,7 +233,7 @@ func (d *Driver) Delete(ctx context.Context, id string) error {
 		return nil
 	}
 	p := d.paths(id)
-	if err := d.Stop(ctx, id, 0); err != nil && !errdefs.IsNotFound(err) {
+	if err := d.stop(ctx, id, 0, true); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	mounts, err := mountsUnder(p.dir)
