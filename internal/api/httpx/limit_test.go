@@ -95,4 +95,3 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
-
