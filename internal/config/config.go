@@ -42,6 +42,7 @@ type Config struct {
 	RegistryInsecure    string        `json:"registry_insecure"`
 	EgressDNS           string        `json:"egress_dns"`
 	MaxImportBytes      int64         `json:"max_import_bytes"`
+	MaxHeavyRequests    int           `json:"max_heavy_requests"`
 }
 
 // setting describes one field: its flag, environment variable, default and meaning.
@@ -88,6 +89,7 @@ func (c *Config) settings() []setting {
 		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", &c.EgressDNS},
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", &c.RegistryInsecure},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", &c.MaxImportBytes},
+		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", &c.MaxHeavyRequests},
 	}
 }
 
@@ -214,6 +216,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := image.ParseRegistries(c.RegistryMirrors, c.RegistryInsecure); err != nil {
 		return fmt.Errorf("registry settings: %w", err)
+	}
+	if c.MaxHeavyRequests < 1 || c.MaxHeavyRequests > 10000 {
+		return fmt.Errorf("max-heavy-requests %d: use 1 to 10000", c.MaxHeavyRequests)
 	}
 	if c.MaxImportBytes < 1<<20 {
 		return fmt.Errorf("max-import-bytes %d: use at least 1048576", c.MaxImportBytes)

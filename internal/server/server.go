@@ -39,10 +39,14 @@ type Server struct {
 	api        *native.API
 	sessions   *session.Registry
 	templates  *template.Store // closed before the engine
+	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
 }
+
+// heavyWait is how long a heavy request waits for a turn before it is refused with 503.
+const heavyWait = 5 * time.Second
 
 // Options are what New needs beyond the configuration.
 type Options struct {
@@ -83,8 +87,11 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		}
 	}
 	mux := http.NewServeMux()
+	s.heavy = httpx.NewLimiter(cfg.MaxHeavyRequests, heavyWait)
+	s.metrics.watchLimiter(s.heavy)
 	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates}, log)
+		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates,
+		Heavy: s.heavy}, log)
 	api.Register(mux)
 	s.api = api
 	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
@@ -119,7 +126,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	// access token (or a presigned URL), which the guest verifies. So do the port routes:
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	s.handler = httpx.WithRequestID(log, s.metrics.instrument(mux, log,
-		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(mux)), portsAPI)))
+		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(mux)), portsAPI, s.heavy)))
 	return s, nil
 }
 
