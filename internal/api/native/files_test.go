@@ -29,7 +29,7 @@ func TestReadFileJSONAndRaw(t *testing.T) {
 	random := make([]byte, 3<<20+7)
 	_, _ = rand.Read(random)
 	text := []byte(strings.Repeat("héllo wörld \x00 \"quoted\" <tag>\n", 120_000)) // 3.8 MB, valid UTF-8
-	splitRune := append(bytes.Repeat([]byte{'a'}, 1<<20-1), "€"...)             // a character across the 1 MiB mark
+	splitRune := append(bytes.Repeat([]byte{'a'}, 1<<20-1), "€"...)                // a character across the 1 MiB mark
 	files := map[string][]byte{"small.txt": []byte("hi\n"), "empty": nil, "small.bin": random[:1000],
 		"big.bin": random, "big.txt": text, "split.txt": splitRune}
 	for name, content := range files {
