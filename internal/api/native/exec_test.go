@@ -11,6 +11,7 @@ import (
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/native"
+	"github.com/paddock/paddock/internal/template"
 )
 
 type result struct {
@@ -97,8 +98,19 @@ func TestBadInputNamesTheField(t *testing.T) {
 			t.Errorf("POST %s %s: %d %q, want 400 with %q", c.path, c.body, code, msg, c.want)
 		}
 	}
+	// Templates: "port": 0 is not "no port".
+	store, err := template.Open(filepath.Join(t.TempDir(), "templates.json"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ts := newFakeSurface(t, native.Options{Templates: store})
+	code, body := ts.do("PUT", "/templates", `[{"name":"web","image":"base","description":"d","port":0}]`, nil)
+	if _, msg := envelope[any](t, body); code != 400 || !strings.Contains(msg, `template "web": port: 0 is not a port`) {
+		t.Errorf("PUT /templates with port 0: %d %q", code, msg)
+	}
 	// The batch refuses the entry, not the whole batch.
-	code, body := s.do("POST", "/batch/run", `{"commands":[{"command":["true"],"timeout":999999999999}]}`, nil)
+	code, body = s.do("POST", "/batch/run", `{"commands":[{"command":["true"],"timeout":999999999999}]}`, nil)
 	if code != 200 || !strings.Contains(body, "is too large") {
 		t.Errorf("batch: %d %s", code, body)
 	}
