@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/base64"
 	"net/url"
 	"time"
 )
@@ -65,27 +64,6 @@ func (c *Client) Exec(ctx context.Context, name string, req ExecRequest) (*ExecR
 func (c *Client) Run(ctx context.Context, req RunRequest) (*ExecResult, error) {
 	var out ExecResult
 	return &out, c.do(ctx, "POST", "/run", req, &out)
-}
-
-// WriteFile creates or replaces a file in a sandbox.
-func (c *Client) WriteFile(ctx context.Context, name, path string, data []byte) error {
-	body := map[string]string{"content": base64.StdEncoding.EncodeToString(data), "encoding": "base64"}
-	return c.do(ctx, "PUT", "/sandboxes/"+esc(name)+"/files/"+filePath(path), body, nil)
-}
-
-// ReadFile returns a file's content.
-func (c *Client) ReadFile(ctx context.Context, name, path string) ([]byte, error) {
-	var out struct {
-		Content  string `json:"content"`
-		Encoding string `json:"encoding"`
-	}
-	if err := c.do(ctx, "GET", "/sandboxes/"+esc(name)+"/files/"+filePath(path), nil, &out); err != nil {
-		return nil, err
-	}
-	if out.Encoding == "base64" {
-		return base64.StdEncoding.DecodeString(out.Content)
-	}
-	return []byte(out.Content), nil
 }
 
 // DeleteFile removes a file or directory in a sandbox.

@@ -44,8 +44,9 @@ type Config struct {
 	// Registries are registry-mirrors and registry-insecure.
 	Registries image.Registries
 	// EgressDNS are upstream resolvers as ip:port.
-	EgressDNS      []string
-	MaxImportBytes int64
+	EgressDNS        []string
+	MaxImportBytes   int64
+	MaxHeavyRequests int
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -93,6 +94,7 @@ func (c *Config) settings() []setting {
 		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", (*resolversValue)(&c.EgressDNS)},
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", (*insecureValue)(&c.Registries)},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", (*int64Value)(&c.MaxImportBytes)},
+		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 	}
 }
 
@@ -253,6 +255,9 @@ func (c *Config) Validate() error {
 		if _, err := netip.ParseAddrPort(r); err != nil {
 			return fmt.Errorf("egress-dns: resolver %q: want ip:port", r)
 		}
+	}
+	if c.MaxHeavyRequests < 1 || c.MaxHeavyRequests > 10000 {
+		return fmt.Errorf("max-heavy-requests %d: use 1 to 10000", c.MaxHeavyRequests)
 	}
 	if c.MaxImportBytes < 1<<20 {
 		return fmt.Errorf("max-import-bytes %d: use at least 1048576", c.MaxImportBytes)

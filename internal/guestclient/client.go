@@ -156,7 +156,7 @@ func httpError(method, path string, resp *http.Response) error {
 	case http.StatusBadRequest:
 		class = errdefs.ErrInvalidArgument
 	case http.StatusUnauthorized:
-		class = errdefs.ErrUnauthenticated
+		return unauthenticated(msg)
 	case http.StatusForbidden:
 		class = errdefs.ErrPermissionDenied
 	case http.StatusInsufficientStorage, http.StatusRequestEntityTooLarge:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -109,7 +110,7 @@ func Classify(err error) error {
 	case connect.CodePermissionDenied:
 		class = errdefs.ErrPermissionDenied
 	case connect.CodeUnauthenticated:
-		class = errdefs.ErrUnauthenticated
+		return unauthenticated(ce.Message())
 	case connect.CodeResourceExhausted:
 		class = errdefs.ErrResourceExhausted
 	case connect.CodeDeadlineExceeded:
@@ -118,4 +119,15 @@ func Classify(err error) error {
 		class = errdefs.ErrUnavailable
 	}
 	return errdefs.New(class, "%s", ce.Message())
+}
+
+// unauthenticated is a guest's refusal of a request's user or token. Only the user is the
+// caller's doing ("invalid username: bob", envd's words): it is an invalid argument, never an
+// authentication failure of the caller (HTTP 401 means a bad API key). A refused token is
+// Paddock's own failure.
+func unauthenticated(msg string) error {
+	if name, ok := strings.CutPrefix(msg, "invalid username: "); ok {
+		return errdefs.InvalidArgument("user %q does not exist in the sandbox (no /etc/passwd entry)", name)
+	}
+	return fmt.Errorf("the guest refused paddock's credentials: %s", msg)
 }

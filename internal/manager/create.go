@@ -133,6 +133,9 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	if spec.TTL < 0 {
 		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("ttl must not be negative")
 	}
+	if err := ValidateEnv(spec.Env); err != nil {
+		return sandbox.InstanceSpec{}, err
+	}
 	switch spec.OnExpire {
 	case "", sandbox.ExpireDelete, sandbox.ExpireStop:
 	default:

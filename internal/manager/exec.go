@@ -5,15 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// DefaultOutputLimit caps each of stdout and stderr of a buffered Exec.
-const DefaultOutputLimit = 16 << 20
+// DefaultOutputLimit caps each of stdout and stderr of a buffered Exec. A buffered answer
+// holds its output in memory until it is sent, so the cap bounds the server's memory per
+// request (streams have no cap).
+const DefaultOutputLimit = 8 << 20
+
+// MaxTimeout is the longest timeout a command may be given.
+const MaxTimeout = 24 * time.Hour
 
 // ExecRequest is one command to run in a sandbox.
 type ExecRequest struct {
@@ -35,14 +42,25 @@ type ExecResult struct {
 	ExitCode int
 	Stdout   []byte
 	Stderr   []byte
-	// Output is stdout and stderr interleaved in the order they arrived.
-	Output    []byte
-	Duration  time.Duration
-	TimedOut  bool
+	Duration time.Duration
+	TimedOut bool
+	// OOMKilled: the sandbox's memory limit killed the command.
 	OOMKilled bool
+	// Truncated: output past the limit of a stream was dropped.
 	Truncated bool
 	// Reason is a one-line explanation when the command did not exit normally.
 	Reason string
+	// output records how Stdout and Stderr interleaved.
+	output *capture
+}
+
+// Output is stdout and stderr interleaved in the order they arrived, as parts of Stdout and
+// Stderr (nothing is copied).
+func (r *ExecResult) Output() [][]byte {
+	if r.output == nil {
+		return [][]byte{r.Stdout, r.Stderr}
+	}
+	return r.output.interleaved()
 }
 
 // argv turns the request into the argv the guest runs.
@@ -62,8 +80,14 @@ func (r *ExecRequest) argv() ([]string, error) {
 // Next until it ends. A command that is not in the sandbox is an ErrNotFound-class error
 // whose message reads like a shell's.
 func (m *Manager) StartProcess(ctx context.Context, idOrName string, cmd guestclient.Command) (*guestclient.Process, error) {
-	if cmd.Timeout < 0 {
+	switch {
+	case cmd.Timeout < 0:
 		return nil, errdefs.InvalidArgument("timeout must not be negative")
+	case cmd.Timeout > MaxTimeout:
+		return nil, errdefs.InvalidArgument("timeout %s is too large (max %s)", cmd.Timeout, MaxTimeout)
+	}
+	if err := ValidateEnv(cmd.Env); err != nil {
+		return nil, err
 	}
 	sb, err := m.running(ctx, idOrName)
 	if err != nil {
@@ -90,7 +114,7 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 	})
 	if errdefs.IsNotFound(err) && isCommandNotFound(err) {
 		msg := []byte(err.Error() + "\n")
-		res := &ExecResult{ExitCode: 127, Stderr: msg, Output: msg, Duration: time.Since(began), Reason: err.Error()}
+		res := &ExecResult{ExitCode: 127, Stderr: msg, Duration: time.Since(began), Reason: err.Error()}
 		m.recordExec(ctx, idOrName, args, res)
 		return res, nil
 	}
@@ -100,39 +124,69 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 	if req.Stdin != nil {
 		go feedStdin(ctx, p, req.Stdin)
 	}
-	res := &ExecResult{}
-	var stdout, stderr, output bytes.Buffer
+	out := &capture{limit: limit}
+	res := &ExecResult{output: out}
 	for {
-		out, end, err := p.Next()
+		chunk, end, err := p.Next()
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			res.ExitCode, res.TimedOut = 124, true
 			res.Reason = fmt.Sprintf("command timed out after %s and was killed", req.Timeout)
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, m.ProcessLost(ctx, idOrName, err)
 		}
 		if end != nil {
 			res.ExitCode, res.OOMKilled = end.Code(), end.OOMKilled()
 			res.Reason = endReason(end)
 			break
 		}
-		buf := &stdout
-		if out.Stream == "stderr" {
-			buf = &stderr
-		}
-		if n := limit - buf.Len(); n < len(out.Data) {
-			res.Truncated = true
-			out.Data = out.Data[:max(n, 0)]
-		}
-		buf.Write(out.Data)
-		if output.Len() < 2*limit {
-			output.Write(out.Data)
-		}
+		out.add(chunk.Stream == "stderr", chunk.Data)
 	}
-	res.Stdout, res.Stderr, res.Output, res.Duration = stdout.Bytes(), stderr.Bytes(), output.Bytes(), time.Since(began)
+	res.Stdout, res.Stderr, res.Truncated, res.Duration = out.stdout, out.stderr, out.truncated, time.Since(began)
 	m.recordExec(ctx, idOrName, args, res)
 	return res, nil
+}
+
+// ProcessLost explains why a process stream of a sandbox broke: when the sandbox was
+// deleted or stopped meanwhile, the error says so (class ErrFailedPrecondition) instead of
+// carrying the broken connection's protocol error. Other errors are returned as they are.
+func (m *Manager) ProcessLost(ctx context.Context, idOrName string, err error) error {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	// The lifecycle lock waits for a stop or delete in progress to finish.
+	sb, unlock, gerr := m.locked(context.WithoutCancel(ctx), idOrName)
+	switch {
+	case errdefs.IsNotFound(gerr):
+		return errdefs.FailedPrecondition("the sandbox was deleted while the command ran")
+	case gerr != nil:
+		return err
+	}
+	unlock()
+	switch sb.State {
+	case sandbox.StateRunning:
+		return err
+	case sandbox.StateRemoving:
+		return errdefs.FailedPrecondition("the sandbox was deleted while the command ran")
+	}
+	return errdefs.FailedPrecondition("the sandbox is %s: the command ended with it", sb.State)
+}
+
+// ValidateEnv refuses environment variables that a process environment cannot carry: a
+// name that is empty or holds '=' or NUL, a value that holds NUL.
+func ValidateEnv(env map[string]string) error {
+	for k, v := range env {
+		switch {
+		case k == "":
+			return errdefs.InvalidArgument("env: a variable name is empty")
+		case strings.ContainsAny(k, "=\x00"):
+			return errdefs.InvalidArgument("env: variable name %q must not contain '=' or a NUL byte", k)
+		case strings.IndexByte(v, 0) >= 0:
+			return errdefs.InvalidArgument("env: the value of %s contains a NUL byte", k)
+		}
+	}
+	return nil
 }
 
 func (m *Manager) recordExec(ctx context.Context, idOrName string, args []string, res *ExecResult) {

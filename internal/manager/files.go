@@ -69,3 +69,13 @@ func (m *Manager) DeleteFile(ctx context.Context, idOrName, path, user string) e
 	m.record(ctx, audit.FileDeleted, sb.Name, map[string]any{"path": path})
 	return nil
 }
+
+// RereadFile streams a file again that ReadFile opened earlier for the same request (a
+// surface that reads a file twice), without a second audit event.
+func (m *Manager) RereadFile(ctx context.Context, idOrName, path, user string) (io.ReadCloser, error) {
+	sb, err := m.running(ctx, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return m.client(sb).ReadFile(ctx, path, user)
+}

@@ -261,7 +261,8 @@ func TestRunAndBatch(t *testing.T) {
 
 func TestHundredParallelRuns(t *testing.T) {
 	testenv.Heavy(t) // a load test: 100 runs at once
-	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 4 })
+	// Every run may go at once: this is about parallel runs, not the cap on heavy requests.
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 4; c.MaxHeavyRequests = 100 })
 	var wg sync.WaitGroup
 	errs := make(chan string, 100)
 	for i := 0; i < 100; i++ {

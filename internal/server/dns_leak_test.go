@@ -33,7 +33,7 @@ func TestE2BInternetOffResolvesNothing(t *testing.T) {
 	}
 	inet := testenv.StartInternet(t, serverSubnet)
 	dns := testenv.StartDNS(t, map[string]netip.Addr{"site.test": inet.Addr, "allowed.test": inet.Addr})
-	s := newTestServer(t, func(c *config.Config) { c.EgressDNS = dns.Addr })
+	s := newTestServer(t, func(c *config.Config) { c.EgressDNS = []string{dns.Addr} })
 	code, body, _ := s.e2bCall("POST", "/e2b/v1/sandboxes", map[string]any{"templateID": "base",
 		"allow_internet_access": false, "network": map[string]any{"allowOut": []string{"allowed.test"}}}, nil)
 	if code != 201 {

@@ -55,6 +55,24 @@ func (m *metrics) watchManager(mgr *manager.Manager) {
 	})
 }
 
+// watchLimiter exports the heavy-request cap: requests in flight, waiting, refused.
+func (m *metrics) watchLimiter(l *httpx.Limiter) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paddock_heavy_requests_in_flight",
+			Help: "File transfers and buffered commands running now (at most paddock_heavy_requests_limit)."},
+			func() float64 { return float64(l.InFlight()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paddock_heavy_requests_waiting",
+			Help: "Heavy requests waiting for a turn."},
+			func() float64 { return float64(l.Waiting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "paddock_heavy_requests_limit",
+			Help: "How many heavy requests run at once (max-heavy-requests)."},
+			func() float64 { return float64(l.Capacity()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "paddock_heavy_requests_refused_total",
+			Help: "Heavy requests refused with 503 because none finished in time."},
+			func() float64 { return float64(l.Refused()) }),
+	)
+}
+
 type managerCollector struct {
 	m                                      *manager.Manager
 	sandboxes, ready, size, claims, misses *prometheus.Desc

@@ -41,10 +41,14 @@ type Server struct {
 	sessions   *session.Registry
 	templates  *template.Store // closed before the engine
 	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
+	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
 }
+
+// heavyWait is how long a heavy request waits for a turn before it is refused with 503.
+const heavyWait = 5 * time.Second
 
 // Options are what New needs beyond the configuration.
 type Options struct {
@@ -100,8 +104,11 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http.Handler {
 	cfg, log, eng := s.cfg, s.log, s.eng
 	mux := http.NewServeMux()
+	s.heavy = httpx.NewLimiter(cfg.MaxHeavyRequests, heavyWait)
+	s.metrics.watchLimiter(s.heavy)
 	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates}, log)
+		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates,
+		Heavy: s.heavy}, log)
 	api.Register(mux)
 	s.api = api
 	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
@@ -136,7 +143,7 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	// access token (or a presigned URL), which the guest verifies. So do the port routes:
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
-		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI)))
+		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
 }
 
 // routeLister is a surface that lists the routes it mounts.

@@ -234,6 +234,9 @@ func (s *Store) read() ([]Template, [32]byte, error) {
 // Parse decodes and validates a templates file: a JSON array of templates, unknown fields
 // rejected. Errors are of class errdefs.ErrInvalidArgument.
 func Parse(data []byte) ([]Template, error) {
+	if err := RefuseZeroPorts(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var ts []Template

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -34,6 +35,27 @@ func ValidateList(ts []Template) error {
 			return errdefs.InvalidArgument("template %q: name is used twice", t.Name)
 		}
 		seen[t.Name] = true
+	}
+	return nil
+}
+
+// RefuseZeroPorts refuses templates of a JSON list that give "port": 0, which decoding
+// cannot tell apart from no port (8080). Input that is not such a list is left to the
+// strict decoding to report.
+func RefuseZeroPorts(data []byte) error {
+	var raw []struct {
+		Name string       `json:"name"`
+		Port *json.Number `json:"port"`
+	}
+	if json.Unmarshal(data, &raw) != nil {
+		return nil
+	}
+	for _, t := range raw {
+		if t.Port != nil {
+			if f, err := t.Port.Float64(); err == nil && f == 0 {
+				return Template{Name: t.Name}.invalid("port", "0 is not a port: use 1-65535 (or omit it for 8080)")
+			}
+		}
 	}
 	return nil
 }

@@ -28,13 +28,14 @@ const (
 // headers) by the sandbox's access token or a presigned /files URL — by proxying them to the
 // sandbox's guest; everything else goes to next. guestAccess limits each guest port to its
 // protocol's routes, and the guest checks the access token. Ports other than envd's and the
-// code interpreter's go to servers in the sandbox through fwd.
-func (a *API) DataPlane(next http.Handler, fwd *ports.API) http.Handler {
+// code interpreter's go to servers in the sandbox through fwd. File transfers (envd's
+// /files) run under heavy, the server's cap on heavy requests (nil = none).
+func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, port, ok := target(r)
 		if !ok {
 			if sb := a.byToken(r); sb != nil {
-				a.proxy(w, r, sb, EnvdPort)
+				a.proxy(w, r, sb, EnvdPort, heavy)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -53,7 +54,7 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API) http.Handler {
 			httpx.WriteJSON(w, status, map[string]any{"sandboxId": sb.ID, "code": status, "message": msg})
 			return
 		}
-		a.proxy(w, r, sb, port)
+		a.proxy(w, r, sb, port, heavy)
 	})
 }
 
@@ -216,8 +217,18 @@ func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
 	return nil
 }
 
-// proxy streams the request to the sandbox's guest and the answer back, unbuffered.
-func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, port int) {
+// proxy streams the request to the sandbox's guest and the answer back, unbuffered: a file
+// transfer holds the proxy's copy buffer, whatever the file's size.
+func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, port int, heavy *httpx.Limiter) {
+	if port == EnvdPort && r.URL.Path == "/files" && heavy != nil {
+		release, err := heavy.Acquire(r.Context())
+		if err != nil {
+			httpx.SetRetryAfter(w)
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"sandboxId": sb.ID, "code": http.StatusServiceUnavailable, "message": err.Error()})
+			return
+		}
+		defer release()
+	}
 	token := sb.GuestToken
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {

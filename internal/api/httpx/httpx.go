@@ -12,7 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
 )
@@ -145,4 +147,17 @@ func WithRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reqIDKey{}, id)))
 	})
+}
+
+// Seconds converts a duration given in seconds (a JSON number) for field, refusing negative
+// values and values above max, which could also overflow a time.Duration.
+func Seconds(field string, s float64, max time.Duration) (time.Duration, error) {
+	switch {
+	case s < 0:
+		return 0, errdefs.InvalidArgument("%s must not be negative", field)
+	case s > max.Seconds():
+		return 0, errdefs.InvalidArgument("%s %s is too large (max %s seconds)", field,
+			strconv.FormatFloat(s, 'f', -1, 64), strconv.FormatFloat(max.Seconds(), 'f', -1, 64))
+	}
+	return time.Duration(s * float64(time.Second)), nil
 }

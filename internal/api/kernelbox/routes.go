@@ -11,6 +11,7 @@ import (
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/session"
 )
 
@@ -82,13 +83,10 @@ func timeoutOf(t *float64) (time.Duration, error) {
 	if t == nil {
 		return 0, nil
 	}
-	if *t < 0 {
-		return 0, errdefs.InvalidArgument("timeout must not be negative")
-	}
 	if *t > 0 && *t < 0.1 {
 		return 0, errdefs.InvalidArgument("timeout must be at least 0.1 seconds")
 	}
-	return time.Duration(*t * float64(time.Second)), nil
+	return httpx.Seconds("timeout", *t, manager.MaxTimeout)
 }
 
 // Operations documents the routes for the OpenAPI document.

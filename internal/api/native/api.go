@@ -21,6 +21,9 @@ type Options struct {
 	Version      string
 	// Templates are the sandbox templates (nil = none: /templates is empty and read-only).
 	Templates *template.Store
+	// Heavy caps the heavy routes (file transfers, buffered commands) with the server's
+	// other heavy requests (nil = no cap).
+	Heavy *httpx.Limiter
 }
 
 // API serves the native surface. Safe for concurrent use.

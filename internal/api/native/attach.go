@@ -105,7 +105,7 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 		out, end, err := p.Next()
 		switch {
 		case err != nil:
-			fail(err)
+			fail(a.m.ProcessLost(ctx, sb.ID, err))
 			return
 		case end != nil:
 			ended.Store(true)

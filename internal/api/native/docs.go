@@ -46,11 +46,14 @@ func (a *API) Operations() []openapi.Operation {
 			Description: "Upgrade to a WebSocket; send AttachStart {command, env, cwd, user, tty, rows, cols} first, then " +
 				"messages {type: stdin|resize|eof|signal}; receive {type: output|exit|error}. data fields are base64."},
 		{Pattern: "PUT /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Write a file (utf8 or base64 content)",
+			Description: "JSON content is at most max-file-bytes. With Content-Type: application/octet-stream the body is the file's bytes, streamed, any size.",
 			Request: struct {
 				Content  string `json:"content"`
 				Encoding string `json:"encoding"`
 			}{}, Required: []string{"content"}, Response: map[string]any{}},
 		{Pattern: "GET /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Read a file (binary content comes back base64)",
+			Description: "413 past max-file-bytes. With Accept: application/octet-stream or ?raw=1 the answer is the file's bytes, streamed, any size.",
+			Query:       []openapi.Param{q("raw", "1: answer the file's bytes instead of JSON", "string")},
 			Response: struct {
 				Path     string `json:"path"`
 				Size     int    `json:"size"`

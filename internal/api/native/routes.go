@@ -43,10 +43,19 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 	}
 }
 
+// heavyRoutes move files or buffer outputs: they run under Options.Heavy.
+var heavyRoutes = map[string]bool{
+	"POST /run": true, "POST /batch/run": true, "POST /sandboxes/{name}/exec": true,
+	"PUT /sandboxes/{name}/files/{path...}": true, "GET /sandboxes/{name}/files/{path...}": true,
+}
+
 // Register mounts every route on mux.
 func (a *API) Register(mux *http.ServeMux) {
 	ad := httpx.Adapter{Log: a.log, Write: writeError}
 	for pattern, h := range a.Routes() {
+		if heavyRoutes[pattern] && a.opts.Heavy != nil {
+			h = a.opts.Heavy.Wrap(h)
+		}
 		mux.Handle(pattern, ad.Wrap(h))
 	}
 }

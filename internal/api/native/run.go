@@ -1,11 +1,14 @@
 package native
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,28 +83,28 @@ func (a *API) recordRun(ctx context.Context, sandboxName, owner string, cmd []st
 // Wait blocks until the background deletions of run sandboxes have finished.
 func (a *API) Wait() { a.bg.Wait() }
 
-// runOnce runs one command in a fresh sandbox and deletes it.
-func (a *API) runOnce(ctx context.Context, req runRequest, owner string) (*execResult, error) {
+// runOnce runs one command in a fresh sandbox and deletes it. outputLimit caps each output
+// stream (0 = the manager's default). It returns the sandbox's name and the result.
+func (a *API) runOnce(ctx context.Context, req runRequest, owner string, outputLimit int) (string, *manager.ExecResult, error) {
 	er, err := req.toExec()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	er.OutputLimit = outputLimit
 	began := time.Now().UTC()
 	sb, err := a.create(ctx, req, owner)
 	if err != nil {
 		a.recordRun(ctx, "", owner, er.Command, -1, began, err)
-		return nil, err
+		return "", nil, err
 	}
 	defer a.discard(ctx, sb)
 	res, err := a.m.Exec(ctx, sb.ID, er)
 	if err != nil {
 		a.recordRun(ctx, sb.Name, owner, er.Command, -1, began, err)
-		return nil, err
+		return "", nil, err
 	}
 	a.recordRun(ctx, sb.Name, owner, er.Command, res.ExitCode, began, nil)
-	out := result(res)
-	out.Sandbox = sb.Name
-	return &out, nil
+	return sb.Name, res, nil
 }
 
 func (a *API) run(w http.ResponseWriter, r *http.Request) error {
@@ -109,14 +112,15 @@ func (a *API) run(w http.ResponseWriter, r *http.Request) error {
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
-	res, err := a.runOnce(r.Context(), req, owner(r))
+	name, res, err := a.runOnce(r.Context(), req, owner(r), 0)
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, res)
+	return writeResult(w, name, res)
 }
 
-// batchResult is one entry of /batch/run's answer, in input order.
+// batchResult is one entry of /batch/run's answer, in input order (as documented; the
+// answer is written by encodeBatchEntry).
 type batchResult struct {
 	Output     string  `json:"output"`
 	Error      *string `json:"error"`
@@ -124,7 +128,17 @@ type batchResult struct {
 	Stdout     string  `json:"stdout"`
 	Stderr     string  `json:"stderr"`
 	DurationMS int64   `json:"duration_ms"`
+	Truncated  bool    `json:"truncated,omitempty"`
 }
+
+// batchEntry is one command's outcome: a result or a public error message.
+type batchEntry struct {
+	res *manager.ExecResult
+	err *string
+}
+
+// minBatchOutput is the least output per stream a batch entry keeps, however many entries.
+const minBatchOutput = 64 << 10
 
 func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
@@ -139,7 +153,10 @@ func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
 	case n > a.opts.MaxBatch:
 		return errdefs.InvalidArgument("commands has %d entries; at most %d per batch", n, a.opts.MaxBatch)
 	}
-	results := make([]batchResult, len(req.Commands))
+	// The answer holds every entry's output until it is sent: the batch shares one
+	// command's output limit.
+	limit := max(manager.DefaultOutputLimit/len(req.Commands), minBatchOutput)
+	results := make([]batchEntry, len(req.Commands))
 	sem := make(chan struct{}, a.opts.BatchWorkers)
 	var wg sync.WaitGroup
 	for i, c := range req.Commands {
@@ -148,18 +165,50 @@ func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res, err := a.runOnce(r.Context(), c, owner(r))
+			_, res, err := a.runOnce(r.Context(), c, owner(r), limit)
 			if err != nil {
 				msg := httpx.PublicMessage(err, httpx.RequestID(r.Context()))
-				results[i] = batchResult{Error: &msg}
+				results[i] = batchEntry{err: &msg}
 				return
 			}
-			code := res.ExitCode
-			results[i] = batchResult{Output: res.Output, ExitCode: &code, Stdout: res.Stdout, Stderr: res.Stderr, DurationMS: res.DurationMS}
+			results[i] = batchEntry{res: res}
 		}()
 	}
 	wg.Wait()
-	return ok(w, http.StatusOK, map[string]any{"results": results})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	_, _ = bw.WriteString(`{"success":true,"data":{"results":[`)
+	for i, e := range results {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		encodeBatchEntry(bw, e)
+		results[i] = batchEntry{} // sent: its output can go
+	}
+	_, _ = bw.WriteString("]}}\n")
+	_ = bw.Flush() // the status is out: an error here is the client going away
+	return nil
+}
+
+// encodeBatchEntry writes one batchResult, encoding the outputs as they are written.
+func encodeBatchEntry(bw *bufio.Writer, e batchEntry) {
+	if e.res == nil {
+		b, _ := json.Marshal(batchResult{Error: e.err})
+		_, _ = bw.Write(b)
+		return
+	}
+	_, _ = bw.WriteString(`{"output":`)
+	_ = httpx.WriteJSONString(bw, e.res.Output()...)
+	_, _ = bw.WriteString(`,"error":null,"exit_code":` + strconv.Itoa(e.res.ExitCode) + `,"stdout":`)
+	_ = httpx.WriteJSONString(bw, e.res.Stdout)
+	_, _ = bw.WriteString(`,"stderr":`)
+	_ = httpx.WriteJSONString(bw, e.res.Stderr)
+	_, _ = bw.WriteString(`,"duration_ms":` + strconv.FormatInt(e.res.Duration.Milliseconds(), 10))
+	if e.res.Truncated {
+		_, _ = bw.WriteString(`,"truncated":true`)
+	}
+	_ = bw.WriteByte('}')
 }
 
 // runStream is POST /run/stream: the same run, reported as server-sent events while it
@@ -242,7 +291,7 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 			*code = 124
 			return sse.Send("done", map[string]int{"exit_code": 124})
 		case err != nil:
-			return fail(err)
+			return fail(a.m.ProcessLost(ctx, id, err))
 		case end != nil:
 			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
 			*code = end.Code()

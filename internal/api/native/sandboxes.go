@@ -81,7 +81,7 @@ type createRequest struct {
 	Labels   map[string]string `json:"labels"`
 	// Port is where /sandbox/{name}/ goes (default 8080); PublicPorts are reachable through
 	// the server without credentials.
-	Port        int   `json:"port"`
+	Port        *int  `json:"port"`
 	PublicPorts []int `json:"public_ports"`
 	// Template supplies defaults: image, profile, env (the request's win), limits, port and
 	// a start command.
@@ -91,7 +91,13 @@ type createRequest struct {
 func (c createRequest) spec() (sandbox.Spec, error) {
 	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
 		Pids: c.Pids, DiskMB: c.DiskMB, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
-		OnExpire: c.OnExpire, Labels: c.Labels, Port: c.Port, PublicPorts: c.PublicPorts, Egress: c.policy()}
+		OnExpire: c.OnExpire, Labels: c.Labels, PublicPorts: c.PublicPorts, Egress: c.policy()}
+	if c.Port != nil { // given, 0 included, it must be a port
+		if err := manager.ValidPort(*c.Port); err != nil {
+			return s, err
+		}
+		s.Port = *c.Port
+	}
 	if c.TTL != "" {
 		d, err := time.ParseDuration(c.TTL)
 		if err != nil || d <= 0 {

@@ -1,8 +1,13 @@
 package native
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 
+	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -52,6 +57,18 @@ func (a *API) putTemplates(w http.ResponseWriter, r *http.Request) error {
 	if a.templates == nil {
 		return errdefs.FailedPrecondition("this server keeps no templates file")
 	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return fmt.Errorf("body exceeds %d bytes: %w", a.opts.MaxBodyBytes, httpx.ErrTooLarge)
+	}
+	if err != nil {
+		return err
+	}
+	if err := template.RefuseZeroPorts(body); err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req []templateView
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err

@@ -129,18 +129,20 @@ func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail Fai
 	rp.ServeHTTP(cookieGuard{w}, r)
 }
 
-// failure turns a forwarding error into what the client sees.
+// failure turns a forwarding error into what the client sees. Messages do not name the
+// sandbox: the caller knows which one it addressed, and a record's name (e2b-…, run-…) is
+// not always what it used.
 func failure(t Target, err error) Failure {
 	var closed *guestclient.PortClosedError
 	switch {
 	case errors.As(err, &closed):
 		return Failure{Status: http.StatusBadGateway, Port: t.Port,
-			Message: fmt.Sprintf("nothing is listening on port %d in sandbox %q", t.Port, t.Sandbox.Name)}
+			Message: fmt.Sprintf("nothing is listening on port %d in the sandbox", t.Port)}
 	case errdefs.IsNotFound(err):
-		return Failure{Status: http.StatusNotFound, Port: t.Port, Message: fmt.Sprintf("sandbox %q not found", t.Sandbox.Name)}
+		return Failure{Status: http.StatusNotFound, Port: t.Port, Message: "the sandbox was not found"}
 	case errors.Is(err, errdefs.ErrFailedPrecondition):
-		return Failure{Status: http.StatusConflict, Port: t.Port, Message: fmt.Sprintf("sandbox %q is not running", t.Sandbox.Name)}
+		return Failure{Status: http.StatusConflict, Port: t.Port, Message: "the sandbox is not running"}
 	}
 	return Failure{Status: http.StatusBadGateway, Port: t.Port,
-		Message: fmt.Sprintf("port %d of sandbox %q did not answer", t.Port, t.Sandbox.Name)}
+		Message: fmt.Sprintf("port %d of the sandbox did not answer", t.Port)}
 }

@@ -37,7 +37,7 @@ func BenchmarkMountOverlay(b *testing.B) {
 	b.Cleanup(func() { _ = unmount(p.rootfs()) })
 	b.Run("relative", func(b *testing.B) {
 		for b.Loop() {
-			if err := mountOverlay(layers, p); err != nil {
+			if err := mountOverlay(layers, p, p.upper(), p.work()); err != nil {
 				b.Fatal(err)
 			}
 			if err := unmountTop(p.rootfs()); err != nil {

@@ -17,7 +17,8 @@ import (
 )
 
 // download serves GET /files?path=: the file's bytes through http.ServeContent (Range and
-// conditional requests), or gzip-encoded when the client lists gzip.
+// conditional requests), or gzip-encoded when the client lists gzip. Files whose size is
+// unknown (0, as in /proc) are streamed whole.
 func (h *filesHandler) download(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.authorize(r, "read")
 	if err != nil {
@@ -44,29 +45,36 @@ func (h *filesHandler) download(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Disposition", disposition)
 	w.Header().Set("Vary", "Accept-Encoding")
-	if enc == "identity" {
+	if enc == "identity" && fi.Size() > 0 {
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 		return nil
 	}
+	// Files of /proc and /sys say they are empty and cannot seek to their end, yet have
+	// content: they (and empty files) are sent as reading gives them, without ranges.
 	ctype := mime.TypeByExtension(filepath.Ext(fi.Name()))
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Encoding", "gzip")
+	if enc == "gzip" {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
 	w.Header().Set("Last-Modified", fi.ModTime().UTC().Format(http.TimeFormat))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	gz := gzip.NewWriter(w)
-	_, err = io.Copy(gz, f)
-	if err == nil {
-		err = gz.Close()
+	if enc == "identity" {
+		_, err = io.Copy(w, f)
+	} else {
+		gz := gzip.NewWriter(w)
+		if _, err = io.Copy(gz, f); err == nil {
+			err = gz.Close()
+		}
 	}
 	if err != nil {
 		// The status is out: the client sees a truncated body.
-		h.log.LogAttrs(r.Context(), slog.LevelWarn, "gzip download cut short",
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "download cut short",
 			slog.String("path", p), slog.Any("err", err))
 	}
 	return nil

@@ -91,6 +91,44 @@ func TestDownloadConditionalAndHead(t *testing.T) {
 	}
 }
 
+// TestDownloadUnsizedFiles reads files whose stat size is 0 but which have content (/proc),
+// and a really empty file. /proc files cannot seek to their end, which http.ServeContent needs.
+func TestDownloadUnsizedFiles(t *testing.T) {
+	e := newEnv(t, "")
+	empty := e.write(t, "empty", "")
+	for _, c := range []struct {
+		path, want string
+		gzip       bool
+	}{
+		{"/proc/self/maps", "[stack]", false},
+		{"/proc/self/status", "VmRSS:", false},
+		{"/proc/self/maps", "[stack]", true},
+		{empty, "", false},
+	} {
+		hdr := map[string]string{}
+		if c.gzip {
+			hdr["Accept-Encoding"] = "gzip"
+		}
+		resp, b := e.do(t, "GET", filesURL(c.path), nil, hdr)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: status %d %s", c.path, resp.StatusCode, b)
+			continue
+		}
+		if c.gzip {
+			zr, err := gzip.NewReader(strings.NewReader(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !strings.Contains(string(b), c.want) || (c.want == "" && len(b) != 0) {
+			t.Errorf("%s (gzip %v): %d bytes without %q", c.path, c.gzip, len(b), c.want)
+		}
+	}
+}
+
 func TestFilesAuth(t *testing.T) {
 	const token = "secret-token"
 	e := newEnv(t, token)

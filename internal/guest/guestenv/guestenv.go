@@ -5,6 +5,7 @@ package guestenv
 import (
 	"encoding/base64"
 	"net/http"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -148,7 +149,7 @@ func (s *Settings) Caller(h http.Header) (*User, error) {
 }
 
 // LookupUser finds a user by name or numeric uid in the sandbox's /etc/passwd. A numeric uid
-// with no passwd entry resolves to itself with home "/".
+// with no passwd entry resolves to itself with home "/", root without one to uid 0.
 func LookupUser(name string) (*User, error) {
 	if name == "" {
 		name = "root"
@@ -163,6 +164,14 @@ func LookupUser(name string) (*User, error) {
 		}
 	} else {
 		u, err = user.Lookup(name)
+	}
+	if err != nil && name == "root" {
+		// Images without /etc/passwd (FROM scratch, a bare busybox) still run as root.
+		home := "/root"
+		if fi, serr := os.Stat(home); serr != nil || !fi.IsDir() {
+			home = "/"
+		}
+		return &User{Name: "root", Home: home}, nil
 	}
 	if err != nil {
 		return nil, errdefs.New(errdefs.ErrUnauthenticated, "invalid username: %s", name)
