@@ -103,7 +103,7 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout 
 	var out, stderr capped
 	out.limit, stderr.limit = r.opts.OutputLimit, r.opts.OutputLimit
 	began := time.Now()
-	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: k.contextID}, func(ev map[string]any) error {
+	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: k.contextID, KeepQuotes: true}, func(ev map[string]any) error {
 		collect(res, &out, &stderr, ev)
 		return nil
 	})
