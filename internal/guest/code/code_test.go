@@ -17,7 +17,7 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-func newServer(t *testing.T) (*httptest.Server, *Service) {
+func newServer(t testing.TB) (*httptest.Server, *Service) {
 	t.Helper()
 	svc := New(guestenv.New("0"), process.NewDirectReaper(), nil)
 	srv := httptest.NewServer(svc.Handler())
@@ -25,7 +25,7 @@ func newServer(t *testing.T) (*httptest.Server, *Service) {
 	return srv, svc
 }
 
-func need(t *testing.T, bin string) {
+func need(t testing.TB, bin string) {
 	t.Helper()
 	if _, err := exec.LookPath(bin); err != nil {
 		testenv.Require(t, "interpreters", bin+" not in PATH: apt-get install "+bin)
@@ -40,7 +40,7 @@ type run struct {
 	types          []string
 }
 
-func execute(t *testing.T, ctx context.Context, url string, body map[string]any) run {
+func execute(t testing.TB, ctx context.Context, url string, body map[string]any) run {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/execute", strings.NewReader(string(b)))
