@@ -231,3 +231,55 @@ test("a server in the sandbox through the data plane: public and private ports (
     await priv.kill();
   }
 });
+
+test("code interpreter fidelity: str results, default contexts, cwd, bash envs (@e2b/code-interpreter 2.8.0)", async () => {
+  const sbx = await CodeSandbox.create({ ...opts, envs: { GREETING: "sandbox" } });
+  try {
+    assert.equal((await sbx.runCode("'value'")).text, "value");
+    assert.equal((await sbx.runCode("'value'", { language: "js" })).text, "value");
+    const langs = (await sbx.listCodeContexts()).map((c) => c.language);
+    assert.ok(langs.includes("python") && langs.includes("javascript"), JSON.stringify(langs));
+    await assert.rejects(sbx.createCodeContext({ cwd: "/root" }), (e) => /403/.test(e.message));
+    const inCell = await sbx.runCode("echo $GREETING", { language: "bash", envs: { GREETING: "cell" } });
+    assert.deepEqual(inCell.logs.stdout, ["cell\n"]);
+    const after = await sbx.runCode("echo $GREETING", { language: "bash" });
+    assert.deepEqual(after.logs.stdout, ["sandbox\n"]);
+  } finally {
+    await sbx.kill();
+  }
+});
+
+test("code interpreter: a sandbox killed mid-cell cuts the stream, not a 502 (@e2b/code-interpreter 2.8.0)", async () => {
+  const sbx = await CodeSandbox.create(opts);
+  const outcome = sbx.runCode("import time\nopen('/tmp/started', 'w').close()\nwhile True: time.sleep(0.05)").then(() => null, (e) => e);
+  await until("the cell to start", () => sbx.files.exists("/tmp/started"));
+  assert.equal(await Sandbox.kill(sbx.sandboxId, opts), true);
+  const err = await outcome;
+  assert.ok(err && /killed while the request was in progress/.test(err.message), String(err));
+});
+
+test("envd and control-plane fidelity: symlinks, remove, metrics range, pause without memory, unsupported options (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create({ ...opts, timeoutMs: 120_000 });
+  try {
+    await sbx.files.write("/home/user/data.txt", "kept");
+    await sbx.commands.run("ln -s data.txt /home/user/link && ln -s link /home/user/link2");
+    assert.equal((await sbx.files.getInfo("/home/user/link")).symlinkTarget, "/home/user/data.txt");
+    assert.equal((await sbx.files.getInfo("/home/user/link2")).symlinkTarget, "/home/user/data.txt");
+    await sbx.files.remove("/home/user/no-such-file");
+
+    const hour = 3600 * 1000;
+    assert.deepEqual(await sbx.getMetrics({ start: new Date(Date.now() - 2 * hour), end: new Date(Date.now() - hour) }), []);
+    const recent = await sbx.getMetrics({ start: new Date(Date.now() - 60_000) });
+    assert.ok(recent.length >= 1 && recent.every((m) => m.timestamp.getTime() >= Date.now() - 120_000), JSON.stringify(recent));
+
+    const bg = await sbx.commands.run("sleep 1000", { background: true });
+    assert.equal(await sbx.pause({ keepMemory: false }), true);
+    assert.equal((await sbx.getInfo()).state, "paused");
+    const back = await Sandbox.connect(sbx.sandboxId, opts);
+    assert.equal(await back.files.read("/home/user/data.txt"), "kept");
+    assert.ok(!(await back.commands.list()).some((p) => p.pid === bg.pid), "a process survived a pause without memory");
+  } finally {
+    await sbx.kill();
+  }
+  await assert.rejects(Sandbox.create({ ...opts, network: { maskRequestHost: "localhost:${PORT}" } }), (e) => /maskRequestHost/.test(e.message));
+});

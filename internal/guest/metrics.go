@@ -27,15 +27,55 @@ type metricsResponse struct {
 	DiskTotal   uint64  `json:"disk_total"`
 }
 
-// cpuSampler turns the cgroup's cumulative CPU time into a percentage between two calls.
-var cpuSampler struct {
-	sync.Mutex
-	at    time.Time
-	usage time.Duration
+// The guest samples its sandbox's use every sampleEvery and keeps the last keepSamples
+// readings (an hour), which GET /metrics?start=&end= returns. Samples start with the guest:
+// a sandbox stopped and started again begins a new history, and a frozen one takes none.
+const (
+	sampleEvery = 5 * time.Second
+	keepSamples = 720
+)
+
+// sampler keeps the history. Safe for concurrent use.
+type sampler struct {
+	mu      sync.Mutex
+	history []metricsResponse // oldest first, at most keepSamples
+	at      time.Time         // when the last sample was taken
+	usage   time.Duration     // the cgroup's CPU time then
 }
 
-func handleMetrics(w http.ResponseWriter, _ *http.Request) {
-	now := time.Now()
+// samples is the guest's one sampler: the guest process is one sandbox.
+var (
+	samples       = &sampler{}
+	startSampling sync.Once
+)
+
+// metricsHandler serves GET /metrics and starts sampling, for as long as the process lives.
+func metricsHandler() http.HandlerFunc {
+	startSampling.Do(func() {
+		samples.take(time.Now())
+		go func() {
+			for now := range time.Tick(sampleEvery) {
+				samples.take(now)
+			}
+		}()
+	})
+	return samples.serve
+}
+
+// take records a sample.
+func (s *sampler) take(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, usage := s.read(now)
+	s.at, s.usage = now, usage
+	if len(s.history) == keepSamples {
+		s.history = s.history[1:]
+	}
+	s.history = append(s.history, m)
+}
+
+// read takes a reading at now; CPU use is averaged since the last sample. Callers hold mu.
+func (s *sampler) read(now time.Time) (metricsResponse, time.Duration) {
 	m := metricsResponse{TS: now.Unix(), CPUCount: runtime.NumCPU()}
 	cg := readCgroup()
 	m.MemUsed, m.MemCache = cg.memUsed, cg.memCache
@@ -47,21 +87,60 @@ func handleMetrics(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	m.MemTotalMiB, m.MemUsedMiB = m.MemTotal>>20, m.MemUsed>>20
-	cpuSampler.Lock()
-	if !cpuSampler.at.IsZero() && cg.cpuUsage >= cpuSampler.usage {
-		wall := now.Sub(cpuSampler.at)
-		if wall > 0 {
-			m.CPUUsedPct = 100 * float64(cg.cpuUsage-cpuSampler.usage) / float64(wall) / float64(m.CPUCount)
-		}
+	if wall := now.Sub(s.at); !s.at.IsZero() && wall > 0 && cg.cpuUsage >= s.usage {
+		m.CPUUsedPct = 100 * float64(cg.cpuUsage-s.usage) / float64(wall) / float64(m.CPUCount)
 	}
-	cpuSampler.at, cpuSampler.usage = now, cg.cpuUsage
-	cpuSampler.Unlock()
 	var st unix.Statfs_t
 	if unix.Statfs("/", &st) == nil {
 		m.DiskTotal = st.Blocks * uint64(st.Bsize)
 		m.DiskUsed = (st.Blocks - st.Bfree) * uint64(st.Bsize)
 	}
-	writeJSON(w, http.StatusOK, m)
+	return m, cg.cpuUsage
+}
+
+// serve answers envd's GET /metrics: the current reading. With start or end (unix seconds,
+// inclusive) it answers the samples taken in that range instead, oldest first, plus a
+// current reading when the range holds the present.
+func (s *sampler) serve(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	now := time.Now()
+	if !q.Has("start") && !q.Has("end") {
+		s.mu.Lock()
+		m, _ := s.read(now)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, m)
+		return
+	}
+	start, err1 := unixParam(q.Get("start"), 0)
+	end, err2 := unixParam(q.Get("end"), now.Unix())
+	switch {
+	case err1 != nil || err2 != nil:
+		writeError(w, http.StatusBadRequest, "start and end are unix seconds")
+		return
+	case start > end:
+		writeError(w, http.StatusBadRequest, "start is after end")
+		return
+	}
+	s.mu.Lock()
+	out := []metricsResponse{}
+	for _, m := range s.history {
+		if m.TS >= start && m.TS <= end {
+			out = append(out, m)
+		}
+	}
+	if start <= now.Unix() && now.Unix() <= end {
+		m, _ := s.read(now)
+		out = append(out, m)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func unixParam(v string, def int64) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	return strconv.ParseInt(v, 10, 64)
 }
 
 type cgroupReading struct {

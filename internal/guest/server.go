@@ -68,7 +68,7 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /envs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, cfg.Settings.EnvVars())
 	})
-	mux.HandleFunc("GET /metrics", handleMetrics)
+	mux.HandleFunc("GET /metrics", metricsHandler())
 	mux.HandleFunc("CONNECT /ports/{port}", tunnelHandler(cfg.Logger))
 	return withAccessToken(cfg.Settings, mux)
 }

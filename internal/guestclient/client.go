@@ -218,5 +218,20 @@ func (c *Client) Metrics(ctx context.Context) (*Metrics, error) {
 	return &m, nil
 }
 
+// MetricsRange reads the samples the guest took between start and end (unix seconds,
+// inclusive), oldest first, with a current reading when the range holds the present.
+func (c *Client) MetricsRange(ctx context.Context, start, end int64) ([]Metrics, error) {
+	resp, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/metrics?start=%d&end=%d", start, end), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var ms []Metrics
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&ms); err != nil {
+		return nil, errdefs.Unavailable("decode guest /metrics: %v", err)
+	}
+	return ms, nil
+}
+
 // Transport is the round tripper that reaches this sandbox's guest (for proxies).
 func (c *Client) Transport() http.RoundTripper { return c.http.Transport }

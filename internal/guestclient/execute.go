@@ -15,6 +15,9 @@ type ExecuteRequest struct {
 	ContextID string            `json:"context_id,omitempty"`
 	Language  string            `json:"language,omitempty"`
 	EnvVars   map[string]string `json:"env_vars,omitempty"`
+	// KeepQuotes keeps a string result's quotes in its text (Jupyter's text/plain), which
+	// E2B's code interpreter strips.
+	KeepQuotes bool `json:"keep_quotes,omitempty"`
 }
 
 // Execute runs a cell and calls fn with every NDJSON event (stdout, stderr, result, error,

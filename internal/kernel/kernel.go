@@ -2,9 +2,12 @@
 // programs, shipped inside the paddock binary, that keep one interpreter alive between cells.
 //
 // Protocol, the same for every language: the harness reads cells from fd 3, one JSON object
-// per line ({"code": "...", "env": {...}}), runs each in its persistent interpreter with fd 1
-// and fd 2 as the cell's stdout and stderr, writes structured events to fd 4 as JSON lines
-// ({"type": "result"|"error"|"done", ...}), and after each cell writes the sentinel from
+// per line ({"code": "...", "env": {...}}) or, for shell harnesses (Harness.ShellCells), two
+// NUL-terminated fields: the cell's environment as "__pd_env NAME 'value'" lines, then the
+// code. It runs each cell in its persistent interpreter with fd 1 and fd 2 as the cell's
+// stdout and stderr, with the cell's environment set for that cell only (previous values
+// come back afterwards), writes structured events to fd 4 as JSON lines ({"type":
+// "result"|"error"|"done", ...}), and after each cell writes the sentinel from
 // $PADDOCK_SENTINEL to fd 1 and fd 2, then the "done" event. SIGINT interrupts the running
 // cell (reported as a KeyboardInterrupt error) and leaves the interpreter and its state alive.
 package kernel
@@ -34,12 +37,15 @@ type Harness struct {
 	// SIGINT); otherwise only the interpreter gets it, as Jupyter does, and the children
 	// a cell started keep running.
 	InterruptGroup bool
+	// ShellCells sends cells as shell text (see the package doc), which a shell reads and
+	// runs without starting a process: a JSON or base64 decoder would be one per cell.
+	ShellCells bool
 }
 
 var harnesses = map[string]Harness{
 	"python": {Language: "python", Interpreter: "python3", Args: []string{"-u", "-c", pythonHarness}},
 	"bash": {Language: "bash", Interpreter: "bash", Args: []string{"--noprofile", "--norc", "-c", bashHarness},
-		InterruptGroup: true},
+		InterruptGroup: true, ShellCells: true},
 	// typescript shares the javascript kernel, as E2B's code interpreter does.
 	"javascript": {Language: "javascript", Interpreter: "node", Args: []string{"-e", javascriptHarness}},
 }

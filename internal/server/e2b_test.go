@@ -92,7 +92,7 @@ func TestE2BWireFormats(t *testing.T) {
 	}
 	_, body, _ = s.e2bCall("GET", "/e2b/v1/sandboxes/"+sb.SandboxID+"/metrics", nil, nil)
 	var metrics []json.RawMessage
-	if json.Unmarshal(body, &metrics) != nil || len(metrics) != 1 {
+	if json.Unmarshal(body, &metrics) != nil || len(metrics) == 0 {
 		t.Fatalf("metrics: %s", body)
 	}
 	requireKeys(t, "SandboxMetric", metrics[0], "timestamp", "timestampUnix", "cpuCount", "cpuUsedPct", "memUsed",

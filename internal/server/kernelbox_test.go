@@ -131,11 +131,11 @@ func TestKernelBoxKernelsAreIsolated(t *testing.T) {
 	req, _ := http.NewRequest("GET", s.url+"/kernels", nil)
 	req.Header.Set("X-API-Key", testKey)
 	resp, _ := http.DefaultClient.Do(req)
-	var list []map[string]any
+	var list struct{ Kernels []map[string]any }
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if len(list) != 2 {
-		t.Errorf("list: %d kernels", len(list))
+	if len(list.Kernels) != 2 {
+		t.Errorf("list: %d kernels", len(list.Kernels))
 	}
 	// Bad input, each with a message.
 	cases := []struct {

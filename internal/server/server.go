@@ -134,10 +134,13 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	handle("GET /metrics", s.metrics.handler())
 	handle("GET /openapi.json", openapi.JSONHandler(openapi.Document("Paddock", opts.Version, s.operations, native.Envelope)))
 	handle("GET /docs", openapi.DocsHandler())
+	handle("GET /redoc", kernelbox.Redoc())
+	handle("GET /redoc/redoc.standalone.js", kernelbox.Redoc())
 	guard := &auth.Guard{Keys: keys, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
-			// Health probes and the static reference page (which asks for the key) are open.
-			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs")
+			// Health probes and the static reference pages (which ask for the key) are open.
+			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs" ||
+				r.URL.Path == "/redoc" || r.URL.Path == "/redoc/redoc.standalone.js")
 		}}
 	// The E2B data plane goes before the key check: its requests carry the sandbox's own
 	// access token (or a presigned URL), which the guest verifies. So do the port routes:
@@ -156,6 +159,8 @@ var serverOperations = []openapi.Operation{
 	{Pattern: "GET /metrics", Tag: "server", Summary: "Prometheus metrics (text exposition format)"},
 	{Pattern: "GET /openapi.json", Tag: "server", Summary: "This document"},
 	{Pattern: "GET /docs", Tag: "server", Summary: "Interactive API reference (HTML)", Public: true},
+	{Pattern: "GET /redoc", Tag: "server", Summary: "API reference rendered by ReDoc, as KernelBox serves it (HTML, no CDN)", Public: true},
+	{Pattern: "GET /redoc/redoc.standalone.js", Tag: "server", Summary: "The ReDoc script /redoc runs (ReDoc 2.5.0, MIT)", Public: true},
 }
 
 // Handler is the server's root handler (for tests and embedding).

@@ -9,6 +9,8 @@ import (
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/kernel"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // Statuses of an execution.
@@ -66,17 +68,60 @@ var mimeKeys = map[string]string{"text": "text/plain", "html": "text/html", "mar
 	"svg": "image/svg+xml", "png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf",
 	"latex": "text/latex", "json": "application/json", "javascript": "application/javascript"}
 
-// Execute runs code in a kernel. timeout > 0 interrupts the cell when it runs longer; the
-// kernel keeps its state and the result says "timeout".
-func (r *Registry) Execute(ctx context.Context, idOrName, owner, code string, timeout time.Duration) (*Result, error) {
+// Execute runs code in a kernel, in language ("" = the kernel's own). timeout > 0
+// interrupts the cell when it runs longer; the kernel keeps its state and the result says
+// "timeout".
+func (r *Registry) Execute(ctx context.Context, idOrName, owner, language, code string, timeout time.Duration) (*Result, error) {
 	k, err := r.find(idOrName, owner)
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx, k, code, timeout)
+	return r.execute(ctx, k, language, code, timeout)
 }
 
-func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout time.Duration) (*Result, error) {
+// checkLanguage normalises a cell's language: "" is the kernel's own, an unknown one is
+// refused.
+func checkLanguage(k *Kernel, language string) (string, error) {
+	if language == "" {
+		return k.Language, nil
+	}
+	lang := kernel.Normalize(language)
+	if _, ok := kernel.Lookup(lang); !ok {
+		return "", errdefs.InvalidArgument("unsupported language %q: use one of %s", language, strings.Join(kernel.Languages(), ", "))
+	}
+	return lang, nil
+}
+
+// contextFor is the kernel's context for lang, started in its sandbox on first use. Callers
+// hold k.mu.
+func (r *Registry) contextFor(ctx context.Context, sb *sandbox.Sandbox, k *Kernel, lang string) (string, error) {
+	if lang == k.Language {
+		return k.contextID, nil
+	}
+	k.omu.Lock()
+	id, ok := k.others[lang]
+	k.omu.Unlock()
+	if ok {
+		return id, nil
+	}
+	id, err := r.m.GuestClient(sb).CreateContext(ctx, lang, "")
+	if err != nil {
+		return "", err
+	}
+	k.omu.Lock()
+	if k.others == nil {
+		k.others = map[string]string{}
+	}
+	k.others[lang] = id
+	k.omu.Unlock()
+	return id, nil
+}
+
+func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string, timeout time.Duration) (*Result, error) {
+	lang, err := checkLanguage(k, language)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.TrimSpace(code) == "":
 		return nil, errdefs.InvalidArgument("code is empty")
@@ -91,6 +136,10 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout 
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	contextID, err := r.contextFor(ctx, sb, k, lang)
+	if err != nil {
+		return nil, err
+	}
 	k.Status = "busy"
 	defer func() { k.Status, k.LastUsedAt = "idle", time.Now().UTC() }()
 	ectx := ctx
@@ -103,7 +152,7 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout 
 	var out, stderr capped
 	out.limit, stderr.limit = r.opts.OutputLimit, r.opts.OutputLimit
 	began := time.Now()
-	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: k.contextID}, func(ev map[string]any) error {
+	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
 		collect(res, &out, &stderr, ev)
 		return nil
 	})
@@ -119,7 +168,9 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, code string, timeout 
 	}
 	res.Output, res.Stderr = out.String(), stderr.String()
 	res.Truncated = out.truncated || stderr.truncated
-	k.ExecutionCount = res.ExecutionCount
+	// One count per kernel, whatever the cell's language, as IPython counts its cells.
+	k.ExecutionCount++
+	res.ExecutionCount = k.ExecutionCount
 	return res, nil
 }
 
@@ -200,6 +251,7 @@ type RetryRequest struct {
 	ReplacementCodes []string // attempt n+1 runs ReplacementCodes[n-1]
 	MaxAttempts      int      // default 5
 	Timeout          time.Duration
+	Language         string // "" = the kernel's own
 }
 
 // ExecuteWithRetry runs code, and after each failure the next replacement (or OnErrorCode,
@@ -219,7 +271,7 @@ func (r *Registry) ExecuteWithRetry(ctx context.Context, idOrName, owner string,
 	code := req.Code
 	var res *Result
 	for n := 1; n <= req.MaxAttempts; n++ {
-		if res, err = r.execute(ctx, k, code, req.Timeout); err != nil {
+		if res, err = r.execute(ctx, k, req.Language, code, req.Timeout); err != nil {
 			return nil, err
 		}
 		k.AttemptCount++

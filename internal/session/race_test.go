@@ -100,7 +100,7 @@ func TestFirstCallsMakeOneKernel(t *testing.T) {
 	if sbs, _ := m.List(ctx, sandbox.ListFilter{}); len(sbs) != 1 {
 		t.Errorf("%d sandboxes for one session, want 1", len(sbs))
 	}
-	res, err := reg.Execute(ctx, "shared", "alice", "echo ok", 0)
+	res, err := reg.Execute(ctx, "shared", "alice", "", "echo ok", 0)
 	if err != nil || res.Output != "ok\n" {
 		t.Errorf("execute in the shared kernel: %+v %v", res, err)
 	}

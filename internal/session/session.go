@@ -42,6 +42,11 @@ type Kernel struct {
 	contextID  string
 	ownSandbox bool       // created for this kernel, deleted with it
 	mu         sync.Mutex // one execution at a time
+	// others are the contexts of the other languages run in this kernel (language → ID),
+	// started in its sandbox on first use: as in KernelBox, where a kernel runs bash cells
+	// too, a kernel runs any language, its own by default.
+	others map[string]string
+	omu    sync.Mutex // guards others
 }
 
 // Options configure the registry.
@@ -265,7 +270,9 @@ func (r *Registry) Delete(ctx context.Context, idOrName, owner string) error {
 	delete(r.kernels, k.ID)
 	r.mu.Unlock()
 	if sb, err := r.m.Get(ctx, k.Sandbox); err == nil && sb.State == sandbox.StateRunning {
-		_ = r.m.GuestClient(sb).DeleteContext(ctx, k.contextID)
+		for _, id := range k.contextIDs() {
+			_ = r.m.GuestClient(sb).DeleteContext(ctx, id)
+		}
 	}
 	r.dropSandbox(ctx, k)
 	return nil
@@ -291,11 +298,30 @@ func (r *Registry) Restart(ctx context.Context, idOrName, owner string) (*Kernel
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// The other languages' contexts go; they start again when used.
+	k.omu.Lock()
+	others := k.others
+	k.others = nil
+	k.omu.Unlock()
+	for _, id := range others {
+		_ = r.m.GuestClient(sb).DeleteContext(ctx, id)
+	}
 	if err := r.m.GuestClient(sb).RestartContext(ctx, k.contextID); err != nil {
 		return nil, err
 	}
 	k.ExecutionCount, k.Status = 0, "idle"
 	return k, nil
+}
+
+// contextIDs lists the kernel's contexts, its own language's first.
+func (k *Kernel) contextIDs() []string {
+	k.omu.Lock()
+	defer k.omu.Unlock()
+	ids := []string{k.contextID}
+	for _, id := range k.others {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // sandboxOf returns the kernel's running sandbox, or a clear error when it is gone.

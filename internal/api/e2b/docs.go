@@ -10,19 +10,20 @@ func (a *API) Operations() []openapi.Operation {
 		ops = append(ops, openapi.Operation{Pattern: pattern, Tag: "e2b", Summary: "Not supported yet (501): " + what})
 	}
 	return append(ops, []openapi.Operation{
-		{Pattern: "POST " + p + "/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v1)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
-		{Pattern: "POST " + p + "/v2/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v2; timeout defaults to 300 s)", Status: 201, Request: newSandbox{}, Response: sandboxView{}},
-		{Pattern: "GET " + p + "/sandboxes", Tag: "e2b", Summary: "List running sandboxes (E2B v1)", Response: []detailView{}},
-		{Pattern: "GET " + p + "/v2/sandboxes", Tag: "e2b", Summary: "List sandboxes: state, metadata, order, startedAfter, template, limit, nextToken (X-Next-Token)", Response: []detailView{}},
-		{Pattern: "GET " + p + "/sandboxes/{id}", Tag: "e2b", Summary: "Describe a sandbox", Response: detailView{}},
+		{Pattern: "POST " + p + "/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v1)", Status: 201, Request: newSandbox{}, Response: createdView{}},
+		{Pattern: "POST " + p + "/v2/sandboxes", Tag: "e2b", Summary: "Create a sandbox (E2B v2; timeout defaults to 300 s)", Status: 201, Request: newSandbox{}, Response: createdView{}},
+		{Pattern: "GET " + p + "/sandboxes", Tag: "e2b", Summary: "List running sandboxes (E2B v1)", Response: []sandboxView{}},
+		{Pattern: "GET " + p + "/v2/sandboxes", Tag: "e2b", Summary: "List sandboxes: state, metadata, order, startedAfter, template, limit, nextToken (X-Next-Token)", Response: []sandboxView{}},
+		{Pattern: "GET " + p + "/sandboxes/{id}", Tag: "e2b", Summary: "Describe a sandbox", Response: sandboxView{}},
 		{Pattern: "DELETE " + p + "/sandboxes/{id}", Tag: "e2b", Summary: "Kill a sandbox (204)", Status: 204},
 		{Pattern: "POST " + p + "/sandboxes/{id}/timeout", Tag: "e2b", Summary: "Set the sandbox to end timeout seconds from now (204)", Status: 204, Request: timeoutBody{}},
-		{Pattern: "POST " + p + "/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect: 200 when running, 201 when resumed; only extends the timeout", Request: timeoutBody{}, Response: sandboxView{}},
-		{Pattern: "POST " + p + "/v2/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect (E2B v2)", Request: timeoutBody{}, Response: sandboxView{}},
-		{Pattern: "POST " + p + "/sandboxes/{id}/pause", Tag: "e2b", Summary: "Freeze the sandbox's processes, keeping memory and disk (204; 409 when paused)", Status: 204},
-		{Pattern: "POST " + p + "/sandboxes/{id}/resume", Tag: "e2b", Summary: "Resume a paused sandbox (201; 409 when running)", Status: 201, Request: timeoutBody{}, Response: sandboxView{}},
-		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: timeoutBody{}},
-		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use", Response: []metricView{}},
-		{Pattern: "PUT " + p + "/sandboxes/{id}/network", Tag: "e2b", Summary: "Replace the egress policy: allowOut, denyOut, allow_internet_access (204; 409 without a network)", Status: 204, Request: networkConfig{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect (201), resuming a paused sandbox (memory false: from its disk only); only extends the timeout", Status: 201, Request: connectBody{}, Response: createdView{}},
+		{Pattern: "POST " + p + "/v2/sandboxes/{id}/connect", Tag: "e2b", Summary: "Connect (E2B v2)", Status: 201, Request: connectBody{}, Response: createdView{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/pause", Tag: "e2b", Summary: "Freeze the sandbox's processes, keeping memory and disk; memory false stops them, keeping the disk (204; 409 when paused)", Status: 204, Request: pauseBody{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/resume", Tag: "e2b", Summary: "Resume a paused sandbox (201; 409 when running)", Status: 201, Request: resumeBody{}, Response: createdView{}},
+		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: refreshBody{}},
+		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use: the guest's samples between start and end (unix seconds)", Response: []metricView{},
+			Query: []openapi.Param{{Name: "start", Type: "integer", Description: "unix seconds (default: the oldest sample kept)"}, {Name: "end", Type: "integer", Description: "unix seconds (default: now)"}}},
+		{Pattern: "PUT " + p + "/sandboxes/{id}/network", Tag: "e2b", Summary: "Replace the egress policy: allowOut, denyOut, allow_internet_access (204; 409 without a network)", Status: 204, Request: networkUpdate{}},
 	}...)
 }

@@ -3,6 +3,7 @@ package e2b
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/paddock/paddock/internal/api/httpx"
@@ -10,19 +11,37 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// timeoutBody is the body of /timeout, /connect, /resume and /refreshes.
-type timeoutBody struct {
-	Timeout  *int32 `json:"timeout"`
-	Duration *int32 `json:"duration"`
-	Memory   *bool  `json:"memory"`
-	// AutoPause is accepted for old SDKs' /resume; pausing on timeout is not implemented.
-	AutoPause *bool `json:"autoPause"`
-}
+// The bodies of the lifecycle routes, decoded strictly: each carries only what the SDKs send.
+type (
+	// timeoutBody is POST /sandboxes/{id}/timeout.
+	timeoutBody struct {
+		Timeout *int32 `json:"timeout"`
+	}
+	// connectBody is POST /sandboxes/{id}/connect (v1 and v2).
+	connectBody struct {
+		Timeout *int32 `json:"timeout"`
+		// Memory false resumes a paused sandbox from its disk only (a cold boot).
+		Memory *bool `json:"memory"`
+	}
+	// resumeBody is POST /sandboxes/{id}/resume (the SDKs' connect before 2.6).
+	resumeBody struct {
+		Timeout   *int32 `json:"timeout"`
+		Memory    *bool  `json:"memory"`
+		AutoPause *bool  `json:"autoPause"`
+	}
+	// pauseBody is POST /sandboxes/{id}/pause.
+	pauseBody struct {
+		// Memory false drops the processes and keeps the disk (keepMemory: false).
+		Memory *bool `json:"memory"`
+	}
+	// refreshBody is POST /sandboxes/{id}/refreshes.
+	refreshBody struct {
+		Duration *int32 `json:"duration"`
+	}
+)
 
-func (a *API) body(w http.ResponseWriter, r *http.Request) (timeoutBody, error) {
-	var b timeoutBody
-	err := httpx.Decode(w, r, &b, a.maxBody, false, true)
-	return b, err
+func (a *API) body(w http.ResponseWriter, r *http.Request, v any) error {
+	return httpx.Decode(w, r, v, a.maxBody, true, true)
 }
 
 func seconds(v *int32, def int32) (time.Duration, error) {
@@ -42,8 +61,8 @@ func (a *API) setTimeout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := a.body(w, r)
-	if err != nil {
+	var b timeoutBody
+	if err := a.body(w, r, &b); err != nil {
 		return err
 	}
 	d, err := seconds(b.Timeout, 0)
@@ -66,68 +85,78 @@ func (a *API) extendTo(ctx context.Context, sb *sandbox.Sandbox, d time.Duration
 	return a.m.SetExpiry(ctx, sb.ID, at)
 }
 
-// wake brings a paused, stopped or failed sandbox back with a deadline at least d from now,
-// and reports whether it had to. A paused sandbox does not time out (the reaper skips it), so the
-// deadline is moved before the sandbox runs again: one that passed while it was paused must
-// not kill it the moment it is resumed.
-func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration) (*sandbox.Sandbox, bool, error) {
+// wake brings a sandbox that is not running back with a deadline at least d from now: a
+// paused one is thawed, or with keepMemory false stopped and cold-booted from its disk; a
+// stopped or failed one is cold-booted. A paused sandbox does not time out (the reaper skips
+// it), so the deadline is moved before the sandbox runs again: one that passed while it was
+// paused must not kill it the moment it is resumed.
+func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration, keepMemory bool) (*sandbox.Sandbox, error) {
 	var err error
 	switch sb.State {
 	case sandbox.StateRunning:
-		sb, err = a.extendTo(ctx, sb, d)
-		return sb, false, err
+		return a.extendTo(ctx, sb, d)
 	case sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed:
 	default:
-		return nil, false, errdefs.FailedPrecondition("sandbox %s is %s", sb.ID, sb.State)
+		return nil, errdefs.FailedPrecondition("sandbox %s is %s", sb.ID, sb.State)
 	}
 	if sb, err = a.extendTo(ctx, sb, d); err != nil {
-		return nil, false, err
+		return nil, err
+	}
+	if sb.State == sandbox.StatePaused && keepMemory {
+		return a.m.Resume(ctx, sb.ID)
 	}
 	if sb.State == sandbox.StatePaused {
-		sb, err = a.m.Resume(ctx, sb.ID)
-	} else {
-		sb, err = a.m.Start(ctx, sb.ID)
+		if sb, err = a.m.Stop(ctx, sb.ID); err != nil {
+			return nil, err
+		}
 	}
-	return sb, err == nil, err
+	return a.m.Start(ctx, sb.ID)
 }
 
-func (a *API) connect(w http.ResponseWriter, r *http.Request, defaultTimeout int32) error {
+// connect answers 201 with the sandbox, as Agent-Sandbox does (E2B answers 200 when the
+// sandbox was running; the SDKs accept both).
+func (a *API) connect(w http.ResponseWriter, r *http.Request) error {
 	sb, err := a.e2bSandbox(r)
 	if err != nil {
 		return err
 	}
-	b, err := a.body(w, r)
+	var b connectBody
+	if err := a.body(w, r, &b); err != nil {
+		return err
+	}
+	d, err := seconds(b.Timeout, 300)
 	if err != nil {
 		return err
 	}
-	d, err := seconds(b.Timeout, defaultTimeout)
-	if err != nil {
+	if sb, err = a.wake(r.Context(), sb, d, b.Memory == nil || *b.Memory); err != nil {
 		return err
 	}
-	sb, resumed, err := a.wake(r.Context(), sb, d)
-	if err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if resumed {
-		status = http.StatusCreated
-	}
-	httpx.WriteJSON(w, status, created(sb))
+	httpx.WriteJSON(w, http.StatusCreated, created(sb))
 	return nil
 }
 
-func (a *API) connectV1(w http.ResponseWriter, r *http.Request) error { return a.connect(w, r, 300) }
-func (a *API) connectV2(w http.ResponseWriter, r *http.Request) error { return a.connect(w, r, 300) }
-
+// pause freezes the sandbox's processes (204), or with memory false (the SDKs' keepMemory:
+// false) stops them and keeps the disk: connect then cold-boots it. Either way it no longer
+// times out until it is resumed. 409 when it is not running.
 func (a *API) pause(w http.ResponseWriter, r *http.Request) error {
 	sb, err := a.e2bSandbox(r)
 	if err != nil {
 		return err
 	}
+	var b pauseBody
+	if err := a.body(w, r, &b); err != nil {
+		return err
+	}
 	if sb.State != sandbox.StateRunning {
 		return errdefs.New(errdefs.ErrFailedPrecondition, "sandbox %s is already paused", sb.ID)
 	}
-	if _, err := a.m.Pause(r.Context(), sb.ID); err != nil {
+	if b.Memory == nil || *b.Memory {
+		_, err = a.m.Pause(r.Context(), sb.ID)
+	} else if _, err = a.m.Stop(r.Context(), sb.ID); err == nil {
+		// A stopped sandbox would be reaped at its deadline; a paused one must not be.
+		_, err = a.m.SetExpiry(r.Context(), sb.ID, time.Time{})
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -139,18 +168,21 @@ func (a *API) resume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var b resumeBody
+	if err := a.body(w, r, &b); err != nil {
+		return err
+	}
+	if b.AutoPause != nil && *b.AutoPause {
+		return errdefs.InvalidArgument("autoPause is not supported yet: sandboxes are killed when their timeout ends")
+	}
 	if sb.State == sandbox.StateRunning {
 		return errdefs.FailedPrecondition("sandbox %s is already running", sb.ID)
-	}
-	b, err := a.body(w, r)
-	if err != nil {
-		return err
 	}
 	d, err := seconds(b.Timeout, 300)
 	if err != nil {
 		return err
 	}
-	if sb, _, err = a.wake(r.Context(), sb, d); err != nil {
+	if sb, err = a.wake(r.Context(), sb, d, b.Memory == nil || *b.Memory); err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, created(sb))
@@ -163,8 +195,8 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := a.body(w, r)
-	if err != nil {
+	var b refreshBody
+	if err := a.body(w, r, &b); err != nil {
 		return err
 	}
 	d, err := seconds(b.Duration, 60)
@@ -191,23 +223,51 @@ type metricView struct {
 	DiskTotal     uint64    `json:"diskTotal"`
 }
 
-// metrics reads the sandbox's cgroup (through its guest, which also knows its disk).
+// metrics answers the guest's samples between start and end (unix seconds; by default
+// everything the guest kept up to now). A sandbox that is not running has none.
 func (a *API) metrics(w http.ResponseWriter, r *http.Request) error {
 	sb, err := a.e2bSandbox(r)
 	if err != nil {
 		return err
 	}
-	if sb.State != sandbox.StateRunning {
-		httpx.WriteJSON(w, http.StatusOK, []metricView{})
-		return nil
-	}
-	m, err := a.m.GuestClient(sb).Metrics(r.Context())
+	q := r.URL.Query()
+	now := time.Now().Unix()
+	start, err := unixParam(q.Get("start"), 0)
 	if err != nil {
 		return err
 	}
-	now := time.Unix(m.TS, 0).UTC()
-	httpx.WriteJSON(w, http.StatusOK, []metricView{{Timestamp: now, TimestampUnix: m.TS, CPUCount: m.CPUCount,
-		CPUUsedPct: m.CPUUsedPct, MemUsed: m.MemUsed, MemTotal: m.MemTotal, MemCache: m.MemCache,
-		DiskUsed: m.DiskUsed, DiskTotal: m.DiskTotal}})
+	end, err := unixParam(q.Get("end"), now)
+	if err != nil {
+		return err
+	}
+	if start > end {
+		return errdefs.InvalidArgument("start (%d) is after end (%d)", start, end)
+	}
+	out := []metricView{}
+	if sb.State != sandbox.StateRunning {
+		httpx.WriteJSON(w, http.StatusOK, out)
+		return nil
+	}
+	ms, err := a.m.GuestClient(sb).MetricsRange(r.Context(), start, end)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		out = append(out, metricView{Timestamp: time.Unix(m.TS, 0).UTC(), TimestampUnix: m.TS, CPUCount: m.CPUCount,
+			CPUUsedPct: m.CPUUsedPct, MemUsed: m.MemUsed, MemTotal: m.MemTotal, MemCache: m.MemCache,
+			DiskUsed: m.DiskUsed, DiskTotal: m.DiskTotal})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func unixParam(v string, def int64) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, errdefs.InvalidArgument("%q is not a time in unix seconds", v)
+	}
+	return n, nil
 }

@@ -73,7 +73,7 @@ func (a *API) listV1(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]detailView, 0, len(sbs))
+	out := make([]sandboxView, 0, len(sbs))
 	for _, sb := range sbs {
 		out = append(out, detail(sb, false))
 	}
@@ -139,7 +139,7 @@ func (a *API) listV2(w http.ResponseWriter, r *http.Request) error {
 			return errdefs.InvalidArgument("nextToken is not one this server issued")
 		}
 	}
-	page := []detailView{}
+	page := []sandboxView{}
 	for i := offset; i < len(kept) && len(page) < limit; i++ {
 		page = append(page, detail(kept[i], false))
 	}

@@ -1,7 +1,6 @@
 package e2b
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 
@@ -13,61 +12,92 @@ import (
 // allTraffic is E2B's "deny everything" entry: with it, only allowOut entries get out.
 const allTraffic = "0.0.0.0/0"
 
-// networkConfig is E2B's SandboxNetworkConfig (create) and SandboxNetworkUpdateConfig
-// (PUT /sandboxes/{id}/network), as far as Paddock reads it.
+// networkConfig is E2B's SandboxNetworkConfig, the create request's network object: every
+// field the SDKs send (decoded strictly). refuseUnsupported names those Paddock cannot honour.
 type networkConfig struct {
-	AllowOut            []string `json:"allowOut"`
-	DenyOut             []string `json:"denyOut"`
-	AllowPublicTraffic  *bool    `json:"allowPublicTraffic,omitempty"`
-	MaskRequestHost     *string  `json:"maskRequestHost,omitempty"`
-	EgressProxy         any      `json:"egressProxy,omitempty"`
-	Rules               any      `json:"rules,omitempty"`
-	AllowInternetAccess *bool    `json:"allow_internet_access,omitempty"`
+	AllowOut           []string `json:"allowOut"`
+	DenyOut            []string `json:"denyOut"`
+	AllowPublicTraffic *bool    `json:"allowPublicTraffic"`
+	MaskRequestHost    *string  `json:"maskRequestHost"`
+	HTTPSPorts         []int    `json:"httpsPorts"`
+	EgressProxy        any      `json:"egressProxy"`
+	Rules              any      `json:"rules"`
 }
 
-// parseNetwork reads the create request's network object (untyped on newSandbox).
-func parseNetwork(raw any) (networkConfig, error) {
-	var n networkConfig
-	if raw == nil {
-		return n, nil
+// networkUpdate is SandboxNetworkUpdateConfig, the body of PUT /sandboxes/{id}/network.
+type networkUpdate struct {
+	AllowOut            []string `json:"allowOut"`
+	DenyOut             []string `json:"denyOut"`
+	EgressProxy         any      `json:"egressProxy"`
+	Rules               any      `json:"rules"`
+	AllowInternetAccess *bool    `json:"allow_internet_access"`
+	// AllowInternetAccessCamel is Agent-Sandbox's spelling of allow_internet_access.
+	AllowInternetAccessCamel *bool `json:"allowInternetAccess"`
+}
+
+// networkView is what the detail shows of a sandbox's network.
+type networkView struct {
+	AllowOut []string `json:"allowOut"`
+	DenyOut  []string `json:"denyOut"`
+}
+
+// refuseUnsupported refuses the network options that would otherwise be silently ignored.
+func (n networkConfig) refuseUnsupported() error {
+	switch {
+	case n.MaskRequestHost != nil:
+		return errdefs.InvalidArgument("network.maskRequestHost is not supported: requests reach the sandbox's ports with their own Host header")
+	case len(n.HTTPSPorts) > 0:
+		return errdefs.InvalidArgument("network.httpsPorts is not supported: Paddock reaches the sandbox's ports over plain HTTP")
 	}
-	b, err := json.Marshal(raw)
-	if err == nil {
-		err = json.Unmarshal(b, &n)
+	return refuseEgressExtras(n.EgressProxy, n.Rules)
+}
+
+func refuseEgressExtras(proxy, rules any) error {
+	if !isNull(proxy) || !isNull(rules) {
+		return errdefs.InvalidArgument("network.egressProxy and network.rules are not supported yet")
 	}
-	if err != nil {
-		return n, errdefs.InvalidArgument("network: %v", err)
-	}
-	return n, nil
+	return nil
 }
 
 // policy turns E2B's lists and allow_internet_access into an egress policy: no internet
 // access is E2B's deny-all entry, which allowOut entries (being more specific) still pass.
-func (n networkConfig) policy(allowInternet *bool) (sandbox.EgressPolicy, error) {
-	if !isNull(n.EgressProxy) || !isNull(n.Rules) {
-		return sandbox.EgressPolicy{}, errdefs.InvalidArgument("network.egressProxy and network.rules are not supported yet")
-	}
-	p := sandbox.EgressPolicy{AllowOut: n.AllowOut, DenyOut: n.DenyOut}
+func policy(allowOut, denyOut []string, allowInternet *bool) sandbox.EgressPolicy {
+	p := sandbox.EgressPolicy{AllowOut: allowOut, DenyOut: denyOut}
 	if allowInternet != nil && !*allowInternet && !slices.Contains(p.DenyOut, allTraffic) {
 		p.DenyOut = append(slices.Clone(p.DenyOut), allTraffic)
 	}
-	return p, nil
+	return p
 }
 
+func (n networkConfig) policy(allowInternet *bool) (sandbox.EgressPolicy, error) {
+	if err := n.refuseUnsupported(); err != nil {
+		return sandbox.EgressPolicy{}, err
+	}
+	return policy(n.AllowOut, n.DenyOut, allowInternet), nil
+}
+
+// isNull reports whether an untyped JSON value is absent or empty (null, {}, []).
 func isNull(v any) bool {
-	b, _ := json.Marshal(v)
-	return string(b) == "null" || string(b) == "{}" || string(b) == "[]"
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
 }
 
-// networkView is what detail shows of a sandbox's network.
-func networkView(sb *sandbox.Sandbox) (*bool, *networkConfig) {
+// networkOf is what the detail shows of a sandbox's network.
+func networkOf(sb *sandbox.Sandbox) (*bool, *networkView) {
 	if sb.Instance.Network != sandbox.NetworkEgress {
 		no := false
 		return &no, nil
 	}
 	p := sb.Instance.Egress
 	internet := !slices.Contains(p.DenyOut, allTraffic)
-	return &internet, &networkConfig{AllowOut: nonNil(p.AllowOut), DenyOut: nonNil(p.DenyOut)}
+	return &internet, &networkView{AllowOut: nonNil(p.AllowOut), DenyOut: nonNil(p.DenyOut)}
 }
 
 func nonNil(s []string) []string {
@@ -83,15 +113,18 @@ func (a *API) setNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req networkConfig
-	if err := httpx.Decode(w, r, &req, a.maxBody, false, true); err != nil {
+	var req networkUpdate
+	if err := httpx.Decode(w, r, &req, a.maxBody, true, true); err != nil {
 		return err
 	}
-	p, err := req.policy(req.AllowInternetAccess)
+	if err := refuseEgressExtras(req.EgressProxy, req.Rules); err != nil {
+		return err
+	}
+	internet, err := internetAccess(req.AllowInternetAccess, req.AllowInternetAccessCamel)
 	if err != nil {
 		return err
 	}
-	if _, err := a.m.SetEgress(r.Context(), sb.ID, p); err != nil {
+	if _, err := a.m.SetEgress(r.Context(), sb.ID, policy(req.AllowOut, req.DenyOut, internet)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -21,7 +21,9 @@ const (
 	metaPrefix    = "e2b.meta."
 )
 
-// newSandbox is NewSandbox (v1) and NewSandboxV2.
+// newSandbox is NewSandbox (v1) and NewSandboxV2: every field the official SDKs and
+// Agent-Sandbox send. It is decoded strictly, so an unknown field is refused by name, and
+// checkSupported refuses the known ones Paddock cannot honour.
 type newSandbox struct {
 	TemplateID          string            `json:"templateID"`
 	Timeout             *int32            `json:"timeout"`
@@ -29,29 +31,38 @@ type newSandbox struct {
 	EnvVars             map[string]string `json:"envVars"`
 	Secure              *bool             `json:"secure"`
 	AllowInternetAccess *bool             `json:"allow_internet_access"`
-	AutoPause           bool              `json:"autoPause"`
-	AutoPauseMemory     *bool             `json:"autoPauseMemory"`
-	AutoResume          any               `json:"autoResume"`
-	Network             any               `json:"network"`
-	MCP                 any               `json:"mcp"`
-	IAM                 any               `json:"iam"`
-	VolumeMounts        []any             `json:"volumeMounts"`
+	// AllowInternetAccessCamel is Agent-Sandbox's spelling of allow_internet_access.
+	AllowInternetAccessCamel *bool `json:"allowInternetAccess"`
+	AutoPause                *bool `json:"autoPause"`
+	// AutoPauseMemory only matters with autoPause (which is refused), as on E2B.
+	AutoPauseMemory *bool          `json:"autoPauseMemory"`
+	AutoResume      *autoResume    `json:"autoResume"`
+	Network         *networkConfig `json:"network"`
+	MCP             any            `json:"mcp"`
+	IAM             any            `json:"iam"`
+	VolumeMounts    []any          `json:"volumeMounts"`
 }
 
-// sandboxView is E2B's Sandbox (create/connect answer).
+// autoResume is SandboxAutoResumeConfig.
+type autoResume struct {
+	Enabled bool `json:"enabled"`
+}
+
+// internetAccess reads the two spellings of allow_internet_access; nil when neither is set.
+func internetAccess(snake, camel *bool) (*bool, error) {
+	if snake != nil && camel != nil && *snake != *camel {
+		return nil, errdefs.InvalidArgument("allow_internet_access and allowInternetAccess disagree: give one")
+	}
+	if snake != nil {
+		return snake, nil
+	}
+	return camel, nil
+}
+
+// sandboxView is SandboxDetail (GET /sandboxes/{id}) and ListedSandbox, and with
+// trafficAccessToken (createdView) what create, connect and resume answer: Agent-Sandbox's
+// Sandbox object, which carries E2B's Sandbox fields and the detail's.
 type sandboxView struct {
-	TemplateID         string  `json:"templateID"`
-	SandboxID          string  `json:"sandboxID"`
-	ClientID           string  `json:"clientID"`
-	Alias              string  `json:"alias,omitempty"`
-	EnvdVersion        string  `json:"envdVersion"`
-	EnvdAccessToken    string  `json:"envdAccessToken"`
-	TrafficAccessToken *string `json:"trafficAccessToken"`
-	Domain             *string `json:"domain"`
-}
-
-// detailView is SandboxDetail and ListedSandbox.
-type detailView struct {
 	TemplateID          string            `json:"templateID"`
 	SandboxID           string            `json:"sandboxID"`
 	ClientID            string            `json:"clientID"`
@@ -67,12 +78,25 @@ type detailView struct {
 	State               string            `json:"state"`
 	Metadata            map[string]string `json:"metadata"`
 	AllowInternetAccess *bool             `json:"allowInternetAccess,omitempty"`
-	Network             *networkConfig    `json:"network,omitempty"`
+	Network             *networkView      `json:"network,omitempty"`
+}
+
+// createdView is the answer of create, connect and resume.
+type createdView struct {
+	sandboxView
+	TrafficAccessToken *string `json:"trafficAccessToken"`
 }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int32) error {
 	var req newSandbox
-	if err := httpx.Decode(w, r, &req, a.maxBody, false, true); err != nil {
+	if err := httpx.Decode(w, r, &req, a.maxBody, true, true); err != nil {
+		return err
+	}
+	if err := checkSupported(req); err != nil {
+		return err
+	}
+	internet, err := internetAccess(req.AllowInternetAccess, req.AllowInternetAccessCamel)
+	if err != nil {
 		return err
 	}
 	if req.TemplateID == "" {
@@ -89,9 +113,6 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	if timeout <= 0 {
 		return errdefs.InvalidArgument("Timeout must be greater than 0")
 	}
-	if err := checkSupported(req); err != nil {
-		return err
-	}
 	labels := map[string]string{labelTemplate: req.TemplateID}
 	for k, v := range req.Metadata {
 		labels[metaPrefix+k] = v
@@ -103,16 +124,14 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	if spec.DefaultUser == "" {
 		spec.DefaultUser = "user" // E2B's default user, unless the template names one
 	}
-	public, err := publicPorts(req)
-	if err != nil {
+	if spec.PublicPorts, err = publicPorts(req); err != nil {
 		return err
 	}
-	spec.PublicPorts = public
-	network, err := parseNetwork(req.Network)
-	if err != nil {
-		return err
+	network := req.Network
+	if network == nil {
+		network = &networkConfig{}
 	}
-	if spec.Egress, err = network.policy(req.AllowInternetAccess); err != nil {
+	if spec.Egress, err = network.policy(internet); err != nil {
 		return err
 	}
 	sb, err := a.m.Create(r.Context(), spec, audit.OriginFrom(r.Context()).Actor, tmpl.CreateOptions()...)
@@ -126,19 +145,22 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 func (a *API) createV1(w http.ResponseWriter, r *http.Request) error { return a.create(w, r, 15) }
 func (a *API) createV2(w http.ResponseWriter, r *http.Request) error { return a.create(w, r, 300) }
 
-func created(sb *sandbox.Sandbox) sandboxView {
-	v := sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
-		EnvdVersion: guest.Version, EnvdAccessToken: sb.GuestToken}
+// created is the answer of create, connect and resume: the detail with the envd access
+// token, and the traffic access token when the sandbox's ports are private.
+func created(sb *sandbox.Sandbox) createdView {
+	v := createdView{sandboxView: detail(sb, true)}
 	if !manager.PortPublic(sb, manager.AllPorts) && sb.TrafficToken != "" {
 		v.TrafficAccessToken = &sb.TrafficToken
 	}
 	return v
 }
 
-func detail(sb *sandbox.Sandbox, withToken bool) detailView {
-	d := detailView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
-		EnvdVersion: guest.Version, CPUCount: max(1, int(sb.Instance.Resources.VCPUs+0.999)),
-		MemoryMB: sb.Instance.Resources.MemoryMB, State: state(sb), Metadata: metadata(sb), StartedAt: sb.CreatedAt}
+// detail is SandboxDetail, and without the access token ListedSandbox.
+func detail(sb *sandbox.Sandbox, withToken bool) sandboxView {
+	res := sb.Instance.Resources
+	d := sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
+		EnvdVersion: guest.Version, CPUCount: max(1, int(res.VCPUs+0.999)), MemoryMB: res.MemoryMB,
+		DiskSizeMB: res.DiskMB, State: state(sb), Metadata: metadata(sb), StartedAt: sb.CreatedAt}
 	if sb.StartedAt != nil {
 		d.StartedAt = *sb.StartedAt
 	}
@@ -148,12 +170,14 @@ func detail(sb *sandbox.Sandbox, withToken bool) detailView {
 	if withToken {
 		d.EnvdAccessToken = sb.GuestToken
 	}
-	d.AllowInternetAccess, d.Network = networkView(sb)
+	d.AllowInternetAccess, d.Network = networkOf(sb)
 	return d
 }
 
-// state maps Paddock states onto E2B's two: a stopped or failed sandbox is resumed by
-// connect too (a failed one starts afresh from its disk).
+// state maps Paddock's states onto E2B's two, the only ones the SDKs accept (the Python
+// SDK's enum raises on any other). Whatever is not running is "paused": connect brings it
+// back, thawing a frozen sandbox and cold-booting a stopped one, or one whose init died
+// (failed) from its disk.
 func state(sb *sandbox.Sandbox) string {
 	if sb.State == sandbox.StateRunning {
 		return "running"

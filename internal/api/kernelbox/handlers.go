@@ -38,7 +38,7 @@ func (a *API) sessionExecute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.reg.Execute(r.Context(), k.ID, owner(r), req.Code, timeout)
+	res, err := a.reg.Execute(r.Context(), k.ID, owner(r), req.Language, req.Code, timeout)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,8 @@ func (a *API) retry(w http.ResponseWriter, r *http.Request, id string, req retry
 		return err
 	}
 	res, err := a.reg.ExecuteWithRetry(r.Context(), id, owner(r), session.RetryRequest{Code: req.Code,
-		OnErrorCode: req.OnErrorCode, ReplacementCodes: req.ReplacementCodes, MaxAttempts: req.MaxAttempts, Timeout: timeout})
+		OnErrorCode: req.OnErrorCode, ReplacementCodes: req.ReplacementCodes, MaxAttempts: req.MaxAttempts, Timeout: timeout,
+		Language: req.Language})
 	if err != nil {
 		return err
 	}
@@ -73,8 +74,13 @@ func (a *API) retry(w http.ResponseWriter, r *http.Request, id string, req retry
 	return nil
 }
 
+// kernelList is GET /kernels, KernelBox's KernelListResponse.
+type kernelList struct {
+	Kernels []*session.Kernel `json:"kernels"`
+}
+
 func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	httpx.WriteJSON(w, http.StatusOK, a.reg.List(owner(r)))
+	httpx.WriteJSON(w, http.StatusOK, kernelList{Kernels: a.reg.List(owner(r))})
 	return nil
 }
 
@@ -127,7 +133,7 @@ func (a *API) kernelExecute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.reg.Execute(r.Context(), r.PathValue("id"), owner(r), req.Code, timeout)
+	res, err := a.reg.Execute(r.Context(), r.PathValue("id"), owner(r), req.Language, req.Code, timeout)
 	if err != nil {
 		return err
 	}

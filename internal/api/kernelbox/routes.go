@@ -96,7 +96,7 @@ func (a *API) Operations() []openapi.Operation {
 			Request: executeRequest{}, Required: []string{"code"}, Response: session.Result{}},
 		{Pattern: "POST /sessions/{name}/execute_with_retry", Tag: "kernels", Summary: "Run code, retrying with on_error_code or replacement_codes",
 			Request: retryRequest{}, Required: []string{"code"}, Response: session.Result{}},
-		{Pattern: "GET /kernels", Tag: "kernels", Summary: "List kernels", Response: []session.Kernel{}},
+		{Pattern: "GET /kernels", Tag: "kernels", Summary: "List kernels: {kernels: [kernel]}", Response: kernelList{}},
 		{Pattern: "POST /kernels", Tag: "kernels", Summary: "Create a kernel", Status: 201, Request: createRequest{}, Response: session.Kernel{}},
 		{Pattern: "GET /kernels/{id}", Tag: "kernels", Summary: "Describe a kernel (by ID or name)", Response: kernelView{}},
 		{Pattern: "DELETE /kernels/{id}", Tag: "kernels", Summary: "Delete a kernel (and the sandbox made for it)"},

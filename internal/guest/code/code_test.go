@@ -17,7 +17,7 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-func newServer(t *testing.T) (*httptest.Server, *Service) {
+func newServer(t testing.TB) (*httptest.Server, *Service) {
 	t.Helper()
 	svc := New(guestenv.New("0"), process.NewDirectReaper(), nil)
 	srv := httptest.NewServer(svc.Handler())
@@ -25,7 +25,7 @@ func newServer(t *testing.T) (*httptest.Server, *Service) {
 	return srv, svc
 }
 
-func need(t *testing.T, bin string) {
+func need(t testing.TB, bin string) {
 	t.Helper()
 	if _, err := exec.LookPath(bin); err != nil {
 		testenv.Require(t, "interpreters", bin+" not in PATH: apt-get install "+bin)
@@ -40,7 +40,7 @@ type run struct {
 	types          []string
 }
 
-func execute(t *testing.T, ctx context.Context, url string, body map[string]any) run {
+func execute(t testing.TB, ctx context.Context, url string, body map[string]any) run {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequestWithContext(ctx, "POST", url+"/execute", strings.NewReader(string(b)))
@@ -106,7 +106,7 @@ func TestPythonCells(t *testing.T) {
 		t.Errorf("error: %+v", r.errors)
 	}
 	r = execute(t, ctx, srv.URL, map[string]any{"code": "import os\nos.environ.get('ONLY_HERE')", "env_vars": map[string]string{"ONLY_HERE": "yes"}})
-	if len(r.results) != 1 || r.results[0]["text"] != "'yes'" {
+	if len(r.results) != 1 || r.results[0]["text"] != "yes" {
 		t.Errorf("env_vars: %+v", r.results)
 	}
 	r = execute(t, ctx, srv.URL, map[string]any{"code": "os.environ.get('ONLY_HERE')"})
@@ -136,7 +136,7 @@ func TestInterruptKeepsState(t *testing.T) {
 		resp.Body.Close()
 	}
 	r := execute(t, context.Background(), srv.URL, map[string]any{"code": "kept"})
-	if len(r.results) != 1 || r.results[0]["text"] != "'still here'" {
+	if len(r.results) != 1 || r.results[0]["text"] != "still here" {
 		t.Errorf("after interrupt: %+v", r)
 	}
 }
@@ -191,12 +191,10 @@ func TestContextsAPI(t *testing.T) {
 	if r := execute(t, ctx, srv.URL, map[string]any{"context_id": c.ID, "code": "'v' in dir()"}); r.results[0]["text"] != "False" {
 		t.Errorf("restart kept state: %+v", r.results)
 	}
-	resp, _ = http.Get(srv.URL + "/contexts")
-	var list []map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&list)
-	resp.Body.Close()
-	if len(list) != 1 {
-		t.Errorf("list: %v (the default context must not be listed)", list)
+	// The list holds the default python and javascript contexts, then the one made above.
+	list := listContexts(t, srv.URL)
+	if len(list) != 3 || list[0].Language != "python" || list[1].Language != "javascript" || list[2].ID != c.ID {
+		t.Errorf("list: %+v", list)
 	}
 	req, _ := http.NewRequest("DELETE", srv.URL+"/contexts/"+c.ID, nil)
 	resp, _ = http.DefaultClient.Do(req)
@@ -215,6 +213,22 @@ func TestContextsAPI(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.body, resp.StatusCode, tc.code)
 		}
 	}
+}
+
+type contextInfo struct{ ID, Language, Cwd string }
+
+func listContexts(t *testing.T, url string) []contextInfo {
+	t.Helper()
+	resp, err := http.Get(url + "/contexts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []contextInfo
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 func TestJavascriptCells(t *testing.T) {
@@ -238,7 +252,7 @@ func TestJavascriptCells(t *testing.T) {
 		t.Errorf("error: %+v", r.errors)
 	}
 	r = execute(t, ctx, srv.URL, map[string]any{"language": "javascript", "code": "process.env.ONLY", "env_vars": map[string]string{"ONLY": "here"}})
-	if len(r.results) != 1 || r.results[0]["text"] != "'here'" {
+	if len(r.results) != 1 || r.results[0]["text"] != "here" {
 		t.Errorf("env_vars: %+v", r.results)
 	}
 }
@@ -315,7 +329,7 @@ func TestMatplotlibFiguresBecomePNG(t *testing.T) {
 	if pngs != 2 || len(r.errors) > 0 {
 		t.Errorf("%d PNG results (want 2), errors %v", pngs, r.errors)
 	}
-	if last := r.results[len(r.results)-1]; last["is_main_result"] != true || last["text"] != "'done'" {
+	if last := r.results[len(r.results)-1]; last["is_main_result"] != true || last["text"] != "done" {
 		t.Errorf("main result %v", last)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +43,7 @@ type kctx struct {
 	mu       sync.Mutex // one execution at a time
 	pid      int
 	group    bool          // interrupt the whole process group (kernel.Harness.InterruptGroup)
+	shell    bool          // cells go as shell text (kernel.Harness.ShellCells)
 	cmds     *os.File      // harness fd 3
 	events   *bufio.Reader // harness fd 4
 	out, err chan chunk    // fd 1 and fd 2, split at the sentinel
@@ -77,7 +80,7 @@ func start(reaper process.Reaper, settings *guestenv.Settings, lang, cwd string)
 	if fi, err := os.Stat(cwd); err != nil || !fi.IsDir() {
 		return nil, errdefs.InvalidArgument("cwd '%s' does not exist", cwd)
 	}
-	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, group: h.InterruptGroup,
+	k := &kctx{ID: randomHex(8), Language: h.Language, Cwd: cwd, group: h.InterruptGroup, shell: h.ShellCells,
 		sentinel: "\x1e" + randomHex(12) + "\x1e", version: settings.Version(),
 		out: make(chan chunk, 64), err: make(chan chunk, 64), exited: make(chan struct{})}
 	env := process.Environ(u, settings.EnvVars(), map[string]string{"PADDOCK_SENTINEL": k.sentinel})
@@ -99,6 +102,11 @@ func start(reaper process.Reaper, settings *guestenv.Settings, lang, cwd string)
 		return syscall.ForkExec(path, append([]string{h.Interpreter}, h.Args...), attr)
 	})
 	p.closeChildSide()
+	if errors.Is(err, syscall.EACCES) {
+		// The interpreter was found executable: what the user may not do is enter cwd.
+		p.closeParentSide()
+		return nil, errdefs.New(errdefs.ErrPermissionDenied, "cwd '%s' is not accessible to user %s, whom code contexts run as", cwd, u.Name)
+	}
 	if err != nil {
 		p.closeParentSide()
 		return nil, fmt.Errorf("start %s: %w", h.Interpreter, err)
@@ -151,27 +159,46 @@ func split(r *os.File, sentinel string, out chan<- chunk) {
 	}
 }
 
-// cell is what the harness reads on fd 3.
+// cell is what a JSON harness reads on fd 3.
 type cell struct {
-	Code    string            `json:"code"`
-	Code64  string            `json:"code64"`
-	Env     map[string]string `json:"env,omitempty"`
-	Env64   string            `json:"env64,omitempty"`
-	Unenv64 string            `json:"unenv64,omitempty"`
+	Code string            `json:"code"`
+	Env  map[string]string `json:"env,omitempty"`
 }
 
-func newCell(code string, env map[string]string) cell {
-	c := cell{Code: code, Code64: base64.StdEncoding.EncodeToString([]byte(code)), Env: env}
-	if len(env) > 0 {
-		var set, unset strings.Builder
-		for k, v := range env {
-			fmt.Fprintf(&set, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
-			fmt.Fprintf(&unset, "unset %s\n", k)
-		}
-		c.Env64 = base64.StdEncoding.EncodeToString([]byte(set.String()))
-		c.Unenv64 = base64.StdEncoding.EncodeToString([]byte(unset.String()))
+// envName is what a shell accepts as a variable name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkCell refuses what this context's harness cannot be sent: a shell cannot hold a NUL
+// byte nor set a variable whose name is not an identifier.
+func (k *kctx) checkCell(code string, env map[string]string) error {
+	if !k.shell {
+		return nil
 	}
-	return c
+	if strings.ContainsRune(code, 0) {
+		return errdefs.InvalidArgument("%s code cannot contain NUL bytes", k.Language)
+	}
+	for n, v := range env {
+		if !envName.MatchString(n) || strings.ContainsRune(v, 0) {
+			return errdefs.InvalidArgument("env_vars: %q cannot be set in %s: names are letters, digits and _, values have no NUL bytes", n, k.Language)
+		}
+	}
+	return nil
+}
+
+// encodeCell is what the harness reads on fd 3 for one cell.
+func (k *kctx) encodeCell(code string, env map[string]string) []byte {
+	if !k.shell {
+		line, _ := json.Marshal(cell{Code: code, Env: env})
+		return append(line, '\n')
+	}
+	var b strings.Builder
+	for _, n := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(&b, "__pd_env %s '%s'\n", n, strings.ReplaceAll(env[n], "'", `'\''`))
+	}
+	b.WriteByte(0)
+	b.WriteString(code)
+	b.WriteByte(0)
+	return []byte(b.String())
 }
 
 // errDied means the interpreter went away during the cell; errStale that it was gone before
@@ -189,8 +216,7 @@ func (k *kctx) execute(ctx context.Context, code string, env map[string]string, 
 	if !k.alive() {
 		return errStale
 	}
-	line, _ := json.Marshal(newCell(code, env))
-	if _, err := k.cmds.Write(append(line, '\n')); err != nil {
+	if _, err := k.cmds.Write(k.encodeCell(code, env)); err != nil {
 		return errStale
 	}
 	evc := make(chan Event, 16)

@@ -34,7 +34,7 @@ func infoFrom(path string, fi os.FileInfo, names *nameTable) *pb.EntryInfo {
 	switch {
 	case fi.Mode()&os.ModeSymlink != 0:
 		e.Type = pb.FileType_FILE_TYPE_SYMLINK
-		if t, err := os.Readlink(path); err == nil {
+		if t, ok := symlinkTarget(path); ok {
 			e.SymlinkTarget = &t
 		}
 	case fi.IsDir():
@@ -49,6 +49,25 @@ func infoFrom(path string, fi os.FileInfo, names *nameTable) *pb.EntryInfo {
 		e.Group = names.group(st.Gid)
 	}
 	return e
+}
+
+// symlinkTarget is the absolute path the symlink at path resolves to, every link on the way
+// followed (as envd reports it). A link that does not resolve (dangling, a loop) gets the
+// absolute path it names.
+func symlinkTarget(path string) (string, bool) {
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		if abs, err := filepath.Abs(t); err == nil {
+			return abs, true
+		}
+	}
+	t, err := os.Readlink(path)
+	if err != nil {
+		return "", false
+	}
+	if !filepath.IsAbs(t) {
+		t = filepath.Join(filepath.Dir(path), t)
+	}
+	return filepath.Clean(t), true
 }
 
 // walk lists dir's entries down to depth levels (1 = direct children), not descending into

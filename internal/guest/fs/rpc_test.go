@@ -3,6 +3,7 @@ package fs_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,8 +27,10 @@ func TestStat(t *testing.T) {
 	if err := os.Chown(owned, strangerUID, strangerUID); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("f.txt", e.path("a/link")); err != nil {
-		t.Fatal(err)
+	for name, target := range map[string]string{"a/link": "f.txt", "a/link2": "link", "a/dangling": "../gone/x"} {
+		if err := os.Symlink(target, e.path(name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cases := []struct {
 		name, path, user, code string
@@ -53,9 +56,19 @@ func TestStat(t *testing.T) {
 				t.Errorf("entry = %v", en)
 			}
 		}},
-		{name: "symlink is not followed", path: e.path("a/link"), code: "ok", check: func(t *testing.T, en *pb.EntryInfo) {
-			if en.GetType() != pb.FileType_FILE_TYPE_SYMLINK || en.GetSymlinkTarget() != "f.txt" {
-				t.Errorf("entry = %v", en)
+		{name: "symlink is not followed; its target is the absolute resolved path", path: e.path("a/link"), code: "ok", check: func(t *testing.T, en *pb.EntryInfo) {
+			if en.GetType() != pb.FileType_FILE_TYPE_SYMLINK || en.GetSymlinkTarget() != resolved(t, file) {
+				t.Errorf("entry = %v, want target %s", en, resolved(t, file))
+			}
+		}},
+		{name: "a link to a link resolves to the end", path: e.path("a/link2"), code: "ok", check: func(t *testing.T, en *pb.EntryInfo) {
+			if en.GetSymlinkTarget() != resolved(t, file) {
+				t.Errorf("target %q, want %s", en.GetSymlinkTarget(), resolved(t, file))
+			}
+		}},
+		{name: "a dangling link names the absolute path it points to", path: e.path("a/dangling"), code: "ok", check: func(t *testing.T, en *pb.EntryInfo) {
+			if want := e.path("gone/x"); en.GetType() != pb.FileType_FILE_TYPE_SYMLINK || en.GetSymlinkTarget() != want {
+				t.Errorf("entry = %v, want target %s", en, want)
 			}
 		}},
 		{name: "relative to the user's home", path: strings.TrimPrefix(file, "/"), user: stranger, code: "ok", check: func(t *testing.T, en *pb.EntryInfo) {
@@ -213,6 +226,16 @@ func TestListDir(t *testing.T) {
 	}
 }
 
+// resolved is path with every symlink on the way followed.
+func resolved(t *testing.T, path string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestRemove(t *testing.T) {
 	e := newEnv(t, "")
 	e.write(t, "tree/a/b", "x")
@@ -223,7 +246,7 @@ func TestRemove(t *testing.T) {
 	cases := []struct{ name, path, code string }{
 		{"directory tree", e.path("tree"), "ok"},
 		{"symlink only", e.path("link"), "ok"},
-		{"missing", e.path("nope"), "not_found"},
+		{"missing: already removed", e.path("nope"), "ok"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

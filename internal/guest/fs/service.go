@@ -157,14 +157,12 @@ func (s *Service) ListDir(ctx context.Context, req *connect.Request[pb.ListDirRe
 }
 
 // Remove implements filesystemconnect.FilesystemHandler: it removes a file, a symlink (not
-// its target) or a whole directory tree.
+// its target) or a whole directory tree. A path that does not exist is already removed, as
+// envd answers.
 func (s *Service) Remove(ctx context.Context, req *connect.Request[pb.RemoveRequest]) (*connect.Response[pb.RemoveResponse], error) {
 	p, _, err := s.resolve(req.Header(), req.Msg.GetPath())
 	if err != nil {
 		return nil, s.rpcError(ctx, "remove", err)
-	}
-	if _, err := os.Lstat(p); err != nil {
-		return nil, s.rpcError(ctx, "remove", lookupError(p, err))
 	}
 	if err := os.RemoveAll(p); err != nil {
 		return nil, s.rpcError(ctx, "remove", osError("remove", p, err))
