@@ -121,7 +121,7 @@ func TestControlPlane(t *testing.T) {
 	}
 	code, raw = call(t, s, "GET", "/sandboxes/"+sb.SandboxID+"/metrics", nil, "")
 	var metrics []map[string]any
-	if code != 200 || json.Unmarshal(raw, &metrics) != nil || len(metrics) != 1 {
+	if code != 200 || json.Unmarshal(raw, &metrics) != nil || len(metrics) == 0 {
 		t.Errorf("metrics: %d %s", code, raw)
 	}
 	code, raw = call(t, s, "PUT", "/sandboxes/"+sb.SandboxID+"/network", map[string]any{"allowOut": []string{"192.0.2.1"}, "denyOut": []string{"0.0.0.0/0"}}, "")
