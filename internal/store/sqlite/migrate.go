@@ -60,10 +60,16 @@ var migrations = []string{
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from
 // several processes) are safe: each migration re-checks its version under the write lock.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
+	// In a write transaction taken at BEGIN: as a lone statement, CREATE TABLE reads the schema
+	// and then upgrades to a write lock, and that upgrade fails at once with SQLITE_BUSY (no
+	// busy_timeout wait) when another connection created the table in between.
+	if err := inTx(ctx, db, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			applied_at INTEGER NOT NULL
+		)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	current, err := schemaVersion(ctx, db)

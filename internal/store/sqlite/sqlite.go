@@ -10,10 +10,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// busyTimeout is how long a connection waits for another's write lock.
+const busyTimeout = 10 * time.Second
 
 // Store implements sandbox.Store, audit.Store and sandbox.RunStore. Safe for concurrent use;
 // several Stores, in one process or several, may share a file.
@@ -38,7 +42,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrateWhenFree(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
@@ -60,13 +64,39 @@ func Open(ctx context.Context, path string) (*Store, error) {
 //     waiting for busy_timeout).
 func dsn(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	// The path is escaped: '?', '#' and '%' are URI syntax.
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// migrateWhenFree runs migrate, trying again while the file answers SQLITE_BUSY. SQLite
+// returns SQLITE_BUSY without waiting for busy_timeout where waiting could deadlock: a
+// connection opening in the instant another handle's last connection closes (checkpointing
+// and removing the WAL) meets it about once in 200 concurrent opens. Each try is cheap and
+// idempotent, and the tries stop after busyTimeout, like any other wait on the lock.
+func migrateWhenFree(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := migrate(ctx, db)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Close closes the database. The Store cannot be used afterwards.
