@@ -28,6 +28,11 @@ func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, 
 		return nil, err
 	}
 	defer unlock()
+	return m.stopLocked(ctx, sb)
+}
+
+// stopLocked is Stop for a caller that holds sb's lock and read sb under it.
+func (m *Manager) stopLocked(ctx context.Context, sb *sandbox.Sandbox) (*sandbox.Sandbox, error) {
 	switch sb.State {
 	case sandbox.StateStopped:
 		return sb, nil
@@ -112,11 +117,16 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 
 // Delete removes a sandbox and everything it owns.
 func (m *Manager) Delete(ctx context.Context, idOrName string) error {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return err
 	}
-	defer m.lock(sb.ID)()
+	defer unlock()
+	return m.deleteLocked(ctx, sb)
+}
+
+// deleteLocked is Delete for a caller that holds sb's lock and read sb under it.
+func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 	m.dropClient(sb.ID)
 	if sb.State != sandbox.StateRemoving {
 		if _, err := m.setState(ctx, sb, sandbox.StateRemoving, ""); err != nil {

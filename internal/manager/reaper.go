@@ -65,33 +65,59 @@ func (m *Manager) stopReaperAndWait() {
 // reapExpired stops or deletes every sandbox past its deadline. Paused sandboxes are left
 // alone, as on E2B: a paused sandbox does not time out, and whoever resumes it sets a fresh
 // deadline before it runs again (a deadline that passed while paused takes effect at the
-// next reap after a resume that left it).
+// next reap after a resume that left it). The listing only nominates candidates: each is
+// decided again under its lock, since a pause, an extension or a delete may have come in
+// between.
 func (m *Manager) reapExpired(ctx context.Context) {
 	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StateStopped, sandbox.StateFailed}})
 	if err != nil {
 		m.log.Error("ttl reaper: list", "err", err)
 		return
 	}
-	now := m.cfg.Now()
 	for _, sb := range sbs {
-		if sb.ExpiresAt == nil || sb.ExpiresAt.After(now) {
-			continue
+		if m.expired(sb) {
+			m.reap(ctx, sb.ID)
 		}
-		stop := sb.Spec.OnExpire == sandbox.ExpireStop
-		if stop && sb.State == sandbox.StateStopped {
-			continue // already dealt with
+	}
+}
+
+// expired reports whether the reaper has something to do with sb.
+func (m *Manager) expired(sb *sandbox.Sandbox) bool {
+	switch {
+	case sb.ExpiresAt == nil || sb.ExpiresAt.After(m.cfg.Now()):
+		return false
+	case sb.State == sandbox.StatePaused || sb.State == sandbox.StateRemoving:
+		return false
+	case sb.Spec.OnExpire == sandbox.ExpireStop && sb.State == sandbox.StateStopped:
+		return false // already dealt with
+	}
+	return true
+}
+
+// reap stops or deletes one expired sandbox, if it still is expired under its lock.
+func (m *Manager) reap(ctx context.Context, id string) {
+	sb, unlock, err := m.locked(ctx, id)
+	if err != nil {
+		if !errdefs.IsNotFound(err) {
+			m.log.Error("ttl reaper: read", "sandbox", id, "err", err)
 		}
-		actx := audit.WithOrigin(ctx, audit.Origin{Actor: "ttl-reaper"})
-		m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": map[bool]string{true: "stop", false: "delete"}[stop]})
-		if stop {
-			if _, err := m.Stop(actx, sb.ID); err != nil {
-				m.log.Error("ttl reaper: stop", "sandbox", sb.ID, "err", err)
-			}
-			continue
+		return
+	}
+	defer unlock()
+	if !m.expired(sb) {
+		return
+	}
+	stop := sb.Spec.OnExpire == sandbox.ExpireStop
+	actx := audit.WithOrigin(ctx, audit.Origin{Actor: "ttl-reaper"})
+	m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": map[bool]string{true: "stop", false: "delete"}[stop]})
+	if stop {
+		if _, err := m.stopLocked(actx, sb); err != nil {
+			m.log.Error("ttl reaper: stop", "sandbox", sb.ID, "err", err)
 		}
-		if err := m.Delete(actx, sb.ID); err != nil && !errdefs.IsNotFound(err) {
-			m.log.Error("ttl reaper: delete", "sandbox", sb.ID, "err", err)
-		}
+		return
+	}
+	if err := m.deleteLocked(actx, sb); err != nil && !errdefs.IsNotFound(err) {
+		m.log.Error("ttl reaper: delete", "sandbox", sb.ID, "err", err)
 	}
 }
 
