@@ -217,9 +217,14 @@ func TestE2BDataPlaneConcurrentStreamsAndHostRouting(t *testing.T) {
 // and connects: the sandbox is still there, resumes with a fresh deadline and works.
 func TestE2BPausedSandboxDoesNotTimeOut(t *testing.T) {
 	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
-	sb := s.e2bCreate(map[string]any{"templateID": "base", "timeout": 1})
+	// The short deadline is set once paused: a create with it could expire before the pause
+	// on a loaded machine.
+	sb := s.e2bCreate(map[string]any{"templateID": "base", "timeout": 300})
 	if code, body, _ := s.e2bCall("POST", "/e2b/v1/sandboxes/"+sb.SandboxID+"/pause", nil, nil); code != 204 {
 		t.Fatalf("pause: %d %s", code, body)
+	}
+	if code, body, _ := s.e2bCall("POST", "/e2b/v1/sandboxes/"+sb.SandboxID+"/timeout", map[string]any{"timeout": 1}, nil); code != 204 {
+		t.Fatalf("set timeout while paused: %d %s", code, body)
 	}
 	// Many reaper rounds (every 50 ms here) pass the deadline.
 	time.Sleep(1500 * time.Millisecond)
