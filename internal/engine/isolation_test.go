@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,6 +107,13 @@ func TestIsolationCPUQuota(t *testing.T) {
 	eng, _ := newTestEngine(t)
 	sb := mustCreate(t, eng, sandbox.Spec{Name: "cpu", VCPUs: 0.5})
 	ctx := context.Background()
+	// The quota the sandbox sees on its own cgroup (cgroup v2's cpu.max, else v1's pair):
+	// exactly what was asked, so not too tight either.
+	quota := shOK(t, eng, sb.ID, `cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"`)
+	var q, period float64
+	if _, err := fmt.Sscan(quota, &q, &period); err != nil || period == 0 || q/period != 0.5 {
+		t.Fatalf("the sandbox's CPU quota reads %q, want 0.5 of a period", quota)
+	}
 	before, err := eng.Stats(ctx, sb.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -120,16 +128,13 @@ func TestIsolationCPUQuota(t *testing.T) {
 	}
 	used := time.Duration(after.CPUUsageNs - before.CPUUsageNs)
 	share := float64(used) / float64(wall)
-	t.Logf("cpu used %s over %s: %.2f cores (quota 0.5)", used, wall, share)
-	// Measured on this 2-core machine: 0.49-0.51, also with four more busy loops on the host
-	// (load 7): CFS gives the sandbox's cgroup its weight, so the quota is what binds. Over
-	// 2-3 s, one 100 ms CFS period of slack is at most +0.025 cores; exec overhead only lowers
-	// the share. The bounds leave room for a much busier host without hiding a missing quota
-	// (two loops would take ~2 cores) or a quota far too tight.
+	throttled := shOK(t, eng, sb.ID, `grep nr_throttled /sys/fs/cgroup/cpu.stat 2>/dev/null || grep nr_throttled /sys/fs/cgroup/cpu/cpu.stat`)
+	t.Logf("cpu used %s over %s: %.2f cores (quota 0.5); %s", used, wall, share, throttled)
+	// Measured on a 2-core machine: 0.49-0.51, also with four more busy loops on the host.
+	// Over 2-3 s, one 100 ms CFS period of slack is at most +0.025 cores; exec overhead only
+	// lowers the share. No lower bound: a busy host may give the sandbox less than its quota,
+	// and the quota's value is checked above.
 	if share > 0.65 {
 		t.Errorf("sandbox used %.2f cores with a 0.5 vCPU quota", share)
-	}
-	if share < 0.3 {
-		t.Errorf("sandbox used only %.2f cores of its 0.5 vCPU quota while two loops wanted 2", share)
 	}
 }
