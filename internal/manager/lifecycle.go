@@ -83,6 +83,11 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 		return nil, err
 	}
 	defer unlock()
+	return m.startLocked(ctx, sb)
+}
+
+// startLocked is Start for a caller that holds sb's lock and read sb under it.
+func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox) (_ *sandbox.Sandbox, err error) {
 	switch sb.State {
 	case sandbox.StateRunning:
 		return sb, nil
@@ -156,15 +161,21 @@ func (m *Manager) Resume(ctx context.Context, idOrName string) (*sandbox.Sandbox
 }
 
 func (m *Manager) freeze(ctx context.Context, idOrName string, pause bool) (*sandbox.Sandbox, error) {
-	p, ok := m.driver.(sandbox.Pauser)
-	if !ok {
-		return nil, errdefs.FailedPrecondition("the %s driver cannot pause sandboxes", m.driver.Name())
-	}
 	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	return m.freezeLocked(ctx, sb, pause)
+}
+
+// freezeLocked is Pause (pause true) or Resume for a caller that holds sb's lock and read sb
+// under it.
+func (m *Manager) freezeLocked(ctx context.Context, sb *sandbox.Sandbox, pause bool) (*sandbox.Sandbox, error) {
+	p, ok := m.driver.(sandbox.Pauser)
+	if !ok {
+		return nil, errdefs.FailedPrecondition("the %s driver cannot pause sandboxes", m.driver.Name())
+	}
 	from, to, op := sandbox.StateRunning, sandbox.StatePaused, p.Pause
 	if !pause {
 		from, to, op = sandbox.StatePaused, sandbox.StateRunning, p.Resume

@@ -64,6 +64,8 @@ type Manager struct {
 
 	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
 	reaperDone chan struct{}
+
+	bg sync.WaitGroup // background deletions (Discard); Close waits for them
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts
@@ -117,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 // Close stops pool filling, deletes unclaimed pooled sandboxes and stops watching for dead
 // ones. Claimed sandboxes keep running.
 func (m *Manager) Close(ctx context.Context) error {
+	m.bg.Wait()
 	m.stopWatching()
 	m.stopReaperAndWait()
 	m.pools.close(ctx)

@@ -252,7 +252,7 @@ func TestRunAndBatch(t *testing.T) {
 		t.Errorf("run history: %d runs (%v), want 12 with owners", len(runs), err)
 	}
 	// Run sandboxes are deleted in the background right after each answer.
-	s.srv.api.Wait()
+	s.srv.eng.WaitDiscards()
 	_, env = s.call("GET", "/sandboxes", nil, "")
 	if n := len(data[[]map[string]any](t, env)); n != 0 {
 		t.Errorf("%d sandboxes left after runs", n)

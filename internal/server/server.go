@@ -212,16 +212,8 @@ func (s *Server) close(ctx context.Context) {
 			s.log.Error("close templates", "err", err)
 		}
 	}
-	if s.api != nil {
-		s.api.Wait() // run sandboxes still being deleted
-	}
 	if s.cfg.StopSandboxesOnExit {
-		sbs, _ := s.eng.List(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
-		for _, sb := range sbs {
-			if _, err := s.eng.Stop(ctx, sb.ID); err != nil {
-				s.log.Error("stop on exit", "sandbox", sb.ID, "err", err)
-			}
-		}
+		s.eng.StopAll(ctx)
 	}
 	if err := s.eng.Close(ctx); err != nil {
 		s.log.Error("close engine", "err", err)

@@ -67,7 +67,7 @@ func newTestServer(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	t.Cleanup(func() {
 		hs.Close()
 		ctx := context.Background()
-		srv.api.Wait()
+		srv.eng.WaitDiscards()
 		// Remove what the test left running, while the engine is still open.
 		sbs, err := srv.eng.List(ctx, noFilter)
 		if err != nil {

@@ -1,7 +1,6 @@
 package e2b
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,43 +75,6 @@ func (a *API) setTimeout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// extendTo moves the deadline to now+d unless it is already later ("only extends").
-func (a *API) extendTo(ctx context.Context, sb *sandbox.Sandbox, d time.Duration) (*sandbox.Sandbox, error) {
-	at := time.Now().Add(d)
-	if sb.ExpiresAt != nil && sb.ExpiresAt.After(at) {
-		return sb, nil
-	}
-	return a.m.SetExpiry(ctx, sb.ID, at)
-}
-
-// wake brings a sandbox that is not running back with a deadline at least d from now: a
-// paused one is thawed, or with keepMemory false stopped and cold-booted from its disk; a
-// stopped or failed one is cold-booted. A paused sandbox does not time out (the reaper skips
-// it), so the deadline is moved before the sandbox runs again: one that passed while it was
-// paused must not kill it the moment it is resumed.
-func (a *API) wake(ctx context.Context, sb *sandbox.Sandbox, d time.Duration, keepMemory bool) (*sandbox.Sandbox, error) {
-	var err error
-	switch sb.State {
-	case sandbox.StateRunning:
-		return a.extendTo(ctx, sb, d)
-	case sandbox.StatePaused, sandbox.StateStopped, sandbox.StateFailed:
-	default:
-		return nil, errdefs.FailedPrecondition("sandbox %s is %s", sb.ID, sb.State)
-	}
-	if sb, err = a.extendTo(ctx, sb, d); err != nil {
-		return nil, err
-	}
-	if sb.State == sandbox.StatePaused && keepMemory {
-		return a.m.Resume(ctx, sb.ID)
-	}
-	if sb.State == sandbox.StatePaused {
-		if sb, err = a.m.Stop(ctx, sb.ID); err != nil {
-			return nil, err
-		}
-	}
-	return a.m.Start(ctx, sb.ID)
-}
-
 // connect answers 201 with the sandbox, as Agent-Sandbox does (E2B answers 200 when the
 // sandbox was running; the SDKs accept both).
 func (a *API) connect(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +90,7 @@ func (a *API) connect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if sb, err = a.wake(r.Context(), sb, d, b.Memory == nil || *b.Memory); err != nil {
+	if sb, err = a.m.Wake(r.Context(), sb.ID, d, b.Memory == nil || *b.Memory); err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, created(sb))
@@ -182,7 +144,7 @@ func (a *API) resume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if sb, err = a.wake(r.Context(), sb, d, b.Memory == nil || *b.Memory); err != nil {
+	if sb, err = a.m.Wake(r.Context(), sb.ID, d, b.Memory == nil || *b.Memory); err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, created(sb))
@@ -203,7 +165,7 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.extendTo(r.Context(), sb, max(d, 15*time.Second)); err != nil {
+	if _, err := a.m.KeepUntil(r.Context(), sb.ID, time.Now().Add(max(d, 15*time.Second))); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

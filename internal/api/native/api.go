@@ -3,7 +3,6 @@ package native
 import (
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
@@ -28,7 +27,6 @@ type Options struct {
 
 // API serves the native surface. Safe for concurrent use.
 type API struct {
-	bg    sync.WaitGroup // background deletions of run sandboxes; see Wait
 	m     *manager.Manager
 	audit audit.Store
 	runs  sandbox.RunStore

@@ -27,7 +27,6 @@ func serveNative(t *testing.T, drv sandbox.Driver) string {
 	}
 	t.Cleanup(func() { _ = m.Close(context.Background()) })
 	api := native.New(m, &memory.Events{}, &memory.Runs{}, native.Options{}, nil)
-	t.Cleanup(api.Wait)
 	mux := http.NewServeMux()
 	api.Register(mux)
 	srv := httptest.NewServer(mux)

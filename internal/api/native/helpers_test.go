@@ -40,7 +40,6 @@ func newFakeSurface(t *testing.T, opts native.Options) *fakeSurface {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		srv.Close()
-		api.Wait()
 		_ = m.Close(context.Background())
 	})
 	s := &fakeSurface{t: t, url: srv.URL, m: m}

@@ -55,20 +55,6 @@ func (a *API) create(ctx context.Context, req runRequest, owner string) (*sandbo
 	return a.m.CreateDedicated(ctx, spec, owner, opts...)
 }
 
-// discard deletes a run's sandbox in the background, so the answer does not wait for the
-// teardown. Wait blocks until every such deletion is done.
-func (a *API) discard(ctx context.Context, sb *sandbox.Sandbox) {
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := a.m.Delete(cctx, sb.ID); err != nil {
-			a.log.Error("delete run sandbox", "sandbox", sb.ID, "err", err)
-		}
-	}()
-}
-
 // recordRun adds a run to the history; a failure is logged, never returned.
 func (a *API) recordRun(ctx context.Context, sandboxName, owner string, cmd []string, code int, began time.Time, runErr error) {
 	r := sandbox.Run{Sandbox: sandboxName, Owner: owner, Command: cmd, ExitCode: code, StartedAt: began, FinishedAt: time.Now().UTC()}
@@ -79,9 +65,6 @@ func (a *API) recordRun(ctx context.Context, sandboxName, owner string, cmd []st
 		a.log.Error("record run", "sandbox", sandboxName, "err", err)
 	}
 }
-
-// Wait blocks until the background deletions of run sandboxes have finished.
-func (a *API) Wait() { a.bg.Wait() }
 
 // runOnce runs one command in a fresh sandbox and deletes it. outputLimit caps each output
 // stream (0 = the manager's default). It returns the sandbox's name and the result.
@@ -97,7 +80,7 @@ func (a *API) runOnce(ctx context.Context, req runRequest, owner string, outputL
 		a.recordRun(ctx, "", owner, er.Command, -1, began, err)
 		return "", nil, err
 	}
-	defer a.discard(ctx, sb)
+	defer a.m.Discard(ctx, sb.ID)
 	res, err := a.m.Exec(ctx, sb.ID, er)
 	if err != nil {
 		a.recordRun(ctx, sb.Name, owner, er.Command, -1, began, err)
@@ -251,7 +234,7 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	defer a.discard(ctx, sb)
+	defer a.m.Discard(ctx, sb.ID)
 	_ = sse.Send("progress", map[string]string{"stage": "starting"})
 	code := -1
 	err = a.streamProcess(ctx, sse, sb.ID, er, &code, fail)
