@@ -20,6 +20,21 @@ func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sa
 	return m.store.ListSandboxes(ctx, f)
 }
 
+// ByGuestToken returns the running sandbox whose guest token (E2B's access token) is token,
+// through the store's index. Not found when no running sandbox holds it.
+func (m *Manager) ByGuestToken(ctx context.Context, token string) (*sandbox.Sandbox, error) {
+	if token != "" {
+		sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: token, States: []sandbox.State{sandbox.StateRunning}})
+		if err != nil {
+			return nil, err
+		}
+		if len(sbs) == 1 {
+			return sbs[0], nil
+		}
+	}
+	return nil, errdefs.NotFound("no running sandbox holds this access token")
+}
+
 // Stop ends every process of a sandbox and keeps its filesystem. Its processes get SIGTERM
 // and StopGrace to exit first. Stopping a stopped sandbox is a no-op.
 func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {

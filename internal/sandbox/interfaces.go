@@ -88,6 +88,9 @@ type ImageResolver interface {
 type ListFilter struct {
 	Owner  string
 	States []State
+	// GuestToken matches the sandbox holding this guest token (its E2B access token); stores
+	// index it, so that a request carrying only the token finds its sandbox without a scan.
+	GuestToken string
 }
 
 // Store persists sandbox records. Safe for concurrent use. Get of an unknown ID or name

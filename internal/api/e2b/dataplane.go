@@ -194,9 +194,16 @@ func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
 	if r.URL.Path != "/files" && !(tok != "" && r.URL.Path == "/health") {
 		return nil
 	}
-	if tok == "" && sig == "" {
+	if tok != "" {
+		if sb, err := a.m.ByGuestToken(r.Context(), tok); err == nil {
+			return sb
+		}
+	}
+	if sig == "" {
 		return nil
 	}
+	// A presigned URL names no sandbox and its signature is keyed by the sandbox's token, so
+	// finding it takes a pass over the running sandboxes (older SDKs' presigned /files only).
 	sbs, err := a.m.List(r.Context(), sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning}})
 	if err != nil {
 		return nil
@@ -207,10 +214,7 @@ func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
 	}
 	exp, _ := strconv.ParseInt(q.Get("signature_expiration"), 10, 64)
 	for _, sb := range sbs {
-		if tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(sb.GuestToken)) == 1 {
-			return sb
-		}
-		if sig != "" && subtle.ConstantTimeCompare([]byte(sig), []byte(fs.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
+		if subtle.ConstantTimeCompare([]byte(sig), []byte(fs.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
 			return sb
 		}
 	}

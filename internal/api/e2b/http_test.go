@@ -237,6 +237,18 @@ func TestDataPlane(t *testing.T) {
 	if code, raw := dataPlane(t, s, sb.SandboxID, 49983, "GET", "/files?path="+dir+"/a.txt", tok, "", nil); code != 200 || string(raw) != "uploaded" {
 		t.Errorf("download: %d %q", code, raw)
 	}
+	// Older SDKs send /files without the sandbox headers: the access token alone finds the
+	// sandbox (the store's index); another token finds none and falls through to the API.
+	for _, c := range []struct {
+		token string
+		code  int
+	}{{tok, 200}, {"not-a-token", 401}} {
+		resp, raw := s.Do(servertest.Request{Method: "GET", Path: "/files?path=" + dir + "/a.txt", Key: servertest.NoKey,
+			Header: http.Header{"X-Access-Token": {c.token}}})
+		if resp.StatusCode != c.code || c.code == 200 && string(raw) != "uploaded" {
+			t.Errorf("header-less download with token %q: %d %q, want %d", c.token, resp.StatusCode, raw, c.code)
+		}
+	}
 	code, raw = dataPlane(t, s, sb.SandboxID, 49983, "POST", "/filesystem.Filesystem/Stat", tok, "application/json", []byte(`{"path":"`+dir+`/a.txt"}`))
 	if code != 200 || !strings.Contains(string(raw), `"size":"8"`) {
 		t.Errorf("stat: %d %s", code, raw)

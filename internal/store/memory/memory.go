@@ -95,6 +95,9 @@ func (s *Store) ListSandboxes(_ context.Context, f sandbox.ListFilter) ([]*sandb
 		if len(f.States) > 0 && !slices.Contains(f.States, sb.State) {
 			continue
 		}
+		if f.GuestToken != "" && sb.GuestToken != f.GuestToken {
+			continue
+		}
 		out = append(out, copyOf(sb))
 	}
 	slices.SortFunc(out, func(a, b *sandbox.Sandbox) int {

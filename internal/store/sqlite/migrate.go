@@ -55,6 +55,11 @@ var migrations = []string{
 		finished_at INTEGER NOT NULL
 	);
 	CREATE INDEX runs_owner ON runs(owner, started_at);`,
+
+	// 4: look a sandbox up by its guest token (E2B requests that carry only the token).
+	`ALTER TABLE sandboxes ADD COLUMN guest_token TEXT NOT NULL DEFAULT '';
+	UPDATE sandboxes SET guest_token = COALESCE(json_extract(record, '$.guest_token'), '');
+	CREATE INDEX sandboxes_guest_token ON sandboxes(guest_token) WHERE guest_token != '';`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

@@ -2,12 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 func openT(t *testing.T, path string) *Store {
@@ -73,5 +75,37 @@ func TestPragmas(t *testing.T) {
 				t.Errorf("%s = %q (%v), want %q", pragma, got, err, want)
 			}
 		})
+	}
+}
+
+// TestGuestTokenBackfill upgrades a version-3 database holding a sandbox: migration 4 copies
+// its guest token out of the record, so the token finds it afterwards.
+func TestGuestTokenBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := apply(ctx, db, i+1, migrations[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := `{"id":"i1","name":"one","state":"running","guest_token":"secret-1"}`
+	if _, err := db.Exec(`INSERT INTO sandboxes (id, name, state, created_at, updated_at, record) VALUES ('i1', 'one', 'running', 0, 0, ?)`, rec); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := openT(t, path)
+	got, err := s.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: "secret-1"})
+	if err != nil || len(got) != 1 || got[0].ID != "i1" {
+		t.Fatalf("by token after the upgrade: %v, %v; want i1", got, err)
+	}
+	if got, err := s.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: "other"}); err != nil || len(got) != 0 {
+		t.Errorf("another token: %v, %v; want none", got, err)
 	}
 }

@@ -23,10 +23,10 @@ func (s *Store) CreateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO sandboxes
-		(id, name, owner, state, created_at, updated_at, started_at, expires_at, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, name, owner, state, created_at, updated_at, started_at, expires_at, guest_token, record)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sb.ID, sb.Name, sb.Owner, string(sb.State), nanos(sb.CreatedAt), nanos(sb.UpdatedAt),
-		nullNanos(sb.StartedAt), nullNanos(sb.ExpiresAt), rec)
+		nullNanos(sb.StartedAt), nullNanos(sb.ExpiresAt), sb.GuestToken, rec)
 	switch {
 	case isUniqueViolation(err) && strings.Contains(err.Error(), "sandboxes.name"):
 		return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
@@ -59,6 +59,10 @@ func (s *Store) ListSandboxes(ctx context.Context, f sandbox.ListFilter) ([]*san
 	if f.Owner != "" {
 		q += ` AND owner = ?`
 		args = append(args, f.Owner)
+	}
+	if f.GuestToken != "" {
+		q += ` AND guest_token = ?`
+		args = append(args, f.GuestToken)
 	}
 	if len(f.States) > 0 {
 		q += ` AND state IN (?` + strings.Repeat(`, ?`, len(f.States)-1) + `)`
@@ -97,9 +101,10 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		return err
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE sandboxes SET name = ?, owner = ?, state = ?,
-		created_at = ?, updated_at = ?, started_at = ?, expires_at = ?, record = ? WHERE id = ?`,
+		created_at = ?, updated_at = ?, started_at = ?, expires_at = ?, guest_token = ?, record = ?
+		WHERE id = ?`,
 		sb.Name, sb.Owner, string(sb.State), nanos(sb.CreatedAt), nanos(sb.UpdatedAt),
-		nullNanos(sb.StartedAt), nullNanos(sb.ExpiresAt), rec, sb.ID)
+		nullNanos(sb.StartedAt), nullNanos(sb.ExpiresAt), sb.GuestToken, rec, sb.ID)
 	if isUniqueViolation(err) {
 		return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
 	}

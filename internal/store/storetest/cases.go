@@ -155,7 +155,7 @@ func testListFiltersAndOrder(t *testing.T, s sandbox.Store) {
 	ctx := context.Background()
 	mk := func(id, owner string, st sandbox.State, created time.Time) *sandbox.Sandbox {
 		sb := record(id, "n-"+id, created)
-		sb.Owner, sb.State = owner, st
+		sb.Owner, sb.State, sb.GuestToken = owner, st, "tok-"+id
 		return sb
 	}
 	// Created out of order; b and a share a creation time, so the ID decides.
@@ -176,6 +176,9 @@ func testListFiltersAndOrder(t *testing.T, s sandbox.Store) {
 		{"owner and state", sandbox.ListFilter{Owner: "alice", States: []sandbox.State{sandbox.StatePaused, sandbox.StateStopped}}, []string{"a"}},
 		{"unknown owner", sandbox.ListFilter{Owner: "carol"}, []string{}},
 		{"unused state", sandbox.ListFilter{States: []sandbox.State{sandbox.StateFailed}}, []string{}},
+		{"guest token", sandbox.ListFilter{GuestToken: "tok-b"}, []string{"b"}},
+		{"guest token and state", sandbox.ListFilter{GuestToken: "tok-b", States: []sandbox.State{sandbox.StateRunning}}, []string{}},
+		{"unknown guest token", sandbox.ListFilter{GuestToken: "tok-x"}, []string{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
