@@ -12,21 +12,24 @@ import (
 
 // Authentication, metrics and routing of the assembled server, on the fake driver (no root).
 
-// documentedRoutes reads /openapi.json: "METHOD /path" with placeholders filled in.
-func documentedRoutes(t *testing.T, s *servertest.Server) []string {
+// documentedRoutes reads /openapi.json: "METHOD /path" with placeholders filled in, mapped to
+// whether the document marks the route public (an empty security list).
+func documentedRoutes(t *testing.T, s *servertest.Server) map[string]bool {
 	t.Helper()
 	var doc struct {
-		Paths map[string]map[string]any `json:"paths"`
+		Paths map[string]map[string]struct {
+			Security *[]any `json:"security"`
+		} `json:"paths"`
 	}
 	if code := s.JSON("GET", "/openapi.json", nil, &doc); code != 200 || len(doc.Paths) < 40 {
 		t.Fatalf("openapi.json: %d, %d paths", code, len(doc.Paths))
 	}
-	var out []string
+	out := map[string]bool{}
 	for path, item := range doc.Paths {
 		path = strings.ReplaceAll(path, "{port}", "8080")
 		path = regexp.MustCompile(`\{[a-zA-Z]+\}`).ReplaceAllString(path, "x")
-		for method := range item {
-			out = append(out, strings.ToUpper(method)+" "+path)
+		for method, op := range item {
+			out[strings.ToUpper(method)+" "+path] = op.Security != nil && len(*op.Security) == 0
 		}
 	}
 	return out
@@ -59,17 +62,23 @@ func wantShape(path string) string {
 	return "native"
 }
 
-// TestAuthEveryRoute: every documented route but /health and /docs refuses a request without
+// TestAuthEveryRoute: every documented route but the public ones (/health, /docs, /redoc)
+// refuses a request without
 // a valid key with 401, in the shape of its surface, and records it; the key is never logged.
 func TestAuthEveryRoute(t *testing.T) {
 	s := servertest.New(t)
 	routes := documentedRoutes(t, s)
+	for route, public := range map[string]bool{"GET /health": true, "GET /docs": true, "GET /redoc": true, "GET /sandboxes": false, "GET /metrics": false} {
+		if p, ok := routes[route]; !ok || p != public {
+			t.Errorf("openapi.json: %s documented %v, public %v; want public %v", route, ok, p, public)
+		}
+	}
 	refused := 0
-	for _, route := range routes {
+	for route, public := range routes {
 		method, path, _ := strings.Cut(route, " ")
 		for _, key := range []string{servertest.NoKey, "e2b_not_the_key"} {
 			resp, raw := s.Do(servertest.Request{Method: method, Path: path, Body: "{}", Key: key})
-			if route == "GET /health" || route == "GET /docs" {
+			if public {
 				if resp.StatusCode != 200 {
 					t.Errorf("%s is public, but answers %d", route, resp.StatusCode)
 				}
