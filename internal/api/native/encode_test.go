@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paddock/paddock/apitype"
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/manager"
 )
 
@@ -83,5 +86,26 @@ func TestWriteFileJSONIsAPIType(t *testing.T) {
 		if got := strings.TrimSuffix(w.Body.String(), "\n"); got != string(want) {
 			t.Errorf("streamed\n %s\nencoding/json\n %s", got, want)
 		}
+	}
+}
+
+// TestConversionsEncodeAlike: the domain values this surface converts (audit events, pull
+// progress) encode exactly as their apitype counterparts, so a field added to either side
+// without the other fails here.
+func TestConversionsEncodeAlike(t *testing.T) {
+	var ev audit.Event
+	fillAll(reflect.ValueOf(&ev).Elem())
+	ev.Details = map[string]any{"k": "v"}
+	domain, _ := json.Marshal([]audit.Event{ev})
+	wire, _ := json.Marshal(toEvents([]audit.Event{ev}))
+	if string(domain) != string(wire) {
+		t.Errorf("audit event:\n  domain %s\n apitype %s", domain, wire)
+	}
+	var p image.Progress
+	fillAll(reflect.ValueOf(&p).Elem())
+	domain, _ = json.Marshal(p)
+	wire, _ = json.Marshal(pullEvent(p).PullProgress)
+	if string(domain) != string(wire) {
+		t.Errorf("pull progress:\n  domain %s\n apitype %s", domain, wire)
 	}
 }
