@@ -15,7 +15,7 @@ func (a *API) Operations() []openapi.Operation {
 		q("limit", "1-10000 (default 1000)", "integer")}
 	return []openapi.Operation{
 		{Pattern: "GET /health", Tag: "health", Summary: "Server health and version", Public: true,
-			Response: map[string]string{"status": "ok", "version": ""}},
+			Response: apitype.Health{}},
 		{Pattern: "POST /run", Tag: "run", Summary: "Run a command in a fresh sandbox, then delete it",
 			Description: "fast (default true) takes a warm sandbox matching image and profile; fast:false creates a dedicated one.",
 			Request:     apitype.RunRequest{}, Required: []string{"command"}, Response: apitype.ExecResult{}},
@@ -28,7 +28,7 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST /sandboxes", Tag: "sandboxes", Summary: "Create a sandbox", Status: 201,
 			Request: apitype.CreateRequest{}, Required: []string{"name"}, Response: apitype.Sandbox{}},
 		{Pattern: "GET /sandboxes/{name}", Tag: "sandboxes", Summary: "Describe a sandbox (by name or ID)", Response: apitype.Sandbox{}},
-		{Pattern: "DELETE /sandboxes/{name}", Tag: "sandboxes", Summary: "Delete a sandbox and everything in it"},
+		{Pattern: "DELETE /sandboxes/{name}", Tag: "sandboxes", Summary: "Delete a sandbox and everything in it", Response: apitype.Deleted{}},
 		{Pattern: "POST /sandboxes/{name}/stop", Tag: "sandboxes", Summary: "Stop a sandbox, keeping its filesystem", Response: apitype.Sandbox{}},
 		{Pattern: "POST /sandboxes/{name}/start", Tag: "sandboxes", Summary: "Start a stopped sandbox", Response: apitype.Sandbox{}},
 		{Pattern: "POST /sandboxes/{name}/extend", Tag: "sandboxes", Summary: "Move the sandbox's expiry", Request: apitype.ExtendRequest{}, Required: []string{"by"}, Response: apitype.Sandbox{}},
@@ -41,12 +41,12 @@ func (a *API) Operations() []openapi.Operation {
 				"messages {type: stdin|resize|eof|signal}; receive {type: output|exit|error}. data fields are base64."},
 		{Pattern: "PUT /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Write a file (utf8 or base64 content)",
 			Description: "JSON content is at most max-file-bytes. With Content-Type: application/octet-stream the body is the file's bytes, streamed, any size.",
-			Request:     apitype.FileWrite{}, Required: []string{"content"}, Response: map[string]any{}},
+			Request:     apitype.FileWrite{}, Required: []string{"content"}, Response: apitype.FileWritten{}},
 		{Pattern: "GET /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Read a file (binary content comes back base64)",
 			Description: "413 past max-file-bytes. With Accept: application/octet-stream or ?raw=1 the answer is the file's bytes, streamed, any size.",
 			Query:       []openapi.Param{q("raw", "1: answer the file's bytes instead of JSON", "string")},
 			Response:    apitype.File{}},
-		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory"},
+		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory", Response: apitype.Deleted{}},
 		{Pattern: "PUT /sandboxes/{name}/network", Tag: "sandboxes", Summary: "Replace the egress policy (allow_out, deny_out)",
 			Description: "Entries are CIDRs, IP addresses, domain names or *.wildcards; the most specific rule wins, deny wins ties; " +
 				"without a match public addresses are allowed and private ones denied. Applies at once to a running sandbox " +
@@ -57,7 +57,8 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST /images/pull", Tag: "images", Summary: "Pull an OCI image (no-op when present)",
 			Description: "With Accept: text/event-stream: progress {stage: pulling, ref, layer, index, layers, current, total, done, cached} events, then done {ref, layers} or error {message}.",
 			Request:     apitype.PullRequest{}, Required: []string{"ref"}, Response: apitype.Image{}},
-		{Pattern: "DELETE /images/{ref...}", Tag: "images", Summary: "Remove an image and the layers only it used (never layers a sandbox uses)"},
+		{Pattern: "DELETE /images/{ref...}", Tag: "images", Summary: "Remove an image and the layers only it used (never layers a sandbox uses)",
+			Response: apitype.Deleted{}},
 		{Pattern: "POST /images/import", Tag: "images", Summary: "Import an image archive sent as the body",
 			Description: "Body: a docker save tarball, an OCI image layout tar or a root filesystem tar, optionally gzipped; streamed to disk, at most max-import-bytes (413 beyond).",
 			Query:       []openapi.Param{q("name", "reference to store the image as, e.g. myimage:1 (required)", "string")}, Response: apitype.Image{}},
