@@ -7,31 +7,16 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+
+	"github.com/paddock/paddock/apitype"
 )
 
-// AttachRequest starts an interactive process.
-type AttachRequest struct {
-	Command []string          `json:"command"`
-	Env     map[string]string `json:"env,omitempty"`
-	Cwd     string            `json:"cwd,omitempty"`
-	User    string            `json:"user,omitempty"`
-	TTY     bool              `json:"tty"`
-	Rows    uint32            `json:"rows,omitempty"`
-	Cols    uint32            `json:"cols,omitempty"`
-}
-
-// AttachMessage is one message of an attach session (see the server's docs/api.md).
-type AttachMessage struct {
-	Type     string `json:"type"`
-	Data     []byte `json:"data,omitempty"`
-	Stream   string `json:"stream,omitempty"`
-	Rows     uint32 `json:"rows,omitempty"`
-	Cols     uint32 `json:"cols,omitempty"`
-	Signal   string `json:"signal,omitempty"`
-	ExitCode int    `json:"exit_code,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Message  string `json:"message,omitempty"`
-}
+type (
+	// AttachRequest starts an interactive process.
+	AttachRequest = apitype.AttachRequest
+	// AttachMessage is one message of an attach session (see the server's docs/api.md).
+	AttachMessage = apitype.AttachMessage
+)
 
 // Attachment is a live interactive process. Send and Receive may be used from two
 // goroutines (one each).

@@ -7,33 +7,19 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/paddock/paddock/apitype"
 )
 
-// Image is an image the server holds.
-type Image struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest,omitempty"`
-	Layers int    `json:"layers"`
-}
-
-// PullProgress is one update of a pull: how far one layer's download has come. Layer is
-// empty on the first update, which only says how many layers there are.
-type PullProgress struct {
-	Ref     string `json:"ref"`
-	Layer   string `json:"layer"`
-	Index   int    `json:"index"`  // 1-based, lowest layer first
-	Layers  int    `json:"layers"` // layers in the image
-	Current int64  `json:"current"`
-	Total   int64  `json:"total"` // 0 when unknown
-	Done    bool   `json:"done"`
-	Cached  bool   `json:"cached"` // the layer was already on the server
-}
-
-// PruneResult is what PruneImages removed.
-type PruneResult struct {
-	LayersRemoved int   `json:"layers_removed"`
-	BytesFreed    int64 `json:"bytes_freed"`
-}
+type (
+	// Image is an image the server holds.
+	Image = apitype.Image
+	// PullProgress is one update of a pull: how far one layer's download has come. Layer is
+	// empty on the first update, which only says how many layers there are.
+	PullProgress = apitype.PullProgress
+	// PruneResult is what PruneImages removed.
+	PruneResult = apitype.PruneResult
+)
 
 // ListImages returns the server's images.
 func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
@@ -44,14 +30,14 @@ func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
 // PullImage makes the server pull ref.
 func (c *Client) PullImage(ctx context.Context, ref string) (*Image, error) {
 	var out Image
-	return &out, c.do(ctx, "POST", "/images/pull", map[string]string{"ref": ref}, &out)
+	return &out, c.do(ctx, "POST", "/images/pull", apitype.PullRequest{Ref: ref}, &out)
 }
 
 // PullImageStream makes the server pull ref, calling fn (when non-nil) with every progress
 // update as it arrives.
 func (c *Client) PullImageStream(ctx context.Context, ref string, fn func(PullProgress)) (*Image, error) {
 	var img *Image
-	err := c.stream(ctx, "/images/pull", map[string]string{"ref": ref}, func(ev Event) error {
+	err := c.stream(ctx, "/images/pull", apitype.PullRequest{Ref: ref}, func(ev Event) error {
 		switch ev.Type {
 		case "progress":
 			if p, ok := ev.PullProgress(); ok && fn != nil {

@@ -1,14 +1,15 @@
 package client
 
-import "context"
+import (
+	"context"
+
+	"github.com/paddock/paddock/apitype"
+)
 
 // NetworkPolicy is a sandbox's egress policy: CIDRs, IP addresses, domain names and
 // "*." wildcards. The most specific rule wins, deny wins ties; without a match public
 // addresses are allowed and private ones are not.
-type NetworkPolicy struct {
-	AllowOut []string `json:"allow_out"`
-	DenyOut  []string `json:"deny_out"`
-}
+type NetworkPolicy = apitype.NetworkPolicy
 
 // SetNetwork replaces a sandbox's egress policy: at once when it runs, at its next start
 // when it is stopped.

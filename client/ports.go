@@ -3,15 +3,12 @@ package client
 import (
 	"context"
 	"strconv"
+
+	"github.com/paddock/paddock/apitype"
 )
 
 // PortVisibility is a port's state after SetPortPublic.
-type PortVisibility struct {
-	Sandbox     string `json:"sandbox"`
-	Port        int    `json:"port"`
-	Public      bool   `json:"public"`
-	PublicPorts []int  `json:"public_ports"`
-}
+type PortVisibility = apitype.PortVisibility
 
 // SetPortPublic makes a sandbox's port reachable through the server without credentials
 // (public) or only with the API key or traffic token again. Port 0 stands for every port.

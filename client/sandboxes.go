@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/url"
 	"time"
+
+	"github.com/paddock/paddock/apitype"
 )
 
 // Health is GET /health.
 func (c *Client) Health(ctx context.Context) (status, version string, err error) {
-	var h struct{ Status, Version string }
+	var h apitype.Health
 	err = c.do(ctx, "GET", "/health", nil, &h)
 	return h.Status, h.Version, err
 }
@@ -51,7 +53,7 @@ func (c *Client) StartSandbox(ctx context.Context, name string) (*Sandbox, error
 // ExtendSandbox moves a sandbox's expiry by d.
 func (c *Client) ExtendSandbox(ctx context.Context, name string, d time.Duration) (*Sandbox, error) {
 	var out Sandbox
-	return &out, c.do(ctx, "POST", "/sandboxes/"+esc(name)+"/extend", map[string]string{"by": d.String()}, &out)
+	return &out, c.do(ctx, "POST", "/sandboxes/"+esc(name)+"/extend", apitype.ExtendRequest{By: d.String()}, &out)
 }
 
 // Exec runs a command in a sandbox and waits for it.
@@ -64,6 +66,16 @@ func (c *Client) Exec(ctx context.Context, name string, req ExecRequest) (*ExecR
 func (c *Client) Run(ctx context.Context, req RunRequest) (*ExecResult, error) {
 	var out ExecResult
 	return &out, c.do(ctx, "POST", "/run", req, &out)
+}
+
+// RunBatch runs commands in parallel, each in a fresh sandbox, and returns their results in
+// input order. A command that cannot run has Error set and does not fail the others.
+func (c *Client) RunBatch(ctx context.Context, reqs []RunRequest) ([]BatchResult, error) {
+	var out apitype.BatchResponse
+	if err := c.do(ctx, "POST", "/batch/run", apitype.BatchRequest{Commands: reqs}, &out); err != nil {
+		return nil, err
+	}
+	return out.Results, nil
 }
 
 // DeleteFile removes a file or directory in a sandbox.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/paddock/paddock/apitype"
 )
 
 // Event is one server-sent event of /run/stream or /exec/stream.
@@ -50,7 +52,7 @@ func (c *Client) stream(ctx context.Context, path string, req any, fn func(Event
 	}
 	defer resp.Body.Close()
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		var env struct{ Error string }
+		var env apitype.Envelope[json.RawMessage]
 		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&env)
 		return &Error{Status: resp.StatusCode, Message: env.Error}
 	}
@@ -63,20 +65,10 @@ func (c *Client) stream(ctx context.Context, path string, req any, fn func(Event
 		case strings.HasPrefix(line, "event: "):
 			typ = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
-			var d struct {
-				Sandbox  string `json:"sandbox"`
-				Stage    string `json:"stage"`
-				Content  string `json:"content"`
-				Stream   string `json:"stream"`
-				ExitCode int    `json:"exit_code"`
-				Reason   string `json:"reason"`
-				Message  string `json:"message"`
-			}
-			if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &d); err != nil {
+			ev, err := parseEvent(typ, []byte(strings.TrimPrefix(line, "data: ")))
+			if err != nil {
 				return fmt.Errorf("bad event %q: %w", line, err)
 			}
-			ev := Event{Type: typ, Sandbox: d.Sandbox, Stage: d.Stage, Content: d.Content, Stream: d.Stream,
-				ExitCode: d.ExitCode, Reason: d.Reason, Message: d.Message, Data: json.RawMessage(strings.TrimPrefix(line, "data: "))}
 			if err := fn(ev); err != nil {
 				return err
 			}
@@ -89,4 +81,33 @@ func (c *Client) stream(ctx context.Context, path string, req any, fn func(Event
 		return err
 	}
 	return fmt.Errorf("stream ended without a done event")
+}
+
+// parseEvent decodes an event's data as the apitype body its name stands for.
+func parseEvent(typ string, data []byte) (Event, error) {
+	ev := Event{Type: typ, Data: json.RawMessage(data)}
+	var err error
+	switch typ {
+	case "started":
+		var d apitype.StreamStarted
+		err = json.Unmarshal(data, &d)
+		ev.Sandbox = d.Sandbox
+	case "progress":
+		var d apitype.StreamProgress
+		err = json.Unmarshal(data, &d)
+		ev.Stage = d.Stage
+	case "output":
+		var d apitype.StreamOutput
+		err = json.Unmarshal(data, &d)
+		ev.Content, ev.Stream = d.Content, d.Stream
+	case "done": // a pull's done event carries an Image instead, which leaves these zero
+		var d apitype.StreamDone
+		err = json.Unmarshal(data, &d)
+		ev.ExitCode, ev.Reason = d.ExitCode, d.Reason
+	case "error":
+		var d apitype.StreamError
+		err = json.Unmarshal(data, &d)
+		ev.Message = d.Message
+	}
+	return ev, err
 }

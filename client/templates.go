@@ -1,49 +1,20 @@
 package client
 
-import "context"
+import (
+	"context"
 
-// Template is a sandbox template: Agent-Sandbox's template fields plus Paddock's (profile,
-// network, user, startCmd, prewarm). See docs/templates.md.
-type Template struct {
-	Name           string             `json:"name"`
-	Image          string             `json:"image"`
-	Description    string             `json:"description"`
-	Port           int                `json:"port,omitempty"`
-	Type           string             `json:"type,omitempty"`
-	Args           []string           `json:"args,omitempty"`
-	EnvVars        map[string]string  `json:"envVars,omitempty"`
-	Shell          string             `json:"shell,omitempty"`
-	NoStartupProbe bool               `json:"noStartupProbe,omitempty"`
-	Metadata       map[string]string  `json:"metadata,omitempty"`
-	Resources      *TemplateResources `json:"resources,omitempty"`
-	Pool           *TemplatePool      `json:"pool,omitempty"`
-	Profile        string             `json:"profile,omitempty"`
-	Network        string             `json:"network,omitempty"`
-	User           string             `json:"user,omitempty"`
-	StartCmd       string             `json:"startCmd,omitempty"`
-	Prewarm        []string           `json:"prewarm,omitempty"`
-	// Source is where the server has the template from: "builtin" or "file" (ignored when
-	// sent).
-	Source string `json:"source,omitempty"`
-}
+	"github.com/paddock/paddock/apitype"
+)
 
-// TemplateResources are Kubernetes-style quantities ("500m", "512Mi").
-type TemplateResources struct {
-	CPU         string `json:"cpu,omitempty"`
-	Memory      string `json:"memory,omitempty"`
-	CPULimit    string `json:"cpuLimit,omitempty"`
-	MemoryLimit string `json:"memoryLimit,omitempty"`
-	Pids        int64  `json:"pids,omitempty"`
-}
-
-// TemplatePool is a template's warm pool.
-type TemplatePool struct {
-	Size       int                `json:"size"`
-	ProbePort  int                `json:"probePort,omitempty"`
-	WarmupCmd  string             `json:"warmupCmd,omitempty"`
-	StartupCmd string             `json:"startupCmd,omitempty"`
-	Resources  *TemplateResources `json:"resources,omitempty"`
-}
+type (
+	// Template is a sandbox template: Agent-Sandbox's template fields plus Paddock's
+	// (profile, network, user, startCmd, prewarm). See docs/templates.md.
+	Template = apitype.Template
+	// TemplateResources are Kubernetes-style quantities ("500m", "512Mi").
+	TemplateResources = apitype.TemplateResources
+	// TemplatePool is a template's warm pool.
+	TemplatePool = apitype.TemplatePool
+)
 
 // ListTemplates returns every template the server has, sorted by name.
 func (c *Client) ListTemplates(ctx context.Context) ([]Template, error) {

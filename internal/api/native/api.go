@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
@@ -57,11 +58,7 @@ func New(m *manager.Manager, events audit.Store, runs sandbox.RunStore, opts Opt
 }
 
 // envelope is every answer of this surface.
-type envelope struct {
-	Success bool   `json:"success"`
-	Data    any    `json:"data,omitempty"`
-	Error   string `json:"error,omitempty"`
-}
+type envelope = apitype.Envelope[any]
 
 func ok(w http.ResponseWriter, status int, data any) error {
 	httpx.WriteJSON(w, status, envelope{Success: true, Data: data})
@@ -90,7 +87,7 @@ func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
 	// status and version also at the top level, for probes that do not unwrap envelopes.
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"success": true,
-		"data":    map[string]string{"status": "ok", "version": a.opts.Version},
+		"data":    apitype.Health{Status: "ok", Version: a.opts.Version},
 		"status":  "ok",
 		"version": a.opts.Version,
 	})

@@ -10,38 +10,13 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
-
-// AttachStart is the first message of an attach session: what to run and on what terminal.
-type AttachStart struct {
-	Command []string          `json:"command"`
-	Env     map[string]string `json:"env,omitempty"`
-	Cwd     string            `json:"cwd,omitempty"`
-	User    string            `json:"user,omitempty"`
-	TTY     bool              `json:"tty"`
-	Rows    uint32            `json:"rows,omitempty"`
-	Cols    uint32            `json:"cols,omitempty"`
-}
-
-// AttachMessage is every later message, both ways. Client to server: stdin (Data), resize
-// (Rows, Cols), eof, signal (Signal "TERM" or "KILL"). Server to client: output (Stream,
-// Data), exit (ExitCode, Reason), error (Message). Data is raw bytes (base64 in JSON).
-type AttachMessage struct {
-	Type     string `json:"type"`
-	Data     []byte `json:"data,omitempty"`
-	Stream   string `json:"stream,omitempty"`
-	Rows     uint32 `json:"rows,omitempty"`
-	Cols     uint32 `json:"cols,omitempty"`
-	Signal   string `json:"signal,omitempty"`
-	ExitCode int    `json:"exit_code,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Message  string `json:"message,omitempty"`
-}
 
 // maxAttachMessage bounds one message from the client.
 const maxAttachMessage = 1 << 20
@@ -75,11 +50,11 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	defer ws.Close(websocket.StatusNormalClosure, "")
-	send := func(m AttachMessage) error { return wsjson.Write(pctx, ws, m) }
+	send := func(m apitype.AttachMessage) error { return wsjson.Write(pctx, ws, m) }
 	fail := func(err error) {
-		_ = send(AttachMessage{Type: "error", Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
+		_ = send(apitype.AttachMessage{Type: "error", Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
 	}
-	var start AttachStart
+	var start apitype.AttachRequest
 	if err := wsjson.Read(pctx, ws, &start); err != nil {
 		fail(errdefs.InvalidArgument("first message must be the command to run: %v", err))
 		return
@@ -110,10 +85,10 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 		case end != nil:
 			ended.Store(true)
 			a.m.RecordCommand(ctx, sb.ID, start.Command, end.Code(), time.Since(began))
-			_ = send(AttachMessage{Type: "exit", ExitCode: end.Code(), Reason: manager.EndReason(end)})
+			_ = send(apitype.AttachMessage{Type: "exit", ExitCode: end.Code(), Reason: manager.EndReason(end)})
 			return
 		}
-		if err := send(AttachMessage{Type: "output", Stream: out.Stream, Data: out.Data}); err != nil {
+		if err := send(apitype.AttachMessage{Type: "output", Stream: out.Stream, Data: out.Data}); err != nil {
 			// The client went away: end the process rather than leave it running unattended.
 			_ = p.Signal(context.WithoutCancel(ctx), syscall.SIGKILL)
 			return
@@ -124,7 +99,7 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 // attachInput relays the client's stdin, resizes, EOF and signals to the process.
 func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *guestclient.Process, tty bool, ended *atomic.Bool) {
 	for {
-		var m AttachMessage
+		var m apitype.AttachMessage
 		if err := wsjson.Read(ctx, ws, &m); err != nil {
 			if !ended.Load() && ctx.Err() == nil {
 				_ = p.Signal(ctx, syscall.SIGKILL) // the client hung up on a live process

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 )
@@ -26,7 +27,17 @@ func (a *API) sandboxLogs(w http.ResponseWriter, r *http.Request) error {
 			return err // unknown sandbox with no history: 404
 		}
 	}
-	return ok(w, http.StatusOK, evs)
+	return ok(w, http.StatusOK, toEvents(evs))
+}
+
+// toEvents is evs as this surface shows them.
+func toEvents(evs []audit.Event) []apitype.AuditEvent {
+	out := make([]apitype.AuditEvent, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, apitype.AuditEvent{ID: e.ID, Time: e.Time, Event: e.Type, Sandbox: e.Sandbox,
+			Actor: e.Actor, RequestID: e.RequestID, Details: e.Details})
+	}
+	return out
 }
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +59,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, evs)
+	return ok(w, http.StatusOK, toEvents(evs))
 }
 
 func parseTime(s, field string) (time.Time, error) {

@@ -2,26 +2,18 @@ package native
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"net/http"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
 )
 
-// execRequest is POST /sandboxes/{name}/exec.
-type execRequest struct {
-	Command []string          `json:"command"`
-	Env     map[string]string `json:"env"`
-	Cwd     string            `json:"cwd"`
-	User    string            `json:"user"`
-	Stdin   *string           `json:"stdin"`
-	Timeout float64           `json:"timeout"` // seconds; 0 = none
-}
-
-// toExec validates and converts.
-func (e execRequest) toExec() (manager.ExecRequest, error) {
+// toExec validates and converts the command of exec and run requests.
+func toExec(e apitype.ExecRequest) (manager.ExecRequest, error) {
 	if len(e.Command) == 0 || e.Command[0] == "" {
 		return manager.ExecRequest{}, errdefs.InvalidArgument("command is required: a non-empty array such as [\"ls\", \"-la\"]")
 	}
@@ -39,30 +31,6 @@ func (e execRequest) toExec() (manager.ExecRequest, error) {
 	return req, nil
 }
 
-// execResult is the answer of exec and run, as documented (writeResult encodes it).
-type execResult struct {
-	Sandbox    string `json:"sandbox,omitempty"`
-	Output     string `json:"output"`
-	Stdout     string `json:"stdout"`
-	Stderr     string `json:"stderr"`
-	ExitCode   int    `json:"exit_code"`
-	DurationMS int64  `json:"duration_ms"`
-	Truncated  bool   `json:"truncated,omitempty"`
-	TimedOut   bool   `json:"timed_out,omitempty"`
-	OOMKilled  bool   `json:"oom_killed,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-}
-
-// resultTail is what follows the outputs in an execResult.
-type resultTail struct {
-	ExitCode   int    `json:"exit_code"`
-	DurationMS int64  `json:"duration_ms"`
-	Truncated  bool   `json:"truncated,omitempty"`
-	TimedOut   bool   `json:"timed_out,omitempty"`
-	OOMKilled  bool   `json:"oom_killed,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-}
-
 // writeResult answers with one command's result. Outputs are encoded as they are written,
 // never whole in memory: up to the output limit per stream, which JSON escaping can make six
 // times larger (a NUL byte is \u0000).
@@ -77,7 +45,10 @@ func writeResult(w http.ResponseWriter, sandboxName string, res *manager.ExecRes
 	return nil
 }
 
-// encodeResult writes res as an execResult object. bw keeps the first write error.
+// emptyOutputs is how an apitype.ExecResult without sandbox and outputs begins.
+const emptyOutputs = `{"output":"","stdout":"","stderr":""`
+
+// encodeResult writes res as an apitype.ExecResult. bw keeps the first write error.
 func encodeResult(bw *bufio.Writer, sandboxName string, res *manager.ExecResult) {
 	_ = bw.WriteByte('{')
 	if sandboxName != "" {
@@ -91,18 +62,18 @@ func encodeResult(bw *bufio.Writer, sandboxName string, res *manager.ExecResult)
 	_ = httpx.WriteJSONString(bw, res.Stdout)
 	_, _ = bw.WriteString(`,"stderr":`)
 	_ = httpx.WriteJSONString(bw, res.Stderr)
-	tail, _ := json.Marshal(resultTail{ExitCode: res.ExitCode, DurationMS: res.Duration.Milliseconds(),
+	// The fields after the outputs, as encoding/json writes them with empty outputs.
+	tail, _ := json.Marshal(apitype.ExecResult{ExitCode: res.ExitCode, DurationMS: res.Duration.Milliseconds(),
 		Truncated: res.Truncated, TimedOut: res.TimedOut, OOMKilled: res.OOMKilled, Reason: res.Reason})
-	_ = bw.WriteByte(',')
-	_, _ = bw.Write(tail[1:]) // the tail's fields and the closing brace
+	_, _ = bw.Write(bytes.TrimPrefix(tail, []byte(emptyOutputs)))
 }
 
 func (a *API) exec(w http.ResponseWriter, r *http.Request) error {
-	var req execRequest
+	var req apitype.ExecRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
-	er, err := req.toExec()
+	er, err := toExec(req)
 	if err != nil {
 		return err
 	}

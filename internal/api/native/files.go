@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 
@@ -70,16 +71,13 @@ func (a *API) writeFile(w http.ResponseWriter, r *http.Request) error {
 	if err := a.m.WriteFile(r.Context(), r.PathValue("name"), p, "", src); err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, map[string]any{"path": p, "size": size()})
+	return ok(w, http.StatusOK, apitype.FileWritten{Path: p, Size: size()})
 }
 
 // jsonContent decodes a JSON write's {content, encoding}. The body is held in memory (about
 // twice the file for base64); raw writes stream instead.
 func (a *API) jsonContent(w http.ResponseWriter, r *http.Request) (io.Reader, func() int64, error) {
-	var req struct {
-		Content  *string `json:"content"`
-		Encoding string  `json:"encoding"`
-	}
+	var req apitype.FileWrite
 	// base64 inflates by 4/3; allow for it and the JSON around it.
 	limit := a.opts.MaxFileBytes/3*4 + 4096
 	if err := httpx.Decode(w, r, &req, limit, true, false); err != nil {
@@ -228,8 +226,8 @@ func encodingOf(validUTF8 bool) string {
 	return "base64"
 }
 
-// writeFileJSON writes the envelope of a read with size bytes of src as its content, encoded
-// as it is written. It reports whether src gave exactly size bytes.
+// writeFileJSON writes the envelope of a read, an apitype.File with size bytes of src as its
+// content, encoded as it is written. It reports whether src gave exactly size bytes.
 func writeFileJSON(w http.ResponseWriter, p string, size int64, enc string, src io.Reader) bool {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -318,5 +316,5 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) error {
 	if err := a.m.DeleteFile(r.Context(), r.PathValue("name"), p, ""); err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, map[string]any{"path": p, "deleted": true})
+	return ok(w, http.StatusOK, apitype.Deleted{Deleted: true, Path: p})
 }

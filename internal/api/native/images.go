@@ -5,23 +5,17 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// imageView is an image as this surface shows it.
-type imageView struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest,omitempty"`
-	Layers int    `json:"layers"`
-}
-
-// pullEvent is a progress event of a streamed pull (and of /run/stream while it pulls).
-type pullEvent struct {
-	Stage string `json:"stage"` // "pulling"
-	image.Progress
+// pullEvent is the progress event p of a streamed pull (and of /run/stream while it pulls).
+func pullEvent(p image.Progress) apitype.PullEvent {
+	return apitype.PullEvent{Stage: "pulling", PullProgress: apitype.PullProgress{Ref: p.Ref, Layer: p.Layer,
+		Index: p.Index, Layers: p.Layers, Current: p.Current, Total: p.Total, Done: p.Done, Cached: p.Cached}}
 }
 
 func (a *API) listImages(w http.ResponseWriter, r *http.Request) error {
@@ -29,9 +23,9 @@ func (a *API) listImages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]imageView, 0, len(imgs))
+	out := make([]apitype.Image, 0, len(imgs))
 	for _, i := range imgs {
-		out = append(out, imageView{Ref: i.Ref, Digest: i.Digest, Layers: len(i.Layers)})
+		out = append(out, apitype.Image{Ref: i.Ref, Digest: i.Digest, Layers: len(i.Layers)})
 	}
 	return ok(w, http.StatusOK, out)
 }
@@ -40,9 +34,7 @@ func (a *API) listImages(w http.ResponseWriter, r *http.Request) error {
 // server-sent events: progress {stage: "pulling", ...} while layers download, then done
 // {ref, layers} or error {message}.
 func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Ref string `json:"ref"`
-	}
+	var req apitype.PullRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -54,7 +46,7 @@ func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return ok(w, http.StatusOK, imageView{Ref: req.Ref, Layers: len(img.Layers)})
+		return ok(w, http.StatusOK, apitype.Image{Ref: req.Ref, Layers: len(img.Layers)})
 	}
 	sse, err := httpx.NewSSE(w)
 	if err != nil {
@@ -62,10 +54,10 @@ func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	img, err := a.pullWithEvents(r.Context(), sse, req.Ref)
 	if err != nil {
-		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(r.Context()))})
+		_ = sse.Send("error", apitype.StreamError{Message: httpx.PublicMessage(err, httpx.RequestID(r.Context()))})
 		return nil
 	}
-	_ = sse.Send("done", imageView{Ref: req.Ref, Layers: len(img.Layers)})
+	_ = sse.Send("done", apitype.Image{Ref: req.Ref, Layers: len(img.Layers)})
 	return nil
 }
 
@@ -96,7 +88,7 @@ func (a *API) pullWithEvents(ctx context.Context, sse *httpx.SSE, ref string) (*
 		img, err := a.m.PullImage(pctx, ref)
 		done <- result{img, err} // no update follows: the pull's subscription ended
 	}()
-	send := func(p image.Progress) { _ = sse.Send("progress", pullEvent{Stage: "pulling", Progress: p}) }
+	send := func(p image.Progress) { _ = sse.Send("progress", pullEvent(p)) }
 	for {
 		select {
 		case p := <-events:
@@ -119,7 +111,7 @@ func (a *API) removeImage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.m.RemoveImage(r.Context(), ref); err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, map[string]any{"ref": ref, "deleted": true})
+	return ok(w, http.StatusOK, apitype.Deleted{Deleted: true, Ref: ref})
 }
 
 // importImage is POST /images/import?name=REF with the archive as the body (a docker save
@@ -134,13 +126,7 @@ func (a *API) importImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, imageView{Ref: info.Ref, Digest: info.Digest, Layers: len(info.Layers)})
-}
-
-// pruneView is the answer of POST /images/prune.
-type pruneView struct {
-	LayersRemoved int   `json:"layers_removed"`
-	BytesFreed    int64 `json:"bytes_freed"`
+	return ok(w, http.StatusOK, apitype.Image{Ref: info.Ref, Digest: info.Digest, Layers: len(info.Layers)})
 }
 
 func (a *API) pruneImages(w http.ResponseWriter, r *http.Request) error {
@@ -148,5 +134,5 @@ func (a *API) pruneImages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, pruneView{LayersRemoved: len(rep.Layers), BytesFreed: rep.Bytes})
+	return ok(w, http.StatusOK, apitype.PruneResult{LayersRemoved: len(rep.Layers), BytesFreed: rep.Bytes})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -20,32 +21,18 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// runRequest is POST /run, /run/stream and each item of /batch/run.
-type runRequest struct {
-	execRequest
-	Image    string  `json:"image"`
-	Profile  string  `json:"profile"`
-	Fast     *bool   `json:"fast"` // default true: take a warm sandbox when one matches
-	VCPUs    float64 `json:"vcpus"`
-	MemoryMB int64   `json:"memory_mb"`
-	Pids     int64   `json:"pids"`
-	DiskMB   int64   `json:"disk_mb"`
-	Network  string  `json:"network"`
-	egressFields
-	Template string `json:"template"` // defaults for the sandbox, as on POST /sandboxes
-}
-
-func (r runRequest) spec() sandbox.Spec {
+// runSpec is the sandbox of a run request: a fresh name, labelled as a run's.
+func runSpec(r apitype.RunRequest) sandbox.Spec {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return sandbox.Spec{Name: "run-" + hex.EncodeToString(b), Image: r.Image, Profile: r.Profile,
 		VCPUs: r.VCPUs, MemoryMB: r.MemoryMB, Pids: r.Pids, DiskMB: r.DiskMB, Network: sandbox.NetworkMode(r.Network),
-		Egress: r.policy(), Labels: map[string]string{"paddock.run": "true"}}
+		Egress: egress(r.AllowOut, r.DenyOut), Labels: map[string]string{"paddock.run": "true"}}
 }
 
 // create makes the run's sandbox: warm when fast (the default), dedicated otherwise.
-func (a *API) create(ctx context.Context, req runRequest, owner string) (*sandbox.Sandbox, error) {
-	spec, opts, err := a.templated(req.Template, req.spec())
+func (a *API) create(ctx context.Context, req apitype.RunRequest, owner string) (*sandbox.Sandbox, error) {
+	spec, opts, err := a.templated(req.Template, runSpec(req))
 	if err != nil {
 		return nil, err
 	}
@@ -68,8 +55,8 @@ func (a *API) recordRun(ctx context.Context, sandboxName, owner string, cmd []st
 
 // runOnce runs one command in a fresh sandbox and deletes it. outputLimit caps each output
 // stream (0 = the manager's default). It returns the sandbox's name and the result.
-func (a *API) runOnce(ctx context.Context, req runRequest, owner string, outputLimit int) (string, *manager.ExecResult, error) {
-	er, err := req.toExec()
+func (a *API) runOnce(ctx context.Context, req apitype.RunRequest, owner string, outputLimit int) (string, *manager.ExecResult, error) {
+	er, err := toExec(req.ExecRequest)
 	if err != nil {
 		return "", nil, err
 	}
@@ -91,7 +78,7 @@ func (a *API) runOnce(ctx context.Context, req runRequest, owner string, outputL
 }
 
 func (a *API) run(w http.ResponseWriter, r *http.Request) error {
-	var req runRequest
+	var req apitype.RunRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -100,18 +87,6 @@ func (a *API) run(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeResult(w, name, res)
-}
-
-// batchResult is one entry of /batch/run's answer, in input order (as documented; the
-// answer is written by encodeBatchEntry).
-type batchResult struct {
-	Output     string  `json:"output"`
-	Error      *string `json:"error"`
-	ExitCode   *int    `json:"exit_code,omitempty"`
-	Stdout     string  `json:"stdout"`
-	Stderr     string  `json:"stderr"`
-	DurationMS int64   `json:"duration_ms"`
-	Truncated  bool    `json:"truncated,omitempty"`
 }
 
 // batchEntry is one command's outcome: a result or a public error message.
@@ -124,9 +99,7 @@ type batchEntry struct {
 const minBatchOutput = 64 << 10
 
 func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Commands []runRequest `json:"commands"`
-	}
+	var req apitype.BatchRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -174,10 +147,10 @@ func (a *API) batchRun(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// encodeBatchEntry writes one batchResult, encoding the outputs as they are written.
+// encodeBatchEntry writes one apitype.BatchResult, encoding the outputs as they are written.
 func encodeBatchEntry(bw *bufio.Writer, e batchEntry) {
 	if e.res == nil {
-		b, _ := json.Marshal(batchResult{Error: e.err})
+		b, _ := json.Marshal(apitype.BatchResult{Error: e.err})
 		_, _ = bw.Write(b)
 		return
 	}
@@ -197,15 +170,15 @@ func encodeBatchEntry(bw *bufio.Writer, e batchEntry) {
 // runStream is POST /run/stream: the same run, reported as server-sent events while it
 // happens (started, progress, output, done or error).
 func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
-	var req runRequest
+	var req apitype.RunRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
-	er, err := req.toExec()
+	er, err := toExec(req.ExecRequest)
 	if err != nil {
 		return err
 	}
-	spec, opts, err := a.templated(req.Template, req.spec())
+	spec, opts, err := a.templated(req.Template, runSpec(req))
 	if err != nil {
 		return err
 	}
@@ -215,16 +188,16 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	fail := func(err error) error {
-		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
+		_ = sse.Send("error", apitype.StreamError{Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
 		return nil
 	}
 	began := time.Now().UTC()
-	_ = sse.Send("started", map[string]string{"sandbox": spec.Name})
+	_ = sse.Send("started", apitype.StreamStarted{Sandbox: spec.Name})
 	// An image that is not here yet is pulled first, reported as "pulling" events.
 	if _, err := a.pullWithEvents(ctx, sse, spec.Image); err != nil {
 		return fail(err)
 	}
-	_ = sse.Send("progress", map[string]string{"stage": "creating"})
+	_ = sse.Send("progress", apitype.StreamProgress{Stage: "creating"})
 	var sb *sandbox.Sandbox
 	if req.Fast == nil || *req.Fast {
 		sb, err = a.m.Create(ctx, spec, owner(r), opts...)
@@ -235,7 +208,7 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 		return fail(err)
 	}
 	defer a.m.Discard(ctx, sb.ID)
-	_ = sse.Send("progress", map[string]string{"stage": "starting"})
+	_ = sse.Send("progress", apitype.StreamProgress{Stage: "starting"})
 	code := -1
 	err = a.streamProcess(ctx, sse, sb.ID, er, &code, fail)
 	a.recordRun(ctx, sb.Name, owner(r), er.Command, code, began, nil)
@@ -249,9 +222,9 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 	p, err := a.m.StartProcess(ctx, id, guestclient.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
 		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
 	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
-		_ = sse.Send("output", map[string]string{"content": err.Error() + "\n", "stream": "stderr"})
+		_ = sse.Send("output", apitype.StreamOutput{Content: err.Error() + "\n", Stream: "stderr"})
 		*code = 127
-		return sse.Send("done", map[string]int{"exit_code": 127})
+		return sse.Send("done", apitype.StreamDone{ExitCode: 127})
 	}
 	if err != nil {
 		return fail(err)
@@ -263,32 +236,28 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 			_ = p.CloseStdin(ctx)
 		}()
 	}
-	_ = sse.Send("progress", map[string]string{"stage": "executing"})
+	_ = sse.Send("progress", apitype.StreamProgress{Stage: "executing"})
 	began := time.Now()
 	for {
 		out, end, err := p.Next()
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
+			_ = sse.Send("output", apitype.StreamOutput{Content: "command timed out and was killed\n", Stream: "stderr"})
 			a.m.RecordCommand(ctx, id, er.Command, 124, time.Since(began))
 			*code = 124
-			return sse.Send("done", map[string]int{"exit_code": 124})
+			return sse.Send("done", apitype.StreamDone{ExitCode: 124})
 		case err != nil:
 			return fail(a.m.ProcessLost(ctx, id, err))
 		case end != nil:
 			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
 			*code = end.Code()
-			done := map[string]any{"exit_code": end.Code()}
-			if reason := manager.EndReason(end); reason != "" {
-				done["reason"] = reason
-			}
-			return sse.Send("done", done)
+			return sse.Send("done", apitype.StreamDone{ExitCode: end.Code(), Reason: manager.EndReason(end)})
 		}
 		stream := out.Stream
 		if stream == "pty" {
 			stream = "stdout"
 		}
-		if err := sse.Send("output", map[string]string{"content": string(out.Data), "stream": stream}); err != nil {
+		if err := sse.Send("output", apitype.StreamOutput{Content: string(out.Data), Stream: stream}); err != nil {
 			return nil // the client went away
 		}
 	}
@@ -297,11 +266,11 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 // execStream is POST /sandboxes/{name}/exec/stream: exec in an existing sandbox, reported
 // as server-sent events like /run/stream (a Paddock extension of the agentkernel API).
 func (a *API) execStream(w http.ResponseWriter, r *http.Request) error {
-	var req execRequest
+	var req apitype.ExecRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
-	er, err := req.toExec()
+	er, err := toExec(req)
 	if err != nil {
 		return err
 	}
@@ -317,10 +286,10 @@ func (a *API) execStream(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	_ = sse.Send("started", map[string]string{"sandbox": sb.Name})
+	_ = sse.Send("started", apitype.StreamStarted{Sandbox: sb.Name})
 	var code int
 	return a.streamProcess(ctx, sse, sb.ID, er, &code, func(err error) error {
-		_ = sse.Send("error", map[string]string{"message": httpx.PublicMessage(err, httpx.RequestID(ctx))})
+		_ = sse.Send("error", apitype.StreamError{Message: httpx.PublicMessage(err, httpx.RequestID(ctx))})
 		return nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
@@ -14,29 +15,20 @@ import (
 	"github.com/paddock/paddock/internal/template"
 )
 
-// templateView is a template as this surface shows it: the template's own fields plus where
-// it comes from. PUT accepts the same shape and ignores source, so a listing can be edited
-// and sent back.
-type templateView struct {
-	template.Template
-	// Source is "builtin" or "file".
-	Source string `json:"source,omitempty"`
-}
-
-func (a *API) templateViews() []templateView {
+func (a *API) templateList() []apitype.Template {
 	ts := a.templates.List()
-	out := make([]templateView, 0, len(ts))
+	out := make([]apitype.Template, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, templateView{Template: t, Source: a.templates.Source(t.Name)})
+		out = append(out, toTemplate(t, a.templates.Source(t.Name)))
 	}
 	return out
 }
 
 func (a *API) listTemplates(w http.ResponseWriter, _ *http.Request) error {
 	if a.templates == nil {
-		return ok(w, http.StatusOK, []templateView{})
+		return ok(w, http.StatusOK, []apitype.Template{})
 	}
-	return ok(w, http.StatusOK, a.templateViews())
+	return ok(w, http.StatusOK, a.templateList())
 }
 
 func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +40,7 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, templateView{Template: t, Source: a.templates.Source(name)})
+	return ok(w, http.StatusOK, toTemplate(t, a.templates.Source(name)))
 }
 
 // putTemplates replaces the templates file with the body's list (validated as a whole).
@@ -69,18 +61,18 @@ func (a *API) putTemplates(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	var req []templateView
+	var req []apitype.Template
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
 	ts := make([]template.Template, 0, len(req))
 	for _, v := range req {
-		ts = append(ts, v.Template)
+		ts = append(ts, fromTemplate(v)) // its source is the server's to say
 	}
 	if err := a.templates.Save(r.Context(), ts); err != nil {
 		return err
 	}
-	return ok(w, http.StatusOK, a.templateViews())
+	return ok(w, http.StatusOK, a.templateList())
 }
 
 // templated fills spec's defaults from the template called name ("" = none) and returns the

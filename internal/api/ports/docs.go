@@ -1,6 +1,9 @@
 package ports
 
-import "github.com/paddock/paddock/internal/api/openapi"
+import (
+	"github.com/paddock/paddock/apitype"
+	"github.com/paddock/paddock/internal/api/openapi"
+)
 
 // methods are the methods documented for the proxy routes, which accept any.
 var methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -26,8 +29,8 @@ func (a *API) Operations() []openapi.Operation {
 	}
 	return append(ops,
 		openapi.Operation{Pattern: "PUT /sandboxes/{name}/public-ports/{port}", Tag: "ports",
-			Summary: "Make a port public: reachable without the API key or traffic token (port 0: every port)", Response: portView{}},
+			Summary: "Make a port public: reachable without the API key or traffic token (port 0: every port)", Response: apitype.PortVisibility{}},
 		openapi.Operation{Pattern: "DELETE /sandboxes/{name}/public-ports/{port}", Tag: "ports",
-			Summary: "Make a port private again (port 0: clear 'every port')", Response: portView{}},
+			Summary: "Make a port private again (port 0: clear 'every port')", Response: apitype.PortVisibility{}},
 	)
 }

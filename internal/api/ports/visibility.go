@@ -3,23 +3,10 @@ package ports
 import (
 	"net/http"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/manager"
 )
-
-// portView answers the visibility routes.
-type portView struct {
-	Sandbox     string `json:"sandbox"`
-	Port        int    `json:"port"`
-	Public      bool   `json:"public"`
-	PublicPorts []int  `json:"public_ports"`
-}
-
-// envelope is the native surface's answer shape.
-type envelope struct {
-	Success bool `json:"success"`
-	Data    any  `json:"data"`
-}
 
 func (a *API) makePublic(w http.ResponseWriter, r *http.Request) error {
 	return a.setVisibility(w, r, true)
@@ -46,7 +33,7 @@ func (a *API) setVisibility(w http.ResponseWriter, r *http.Request, public bool)
 	if sb.Spec.PublicPorts == nil {
 		sb.Spec.PublicPorts = []int{}
 	}
-	httpx.WriteJSON(w, http.StatusOK, envelope{Success: true, Data: portView{Sandbox: sb.Name, Port: port,
+	httpx.WriteJSON(w, http.StatusOK, apitype.Envelope[any]{Success: true, Data: apitype.PortVisibility{Sandbox: sb.Name, Port: port,
 		Public: manager.PortPublic(sb, port), PublicPorts: sb.Spec.PublicPorts}})
 	return nil
 }

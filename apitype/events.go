@@ -1,0 +1,14 @@
+package apitype
+
+import "time"
+
+// AuditEvent is one audit log entry (GET /events, GET /sandboxes/{name}/logs).
+type AuditEvent struct {
+	ID        int64          `json:"id,omitempty"`
+	Time      time.Time      `json:"timestamp"`
+	Event     string         `json:"event"`
+	Sandbox   string         `json:"sandbox,omitempty"`
+	Actor     string         `json:"actor,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Details   map[string]any `json:"details,omitempty"`
+}
