@@ -24,7 +24,8 @@ type (
 // ListImages returns the server's images.
 func (c *Client) ListImages(ctx context.Context) ([]Image, error) {
 	var out []Image
-	return out, c.do(ctx, "GET", "/images", nil, &out)
+	err := c.do(ctx, "GET", "/images", nil, &out)
+	return out, err
 }
 
 // PullImage makes the server pull ref.

@@ -18,7 +18,8 @@ func (c *Client) Health(ctx context.Context) (status, version string, err error)
 // ListSandboxes returns every sandbox.
 func (c *Client) ListSandboxes(ctx context.Context) ([]Sandbox, error) {
 	var out []Sandbox
-	return out, c.do(ctx, "GET", "/sandboxes", nil, &out)
+	err := c.do(ctx, "GET", "/sandboxes", nil, &out)
+	return out, err
 }
 
 // CreateSandbox creates a running sandbox.
@@ -86,11 +87,13 @@ func (c *Client) DeleteFile(ctx context.Context, name, path string) error {
 // Logs returns a sandbox's audit events, oldest first.
 func (c *Client) Logs(ctx context.Context, name string) ([]AuditEvent, error) {
 	var out []AuditEvent
-	return out, c.do(ctx, "GET", "/sandboxes/"+esc(name)+"/logs", nil, &out)
+	err := c.do(ctx, "GET", "/sandboxes/"+esc(name)+"/logs", nil, &out)
+	return out, err
 }
 
 // Events returns audit events matching the query (sandbox, type, since, until, limit).
 func (c *Client) Events(ctx context.Context, q url.Values) ([]AuditEvent, error) {
 	var out []AuditEvent
-	return out, c.do(ctx, "GET", "/events?"+q.Encode(), nil, &out)
+	err := c.do(ctx, "GET", "/events?"+q.Encode(), nil, &out)
+	return out, err
 }

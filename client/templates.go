@@ -19,7 +19,8 @@ type (
 // ListTemplates returns every template the server has, sorted by name.
 func (c *Client) ListTemplates(ctx context.Context) ([]Template, error) {
 	var out []Template
-	return out, c.do(ctx, "GET", "/templates", nil, &out)
+	err := c.do(ctx, "GET", "/templates", nil, &out)
+	return out, err
 }
 
 // GetTemplate describes one template.
@@ -35,5 +36,6 @@ func (c *Client) PutTemplates(ctx context.Context, ts []Template) ([]Template, e
 		ts = []Template{}
 	}
 	var out []Template
-	return out, c.do(ctx, "PUT", "/templates", ts, &out)
+	err := c.do(ctx, "PUT", "/templates", ts, &out)
+	return out, err
 }
