@@ -156,7 +156,7 @@ func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err := m.driver.Delete(ctx, sb.ID); err != nil {
 		return fmt.Errorf("delete %s: %w", sb.Name, err)
 	}
-	if err := m.store.DeleteSandbox(ctx, sb.ID); err != nil {
+	if err := m.deleteRecord(ctx, sb.ID); err != nil {
 		return err
 	}
 	m.locks.Delete(sb.ID)
@@ -219,7 +219,7 @@ func (m *Manager) Stats(ctx context.Context, idOrName string) (*sandbox.Stats, e
 // setState records a state change.
 func (m *Manager) setState(ctx context.Context, sb *sandbox.Sandbox, st sandbox.State, reason string) (*sandbox.Sandbox, error) {
 	sb.State, sb.Reason, sb.UpdatedAt = st, reason, m.cfg.Now().UTC()
-	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+	if err := m.updateRecord(ctx, sb); err != nil {
 		return nil, fmt.Errorf("record %s as %s: %w", sb.Name, st, err)
 	}
 	return sb, nil

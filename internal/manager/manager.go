@@ -65,7 +65,8 @@ type Manager struct {
 	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
 	reaperDone chan struct{}
 
-	bg sync.WaitGroup // background deletions (Discard); Close waits for them
+	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
+	recent recordCache    // records for GetRecent
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts

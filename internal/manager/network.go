@@ -52,7 +52,7 @@ func (m *Manager) SetEgress(ctx context.Context, idOrName string, p sandbox.Egre
 	}
 	sb.Spec.Egress, sb.Instance.Egress = p, p
 	sb.UpdatedAt = m.cfg.Now().UTC()
-	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+	if err := m.updateRecord(ctx, sb); err != nil {
 		return nil, err
 	}
 	m.record(ctx, auditNetworkUpdated, sb.Name, map[string]any{"id": sb.ID,

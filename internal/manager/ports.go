@@ -117,7 +117,7 @@ func (m *Manager) SetPortPublic(ctx context.Context, idOrName string, port int, 
 	}
 	sb.Spec.PublicPorts = ports
 	sb.UpdatedAt = m.cfg.Now().UTC()
-	if err := m.store.UpdateSandbox(ctx, sb); err != nil {
+	if err := m.updateRecord(ctx, sb); err != nil {
 		return nil, err
 	}
 	m.record(ctx, auditPortVisibility, sb.Name, map[string]any{"id": sb.ID, "port": port, "public": public})

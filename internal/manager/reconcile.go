@@ -50,7 +50,7 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 			log.Error("reconcile: delete", "err", err)
 			return
 		}
-		_ = m.store.DeleteSandbox(ctx, sb.ID)
+		_ = m.deleteRecord(ctx, sb.ID)
 	case !exists:
 		log.Warn("reconcile: sandbox's unit is gone")
 		if sb.State != sandbox.StateFailed {

@@ -40,7 +40,7 @@ func (a *API) routerRoute(w http.ResponseWriter, r *http.Request) {
 // any credential learn nothing about which sandboxes exist: they get 401 either way.
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	keyOK := a.keyOK(r)
-	sb, err := a.records.get(r.Context(), rt.sandbox, a.m.Get)
+	sb, err := a.m.GetRecent(r.Context(), rt.sandbox)
 	if err != nil {
 		if errdefs.IsNotFound(err) && !keyOK {
 			a.deny(w, r)

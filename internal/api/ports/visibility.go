@@ -29,7 +29,6 @@ func (a *API) setVisibility(w http.ResponseWriter, r *http.Request, public bool)
 	if err != nil {
 		return err
 	}
-	a.records.drop(sb.ID)
 	if sb.Spec.PublicPorts == nil {
 		sb.Spec.PublicPorts = []int{}
 	}
