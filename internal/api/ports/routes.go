@@ -21,7 +21,6 @@ type API struct {
 	log  *slog.Logger
 	tr   *http.Transport // dials sandbox ports through guest tunnels; shared by every route
 
-
 	router *http.ServeMux // Agent-Sandbox's path router, tried first
 	proxy  *http.ServeMux // the other proxy routes
 }
