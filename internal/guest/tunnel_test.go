@@ -16,6 +16,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // tunnelGuest serves the guest handler (token "s3cret") on a unix socket, as the driver does,
@@ -24,7 +25,7 @@ func tunnelGuest(t *testing.T) string {
 	t.Helper()
 	settings := guestenv.New("0")
 	tok := "s3cret"
-	settings.Apply(guestenv.InitRequest{AccessToken: &tok})
+	settings.Apply(guestproto.InitRequest{AccessToken: &tok})
 	h := Handler(Config{Settings: settings, Logger: discard()})
 	sock := t.TempDir() + "/g.sock"
 	ln, err := net.Listen("unix", sock)
@@ -158,8 +159,10 @@ func TestTunnelErrors(t *testing.T) {
 	if !strings.Contains(err.Error(), strconv.Itoa(closedPort)) {
 		t.Errorf("closed-port error does not name the port: %v", err)
 	}
-	if _, err := guestClient(sock, "wrong").DialPort(context.Background(), port); !errors.Is(err, errdefs.ErrUnauthenticated) {
-		t.Errorf("wrong token: %v, want unauthenticated", err)
+	// A refused token is Paddock's own failure (500), never the caller's 401.
+	if _, err := guestClient(sock, "wrong").DialPort(context.Background(), port); err == nil ||
+		errors.Is(err, errdefs.ErrUnauthenticated) || !strings.Contains(err.Error(), "refused paddock's credentials") {
+		t.Errorf("wrong token: %v, want an unclassed credentials failure", err)
 	}
 	for _, p := range []int{0, -1, 65536} {
 		if _, err := guestClient(sock, "s3cret").DialPort(context.Background(), p); !errors.Is(err, errdefs.ErrInvalidArgument) {

@@ -12,6 +12,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestproto"
 	fspb "github.com/paddock/paddock/proto/filesystem"
 )
 
@@ -87,7 +88,7 @@ func fileQuery(path, user string) string {
 
 func setUser(h http.Header, user string) {
 	if user != "" {
-		h.Set("Authorization", BasicAuth(user))
+		h.Set("Authorization", guestproto.BasicAuth(user))
 	}
 }
 

@@ -11,12 +11,9 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestproto"
 	pb "github.com/paddock/paddock/proto/process"
 )
-
-// OOMKilledError is the EndEvent error the guest reports when the sandbox's memory limit
-// killed the process.
-const OOMKilledError = "out of memory: killed by the sandbox memory limit"
 
 // Command describes a process to start in the sandbox.
 type Command struct {
@@ -40,11 +37,11 @@ type End struct {
 	ExitCode int    // the guest's exit code: -1 when killed by a signal
 	Exited   bool   // exited normally rather than by a signal
 	Status   string // "exit status 1", "signal: killed"
-	Error    string // wait error, or OOMKilledError
+	Error    string // wait error, or guestproto.OOMKilledError
 }
 
 // OOMKilled reports whether the sandbox's memory limit killed the process.
-func (e *End) OOMKilled() bool { return e.Error == OOMKilledError }
+func (e *End) OOMKilled() bool { return e.Error == guestproto.OOMKilledError }
 
 // Signal is the signal that killed the process, or 0.
 func (e *End) Signal() syscall.Signal {
@@ -117,7 +114,7 @@ func (c *Client) Start(ctx context.Context, cmd Command) (*Process, error) {
 		req.Msg.Pty = &pb.PTY{Size: &pb.PTY_Size{Rows: cmd.TTY.Rows, Cols: cmd.TTY.Cols}}
 	}
 	setUser(req.Header(), cmd.User)
-	req.Header().Set("Keepalive-Ping-Interval", "30")
+	req.Header().Set(guestproto.KeepaliveHeader, "30")
 	stream, err := c.Process.Start(sctx, req)
 	if err != nil {
 		cancel()

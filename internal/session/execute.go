@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/kernel"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -152,7 +152,7 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string
 	var out, stderr capped
 	out.limit, stderr.limit = r.opts.OutputLimit, r.opts.OutputLimit
 	began := time.Now()
-	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
+	err = r.m.GuestClient(sb).Execute(ectx, guestproto.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
 		collect(res, &out, &stderr, ev)
 		return nil
 	})

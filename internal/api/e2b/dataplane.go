@@ -12,7 +12,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/ports"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest/fs"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -210,7 +210,7 @@ func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
 		if tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(sb.GuestToken)) == 1 {
 			return sb
 		}
-		if sig != "" && subtle.ConstantTimeCompare([]byte(sig), []byte(fs.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
+		if sig != "" && subtle.ConstantTimeCompare([]byte(sig), []byte(guestproto.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
 			return sb
 		}
 	}
