@@ -16,6 +16,7 @@ import (
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/proto/filesystem/filesystemconnect"
 	"github.com/paddock/paddock/proto/process/processconnect"
 )
@@ -126,13 +127,26 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, h 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, errdefs.Unavailable("guest %s %s: %v", method, path, err)
+		return nil, transportError(ctx, fmt.Sprintf("guest %s %s", method, path), err)
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
 	defer resp.Body.Close()
 	return nil, httpError(method, path, resp)
+}
+
+// transportError classes a failure to exchange a request with the guest: ErrUnavailable,
+// with a public message that does not carry err's (a connection's errors name the guest's
+// socket, a host path).
+func transportError(ctx context.Context, op string, err error) error {
+	switch _, hidden := errdefs.PublicMessage(err); {
+	case ctx.Err() != nil:
+		return errdefs.Unavailable("%s: %v", op, ctx.Err())
+	case hidden: // the driver's Dial said it already
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return sandbox.GuestUnreachable(fmt.Errorf("%s: %w", op, err))
 }
 
 // httpError classes a guest error response; the body is bounded and only its message is kept.

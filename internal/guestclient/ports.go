@@ -37,7 +37,7 @@ func (c *Client) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	}
 	conn, err := c.dial(ctx)
 	if err != nil {
-		return nil, errdefs.Unavailable("dial guest: %v", err)
+		return nil, transportError(ctx, "dial guest", err)
 	}
 	br, err := c.connect(ctx, conn, port)
 	if err != nil {
@@ -74,7 +74,7 @@ func (c *Client) connect(ctx context.Context, conn net.Conn, port int) (*bufio.R
 		return nil, errdefs.Unavailable("open tunnel to port %d: %v", port, context.Cause(ctx))
 	}
 	if err != nil {
-		return nil, errdefs.Unavailable("open tunnel to port %d: %v", port, err)
+		return nil, transportError(ctx, fmt.Sprintf("open tunnel to port %d", port), err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	if resp.StatusCode == http.StatusOK {

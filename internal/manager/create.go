@@ -194,7 +194,7 @@ func (m *Manager) waitGuest(ctx context.Context, id, token, current string) erro
 	defer cancel()
 	c := m.client(&sandbox.Sandbox{ID: id, GuestToken: token})
 	if err := c.WaitReady(rctx); err != nil {
-		return errdefs.Unavailable("sandbox %s did not become ready: %v", id, err)
+		return errdefs.Hide(errdefs.ErrUnavailable, fmt.Sprintf("sandbox %s did not become ready", id), err)
 	}
 	if current == token {
 		return nil
