@@ -34,7 +34,7 @@ type TTYSize struct{ Rows, Cols uint32 }
 
 // End is how a process finished.
 type End struct {
-	ExitCode int    // the guest's exit code: -1 when killed by a signal
+	ExitCode int    // the guest's exit code: -1 when killed by a signal (the manager makes it shell-style)
 	Exited   bool   // exited normally rather than by a signal
 	Status   string // "exit status 1", "signal: killed"
 	Error    string // wait error, or guestproto.OOMKilledError
@@ -58,19 +58,6 @@ func (e *End) Signal() syscall.Signal {
 		}
 	}
 	return 0
-}
-
-// Code is the shell-style exit code: the exit status, 128+signal when killed, 137 on OOM.
-func (e *End) Code() int {
-	switch {
-	case e.OOMKilled():
-		return 137
-	case e.Exited || e.ExitCode >= 0:
-		return e.ExitCode
-	case e.Signal() != 0:
-		return 128 + int(e.Signal())
-	}
-	return 255
 }
 
 // Output is one chunk of process output.

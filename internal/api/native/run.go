@@ -9,13 +9,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -263,12 +261,13 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 // done, or error through fail). It is the tail of /run/stream and /exec/stream.
 // The exit code is stored in *code when the process ends.
 func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er manager.ExecRequest, code *int, fail func(error) error) error {
-	p, err := a.m.StartProcess(ctx, id, guestclient.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
+	p, err := a.m.StartProcess(ctx, id, manager.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
 		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
-	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
-		_ = sse.Send("output", map[string]string{"content": err.Error() + "\n", "stream": "stderr"})
-		*code = 127
-		return sse.Send("done", map[string]int{"exit_code": 127})
+	var nf *manager.CommandNotFoundError
+	if errors.As(err, &nf) {
+		_ = sse.Send("output", map[string]string{"content": nf.Error() + "\n", "stream": "stderr"})
+		*code = nf.Exit().Code
+		return sse.Send("done", map[string]int{"exit_code": *code})
 	}
 	if err != nil {
 		return fail(err)
@@ -281,23 +280,20 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 		}()
 	}
 	_ = sse.Send("progress", map[string]string{"stage": "executing"})
-	began := time.Now()
 	for {
-		out, end, err := p.Next()
+		out, exit, err := p.Next()
 		switch {
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
-			a.m.RecordCommand(ctx, id, er.Command, 124, time.Since(began))
-			*code = 124
-			return sse.Send("done", map[string]int{"exit_code": 124})
 		case err != nil:
-			return fail(a.m.ProcessLost(ctx, id, err))
-		case end != nil:
-			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
-			*code = end.Code()
-			done := map[string]any{"exit_code": end.Code()}
-			if reason := manager.EndReason(end); reason != "" {
-				done["reason"] = reason
+			return fail(err)
+		case exit != nil && exit.TimedOut:
+			_ = sse.Send("output", map[string]string{"content": "command timed out and was killed\n", "stream": "stderr"})
+			*code = exit.Code
+			return sse.Send("done", map[string]int{"exit_code": exit.Code})
+		case exit != nil:
+			*code = exit.Code
+			done := map[string]any{"exit_code": exit.Code}
+			if exit.Reason != "" {
+				done["reason"] = exit.Reason
 			}
 			return sse.Send("done", done)
 		}

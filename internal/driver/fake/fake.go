@@ -190,6 +190,9 @@ func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 	}
 	var dl net.Dialer
 	conn, err := dl.DialContext(ctx, "unix", d.socket(id))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("dial the guest of %s: %w", id, ctx.Err())
+	}
 	if err != nil {
 		return nil, sandbox.GuestUnreachable(fmt.Errorf("dial the guest of %s: %w", id, err))
 	}
