@@ -15,10 +15,9 @@ func TestCodeContextsInSandbox(t *testing.T) {
 	for _, prof := range []string{"moderate", "restrictive"} {
 		t.Run(prof, func(t *testing.T) {
 			sb := mustCreate(t, eng, sandbox.Spec{Name: "code-" + prof, Profile: prof})
-			c := eng.GuestClient(sb)
 			ctx := context.Background()
 			run := func(req guestproto.ExecuteRequest) (results []string, stdout string) {
-				err := c.Execute(ctx, req, func(ev map[string]any) error {
+				err := eng.ExecuteCode(ctx, sb.ID, req, func(ev map[string]any) error {
 					switch ev["type"] {
 					case "result":
 						results = append(results, ev["text"].(string))

@@ -152,10 +152,6 @@ func (m *Manager) client(sb *sandbox.Sandbox) *guestclient.Client {
 	return c
 }
 
-// GuestClient returns the guest client of a running sandbox, for surfaces that speak the
-// guest protocol themselves (code execution, the E2B data plane).
-func (m *Manager) GuestClient(sb *sandbox.Sandbox) *guestclient.Client { return m.client(sb) }
-
 // Backend is the name of the driver that runs the sandboxes ("runc", "fake", ...).
 func (m *Manager) Backend() string { return m.driver.Name() }
 

@@ -229,6 +229,14 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 		}
 		defer release()
 	}
+	notFound := func(w http.ResponseWriter) {
+		httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
+	}
+	tr, err := a.m.GuestTransport(r.Context(), sb.ID)
+	if err != nil { // stopped or deleted since it was looked up
+		notFound(w)
+		return
+	}
 	token := sb.GuestToken
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -239,11 +247,11 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 				pr.Out.Header.Set("X-Access-Token", token)
 			}
 		},
-		Transport:     a.m.GuestClient(sb).Transport(),
+		Transport:     tr,
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			a.log.Warn("e2b data plane", "sandbox", sb.ID, "err", err)
-			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
+			notFound(w)
 		},
 	}
 	// Streams answer before the request body has been read to its end (SDKs send it chunked).
