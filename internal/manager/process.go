@@ -148,7 +148,7 @@ func (c Command) guest() guestclient.Command {
 // the process is closed.
 func (p *Process) Next() (*Output, *Exit, error) {
 	if p.ended {
-		return nil, nil, errdefs.FailedPrecondition("the process has ended")
+		return nil, nil, errEnded
 	}
 	if p.gp == nil {
 		return nil, p.end(p.timeoutExit()), nil
@@ -206,7 +206,7 @@ func exitOf(e *guestclient.End) *Exit {
 	return x
 }
 
-// errEnded is the error of input to a process that never started.
+// errEnded answers a call on a process that ended (or, for input, never started).
 var errEnded = errdefs.FailedPrecondition("the process has ended")
 
 // SendStdin writes to the process's stdin (or its terminal when tty).
