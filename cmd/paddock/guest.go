@@ -10,6 +10,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 func newGuestCmd() *cobra.Command {
@@ -31,7 +32,7 @@ func newGuestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			settings := guestenv.New(os.Getenv(guestenv.DefaultUIDEnv))
+			settings := guestenv.New(os.Getenv(guestproto.DefaultUIDEnv))
 			h, svc := guest.NewHandler(settings, guest.Reaper(), logger)
 			// main's context ends on SIGTERM and SIGINT, which anyone in the sandbox can send:
 			// the guest ends only when the host kills it (graceful stops use POST /terminate).

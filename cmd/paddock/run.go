@@ -18,7 +18,6 @@ import (
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -123,12 +122,12 @@ func runOneShot(cmd *cobra.Command, f *runFlags, args []string) error {
 
 // runProcess streams one process and returns its shell-style exit code.
 func runProcess(ctx context.Context, m *manager.Manager, id string, args []string, f *runFlags) (int, error) {
-	cmd := guestclient.Command{Args: args, Stdin: true, Timeout: f.timeout}
+	cmd := manager.Command{Args: args, Stdin: true, Timeout: f.timeout}
 	stdinFd := int(os.Stdin.Fd())
 	if f.tty {
-		cmd.TTY = &guestclient.TTYSize{Rows: 24, Cols: 80}
+		cmd.TTY = &manager.TTYSize{Rows: 24, Cols: 80}
 		if w, h, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
-			cmd.TTY = &guestclient.TTYSize{Rows: uint32(h), Cols: uint32(w)}
+			cmd.TTY = &manager.TTYSize{Rows: uint32(h), Cols: uint32(w)}
 		}
 		if term.IsTerminal(stdinFd) {
 			old, err := term.MakeRaw(stdinFd)
@@ -138,9 +137,10 @@ func runProcess(ctx context.Context, m *manager.Manager, id string, args []strin
 		}
 	}
 	p, err := m.StartProcess(ctx, id, cmd)
-	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
+	var nf *manager.CommandNotFoundError
+	if errors.As(err, &nf) {
 		fmt.Fprintln(os.Stderr, "paddock:", err)
-		return 127, nil
+		return nf.Exit().Code, nil
 	}
 	if err != nil {
 		return 0, err
@@ -149,19 +149,15 @@ func runProcess(ctx context.Context, m *manager.Manager, id string, args []strin
 	defer stop()
 	go forwardStdin(ctx, p, f.tty)
 	for {
-		out, end, err := p.Next()
-		if errors.Is(err, context.DeadlineExceeded) {
-			fmt.Fprintf(os.Stderr, "paddock: command timed out after %s and was killed\n", f.timeout)
-			return 124, nil
-		}
+		out, exit, err := p.Next()
 		if err != nil {
 			return 0, err
 		}
-		if end != nil {
-			if reason := manager.EndReason(end); reason != "" {
-				fmt.Fprintln(os.Stderr, "paddock:", reason)
+		if exit != nil {
+			if exit.Reason != "" {
+				fmt.Fprintln(os.Stderr, "paddock:", exit.Reason)
 			}
-			return end.Code(), nil
+			return exit.Code, nil
 		}
 		w := io.Writer(os.Stdout)
 		if out.Stream == "stderr" {
@@ -172,7 +168,7 @@ func runProcess(ctx context.Context, m *manager.Manager, id string, args []strin
 }
 
 // forwardStdin copies our stdin to the process and closes its stdin at EOF.
-func forwardStdin(ctx context.Context, p *guestclient.Process, tty bool) {
+func forwardStdin(ctx context.Context, p *manager.Process, tty bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := os.Stdin.Read(buf)
@@ -192,7 +188,7 @@ func forwardStdin(ctx context.Context, p *guestclient.Process, tty bool) {
 
 // forwardSignals sends SIGTERM to the process on the first SIGINT/SIGTERM/SIGHUP and SIGKILL
 // on the next, and forwards terminal resizes.
-func forwardSignals(ctx context.Context, p *guestclient.Process, tty bool) (stop func()) {
+func forwardSignals(ctx context.Context, p *manager.Process, tty bool) (stop func()) {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
 	done := make(chan struct{})
@@ -205,7 +201,7 @@ func forwardSignals(ctx context.Context, p *guestclient.Process, tty bool) (stop
 			case s := <-ch:
 				if s == syscall.SIGWINCH {
 					if w, h, err := term.GetSize(int(os.Stdout.Fd())); err == nil && tty {
-						_ = p.Resize(ctx, guestclient.TTYSize{Rows: uint32(h), Cols: uint32(w)})
+						_ = p.Resize(ctx, manager.TTYSize{Rows: uint32(h), Cols: uint32(w)})
 					}
 					continue
 				}

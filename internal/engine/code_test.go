@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -15,10 +15,9 @@ func TestCodeContextsInSandbox(t *testing.T) {
 	for _, prof := range []string{"moderate", "restrictive"} {
 		t.Run(prof, func(t *testing.T) {
 			sb := mustCreate(t, eng, sandbox.Spec{Name: "code-" + prof, Profile: prof})
-			c := eng.GuestClient(sb)
 			ctx := context.Background()
-			run := func(req guestclient.ExecuteRequest) (results []string, stdout string) {
-				err := c.Execute(ctx, req, func(ev map[string]any) error {
+			run := func(req guestproto.ExecuteRequest) (results []string, stdout string) {
+				err := eng.ExecuteCode(ctx, sb.ID, req, func(ev map[string]any) error {
 					switch ev["type"] {
 					case "result":
 						results = append(results, ev["text"].(string))
@@ -34,14 +33,14 @@ func TestCodeContextsInSandbox(t *testing.T) {
 				}
 				return
 			}
-			run(guestclient.ExecuteRequest{Code: "import os\nx = os.getuid()"})
-			if res, _ := run(guestclient.ExecuteRequest{Code: "x, 6 * 7"}); len(res) != 1 {
+			run(guestproto.ExecuteRequest{Code: "import os\nx = os.getuid()"})
+			if res, _ := run(guestproto.ExecuteRequest{Code: "x, 6 * 7"}); len(res) != 1 {
 				t.Fatalf("results %v", res)
 			} else if want := map[string]string{"moderate": "(0, 42)", "restrictive": "(1000, 42)"}[prof]; res[0] != want {
 				t.Errorf("python in %s: %q, want %q", prof, res[0], want)
 			}
-			run(guestclient.ExecuteRequest{Language: "bash", Code: "cd /tmp; N=5"})
-			if _, out := run(guestclient.ExecuteRequest{Language: "bash", Code: "echo $(pwd) $N"}); out != "/tmp 5\n" {
+			run(guestproto.ExecuteRequest{Language: "bash", Code: "cd /tmp; N=5"})
+			if _, out := run(guestproto.ExecuteRequest{Language: "bash", Code: "echo $(pwd) $N"}); out != "/tmp 5\n" {
 				t.Errorf("bash in %s: %q", prof, out)
 			}
 		})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -72,7 +71,7 @@ func TestForkBombGuestSurvivesPidsLimit(t *testing.T) {
 	ctx := context.Background()
 	sb := mustCreate(t, eng, sandbox.Spec{Name: "bombload", Pids: 128})
 	guest := guestStartTime(t, eng, sb.ID)
-	bomb, err := eng.StartProcess(ctx, sb.ID, guestclient.Command{Args: []string{"/bin/bash", "-c", bashBomb}})
+	bomb, err := eng.StartProcess(ctx, sb.ID, manager.Command{Args: []string{"/bin/bash", "-c", bashBomb}})
 	if err != nil {
 		t.Fatal(err)
 	}

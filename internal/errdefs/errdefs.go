@@ -59,3 +59,40 @@ func Unavailable(format string, args ...any) error { return New(ErrUnavailable, 
 
 // IsNotFound reports whether err is of class ErrNotFound.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// hidden is an error whose message for clients is public, while its cause (which may carry
+// host paths, internal names or a driver's raw error) is kept for the log.
+type hidden struct {
+	class  error
+	public string
+	cause  error
+}
+
+// Error is the full text, for the log: the public message and the cause.
+func (e *hidden) Error() string { return e.public + ": " + e.cause.Error() }
+
+// Unwrap gives the error its class, and only its class: a class somewhere in the cause does
+// not change how the error is answered.
+func (e *hidden) Unwrap() error { return e.class }
+
+// Cause is the error the public message stands for.
+func (e *hidden) Cause() error { return e.cause }
+
+// Hide returns an error of class whose message for clients is public; cause stays in the
+// error's full text (Error) for the log. A nil cause yields a plain classed error.
+func Hide(class error, public string, cause error) error {
+	if cause == nil {
+		return New(class, "%s", public)
+	}
+	return &hidden{class: class, public: public, cause: cause}
+}
+
+// PublicMessage returns the public message of the outermost error made by Hide in err's
+// chain, and whether there is one.
+func PublicMessage(err error) (string, bool) {
+	var h *hidden
+	if errors.As(err, &h) {
+		return h.public, true
+	}
+	return "", false
+}

@@ -13,21 +13,21 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"golang.org/x/net/http2/h2c"
 	"golang.org/x/sys/unix"
 )
 
-// InheritedListener returns the listener the driver passed in, named by guestenv.ListenFDEnv. The host
+// InheritedListener returns the listener the driver passed in, named by guestproto.ListenFDEnv. The host
 // creates the socket so that the sandbox never controls a path the host dials.
 func InheritedListener() (net.Listener, error) {
-	s := os.Getenv(guestenv.ListenFDEnv)
+	s := os.Getenv(guestproto.ListenFDEnv)
 	if s == "" {
-		return nil, fmt.Errorf("%s is not set: the guest must be started by a Paddock driver", guestenv.ListenFDEnv)
+		return nil, fmt.Errorf("%s is not set: the guest must be started by a Paddock driver", guestproto.ListenFDEnv)
 	}
 	fd, err := strconv.Atoi(s)
 	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("%s=%q is not a file descriptor", guestenv.ListenFDEnv, s)
+		return nil, fmt.Errorf("%s=%q is not a file descriptor", guestproto.ListenFDEnv, s)
 	}
 	f := os.NewFile(uintptr(fd), "guest-listener")
 	ln, err := net.FileListener(f)

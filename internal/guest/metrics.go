@@ -11,21 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// metricsResponse is envd's GET /metrics body.
-type metricsResponse struct {
-	TS          int64   `json:"ts"`
-	CPUCount    int     `json:"cpu_count"`
-	CPUUsedPct  float64 `json:"cpu_used_pct"`
-	MemTotal    uint64  `json:"mem_total"`
-	MemUsed     uint64  `json:"mem_used"`
-	MemCache    uint64  `json:"mem_cache"`
-	MemTotalMiB uint64  `json:"mem_total_mib"`
-	MemUsedMiB  uint64  `json:"mem_used_mib"`
-	DiskUsed    uint64  `json:"disk_used"`
-	DiskTotal   uint64  `json:"disk_total"`
-}
+	"github.com/paddock/paddock/internal/guestproto"
+)
 
 // The guest samples its sandbox's use every sampleEvery and keeps the last keepSamples
 // readings (an hour), which GET /metrics?start=&end= returns. Samples start with the guest:
@@ -38,9 +26,9 @@ const (
 // sampler keeps the history. Safe for concurrent use.
 type sampler struct {
 	mu      sync.Mutex
-	history []metricsResponse // oldest first, at most keepSamples
-	at      time.Time         // when the last sample was taken
-	usage   time.Duration     // the cgroup's CPU time then
+	history []guestproto.Metrics // oldest first, at most keepSamples
+	at      time.Time            // when the last sample was taken
+	usage   time.Duration        // the cgroup's CPU time then
 }
 
 // samples is the guest's one sampler: the guest process is one sandbox.
@@ -75,8 +63,8 @@ func (s *sampler) take(now time.Time) {
 }
 
 // read takes a reading at now; CPU use is averaged since the last sample. Callers hold mu.
-func (s *sampler) read(now time.Time) (metricsResponse, time.Duration) {
-	m := metricsResponse{TS: now.Unix(), CPUCount: runtime.NumCPU()}
+func (s *sampler) read(now time.Time) (guestproto.Metrics, time.Duration) {
+	m := guestproto.Metrics{TS: now.Unix(), CPUCount: runtime.NumCPU()}
 	cg := readCgroup()
 	m.MemUsed, m.MemCache = cg.memUsed, cg.memCache
 	m.MemTotal = cg.memLimit
@@ -122,7 +110,7 @@ func (s *sampler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	out := []metricsResponse{}
+	out := []guestproto.Metrics{}
 	for _, m := range s.history {
 		if m.TS >= start && m.TS <= end {
 			out = append(out, m)

@@ -15,12 +15,10 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/proto/filesystem/filesystemconnect"
 	"github.com/paddock/paddock/proto/process/processconnect"
 )
-
-// Version is the envd protocol version whose features the guest implements.
-const Version = "0.6.13"
 
 // maxInitBody bounds POST /init.
 const maxInitBody = 1 << 20
@@ -34,7 +32,7 @@ type Config struct {
 	// Code serves the code-interpreter protocol (/execute, /contexts).
 	Code http.Handler
 	// OnInit runs after each POST /init has been applied.
-	OnInit func(guestenv.InitRequest)
+	OnInit func(guestproto.InitRequest)
 	// Terminate serves POST /terminate, the host's graceful stop.
 	Terminate http.Handler
 	Logger    *slog.Logger
@@ -78,9 +76,9 @@ func handleHealth(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func initHandler(s *guestenv.Settings, onInit func(guestenv.InitRequest)) http.HandlerFunc {
+func initHandler(s *guestenv.Settings, onInit func(guestproto.InitRequest)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req guestenv.InitRequest
+		var req guestproto.InitRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInitBody))
 		if err := dec.Decode(&req); err != nil {
 			writeError(w, http.StatusBadRequest, "invalid init body: "+err.Error())
@@ -99,7 +97,7 @@ func initHandler(s *guestenv.Settings, onInit func(guestenv.InitRequest)) http.H
 func withAccessToken(s *guestenv.Settings, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := s.AccessToken()
-		if token == "" || exempt(r) || tokenEqual(r.Header.Get("X-Access-Token"), token) {
+		if token == "" || exempt(r) || tokenEqual(r.Header.Get(guestproto.AccessTokenHeader), token) {
 			next.ServeHTTP(w, r)
 			return
 		}

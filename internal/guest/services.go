@@ -13,6 +13,7 @@ import (
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // Services are the guest's stateful services behind its handler.
@@ -39,7 +40,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Filesystem: svc.files,
 		Files:      fs.NewFilesHandler(settings, logger),
 		Code:       svc.code.Handler(),
-		OnInit:     func(r guestenv.InitRequest) { svc.code.Prewarm(r.Prewarm) },
+		OnInit:     func(r guestproto.InitRequest) { svc.code.Prewarm(r.Prewarm) },
 		Terminate:  svc.terminateHandler(),
 		Logger:     logger,
 	})

@@ -7,23 +7,12 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // maxTerminateGrace bounds the grace period POST /terminate accepts.
 const maxTerminateGrace = 10 * time.Minute
-
-// TerminateRequest is the body of POST /terminate.
-type TerminateRequest struct {
-	// GraceMs is how long processes get between SIGTERM and SIGKILL, in milliseconds.
-	GraceMs int64 `json:"graceMs"`
-}
-
-// TerminateResponse answers POST /terminate.
-type TerminateResponse struct {
-	// Forced is true when processes were still running after the grace period and were
-	// killed.
-	Forced bool `json:"forced"`
-}
 
 // Terminate ends every process of the sandbox but the guest: SIGTERM, up to grace (or until
 // ctx ends) for them to exit, then SIGKILL for what is left. It reports whether anything had
@@ -51,7 +40,7 @@ func (s *Services) Terminate(ctx context.Context, grace time.Duration) (forced b
 // the sandbox's processes are gone; the host then kills the unit without waiting.
 func (s *Services) terminateHandler() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req TerminateRequest
+		var req guestproto.TerminateRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInitBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
@@ -63,6 +52,6 @@ func (s *Services) terminateHandler() http.HandlerFunc {
 			return
 		}
 		grace := time.Duration(req.GraceMs) * time.Millisecond
-		writeJSON(w, http.StatusOK, TerminateResponse{Forced: s.Terminate(r.Context(), grace)})
+		writeJSON(w, http.StatusOK, guestproto.TerminateResponse{Forced: s.Terminate(r.Context(), grace)})
 	}
 }

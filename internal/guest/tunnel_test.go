@@ -16,6 +16,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // tunnelGuest serves the guest handler (token "s3cret") on a unix socket, as the driver does,
@@ -24,7 +25,7 @@ func tunnelGuest(t *testing.T) string {
 	t.Helper()
 	settings := guestenv.New("0")
 	tok := "s3cret"
-	settings.Apply(guestenv.InitRequest{AccessToken: &tok})
+	settings.Apply(guestproto.InitRequest{AccessToken: &tok})
 	h := Handler(Config{Settings: settings, Logger: discard()})
 	sock := t.TempDir() + "/g.sock"
 	ln, err := net.Listen("unix", sock)

@@ -4,7 +4,6 @@ package guestclient
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +15,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/proto/filesystem/filesystemconnect"
 	"github.com/paddock/paddock/proto/process/processconnect"
 )
@@ -99,7 +99,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 }
 
 // Init configures the guest's sandbox-wide settings.
-func (c *Client) Init(ctx context.Context, req guestenv.InitRequest) error {
+func (c *Client) Init(ctx context.Context, req guestproto.InitRequest) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
@@ -123,17 +123,30 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, h 
 		req.Header[k] = v
 	}
 	if c.token != "" {
-		req.Header.Set("X-Access-Token", c.token)
+		req.Header.Set(guestproto.AccessTokenHeader, c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, errdefs.Unavailable("guest %s %s: %v", method, path, err)
+		return nil, transportError(ctx, fmt.Sprintf("guest %s %s", method, path), err)
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
 	defer resp.Body.Close()
 	return nil, httpError(method, path, resp)
+}
+
+// transportError classes a failure to exchange a request with the guest: ErrUnavailable,
+// with a public message that does not carry err's (a connection's errors name the guest's
+// socket, a host path).
+func transportError(ctx context.Context, op string, err error) error {
+	switch _, hidden := errdefs.PublicMessage(err); {
+	case ctx.Err() != nil:
+		return errdefs.Unavailable("%s: %v", op, ctx.Err())
+	case hidden: // the driver's Dial said it already
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return sandbox.GuestUnreachable(fmt.Errorf("%s: %w", op, err))
 }
 
 // httpError classes a guest error response; the body is bounded and only its message is kept.
@@ -169,11 +182,6 @@ func httpError(method, path string, resp *http.Response) error {
 	return errdefs.New(class, "%s", msg)
 }
 
-// BasicAuth is the Authorization header value that selects user in the guest.
-func BasicAuth(user string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"))
-}
-
 func tokenInterceptor(token string) connect.Interceptor {
 	return &headerInterceptor{token: token}
 }
@@ -192,26 +200,14 @@ func (c *Client) Envs(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// Metrics is the guest's GET /metrics.
-type Metrics struct {
-	TS         int64   `json:"ts"`
-	CPUCount   int     `json:"cpu_count"`
-	CPUUsedPct float64 `json:"cpu_used_pct"`
-	MemTotal   uint64  `json:"mem_total"`
-	MemUsed    uint64  `json:"mem_used"`
-	MemCache   uint64  `json:"mem_cache"`
-	DiskUsed   uint64  `json:"disk_used"`
-	DiskTotal  uint64  `json:"disk_total"`
-}
-
 // Metrics reads the sandbox's resource use as its guest sees it.
-func (c *Client) Metrics(ctx context.Context) (*Metrics, error) {
+func (c *Client) Metrics(ctx context.Context) (*guestproto.Metrics, error) {
 	resp, err := c.do(ctx, http.MethodGet, "/metrics", nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var m Metrics
+	var m guestproto.Metrics
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
 		return nil, errdefs.Unavailable("decode guest /metrics: %v", err)
 	}
@@ -220,13 +216,13 @@ func (c *Client) Metrics(ctx context.Context) (*Metrics, error) {
 
 // MetricsRange reads the samples the guest took between start and end (unix seconds,
 // inclusive), oldest first, with a current reading when the range holds the present.
-func (c *Client) MetricsRange(ctx context.Context, start, end int64) ([]Metrics, error) {
+func (c *Client) MetricsRange(ctx context.Context, start, end int64) ([]guestproto.Metrics, error) {
 	resp, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/metrics?start=%d&end=%d", start, end), nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	var ms []Metrics
+	var ms []guestproto.Metrics
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&ms); err != nil {
 		return nil, errdefs.Unavailable("decode guest /metrics: %v", err)
 	}

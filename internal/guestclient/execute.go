@@ -7,23 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-)
 
-// ExecuteRequest is one cell for the guest's code interpreter (POST /execute).
-type ExecuteRequest struct {
-	Code      string            `json:"code"`
-	ContextID string            `json:"context_id,omitempty"`
-	Language  string            `json:"language,omitempty"`
-	EnvVars   map[string]string `json:"env_vars,omitempty"`
-	// KeepQuotes keeps a string result's quotes in its text (Jupyter's text/plain), which
-	// E2B's code interpreter strips.
-	KeepQuotes bool `json:"keep_quotes,omitempty"`
-}
+	"github.com/paddock/paddock/internal/guestproto"
+)
 
 // Execute runs a cell and calls fn with every NDJSON event (stdout, stderr, result, error,
 // number_of_executions, keepalive, end_of_execution) as it arrives. Cancelling ctx
 // interrupts the cell; the context keeps its state.
-func (c *Client) Execute(ctx context.Context, req ExecuteRequest, fn func(map[string]any) error) error {
+func (c *Client) Execute(ctx context.Context, req guestproto.ExecuteRequest, fn func(map[string]any) error) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/sandbox"
 	fspb "github.com/paddock/paddock/proto/filesystem"
 )
 
@@ -87,15 +89,26 @@ func fileQuery(path, user string) string {
 
 func setUser(h http.Header, user string) {
 	if user != "" {
-		h.Set("Authorization", BasicAuth(user))
+		h.Set("Authorization", guestproto.BasicAuth(user))
 	}
 }
 
 // Classify maps a connect error from the guest onto an errdefs class, keeping its message.
+// An error of the connection rather than an answer of the guest is
+// sandbox.GuestUnreachable: its text names the guest's socket.
 func Classify(err error) error {
 	var ce *connect.Error
 	if !errors.As(err, &ce) {
 		return err
+	}
+	if _, hidden := errdefs.PublicMessage(err); hidden {
+		return err // the driver's Dial failed, and said so
+	}
+	if !connect.IsWireError(ce) {
+		switch ce.Code() {
+		case connect.CodeUnavailable, connect.CodeUnknown, connect.CodeInternal:
+			return sandbox.GuestUnreachable(err)
+		}
 	}
 	var class error
 	switch ce.Code() {

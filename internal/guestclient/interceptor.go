@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"connectrpc.com/connect"
+
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // headerInterceptor adds the access token to every RPC.
@@ -12,7 +14,7 @@ type headerInterceptor struct{ token string }
 func (i *headerInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		if i.token != "" {
-			req.Header().Set("X-Access-Token", i.token)
+			req.Header().Set(guestproto.AccessTokenHeader, i.token)
 		}
 		return next(ctx, req)
 	}
@@ -22,7 +24,7 @@ func (i *headerInterceptor) WrapStreamingClient(next connect.StreamingClientFunc
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
 		conn := next(ctx, spec)
 		if i.token != "" {
-			conn.RequestHeader().Set("X-Access-Token", i.token)
+			conn.RequestHeader().Set(guestproto.AccessTokenHeader, i.token)
 		}
 		return conn
 	}

@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // tunnelHandshake bounds the CONNECT exchange with the guest (the guest itself gives up
-// dialling the port after guest.TunnelDialTimeout).
+// dialling the port after the guest's TunnelDialTimeout).
 const tunnelHandshake = 15 * time.Second
 
 // PortClosedError is DialPort's answer when nothing in the sandbox accepts connections on
@@ -36,7 +37,7 @@ func (c *Client) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	}
 	conn, err := c.dial(ctx)
 	if err != nil {
-		return nil, errdefs.Unavailable("dial guest: %v", err)
+		return nil, transportError(ctx, "dial guest", err)
 	}
 	br, err := c.connect(ctx, conn, port)
 	if err != nil {
@@ -61,7 +62,7 @@ func (c *Client) connect(ctx context.Context, conn net.Conn, port int) (*bufio.R
 	path := "/ports/" + strconv.Itoa(port)
 	req := "CONNECT " + path + " HTTP/1.1\r\nHost: guest\r\n"
 	if c.token != "" {
-		req += "X-Access-Token: " + c.token + "\r\n"
+		req += guestproto.AccessTokenHeader + ": " + c.token + "\r\n"
 	}
 	br := bufio.NewReader(conn)
 	_, err := conn.Write([]byte(req + "\r\n"))
@@ -73,7 +74,7 @@ func (c *Client) connect(ctx context.Context, conn net.Conn, port int) (*bufio.R
 		return nil, errdefs.Unavailable("open tunnel to port %d: %v", port, context.Cause(ctx))
 	}
 	if err != nil {
-		return nil, errdefs.Unavailable("open tunnel to port %d: %v", port, err)
+		return nil, transportError(ctx, fmt.Sprintf("open tunnel to port %d", port), err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	if resp.StatusCode == http.StatusOK {

@@ -11,12 +11,9 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestproto"
 	pb "github.com/paddock/paddock/proto/process"
 )
-
-// OOMKilledError is the EndEvent error the guest reports when the sandbox's memory limit
-// killed the process.
-const OOMKilledError = "out of memory: killed by the sandbox memory limit"
 
 // Command describes a process to start in the sandbox.
 type Command struct {
@@ -37,14 +34,14 @@ type TTYSize struct{ Rows, Cols uint32 }
 
 // End is how a process finished.
 type End struct {
-	ExitCode int    // the guest's exit code: -1 when killed by a signal
+	ExitCode int    // the guest's exit code: -1 when killed by a signal (the manager makes it shell-style)
 	Exited   bool   // exited normally rather than by a signal
 	Status   string // "exit status 1", "signal: killed"
-	Error    string // wait error, or OOMKilledError
+	Error    string // wait error, or guestproto.OOMKilledError
 }
 
 // OOMKilled reports whether the sandbox's memory limit killed the process.
-func (e *End) OOMKilled() bool { return e.Error == OOMKilledError }
+func (e *End) OOMKilled() bool { return e.Error == guestproto.OOMKilledError }
 
 // Signal is the signal that killed the process, or 0.
 func (e *End) Signal() syscall.Signal {
@@ -61,19 +58,6 @@ func (e *End) Signal() syscall.Signal {
 		}
 	}
 	return 0
-}
-
-// Code is the shell-style exit code: the exit status, 128+signal when killed, 137 on OOM.
-func (e *End) Code() int {
-	switch {
-	case e.OOMKilled():
-		return 137
-	case e.Exited || e.ExitCode >= 0:
-		return e.ExitCode
-	case e.Signal() != 0:
-		return 128 + int(e.Signal())
-	}
-	return 255
 }
 
 // Output is one chunk of process output.
@@ -117,7 +101,7 @@ func (c *Client) Start(ctx context.Context, cmd Command) (*Process, error) {
 		req.Msg.Pty = &pb.PTY{Size: &pb.PTY_Size{Rows: cmd.TTY.Rows, Cols: cmd.TTY.Cols}}
 	}
 	setUser(req.Header(), cmd.User)
-	req.Header().Set("Keepalive-Ping-Interval", "30")
+	req.Header().Set(guestproto.KeepaliveHeader, "30")
 	stream, err := c.Process.Start(sctx, req)
 	if err != nil {
 		cancel()

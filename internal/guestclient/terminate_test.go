@@ -11,6 +11,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // realGuest serves the real guest handler (not as PID 1: it signals its own processes) and
@@ -31,7 +32,7 @@ func realGuest(t *testing.T) *Client {
 		return d.DialContext(ctx, "unix", sock)
 	}
 	tok := "tok"
-	if err := New(dial, "").Init(context.Background(), guestenv.InitRequest{AccessToken: &tok}); err != nil {
+	if err := New(dial, "").Init(context.Background(), guestproto.InitRequest{AccessToken: &tok}); err != nil {
 		t.Fatal(err)
 	}
 	c := New(dial, tok)

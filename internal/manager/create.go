@@ -7,7 +7,7 @@ import (
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/profile"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -194,7 +194,7 @@ func (m *Manager) waitGuest(ctx context.Context, id, token, current string) erro
 	defer cancel()
 	c := m.client(&sandbox.Sandbox{ID: id, GuestToken: token})
 	if err := c.WaitReady(rctx); err != nil {
-		return errdefs.Unavailable("sandbox %s did not become ready: %v", id, err)
+		return errdefs.Hide(errdefs.ErrUnavailable, fmt.Sprintf("sandbox %s did not become ready", id), err)
 	}
 	if current == token {
 		return nil
@@ -203,7 +203,7 @@ func (m *Manager) waitGuest(ctx context.Context, id, token, current string) erro
 	fresh := m.clientWithToken(id, current)
 	defer fresh.Close()
 	tok := token
-	if err := fresh.Init(rctx, guestenv.InitRequest{AccessToken: &tok}); err != nil {
+	if err := fresh.Init(rctx, guestproto.InitRequest{AccessToken: &tok}); err != nil {
 		return fmt.Errorf("init guest of %s: %w", id, err)
 	}
 	return nil
@@ -243,7 +243,7 @@ func (m *Manager) configureGuestWith(ctx context.Context, sb *sandbox.Sandbox, p
 	if workdir == "" {
 		workdir = sb.Instance.Image.Config.WorkingDir
 	}
-	return m.client(sb).Init(ctx, guestenv.InitRequest{EnvVars: env, DefaultUser: user, DefaultWorkdir: workdir, Prewarm: prewarm})
+	return m.client(sb).Init(ctx, guestproto.InitRequest{EnvVars: env, DefaultUser: user, DefaultWorkdir: workdir, Prewarm: prewarm})
 }
 
 // discard deletes a unit that never became a user-visible sandbox.

@@ -1,16 +1,12 @@
 package manager
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -76,28 +72,9 @@ func (r *ExecRequest) argv() ([]string, error) {
 	return r.Command, nil
 }
 
-// StartProcess starts a streaming process in a running sandbox. The caller reads it with
-// Next until it ends. A command that is not in the sandbox is an ErrNotFound-class error
-// whose message reads like a shell's.
-func (m *Manager) StartProcess(ctx context.Context, idOrName string, cmd guestclient.Command) (*guestclient.Process, error) {
-	switch {
-	case cmd.Timeout < 0:
-		return nil, errdefs.InvalidArgument("timeout must not be negative")
-	case cmd.Timeout > MaxTimeout:
-		return nil, errdefs.InvalidArgument("timeout %s is too large (max %s)", cmd.Timeout, MaxTimeout)
-	}
-	if err := ValidateEnv(cmd.Env); err != nil {
-		return nil, err
-	}
-	sb, err := m.running(ctx, idOrName)
-	if err != nil {
-		return nil, err
-	}
-	return m.client(sb).Start(ctx, cmd)
-}
-
 // Exec runs a command to completion and returns its captured output. A command that does
-// not exist in the sandbox yields exit code 127 and a shell-style message on stderr.
+// not exist in the sandbox yields ExitCommandNotFound and a shell-style message on stderr;
+// one that outlives its timeout, ExitTimedOut.
 func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*ExecResult, error) {
 	args, err := req.argv()
 	if err != nil {
@@ -107,51 +84,40 @@ func (m *Manager) Exec(ctx context.Context, idOrName string, req ExecRequest) (*
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
-	began := time.Now()
-	p, err := m.StartProcess(ctx, idOrName, guestclient.Command{
+	p, err := m.StartProcess(ctx, idOrName, Command{
 		Args: args, Env: req.Env, Cwd: req.Cwd, User: req.User,
 		Stdin: req.Stdin != nil, Timeout: req.Timeout,
 	})
-	if errdefs.IsNotFound(err) && isCommandNotFound(err) {
-		msg := []byte(err.Error() + "\n")
-		res := &ExecResult{ExitCode: 127, Stderr: msg, Duration: time.Since(began), Reason: err.Error()}
-		m.recordExec(ctx, idOrName, args, res)
-		return res, nil
+	var nf *CommandNotFoundError
+	if errors.As(err, &nf) {
+		x := nf.Exit()
+		return &ExecResult{ExitCode: x.Code, Stderr: []byte(nf.Error() + "\n"), Duration: x.Duration, Reason: x.Reason}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer p.Close()
 	if req.Stdin != nil {
 		go feedStdin(ctx, p, req.Stdin)
 	}
 	out := &capture{limit: limit}
-	res := &ExecResult{output: out}
 	for {
-		chunk, end, err := p.Next()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			res.ExitCode, res.TimedOut = 124, true
-			res.Reason = fmt.Sprintf("command timed out after %s and was killed", req.Timeout)
-			break
-		}
+		chunk, x, err := p.Next()
 		if err != nil {
-			return nil, m.ProcessLost(ctx, idOrName, err)
+			return nil, err
 		}
-		if end != nil {
-			res.ExitCode, res.OOMKilled = end.Code(), end.OOMKilled()
-			res.Reason = endReason(end)
-			break
+		if x != nil {
+			return &ExecResult{ExitCode: x.Code, Stdout: out.stdout, Stderr: out.stderr, Duration: x.Duration,
+				TimedOut: x.TimedOut, OOMKilled: x.OOMKilled, Truncated: out.truncated, Reason: x.Reason, output: out}, nil
 		}
 		out.add(chunk.Stream == "stderr", chunk.Data)
 	}
-	res.Stdout, res.Stderr, res.Truncated, res.Duration = out.stdout, out.stderr, out.truncated, time.Since(began)
-	m.recordExec(ctx, idOrName, args, res)
-	return res, nil
 }
 
-// ProcessLost explains why a process stream of a sandbox broke: when the sandbox was
+// processLost explains why a process stream of a sandbox broke: when the sandbox was
 // deleted or stopped meanwhile, the error says so (class ErrFailedPrecondition) instead of
 // carrying the broken connection's protocol error. Other errors are returned as they are.
-func (m *Manager) ProcessLost(ctx context.Context, idOrName string, err error) error {
+func (m *Manager) processLost(ctx context.Context, idOrName string, err error) error {
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -189,16 +155,7 @@ func ValidateEnv(env map[string]string) error {
 	return nil
 }
 
-func (m *Manager) recordExec(ctx context.Context, idOrName string, args []string, res *ExecResult) {
-	name := idOrName
-	if sb, err := m.store.GetSandbox(ctx, idOrName); err == nil {
-		name = sb.Name
-	}
-	m.record(ctx, audit.CommandExecuted, name, map[string]any{"command": args, "exit_code": res.ExitCode,
-		"duration_ms": res.Duration.Milliseconds()})
-}
-
-func feedStdin(ctx context.Context, p *guestclient.Process, data []byte) {
+func feedStdin(ctx context.Context, p *Process, data []byte) {
 	const chunk = 64 << 10
 	for len(data) > 0 {
 		n := min(chunk, len(data))
@@ -208,27 +165,4 @@ func feedStdin(ctx context.Context, p *guestclient.Process, data []byte) {
 		data = data[n:]
 	}
 	_ = p.CloseStdin(ctx)
-}
-
-// endReason explains an abnormal end in one line ("" for a normal exit).
-func endReason(e *guestclient.End) string {
-	switch {
-	case e.OOMKilled():
-		return "killed: out of memory (the sandbox's memory limit was reached)"
-	case e.Signal() != 0:
-		return fmt.Sprintf("killed by signal %d (%s)", int(e.Signal()), e.Signal())
-	}
-	return ""
-}
-
-// EndReason is endReason for callers that stream processes themselves.
-func EndReason(e *guestclient.End) string { return endReason(e) }
-
-func isCommandNotFound(err error) bool {
-	return bytes.HasSuffix([]byte(err.Error()), []byte("command not found"))
-}
-
-// RecordCommand writes the command_executed event of a process a surface streamed itself.
-func (m *Manager) RecordCommand(ctx context.Context, idOrName string, args []string, exitCode int, d time.Duration) {
-	m.recordExec(ctx, idOrName, args, &ExecResult{ExitCode: exitCode, Duration: d})
 }

@@ -156,10 +156,6 @@ func (m *Manager) client(sb *sandbox.Sandbox) *guestclient.Client {
 	return c
 }
 
-// GuestClient returns the guest client of a running sandbox, for surfaces that speak the
-// guest protocol themselves (code execution, the E2B data plane).
-func (m *Manager) GuestClient(sb *sandbox.Sandbox) *guestclient.Client { return m.client(sb) }
-
 // Backend is the name of the driver that runs the sandboxes ("runc", "fake", ...).
 func (m *Manager) Backend() string { return m.driver.Name() }
 
@@ -194,12 +190,15 @@ func (m *Manager) locked(ctx context.Context, idOrName string) (sb *sandbox.Sand
 	return sb, unlock, nil
 }
 
-// running returns the record of a sandbox that must be running for the operation.
+// running returns the record of a sandbox that must be running for the operation, read under
+// its lifecycle lock: a stop, start or delete in progress finishes first, so an operation
+// never reaches a guest that is being stopped.
 func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName)
 	if err != nil {
 		return nil, err
 	}
+	unlock()
 	if sb.State == sandbox.StateFailed && sb.Reason != "" {
 		return nil, errdefs.FailedPrecondition("sandbox %q is failed: %s", sb.Name, sb.Reason)
 	}

@@ -3,10 +3,13 @@ package manager
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
+	"fmt"
 	"net"
 	"slices"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -73,9 +76,20 @@ func ValidTrafficToken(sb *sandbox.Sandbox, token string) bool {
 		subtle.ConstantTimeCompare([]byte(token), []byte(sb.TrafficToken)) == 1
 }
 
+// PortClosedError is DialPort's error when nothing in the sandbox accepts connections on
+// Port. Its class is errdefs.ErrUnavailable; surfaces answer it with 502 naming the port.
+type PortClosedError struct{ Port int }
+
+func (e *PortClosedError) Error() string {
+	return fmt.Sprintf("nothing is listening on port %d in the sandbox", e.Port)
+}
+
+// Unwrap gives the error its class.
+func (e *PortClosedError) Unwrap() error { return errdefs.ErrUnavailable }
+
 // DialPort opens a connection to port on a running sandbox's loopback, tunnelled by its
-// guest. Nothing listening is a *guestclient.PortClosedError; a sandbox that is not running
-// is ErrFailedPrecondition.
+// guest. Nothing listening is a *PortClosedError; a sandbox that is not running is
+// ErrFailedPrecondition.
 func (m *Manager) DialPort(ctx context.Context, idOrName string, port int) (net.Conn, error) {
 	if err := ValidPort(port); err != nil {
 		return nil, err
@@ -84,7 +98,11 @@ func (m *Manager) DialPort(ctx context.Context, idOrName string, port int) (net.
 	if err != nil {
 		return nil, err
 	}
-	return m.client(sb).DialPort(ctx, port)
+	conn, err := m.client(sb).DialPort(ctx, port)
+	if pc := (*guestclient.PortClosedError)(nil); errors.As(err, &pc) {
+		return nil, &PortClosedError{Port: pc.Port}
+	}
+	return conn, err
 }
 
 // SetPortPublic makes port of a sandbox public (reachable through the server without the

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -137,7 +136,7 @@ func TestDialPort(t *testing.T) {
 	free, _ := net.Listen("tcp4", "127.0.0.1:0")
 	closed := free.Addr().(*net.TCPAddr).Port
 	free.Close()
-	var pc *guestclient.PortClosedError
+	var pc *manager.PortClosedError
 	if _, err := m.DialPort(ctx, "dial", closed); !errors.As(err, &pc) || pc.Port != closed {
 		t.Errorf("closed port: %v", err)
 	}

@@ -96,7 +96,7 @@ func drain(p *guestclient.Process) (int, string, error) {
 			return -1, string(tail), err
 		}
 		if end != nil {
-			return end.Code(), string(tail), nil
+			return exitOf(end).Code, string(tail), nil
 		}
 		tail = append(tail, out.Data...)
 		if len(tail) > outputTail {

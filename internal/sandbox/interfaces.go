@@ -37,7 +37,8 @@ type Driver interface {
 	Stats(ctx context.Context, id string) (*Stats, error)
 	// List returns every unit this driver created (running or not), for reconciling.
 	List(ctx context.Context) ([]Instance, error)
-	// Dial opens a connection to the guest of a running unit.
+	// Dial opens a connection to the guest of a running unit. A guest that does not answer
+	// is a GuestUnreachable error, whose public message names no host path.
 	Dial(ctx context.Context, id string) (net.Conn, error)
 }
 

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/kernel"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -104,7 +104,7 @@ func (r *Registry) contextFor(ctx context.Context, sb *sandbox.Sandbox, k *Kerne
 	if ok {
 		return id, nil
 	}
-	id, err := r.m.GuestClient(sb).CreateContext(ctx, lang, "")
+	id, err := r.m.CreateCodeContext(ctx, sb.ID, lang, "")
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +152,7 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string
 	var out, stderr capped
 	out.limit, stderr.limit = r.opts.OutputLimit, r.opts.OutputLimit
 	began := time.Now()
-	err = r.m.GuestClient(sb).Execute(ectx, guestclient.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
+	err = r.m.ExecuteCode(ectx, sb.ID, guestproto.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
 		collect(res, &out, &stderr, ev)
 		return nil
 	})

@@ -199,11 +199,7 @@ func (r *Registry) create(ctx context.Context, req CreateRequest) (*Kernel, erro
 		sbName, k.ownSandbox = sb.Name, true
 	}
 	k.Sandbox = sbName
-	sb, err := r.m.Get(ctx, sbName)
-	if err != nil {
-		return nil, err
-	}
-	if k.contextID, err = r.m.GuestClient(sb).CreateContext(ctx, lang, ""); err != nil {
+	if k.contextID, err = r.m.CreateCodeContext(ctx, sbName, lang, ""); err != nil {
 		r.dropSandbox(ctx, k)
 		return nil, err
 	}
@@ -269,10 +265,9 @@ func (r *Registry) Delete(ctx context.Context, idOrName, owner string) error {
 	r.mu.Lock()
 	delete(r.kernels, k.ID)
 	r.mu.Unlock()
-	if sb, err := r.m.Get(ctx, k.Sandbox); err == nil && sb.State == sandbox.StateRunning {
-		for _, id := range k.contextIDs() {
-			_ = r.m.GuestClient(sb).DeleteContext(ctx, id)
-		}
+	for _, id := range k.contextIDs() {
+		// A sandbox that is gone or not running took its contexts with it.
+		_ = r.m.DeleteCodeContext(ctx, k.Sandbox, id)
 	}
 	r.dropSandbox(ctx, k)
 	return nil
@@ -304,9 +299,9 @@ func (r *Registry) Restart(ctx context.Context, idOrName, owner string) (*Kernel
 	k.others = nil
 	k.omu.Unlock()
 	for _, id := range others {
-		_ = r.m.GuestClient(sb).DeleteContext(ctx, id)
+		_ = r.m.DeleteCodeContext(ctx, sb.ID, id)
 	}
-	if err := r.m.GuestClient(sb).RestartContext(ctx, k.contextID); err != nil {
+	if err := r.m.RestartCodeContext(ctx, sb.ID, k.contextID); err != nil {
 		return nil, err
 	}
 	k.ExecutionCount, k.Status = 0, "idle"

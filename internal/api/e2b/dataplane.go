@@ -12,7 +12,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/ports"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest/fs"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -214,7 +214,7 @@ func (a *API) byToken(r *http.Request) *sandbox.Sandbox {
 	}
 	exp, _ := strconv.ParseInt(q.Get("signature_expiration"), 10, 64)
 	for _, sb := range sbs {
-		if subtle.ConstantTimeCompare([]byte(sig), []byte(fs.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
+		if subtle.ConstantTimeCompare([]byte(sig), []byte(guestproto.Sign(q.Get("path"), op, q.Get("username"), sb.GuestToken, exp))) == 1 {
 			return sb
 		}
 	}
@@ -233,6 +233,14 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 		}
 		defer release()
 	}
+	notFound := func(w http.ResponseWriter) {
+		httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
+	}
+	tr, err := a.m.GuestTransport(r.Context(), sb.ID)
+	if err != nil { // stopped or deleted since it was looked up
+		notFound(w)
+		return
+	}
 	token := sb.GuestToken
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -243,11 +251,11 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox,
 				pr.Out.Header.Set("X-Access-Token", token)
 			}
 		},
-		Transport:     a.m.GuestClient(sb).Transport(),
+		Transport:     tr,
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			a.log.Warn("e2b data plane", "sandbox", sb.ID, "err", err)
-			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": sb.ID, "message": "The sandbox was not found", "code": 502})
+			notFound(w)
 		},
 	}
 	// Streams answer before the request body has been read to its end (SDKs send it chunked).

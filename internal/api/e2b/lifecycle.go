@@ -210,7 +210,7 @@ func (a *API) metrics(w http.ResponseWriter, r *http.Request) error {
 		httpx.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
-	ms, err := a.m.GuestClient(sb).MetricsRange(r.Context(), start, end)
+	ms, err := a.m.Metrics(r.Context(), sb.ID, start, end)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -159,7 +159,7 @@ func created(sb *sandbox.Sandbox) createdView {
 func detail(sb *sandbox.Sandbox, withToken bool) sandboxView {
 	res := sb.Instance.Resources
 	d := sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
-		EnvdVersion: guest.Version, CPUCount: max(1, int(res.VCPUs+0.999)), MemoryMB: res.MemoryMB,
+		EnvdVersion: guestproto.Version, CPUCount: max(1, int(res.VCPUs+0.999)), MemoryMB: res.MemoryMB,
 		DiskSizeMB: res.DiskMB, State: state(sb), Metadata: metadata(sb), StartedAt: sb.CreatedAt}
 	if sb.StartedAt != nil {
 		d.StartedAt = *sb.StartedAt

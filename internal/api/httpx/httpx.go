@@ -47,11 +47,15 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
-// PublicMessage is what a client may see of err: its own message for classed errors, a
-// generic one (with the request ID to quote) for internal failures.
+// PublicMessage is what a client may see of err: its own message for classed errors (the
+// public part of one made by errdefs.Hide), a generic one (with the request ID to quote) for
+// internal failures.
 func PublicMessage(err error, reqID string) string {
 	if Status(err) == http.StatusInternalServerError {
 		return "internal error (request " + reqID + ")"
+	}
+	if msg, ok := errdefs.PublicMessage(err); ok {
+		return msg
 	}
 	return err.Error()
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
@@ -13,7 +12,6 @@ import (
 	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -63,11 +61,10 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 		fail(errdefs.InvalidArgument("command is required"))
 		return
 	}
-	cmd := guestclient.Command{Args: start.Command, Env: start.Env, Cwd: start.Cwd, User: start.User, Stdin: true}
+	cmd := manager.Command{Args: start.Command, Env: start.Env, Cwd: start.Cwd, User: start.User, Stdin: true}
 	if start.TTY {
-		cmd.TTY = &guestclient.TTYSize{Rows: max(start.Rows, 1), Cols: max(start.Cols, 1)}
+		cmd.TTY = &manager.TTYSize{Rows: max(start.Rows, 1), Cols: max(start.Cols, 1)}
 	}
-	began := time.Now()
 	p, err := a.m.StartProcess(pctx, sb.ID, cmd)
 	if err != nil {
 		fail(err)
@@ -77,15 +74,14 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 	var ended atomic.Bool
 	go a.attachInput(pctx, ws, p, start.TTY, &ended)
 	for {
-		out, end, err := p.Next()
+		out, exit, err := p.Next()
 		switch {
 		case err != nil:
-			fail(a.m.ProcessLost(ctx, sb.ID, err))
+			fail(err)
 			return
-		case end != nil:
+		case exit != nil:
 			ended.Store(true)
-			a.m.RecordCommand(ctx, sb.ID, start.Command, end.Code(), time.Since(began))
-			_ = send(apitype.AttachMessage{Type: "exit", ExitCode: end.Code(), Reason: manager.EndReason(end)})
+			_ = send(apitype.AttachMessage{Type: "exit", ExitCode: exit.Code, Reason: exit.Reason})
 			return
 		}
 		if err := send(apitype.AttachMessage{Type: "output", Stream: out.Stream, Data: out.Data}); err != nil {
@@ -97,7 +93,7 @@ func (a *API) serveAttach(ctx context.Context, ws *websocket.Conn, sb *sandbox.S
 }
 
 // attachInput relays the client's stdin, resizes, EOF and signals to the process.
-func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *guestclient.Process, tty bool, ended *atomic.Bool) {
+func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *manager.Process, tty bool, ended *atomic.Bool) {
 	for {
 		var m apitype.AttachMessage
 		if err := wsjson.Read(ctx, ws, &m); err != nil {
@@ -110,7 +106,7 @@ func (a *API) attachInput(ctx context.Context, ws *websocket.Conn, p *guestclien
 		case "stdin":
 			_ = p.SendStdin(ctx, m.Data, tty)
 		case "resize":
-			_ = p.Resize(ctx, guestclient.TTYSize{Rows: m.Rows, Cols: m.Cols})
+			_ = p.Resize(ctx, manager.TTYSize{Rows: m.Rows, Cols: m.Cols})
 		case "eof":
 			if tty {
 				_ = p.SendStdin(ctx, []byte{4}, true) // Ctrl-D on a terminal

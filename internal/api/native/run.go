@@ -9,14 +9,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -219,12 +217,13 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 // done, or error through fail). It is the tail of /run/stream and /exec/stream.
 // The exit code is stored in *code when the process ends.
 func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er manager.ExecRequest, code *int, fail func(error) error) error {
-	p, err := a.m.StartProcess(ctx, id, guestclient.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
+	p, err := a.m.StartProcess(ctx, id, manager.Command{Args: er.Command, Env: er.Env, Cwd: er.Cwd,
 		User: er.User, Stdin: er.Stdin != nil, Timeout: er.Timeout})
-	if errdefs.IsNotFound(err) && strings.HasSuffix(err.Error(), "command not found") {
-		_ = sse.Send("output", apitype.StreamOutput{Content: err.Error() + "\n", Stream: "stderr"})
-		*code = 127
-		return sse.Send("done", apitype.StreamDone{ExitCode: 127})
+	var nf *manager.CommandNotFoundError
+	if errors.As(err, &nf) {
+		_ = sse.Send("output", apitype.StreamOutput{Content: nf.Error() + "\n", Stream: "stderr"})
+		*code = nf.Exit().Code
+		return sse.Send("done", apitype.StreamDone{ExitCode: *code})
 	}
 	if err != nil {
 		return fail(err)
@@ -237,21 +236,18 @@ func (a *API) streamProcess(ctx context.Context, sse *httpx.SSE, id string, er m
 		}()
 	}
 	_ = sse.Send("progress", apitype.StreamProgress{Stage: "executing"})
-	began := time.Now()
 	for {
-		out, end, err := p.Next()
+		out, exit, err := p.Next()
 		switch {
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			_ = sse.Send("output", apitype.StreamOutput{Content: "command timed out and was killed\n", Stream: "stderr"})
-			a.m.RecordCommand(ctx, id, er.Command, 124, time.Since(began))
-			*code = 124
-			return sse.Send("done", apitype.StreamDone{ExitCode: 124})
 		case err != nil:
-			return fail(a.m.ProcessLost(ctx, id, err))
-		case end != nil:
-			a.m.RecordCommand(ctx, id, er.Command, end.Code(), time.Since(began))
-			*code = end.Code()
-			return sse.Send("done", apitype.StreamDone{ExitCode: end.Code(), Reason: manager.EndReason(end)})
+			return fail(err)
+		case exit != nil && exit.TimedOut:
+			_ = sse.Send("output", apitype.StreamOutput{Content: "command timed out and was killed\n", Stream: "stderr"})
+			*code = exit.Code
+			return sse.Send("done", apitype.StreamDone{ExitCode: exit.Code})
+		case exit != nil:
+			*code = exit.Code
+			return sse.Send("done", apitype.StreamDone{ExitCode: exit.Code, Reason: exit.Reason})
 		}
 		stream := out.Stream
 		if stream == "pty" {

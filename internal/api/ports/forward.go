@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -133,7 +132,7 @@ func (a *API) Forward(w http.ResponseWriter, r *http.Request, t Target, fail Fai
 // sandbox: the caller knows which one it addressed, and a record's name (e2b-…, run-…) is
 // not always what it used.
 func failure(t Target, err error) Failure {
-	var closed *guestclient.PortClosedError
+	var closed *manager.PortClosedError
 	switch {
 	case errors.As(err, &closed):
 		return Failure{Status: http.StatusBadGateway, Port: t.Port,

@@ -189,7 +189,14 @@ func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 		return nil, errdefs.Unavailable("unit %s is not running", id)
 	}
 	var dl net.Dialer
-	return dl.DialContext(ctx, "unix", d.socket(id))
+	conn, err := dl.DialContext(ctx, "unix", d.socket(id))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("dial the guest of %s: %w", id, ctx.Err())
+	}
+	if err != nil {
+		return nil, sandbox.GuestUnreachable(fmt.Errorf("dial the guest of %s: %w", id, err))
+	}
+	return conn, nil
 }
 
 // WatchExit implements sandbox.ExitWatcher. A fake unit's init exits unasked only through
@@ -233,6 +240,29 @@ func (d *Driver) Crash(id string) error {
 	}
 	return nil
 }
+
+// Unplug makes the guest of a running unit stop answering while the unit stays listed as
+// running and no exit is reported, as when a guest hangs or its socket is removed: its
+// server closes and its socket goes away. Its processes keep running until Stop or Delete.
+func (d *Driver) Unplug(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if u.srv == nil {
+		return errdefs.FailedPrecondition("unit %s is not running", id)
+	}
+	_ = u.srv.Close() // which removes the socket too
+	if err := os.Remove(d.socket(id)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// Dir is the directory of the units' sockets.
+func (d *Driver) Dir() string { return d.dir }
 
 // Pause implements sandbox.Pauser. Processes are not actually frozen.
 func (d *Driver) Pause(_ context.Context, id string) error {

@@ -240,7 +240,10 @@ func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 		if _, serr := os.Stat(d.paths(id).dir); os.IsNotExist(serr) {
 			return nil, errdefs.NotFound("sandbox %s not found", id)
 		}
-		return nil, errdefs.Unavailable("guest of %s unreachable: %v", id, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("dial the guest of %s: %w", id, ctx.Err()) // the caller's end, not the guest's
+		}
+		return nil, sandbox.GuestUnreachable(fmt.Errorf("dial the guest of %s: %w", id, err))
 	}
 	return conn, nil
 }

@@ -50,7 +50,7 @@ func sh(t *testing.T, c *guestclient.Client, script string) (stdout, stderr stri
 			t.Fatalf("%q: %v", script, err)
 		}
 		if end != nil {
-			return strings.TrimSpace(out.String()), strings.TrimSpace(errOut.String()), end.Code()
+			return strings.TrimSpace(out.String()), strings.TrimSpace(errOut.String()), end.ExitCode
 		}
 		if o.Stream == "stderr" {
 			errOut.Write(o.Data)

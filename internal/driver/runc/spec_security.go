@@ -10,7 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -37,8 +37,8 @@ func process(sec sandbox.Security) *specs.Process {
 		User: specs.User{UID: sec.UID, GID: sec.GID},
 		Args: []string{guestBinaryPath, "guest"},
 		Env: []string{
-			fmt.Sprintf("%s=%d", guestenv.ListenFDEnv, guestListenFD),
-			fmt.Sprintf("%s=%d", guestenv.DefaultUIDEnv, sec.UID),
+			fmt.Sprintf("%s=%d", guestproto.ListenFDEnv, guestListenFD),
+			fmt.Sprintf("%s=%d", guestproto.DefaultUIDEnv, sec.UID),
 			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		},
 		Cwd:             "/",

@@ -12,7 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -24,7 +24,7 @@ import (
 // rather than with each: a CPU-bound bomb cannot starve the guest.
 //
 // The guest puts processes there itself: a spawning thread writes itself into the child
-// through files the driver opens on the host and passes in (guestenv.UserCgroupFDsEnv), and
+// through files the driver opens on the host and passes in (guestproto.UserCgroupFDsEnv), and
 // forks every process from it (internal/guest/process, spawner.go). On cgroup v2, where
 // cgroup membership is per process, the child is a threaded cgroup, which one thread may
 // join alone. (CLONE_INTO_CGROUP would need clone3, which every seccomp profile answers
@@ -219,7 +219,7 @@ func (uc *userCgroup) apply(s *specs.Spec) {
 	for i := range uc.files {
 		fds[i] = strconv.Itoa(guestUserCgroupFD + i)
 	}
-	s.Process.Env = append(s.Process.Env, guestenv.UserCgroupFDsEnv+"="+strings.Join(fds, ","))
+	s.Process.Env = append(s.Process.Env, guestproto.UserCgroupFDsEnv+"="+strings.Join(fds, ","))
 	if p := s.Linux.Resources.Pids; p != nil && p.Limit != nil && *p.Limit > 0 {
 		limit := *p.Limit + guestPidsHeadroom
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}

@@ -122,8 +122,8 @@ func run(t *testing.T, c *guestclient.Client, script string) string {
 			t.Fatal(err)
 		}
 		if end != nil {
-			if end.Code() != 0 {
-				t.Fatalf("%q: exit %d", script, end.Code())
+			if end.ExitCode != 0 {
+				t.Fatalf("%q: exit %d", script, end.ExitCode)
 			}
 			return out.String()
 		}

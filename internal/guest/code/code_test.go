@@ -14,6 +14,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/testenv"
 )
 
@@ -259,7 +260,7 @@ func TestJavascriptCells(t *testing.T) {
 
 func TestMissingInterpreterIsAClearError(t *testing.T) {
 	settings := guestenv.New("0")
-	settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"PATH": t.TempDir()}})
+	settings.Apply(guestproto.InitRequest{EnvVars: map[string]string{"PATH": t.TempDir()}})
 	svc := New(settings, process.NewDirectReaper(), nil)
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
@@ -301,7 +302,7 @@ func TestPrewarmedSpares(t *testing.T) {
 	}
 	second := spare() // replaced in the background
 	// A changed environment makes the spare stale: it is not handed out.
-	settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"NEW": "1"}})
+	settings.Apply(guestproto.InitRequest{EnvVars: map[string]string{"NEW": "1"}})
 	k2, err := svc.Create("python", "")
 	if err != nil || k2 == second {
 		t.Errorf("a stale spare was handed out (%v)", err)

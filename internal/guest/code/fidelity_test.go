@@ -14,6 +14,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // TestStringResultIsTheString: as in E2B's code interpreter, a str's text/plain is the
@@ -124,7 +125,7 @@ func TestContextCwdTheUserCannotEnter(t *testing.T) {
 func TestBashCellEnvIsRestored(t *testing.T) {
 	need(t, "bash")
 	settings := guestenv.New("0")
-	settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"GREETING": "sandbox"}})
+	settings.Apply(guestproto.InitRequest{EnvVars: map[string]string{"GREETING": "sandbox"}})
 	svc := New(settings, process.NewDirectReaper(), nil)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(func() { srv.Close(); svc.Close() })

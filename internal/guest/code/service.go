@@ -16,6 +16,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/kernel"
 )
 
@@ -268,18 +269,6 @@ func (s *Service) replace(old *kctx) (*kctx, error) {
 	return k, nil
 }
 
-// executeRequest is POST /execute.
-type executeRequest struct {
-	Code      string            `json:"code"`
-	ContextID string            `json:"context_id"`
-	Language  string            `json:"language"`
-	EnvVars   map[string]string `json:"env_vars"`
-	// KeepQuotes leaves a string result's text as the interpreter wrote it ('value'), as
-	// Jupyter's text/plain is; E2B's code interpreter strips the quotes (value). Paddock's
-	// KernelBox sessions ask for it.
-	KeepQuotes bool `json:"keep_quotes"`
-}
-
 // Handler serves /execute and /contexts.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -292,7 +281,7 @@ func (s *Service) Handler() http.Handler {
 }
 
 func (s *Service) handleExecute(w http.ResponseWriter, r *http.Request) {
-	var req executeRequest
+	var req guestproto.ExecuteRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&req); err != nil {
 		http.Error(w, "invalid request body: "+err.Error(), http.StatusBadRequest)
 		return

@@ -1,9 +1,7 @@
 package fs
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,19 +11,8 @@ import (
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 )
-
-// Sign computes the v1 signature of a presigned /files URL: "v1_" + base64 (standard
-// alphabet, no padding) of sha256("path:operation:user:token[:expiration]"). operation is
-// "read" or "write", user "" when the URL names none, expiration 0 = none.
-func Sign(path, operation, user, token string, expiration int64) string {
-	raw := path + ":" + operation + ":" + user + ":" + token
-	if expiration != 0 {
-		raw += ":" + strconv.FormatInt(expiration, 10)
-	}
-	sum := sha256.Sum256([]byte(raw))
-	return "v1_" + base64.RawStdEncoding.EncodeToString(sum[:])
-}
 
 // unauthorizedMsg is envd's message for a request with neither token nor signature.
 const unauthorizedMsg = "unauthorized access, please provide a valid access token or method signing if supported"
@@ -83,7 +70,7 @@ func (h *filesHandler) authorize(r *http.Request, operation string) (*guestenv.U
 	q := r.URL.Query()
 	username := q.Get("username")
 	if token := h.settings.AccessToken(); token != "" {
-		got := strings.TrimSpace(r.Header.Get("X-Access-Token"))
+		got := strings.TrimSpace(r.Header.Get(guestproto.AccessTokenHeader))
 		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			if err := checkSignature(q.Get("path"), operation, username, token, q.Get("signature"), q.Get("signature_expiration")); err != nil {
 				return nil, err
@@ -112,7 +99,7 @@ func checkSignature(path, operation, user, token, sig, exp string) error {
 		}
 		expiration = n
 	}
-	want := Sign(path, operation, user, token, expiration)
+	want := guestproto.Sign(path, operation, user, token, expiration)
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
 		return errdefs.New(errdefs.ErrUnauthenticated, "invalid signature")
 	}

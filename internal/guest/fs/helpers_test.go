@@ -13,6 +13,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/proto/filesystem/filesystemconnect"
 )
 
@@ -40,7 +41,7 @@ func newEnv(t *testing.T, token string) *env {
 	}
 	settings := guestenv.New("0")
 	if token != "" {
-		settings.Apply(guestenv.InitRequest{AccessToken: &token})
+		settings.Apply(guestproto.InitRequest{AccessToken: &token})
 	}
 	svc := fs.NewService(settings, nil)
 	mux := http.NewServeMux()

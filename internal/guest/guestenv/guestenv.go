@@ -3,7 +3,6 @@
 package guestenv
 
 import (
-	"encoding/base64"
 	"net/http"
 	"os"
 	"os/user"
@@ -14,18 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
-)
-
-// Environment of the guest process, set by the driver that starts it.
-const (
-	// ListenFDEnv names the variable carrying the inherited listener's fd number.
-	ListenFDEnv = "PADDOCK_GUEST_LISTEN_FD"
-	// DefaultUIDEnv names the variable carrying the sandbox's default uid.
-	DefaultUIDEnv = "PADDOCK_GUEST_UID"
-	// UserCgroupFDsEnv names the variable carrying the comma-separated fds of the cgroup
-	// files ("tasks" on cgroup v1, "cgroup.threads" on v2) through which the guest puts
-	// its spawning thread, and so every process it starts, in the sandbox's user cgroups.
-	UserCgroupFDsEnv = "PADDOCK_GUEST_USER_CGROUP_FDS"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // DefaultKeepalive is used when a stream request carries no valid Keepalive-Ping-Interval.
@@ -42,24 +30,13 @@ type Settings struct {
 	version        int // bumped whenever what processes inherit changes
 }
 
-// InitRequest is the body of the guest's POST /init.
-type InitRequest struct {
-	EnvVars        map[string]string `json:"envVars,omitempty"`
-	DefaultUser    string            `json:"defaultUser,omitempty"`
-	DefaultWorkdir string            `json:"defaultWorkdir,omitempty"`
-	AccessToken    *string           `json:"accessToken,omitempty"`
-	// Prewarm asks the guest to keep an interpreter of each language already running, so
-	// that a new code context starts at once.
-	Prewarm []string `json:"prewarm,omitempty"`
-}
-
 // New returns settings whose default user is defaultUser (a name or numeric uid).
 func New(defaultUser string) *Settings {
 	return &Settings{envVars: map[string]string{}, defaultUser: defaultUser}
 }
 
 // Apply merges an init request: env vars are replaced when given, others set when non-empty.
-func (s *Settings) Apply(r InitRequest) {
+func (s *Settings) Apply(r guestproto.InitRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r.EnvVars != nil && !sameMap(s.envVars, r.EnvVars) {
@@ -139,7 +116,7 @@ type User struct {
 // (password ignored), else the default user. An unknown user is ErrUnauthenticated-class
 // with the message "invalid username: <name>".
 func (s *Settings) Caller(h http.Header) (*User, error) {
-	name, ok := BasicUser(h.Get("Authorization"))
+	name, ok := guestproto.BasicUser(h.Get("Authorization"))
 	if !ok || name == "" {
 		s.mu.RLock()
 		name = s.defaultUser
@@ -185,24 +162,10 @@ func LookupUser(name string) (*User, error) {
 	return &User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: home}, nil
 }
 
-// BasicUser extracts the username of an HTTP Basic Authorization header value.
-func BasicUser(authz string) (string, bool) {
-	const prefix = "Basic "
-	if len(authz) < len(prefix) || !strings.EqualFold(authz[:len(prefix)], prefix) {
-		return "", false
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(authz[len(prefix):]))
-	if err != nil {
-		return "", false
-	}
-	name, _, _ := strings.Cut(string(raw), ":")
-	return name, true
-}
-
 // Keepalive is the stream keepalive interval a request asks for via the
 // Keepalive-Ping-Interval header (seconds), or DefaultKeepalive.
 func Keepalive(h http.Header) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get("Keepalive-Ping-Interval")))
+	n, err := strconv.Atoi(strings.TrimSpace(h.Get(guestproto.KeepaliveHeader)))
 	if err != nil || n <= 0 {
 		return DefaultKeepalive
 	}

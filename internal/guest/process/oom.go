@@ -7,9 +7,6 @@ import (
 	"strings"
 )
 
-// OOMKilledError is the EndEvent error of a process killed by the sandbox's memory limit.
-const OOMKilledError = "out of memory: killed by the sandbox memory limit"
-
 // oomCounterFiles hold the sandbox cgroup's OOM-kill counter as seen inside its cgroup
 // namespace: memory.events on cgroup v2, memory.oom_control on v1.
 var oomCounterFiles = []string{"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"}

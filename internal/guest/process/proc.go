@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/paddock/paddock/internal/guestproto"
 	pb "github.com/paddock/paddock/proto/process"
 )
 
@@ -79,7 +80,7 @@ func (p *proc) wait(exited <-chan unix.WaitStatus, outs []output, pumps *sync.Wa
 	p.ioMu.Unlock()
 	end := endEvent(ws)
 	if ws.Signaled() && ws.Signal() == syscall.SIGKILL && oom.rose() {
-		msg := OOMKilledError
+		msg := guestproto.OOMKilledError
 		end.Error = &msg
 	}
 	p.finish(&pb.ProcessEvent{Event: &pb.ProcessEvent_End{End: end}})

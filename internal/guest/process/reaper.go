@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // Reaper collects the exit statuses of the processes the guest starts. Implementations are
@@ -38,9 +38,9 @@ type pid1Reaper struct {
 // every child on SIGCHLD (and every reapTick), dispatches the statuses of children started
 // through Start and silently reaps orphans. Use it only when the guest is PID 1, and never
 // next to exec.Cmd.Wait, which would lose the race for the statuses. When the driver passed
-// the sandbox's user cgroups (guestenv.UserCgroupFDsEnv), children start in them.
+// the sandbox's user cgroups (guestproto.UserCgroupFDsEnv), children start in them.
 func NewPID1Reaper() Reaper {
-	return withUserCgroups(newPID1Reaper(), os.Getenv(guestenv.UserCgroupFDsEnv))
+	return withUserCgroups(newPID1Reaper(), os.Getenv(guestproto.UserCgroupFDsEnv))
 }
 
 func newPID1Reaper() *pid1Reaper {

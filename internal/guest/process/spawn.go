@@ -13,6 +13,7 @@ import (
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestproto"
 	pb "github.com/paddock/paddock/proto/process"
 )
 
@@ -76,14 +77,14 @@ func LookPath(cmd, cwd string, env []string) (string, error) {
 	if denied { // like a shell: found, but not runnable
 		return "", errdefs.New(errdefs.ErrPermissionDenied, "%s: permission denied", cmd)
 	}
-	return "", errdefs.NotFound("%s: command not found", cmd)
+	return "", errdefs.NotFound("%s", guestproto.CommandNotFound(cmd))
 }
 
 func checkExecutable(cmd, p string) error {
 	fi, err := os.Stat(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return errdefs.NotFound("%s: command not found", cmd)
+		return errdefs.NotFound("%s", guestproto.CommandNotFound(cmd))
 	case err != nil:
 		return errdefs.New(errdefs.ErrPermissionDenied, "%s: permission denied", cmd)
 	case fi.IsDir():

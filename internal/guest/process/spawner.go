@@ -138,7 +138,7 @@ type placingReaper struct {
 }
 
 // withUserCgroups wraps r so that its children start in the user cgroups named by fds
-// (guestenv.UserCgroupFDsEnv); without fds it returns r. Unusable fds leave r as it is and
+// (guestproto.UserCgroupFDsEnv); without fds it returns r. Unusable fds leave r as it is and
 // are reported through the Service's logger (see New).
 func withUserCgroups(r Reaper, fds string) Reaper {
 	if fds == "" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock/paddock/internal/guest/guestenv"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestproto"
 	pb "github.com/paddock/paddock/proto/process"
 )
 
@@ -37,7 +38,7 @@ func TestRunAsUser(t *testing.T) {
 func TestEnvironment(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.settings.Apply(guestenv.InitRequest{EnvVars: map[string]string{"A": "global", "B": "global"}})
+	e.settings.Apply(guestproto.InitRequest{EnvVars: map[string]string{"A": "global", "B": "global"}})
 	req := &pb.StartRequest{Process: &pb.ProcessConfig{Cmd: "env", Envs: map[string]string{"B": "request"}}}
 	r := run(e, ctx(t), req, nil)
 	if r.err != nil {
@@ -80,7 +81,7 @@ func TestWorkingDirectory(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.settings.Apply(guestenv.InitRequest{DefaultWorkdir: tc.defaultWorkdir})
+			e.settings.Apply(guestproto.InitRequest{DefaultWorkdir: tc.defaultWorkdir})
 			req := &pb.StartRequest{Process: &pb.ProcessConfig{Cmd: "pwd"}}
 			if tc.cwd != "" {
 				req.Process.Cwd = &tc.cwd
@@ -146,7 +147,7 @@ func TestOOMKillIsReported(t *testing.T) {
 	cases := []struct {
 		name, script, want string
 	}{
-		{"counter rose", `echo "oom_kill 2" > "$EVENTS"; kill -KILL $$`, process.OOMKilledError},
+		{"counter rose", `echo "oom_kill 2" > "$EVENTS"; kill -KILL $$`, guestproto.OOMKilledError},
 		{"counter unchanged", `kill -KILL $$`, "signal: killed"},
 		{"not sigkill", `echo "oom_kill 3" > "$EVENTS"; kill -TERM $$`, "signal: terminated"},
 	}
