@@ -63,6 +63,12 @@ func New(st Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Tokens != nil {
+		// Tokens expire on the service's clock (tests set it).
+		t := *opts.Tokens
+		t.now = opts.Now
+		opts.Tokens = &t
+	}
 	return &Service{st: st, opts: opts, cache: newCache(), touch: toucher{pending: map[string]time.Time{}}}
 }
 
