@@ -17,6 +17,7 @@ func newRootCmd() *cobra.Command {
 	}
 	addRemoteFlags(root)
 	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd(),
-		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd(), newImageCmd(), newTemplateCmd())
+		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd(), newImageCmd(), newTemplateCmd(),
+		newUserCmd(), newKeyCmd())
 	return root
 }

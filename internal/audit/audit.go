@@ -30,12 +30,17 @@ const (
 
 // Event is one audit record. Details hold type-specific fields (command, exit_code, path...).
 type Event struct {
-	ID        int64          `json:"id,omitempty"`
-	Time      time.Time      `json:"timestamp"`
-	Type      string         `json:"event"`
-	Sandbox   string         `json:"sandbox,omitempty"`
-	Actor     string         `json:"actor,omitempty"`
-	RequestID string         `json:"request_id,omitempty"`
+	ID        int64     `json:"id,omitempty"`
+	Time      time.Time `json:"timestamp"`
+	Type      string    `json:"event"`
+	Sandbox   string    `json:"sandbox,omitempty"`
+	Actor     string    `json:"actor,omitempty"`
+	RequestID string    `json:"request_id,omitempty"`
+	// UserID, UserEmail and KeyID are the acting user and the key or login token they
+	// presented (empty for the server's own work and for a server without authentication).
+	UserID    string         `json:"user_id,omitempty"`
+	UserEmail string         `json:"user_email,omitempty"`
+	KeyID     string         `json:"key_id,omitempty"`
 	Details   map[string]any `json:"details,omitempty"`
 }
 
@@ -59,10 +64,14 @@ type Store interface {
 
 type ctxKey struct{}
 
-// Origin is who made a request: an actor (an API key's ID, never the key) and the request ID.
+// Origin is who made a request: an actor (an API key's ID, never the key), the request ID,
+// and the authenticated user with the ID of the key or login token they presented.
 type Origin struct {
 	Actor     string
 	RequestID string
+	UserID    string
+	UserEmail string
+	KeyID     string
 }
 
 // WithOrigin returns ctx carrying o.
@@ -93,5 +102,6 @@ func (r *Recorder) Record(ctx context.Context, typ, sandbox string, details map[
 	}
 	o := OriginFrom(ctx)
 	return r.Store.AppendEvents(context.WithoutCancel(ctx), Event{Time: now().UTC(), Type: typ, Sandbox: sandbox,
-		Actor: o.Actor, RequestID: o.RequestID, Details: details})
+		Actor: o.Actor, RequestID: o.RequestID, UserID: o.UserID, UserEmail: o.UserEmail, KeyID: o.KeyID,
+		Details: details})
 }

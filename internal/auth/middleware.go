@@ -2,17 +2,23 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/errdefs"
 )
 
-// Guard is the authentication middleware.
+// Guard is the authentication middleware: it puts the caller's account.Identity and audit
+// origin on the request context, or answers 401 in the surface's shape.
 type Guard struct {
-	Keys *Keys // nil = no authentication (--no-auth)
+	Auth Authenticator // nil = no authentication (--no-auth)
+	Log  *slog.Logger
 	// Open reports routes that need no key (GET /health).
 	Open func(r *http.Request) bool
 	// Deny writes the 401 in the caller's surface shape.
@@ -31,18 +37,31 @@ type Guard struct {
 func (g *Guard) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqID := httpx.RequestID(r.Context())
-		if g.Keys == nil || (g.Open != nil && g.Open(r)) {
+		if g.Auth == nil || (g.Open != nil && g.Open(r)) {
 			next.ServeHTTP(w, r.WithContext(audit.WithOrigin(r.Context(), audit.Origin{Actor: "anonymous", RequestID: reqID})))
 			return
 		}
-		id, ok := g.Keys.Check(FromHeaders(r.Header.Get))
-		if !ok {
-			g.recordFailure(r, reqID)
-			g.Deny(w, r, http.StatusUnauthorized, "missing or invalid API key: send it as X-API-Key or Authorization: Bearer")
+		id, err := g.Auth.Authenticate(r.Context(), FromHeaders(r.Header.Get))
+		if err != nil {
+			status := httpx.Status(err)
+			if errors.Is(err, errdefs.ErrUnauthenticated) {
+				g.recordFailure(r, reqID)
+			} else if g.Log != nil {
+				g.Log.Error("authenticate", "req", reqID, "err", err)
+			}
+			g.Deny(w, r, status, httpx.PublicMessage(err, reqID))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(audit.WithOrigin(r.Context(), audit.Origin{Actor: id, RequestID: reqID})))
+		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id, reqID)))
 	})
+}
+
+// WithIdentity returns ctx carrying id and the audit origin it makes (the actor is the key
+// or token ID, as before there were users).
+func WithIdentity(ctx context.Context, id account.Identity, reqID string) context.Context {
+	ctx = account.WithIdentity(ctx, id)
+	return audit.WithOrigin(ctx, audit.Origin{Actor: id.KeyID, RequestID: reqID, UserID: id.UserID,
+		UserEmail: id.Email, KeyID: id.KeyID})
 }
 
 // recordFailure writes an auth_failed event unless this minute's budget is spent; the next

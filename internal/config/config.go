@@ -23,11 +23,18 @@ import (
 // Config is everything `paddock serve` can be told, as typed values: lists, resolvers,
 // registries and the log level are parsed once, when a flag, variable or file sets them.
 type Config struct {
-	Listen              string
-	DataDir             string
-	Runtime             string
-	APIKey              string
-	NoAuth              bool // flag only: see flagOnly
+	Listen  string
+	DataDir string
+	Runtime string
+	APIKey  string
+	NoAuth  bool // flag only: see flagOnly
+	// AdminEmail is the first admin's email, made at first start (docs/accounts.md).
+	AdminEmail string
+	// JWTSecret signs login tokens (default: generated into <data-dir>/jwt-secret);
+	// JWTPreviousSecret is still accepted while a rotation is under way.
+	JWTSecret           string
+	JWTPreviousSecret   string
+	TokenExpiry         time.Duration
 	StopSandboxesOnExit bool
 	PoolSize            int
 	PoolPrewarm         []string // languages
@@ -77,6 +84,10 @@ func (c *Config) settings() []setting {
 		{"runtime", "OCI runtime binary with runc's CLI (runc, crun, runsc)", "runc", (*stringValue)(&c.Runtime)},
 		{"api-key", "API key clients must present (default: generated into <data-dir>/api-key)", "", (*stringValue)(&c.APIKey)},
 		{"no-auth", "serve without API keys (only on a trusted network)", "false", (*boolValue)(&c.NoAuth)},
+		{"admin-email", "email of the admin user made at first start, who owns the server's API key", "admin@localhost", (*stringValue)(&c.AdminEmail)},
+		{"jwt-secret", "secret that signs login tokens, at least 32 bytes (default: generated into <data-dir>/jwt-secret)", "", (*stringValue)(&c.JWTSecret)},
+		{"jwt-previous-secret", "former jwt-secret, still accepted while tokens signed with it expire (rotation)", "", (*stringValue)(&c.JWTPreviousSecret)},
+		{"token-expiry", "how long a login token (POST /api/token) is valid", "24h", (*durationValue)(&c.TokenExpiry)},
 		{"stop-sandboxes-on-exit", "stop every running sandbox when the server shuts down", "false", (*boolValue)(&c.StopSandboxesOnExit)},
 		{"pool-size", "warm sandboxes kept for each built-in template (base, code-interpreter-v1) unless the templates file sets its pool", "4", (*intValue)(&c.PoolSize)},
 		{"pool-prewarm", "languages whose interpreter the built-in templates' warm sandboxes keep running, comma-separated (\"\" = none)", "python", (*listValue)(&c.PoolPrewarm)},
@@ -250,6 +261,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown-timeout %s: use a positive duration", c.ShutdownTimeout)
+	case c.TokenExpiry < time.Minute || c.TokenExpiry > 366*24*time.Hour:
+		return fmt.Errorf("token-expiry %s: use 1m to 8784h", c.TokenExpiry)
+	case c.JWTSecret != "" && len(c.JWTSecret) < 32:
+		return fmt.Errorf("jwt-secret: use at least 32 bytes (e.g. openssl rand -hex 32)")
+	case c.JWTPreviousSecret != "" && len(c.JWTPreviousSecret) < 32:
+		return fmt.Errorf("jwt-previous-secret: use at least 32 bytes")
+	case !strings.Contains(c.AdminEmail, "@"):
+		return fmt.Errorf("admin-email %q: want an address such as admin@localhost", c.AdminEmail)
 	}
 	for _, r := range c.EgressDNS {
 		if _, err := netip.ParseAddrPort(r); err != nil {

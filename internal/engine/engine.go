@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/driver/runc"
@@ -72,6 +73,8 @@ type Engine struct {
 	Events audit.Store
 	// Runs is the history of throwaway runs.
 	Runs sandbox.RunStore
+	// Accounts keeps users and their keys (in the same database as the sandboxes).
+	Accounts account.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -121,12 +124,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var store sandbox.Store = memory.New()
 	var events audit.Store = &memory.Events{}
 	var runs sandbox.RunStore = &memory.Runs{}
+	var accounts account.Store = memory.NewAccounts()
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events, runs = db, db, db
+		store, events, runs, accounts = db, db, db, db
 	}
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -139,7 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/api/accounts"
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/kernelbox"
@@ -42,6 +44,7 @@ type Server struct {
 	templates  *template.Store // closed before the engine
 	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
 	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
+	accounts   *account.Service
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -85,23 +88,60 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		}
 	}()
 	s.metrics.watchManager(s.eng.Manager)
-	var keys *auth.Keys
+	if err := s.openAccounts(ctx); err != nil {
+		return nil, err
+	}
+	var authn auth.Authenticator // nil = no authentication
 	if !cfg.NoAuth {
-		if keys, s.KeyPath, s.KeyCreated, err = auth.Load(cfg.DataDir, cfg.APIKey); err != nil {
-			return nil, err
-		}
+		authn = s.accounts
 	}
 	if s.templates, err = openTemplates(cfg, log); err != nil {
 		return nil, err
 	}
 	s.followTemplates(ctx)
-	s.handler = s.routes(ctx, opts, keys)
+	s.handler = s.routes(ctx, opts, authn)
 	return s, nil
+}
+
+// openAccounts builds the account service and, on first start, the admin who owns the
+// server's key (configured or generated into the data dir).
+func (s *Server) openAccounts(ctx context.Context) error {
+	cfg := s.cfg
+	secret, err := account.LoadSecret(cfg.DataDir, cfg.JWTSecret)
+	if err != nil {
+		return err
+	}
+	var previous []byte
+	if cfg.JWTPreviousSecret != "" {
+		previous = []byte(cfg.JWTPreviousSecret)
+	}
+	tokens, err := account.NewTokens(secret, previous, cfg.TokenExpiry)
+	if err != nil {
+		return err
+	}
+	s.accounts = account.New(s.eng.Accounts, account.Options{Tokens: tokens,
+		Audit: &audit.Recorder{Store: s.eng.Events}, Log: s.log})
+	var serverKeys []account.ServerKey
+	if !cfg.NoAuth {
+		var keys []string
+		if keys, s.KeyPath, s.KeyCreated, err = auth.Load(cfg.DataDir, cfg.APIKey); err != nil {
+			return err
+		}
+		name := "server key (" + auth.KeyFileName + " file)"
+		if cfg.APIKey != "" {
+			name = "server key (PADDOCK_API_KEY)"
+		}
+		for _, k := range keys {
+			serverKeys = append(serverKeys, account.ServerKey{Key: k, Name: name})
+		}
+	}
+	_, err = s.accounts.Bootstrap(ctx, cfg.AdminEmail, serverKeys)
+	return err
 }
 
 // routes mounts every surface and wraps them in the request ID, metrics, the E2B data plane,
 // the port routes and the key check.
-func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http.Handler {
+func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authenticator) http.Handler {
 	cfg, log, eng := s.cfg, s.log, s.eng
 	mux := http.NewServeMux()
 	s.heavy = httpx.NewLimiter(cfg.MaxHeavyRequests, heavyWait)
@@ -118,11 +158,14 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	kb.Register(mux)
 	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log)
 	e2bAPI.Register(mux)
-	portsAPI := ports.New(eng.Manager, keys, log)
+	portsAPI := ports.New(eng.Manager, authn, log)
 	portsAPI.Register(mux)
+	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log)
+	accountsAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(s.operations, portsAPI.Operations()...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI} {
+	s.operations = append(s.operations, accountsAPI.Operations()...)
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -136,9 +179,13 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	handle("GET /docs", openapi.DocsHandler())
 	handle("GET /redoc", kernelbox.Redoc())
 	handle("GET /redoc/redoc.standalone.js", kernelbox.Redoc())
-	guard := &auth.Guard{Keys: keys, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
+	guard := &auth.Guard{Auth: authn, Log: log, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
-			// Health probes and the static reference pages (which ask for the key) are open.
+			// Health probes, the static reference pages (which ask for the key) and the
+			// login are open.
+			if r.Method == http.MethodPost && r.URL.Path == accounts.TokenPath {
+				return true
+			}
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs" ||
 				r.URL.Path == "/redoc" || r.URL.Path == "/redoc/redoc.standalone.js")
 		}}
@@ -165,6 +212,9 @@ var serverOperations = []openapi.Operation{
 
 // Handler is the server's root handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Accounts is the server's account service.
+func (s *Server) Accounts() *account.Service { return s.accounts }
 
 // Engine is the server's engine.
 func (s *Server) Engine() *engine.Engine { return s.eng }
@@ -214,6 +264,9 @@ func (s *Server) close(ctx context.Context) {
 	}
 	if s.cfg.StopSandboxesOnExit {
 		s.eng.StopAll(ctx)
+	}
+	if s.accounts != nil {
+		s.accounts.Flush(ctx)
 	}
 	if err := s.eng.Close(ctx); err != nil {
 		s.log.Error("close engine", "err", err)

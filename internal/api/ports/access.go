@@ -59,8 +59,8 @@ func (a *API) keyOK(r *http.Request) bool {
 	if a.keys == nil {
 		return true
 	}
-	_, ok := a.keys.Check(auth.FromHeaders(r.Header.Get))
-	return ok
+	_, err := a.keys.Authenticate(r.Context(), auth.FromHeaders(r.Header.Get))
+	return err == nil
 }
 
 // KeyOK is keyOK for other surfaces that forward to ports (the E2B data plane).
@@ -72,11 +72,11 @@ func (a *API) KeyOK(r *http.Request) bool { return a.keyOK(r) }
 // Paddock's credentials (an app's own Authorization) pass through.
 func (a *API) stripCredentials(out *http.Request, trafficToken string) {
 	if a.keys != nil {
-		if _, ok := a.keys.Check(strings.TrimSpace(out.Header.Get("X-API-Key"))); ok {
+		if _, err := a.keys.Authenticate(out.Context(), strings.TrimSpace(out.Header.Get("X-API-Key"))); err == nil {
 			out.Header.Del("X-API-Key")
 		}
 		if v := out.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "Bearer ") {
-			if _, ok := a.keys.Check(strings.TrimSpace(v[7:])); ok {
+			if _, err := a.keys.Authenticate(out.Context(), strings.TrimSpace(v[7:])); err == nil {
 				out.Header.Del("Authorization")
 			}
 		}

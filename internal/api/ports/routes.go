@@ -17,7 +17,7 @@ import (
 // API serves the port routes. Safe for concurrent use.
 type API struct {
 	m    *manager.Manager
-	keys *auth.Keys // nil = no authentication (--no-auth)
+	keys auth.Authenticator // nil = no authentication (--no-auth)
 	log  *slog.Logger
 	tr   *http.Transport // dials sandbox ports through guest tunnels; shared by every route
 
@@ -26,7 +26,7 @@ type API struct {
 }
 
 // New returns the surface; keys is nil when the server runs without authentication.
-func New(m *manager.Manager, keys *auth.Keys, log *slog.Logger) *API {
+func New(m *manager.Manager, keys auth.Authenticator, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"testing"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/storetest"
@@ -13,3 +14,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestRuns(t *testing.T) { storetest.RunRuns(t, &memory.Runs{}) }
+
+func TestAccounts(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T) account.Store { return memory.NewAccounts() })
+}

@@ -26,8 +26,8 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...audit.Event) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events(ts, type, sandbox, actor, request_id, details) VALUES (?, ?, ?, ?, ?, ?)`,
-			ev.Time.UnixNano(), ev.Type, ev.Sandbox, ev.Actor, ev.RequestID, string(details)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events(ts, type, sandbox, actor, request_id, user_id, user_email, key_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.Time.UnixNano(), ev.Type, ev.Sandbox, ev.Actor, ev.RequestID, ev.UserID, ev.UserEmail, ev.KeyID, string(details)); err != nil {
 			return err
 		}
 	}
@@ -36,7 +36,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...audit.Event) error {
 
 // ListEvents implements audit.Store.
 func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
-	q := `SELECT id, ts, type, sandbox, actor, request_id, details FROM events WHERE 1=1`
+	q := `SELECT id, ts, type, sandbox, actor, request_id, user_id, user_email, key_id, details FROM events WHERE 1=1`
 	var args []any
 	if f.Sandbox != "" {
 		q += ` AND sandbox = ?`
@@ -70,7 +70,7 @@ func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, 
 		var ev audit.Event
 		var ts int64
 		var details string
-		if err := rows.Scan(&ev.ID, &ts, &ev.Type, &ev.Sandbox, &ev.Actor, &ev.RequestID, &details); err != nil {
+		if err := rows.Scan(&ev.ID, &ts, &ev.Type, &ev.Sandbox, &ev.Actor, &ev.RequestID, &ev.UserID, &ev.UserEmail, &ev.KeyID, &details); err != nil {
 			return nil, err
 		}
 		ev.Time = time.Unix(0, ts).UTC()

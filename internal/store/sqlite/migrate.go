@@ -60,6 +60,35 @@ var migrations = []string{
 	`ALTER TABLE sandboxes ADD COLUMN guest_token TEXT NOT NULL DEFAULT '';
 	UPDATE sandboxes SET guest_token = COALESCE(json_extract(record, '$.guest_token'), '');
 	CREATE INDEX sandboxes_guest_token ON sandboxes(guest_token) WHERE guest_token != '';`,
+
+	// 5: accounts: users, their API keys (SHA-256 only) and named settings (the first
+	// admin's ID); audit events name the acting user and the key or token they presented.
+	`CREATE TABLE users (
+		id            TEXT PRIMARY KEY,
+		email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		name          TEXT NOT NULL DEFAULT '',
+		role          TEXT NOT NULL,
+		disabled      INTEGER NOT NULL DEFAULT 0,
+		password_hash TEXT NOT NULL DEFAULT '',
+		created_at    INTEGER NOT NULL
+	);
+	CREATE TABLE api_keys (
+		id           TEXT PRIMARY KEY,
+		user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		name         TEXT NOT NULL DEFAULT '',
+		hash         TEXT NOT NULL UNIQUE,
+		created_at   INTEGER NOT NULL,
+		last_used_at INTEGER,
+		expires_at   INTEGER
+	);
+	CREATE INDEX api_keys_user ON api_keys(user_id, created_at);
+	CREATE TABLE account_settings (
+		name  TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	ALTER TABLE events ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE events ADD COLUMN user_email TEXT NOT NULL DEFAULT '';
+	ALTER TABLE events ADD COLUMN key_id TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/sqlite"
@@ -28,6 +29,10 @@ func open(t *testing.T, path string) *sqlite.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) sandbox.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestAccounts(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T) account.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
 
 func TestRuns(t *testing.T) { storetest.RunRuns(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }

@@ -1,0 +1,135 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// User is an account as the server describes it (see docs/accounts.md).
+type User struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	Name        string    `json:"name"`
+	Role        string    `json:"role"` // admin or user
+	Disabled    bool      `json:"disabled"`
+	HasPassword bool      `json:"has_password"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Me is the caller: their user and the key (or "token-…" login token) they presented.
+type Me struct {
+	User
+	KeyID string `json:"key_id,omitempty"`
+}
+
+// CreateUserRequest is a new user; Role defaults to user, and without a Password the user
+// authenticates with keys only.
+type CreateUserRequest struct {
+	Email    string `json:"email"`
+	Name     string `json:"name,omitempty"`
+	Role     string `json:"role,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// UpdateUserRequest changes a user; nil fields stay as they are.
+type UpdateUserRequest struct {
+	Name     *string `json:"name,omitempty"`
+	Role     *string `json:"role,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
+// PasswordRequest changes the caller's password; CurrentPassword is needed when they have one.
+type PasswordRequest struct {
+	CurrentPassword string `json:"current_password,omitempty"`
+	Password        string `json:"password"`
+}
+
+// Token is the answer of a login (POST /api/token), in OAuth2's shape.
+type Token struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in,omitempty"` // seconds
+}
+
+func userPath(email string) string { return "/users/" + url.PathEscape(email) }
+
+// CreateUser adds a user (admins only).
+func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (*User, error) {
+	var u User
+	return &u, c.do(ctx, http.MethodPost, "/users", req, &u)
+}
+
+// Users lists every user (admins only).
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	var out []User
+	return out, c.do(ctx, http.MethodGet, "/users", nil, &out)
+}
+
+// User describes the user with email (admins only).
+func (c *Client) User(ctx context.Context, email string) (*User, error) {
+	var u User
+	return &u, c.do(ctx, http.MethodGet, userPath(email), nil, &u)
+}
+
+// UpdateUser changes the user with email (admins only).
+func (c *Client) UpdateUser(ctx context.Context, email string, req UpdateUserRequest) (*User, error) {
+	var u User
+	return &u, c.do(ctx, http.MethodPatch, userPath(email), req, &u)
+}
+
+// DeleteUser removes the user with email and their keys (admins only).
+func (c *Client) DeleteUser(ctx context.Context, email string) error {
+	return c.do(ctx, http.MethodDelete, userPath(email), nil, nil)
+}
+
+// Me describes the caller.
+func (c *Client) Me(ctx context.Context) (*Me, error) {
+	var m Me
+	return &m, c.do(ctx, http.MethodGet, "/me", nil, &m)
+}
+
+// ChangePassword sets the caller's password.
+func (c *Client) ChangePassword(ctx context.Context, req PasswordRequest) error {
+	return c.do(ctx, http.MethodPut, "/me/password", req, nil)
+}
+
+// Login exchanges an email and password for a login token (POST /api/token, a form as in
+// OAuth2's password flow). Use the token as the client's APIKey.
+func (c *Client) Login(ctx context.Context, email, password string) (*Token, error) {
+	form := url.Values{"username": {email}, "password": {password}, "grant_type": {"password"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/api/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var t Token
+	if err := c.doBare(req, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// doBare sends req and decodes a bare (not enveloped) JSON answer into out; errors carry
+// FastAPI's {"detail": ...}.
+func (c *Client) doBare(req *http.Request, out any) error {
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("paddock server at %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Detail string `json:"detail"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
+		return &Error{Status: resp.StatusCode, Message: e.Detail}
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
+}
