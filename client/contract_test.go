@@ -64,6 +64,7 @@ func TestContract(t *testing.T) {
 	k.templates()
 	k.events(sb.Name)
 	k.lifecycle(sb.Name)
+	k.accounts()
 	// Every method of the client went through the server.
 	for _, typ := range []reflect.Type{reflect.TypeFor[*client.Client](), reflect.TypeFor[*client.Attachment]()} {
 		for i := range typ.NumMethod() {

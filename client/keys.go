@@ -1,33 +1,19 @@
 package client
 
 import (
+	"github.com/paddock/paddock/apitype"
+
 	"context"
 	"net/http"
 	"net/url"
-	"time"
 )
 
-// APIKey is a key as the server describes it; the key itself is only in NewAPIKey.
-type APIKey struct {
-	ID         string     `json:"id"`
-	UserID     string     `json:"user_id"`
-	Name       string     `json:"name"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-}
-
-// NewAPIKey is a key just made: Key is shown this once.
-type NewAPIKey struct {
-	APIKey
-	Key string `json:"key"`
-}
-
-// CreateKeyRequest names a new key; ExpiresIn is in seconds (0 = never expires).
-type CreateKeyRequest struct {
-	Name      string  `json:"name,omitempty"`
-	ExpiresIn float64 `json:"expires_in,omitempty"`
-}
+// Key wire types, declared in apitype.
+type (
+	APIKey           = apitype.APIKey
+	NewAPIKey        = apitype.NewAPIKey
+	CreateKeyRequest = apitype.CreateKeyRequest
+)
 
 // keysPath is the caller's keys ("" email) or a user's (admins only).
 func keysPath(email string) string {

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"github.com/paddock/paddock/apitype"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,55 +10,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
-// User is an account as the server describes it (see docs/accounts.md).
-type User struct {
-	ID          string    `json:"id"`
-	Email       string    `json:"email"`
-	Name        string    `json:"name"`
-	Role        string    `json:"role"` // admin or user
-	Disabled    bool      `json:"disabled"`
-	HasPassword bool      `json:"has_password"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// Me is the caller: their user and the key (or "token-…" login token) they presented.
-type Me struct {
-	User
-	KeyID string `json:"key_id,omitempty"`
-}
-
-// CreateUserRequest is a new user; Role defaults to user, and without a Password the user
-// authenticates with keys only.
-type CreateUserRequest struct {
-	Email    string `json:"email"`
-	Name     string `json:"name,omitempty"`
-	Role     string `json:"role,omitempty"`
-	Password string `json:"password,omitempty"`
-}
-
-// UpdateUserRequest changes a user; nil fields stay as they are.
-type UpdateUserRequest struct {
-	Name     *string `json:"name,omitempty"`
-	Role     *string `json:"role,omitempty"`
-	Disabled *bool   `json:"disabled,omitempty"`
-	Password *string `json:"password,omitempty"`
-}
-
-// PasswordRequest changes the caller's password; CurrentPassword is needed when they have one.
-type PasswordRequest struct {
-	CurrentPassword string `json:"current_password,omitempty"`
-	Password        string `json:"password"`
-}
-
-// Token is the answer of a login (POST /api/token), in OAuth2's shape.
-type Token struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in,omitempty"` // seconds
-}
+// Account wire types, declared in apitype (see docs/accounts.md).
+type (
+	User              = apitype.User
+	Me                = apitype.Me
+	CreateUserRequest = apitype.CreateUserRequest
+	UpdateUserRequest = apitype.UpdateUserRequest
+	PasswordRequest   = apitype.PasswordRequest
+	Token             = apitype.Token
+)
 
 func userPath(email string) string { return "/users/" + url.PathEscape(email) }
 

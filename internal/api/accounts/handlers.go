@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paddock/paddock/client"
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
@@ -49,13 +49,13 @@ func self(r *http.Request) (string, error) {
 	return id.UserID, nil
 }
 
-func userView(u *account.User) client.User {
-	return client.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled,
+func userView(u *account.User) apitype.User {
+	return apitype.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled,
 		HasPassword: u.PasswordHash != "", CreatedAt: u.CreatedAt}
 }
 
-func keyView(k *account.Key) client.APIKey {
-	return client.APIKey{ID: k.ID, UserID: k.UserID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, ExpiresAt: k.ExpiresAt}
+func keyView(k *account.Key) apitype.APIKey {
+	return apitype.APIKey{ID: k.ID, UserID: k.UserID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, ExpiresAt: k.ExpiresAt}
 }
 
 func (a *API) decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
@@ -80,7 +80,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, client.Token{AccessToken: token, TokenType: "bearer",
+	httpx.WriteJSON(w, http.StatusOK, apitype.Token{AccessToken: token, TokenType: "bearer",
 		ExpiresIn: int64(time.Until(exp).Round(time.Second).Seconds())})
 	return nil
 }
@@ -95,7 +95,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ident, _ := caller(r)
-	return ok(w, http.StatusOK, client.Me{User: userView(u), KeyID: ident.KeyID})
+	return ok(w, http.StatusOK, apitype.Me{User: userView(u), KeyID: ident.KeyID})
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
@@ -103,7 +103,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req client.PasswordRequest
+	var req apitype.PasswordRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
-	var req client.CreateUserRequest
+	var req apitype.CreateUserRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]client.User, 0, len(users))
+	out := make([]apitype.User, 0, len(users))
 	for _, u := range users {
 		out = append(out, userView(u))
 	}
@@ -147,7 +147,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
-	var req client.UpdateUserRequest
+	var req apitype.UpdateUserRequest
 	if err := a.decode(w, r, &req, false); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (a *API) userID(r *http.Request) (string, error) {
 }
 
 func (a *API) createKey(w http.ResponseWriter, r *http.Request, userID string) error {
-	var req client.CreateKeyRequest
+	var req apitype.CreateKeyRequest
 	if err := a.decode(w, r, &req, true); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, userID string) e
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return ok(w, http.StatusCreated, client.NewAPIKey{APIKey: keyView(k), Key: secret})
+	return ok(w, http.StatusCreated, apitype.NewAPIKey{APIKey: keyView(k), Key: secret})
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request, userID string) error {
@@ -201,7 +201,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, userID string) er
 	if err != nil {
 		return err
 	}
-	out := make([]client.APIKey, 0, len(keys))
+	out := make([]apitype.APIKey, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, keyView(k))
 	}

@@ -35,7 +35,8 @@ func toEvents(evs []audit.Event) []apitype.AuditEvent {
 	out := make([]apitype.AuditEvent, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, apitype.AuditEvent{ID: e.ID, Time: e.Time, Event: e.Type, Sandbox: e.Sandbox,
-			Actor: e.Actor, RequestID: e.RequestID, Details: e.Details})
+			Actor: e.Actor, RequestID: e.RequestID, UserID: e.UserID, UserEmail: e.UserEmail, KeyID: e.KeyID,
+			Details: e.Details})
 	}
 	return out
 }
