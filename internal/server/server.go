@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paddock/paddock/internal/api/agentsandbox"
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/kernelbox"
@@ -120,9 +121,12 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, keys, log)
 	portsAPI.Register(mux)
+	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
+	asAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
-	s.operations = append(s.operations, portsAPI.Operations()...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI} {
+	s.operations = append(append(s.operations, portsAPI.Operations()...), asAPI.Operations()...)
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, asAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -139,7 +143,7 @@ func (s *Server) routes(ctx context.Context, opts Options, keys *auth.Keys) http
 	guard := &auth.Guard{Keys: keys, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
 			// Health probes and the static reference pages (which ask for the key) are open.
-			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs" ||
+			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/healthz" || r.URL.Path == "/docs" ||
 				r.URL.Path == "/redoc" || r.URL.Path == "/redoc/redoc.standalone.js")
 		}}
 	// The E2B data plane goes before the key check: its requests carry the sandbox's own
