@@ -116,6 +116,8 @@ func TestAuthAndHealth(t *testing.T) {
 	checkFailure(t, "no key", resp.StatusCode, raw, 401, "API key")
 	resp, raw = s.Do(servertest.Request{Method: "GET", Path: v1 + "/nothing"})
 	checkFailure(t, "no route", resp.StatusCode, raw, 404, "no route")
+	resp, raw = s.Do(servertest.Request{Method: "PUT", Path: v1 + "/sandbox"})
+	checkFailure(t, "wrong method", resp.StatusCode, raw, 405, "use GET, HEAD, POST")
 }
 
 func TestMetrics(t *testing.T) {
