@@ -54,8 +54,8 @@ func shapeOf(raw []byte) string {
 
 func wantShape(path string) string {
 	switch {
-	case strings.HasPrefix(path, "/e2b/v1"):
-		return "e2b"
+	case strings.HasPrefix(path, "/e2b/v1"), strings.HasPrefix(path, "/api/v1"):
+		return "e2b" // Agent-Sandbox's errors have E2B's shape
 	case strings.HasPrefix(path, "/kernels"), strings.HasPrefix(path, "/sessions/"):
 		return "kernelbox"
 	}

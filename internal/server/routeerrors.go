@@ -5,18 +5,22 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/paddock/paddock/internal/api/agentsandbox"
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
 )
 
 // writeBySurface answers an error in the shape of the surface the request was for: E2B's
-// under /e2b/v1, KernelBox's under /kernels and /sessions, the native envelope elsewhere.
+// under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and /sessions, the
+// native envelope elsewhere.
 func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := r.URL.Path
 	switch {
 	case p == e2b.Prefix || strings.HasPrefix(p, e2b.Prefix+"/"):
 		e2b.WriteError(w, r, status, msg)
+	case p == agentsandbox.Prefix || strings.HasPrefix(p, agentsandbox.Prefix+"/"):
+		agentsandbox.WriteError(w, r, status, msg)
 	case p == "/kernels" || strings.HasPrefix(p, "/kernels/") || p == "/sessions" || strings.HasPrefix(p, "/sessions/"):
 		kernelbox.WriteError(w, r, status, msg)
 	default:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/api/accounts"
+	"github.com/paddock/paddock/internal/api/agentsandbox"
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/kernelbox"
@@ -162,10 +163,12 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	portsAPI.Register(mux)
 	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log)
 	accountsAPI.Register(mux)
+	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
+	asAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
-	s.operations = append(s.operations, portsAPI.Operations()...)
-	s.operations = append(s.operations, accountsAPI.Operations()...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI} {
+	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -186,7 +189,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 			if r.Method == http.MethodPost && r.URL.Path == accounts.TokenPath {
 				return true
 			}
-			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/docs" ||
+			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/healthz" || r.URL.Path == "/docs" ||
 				r.URL.Path == "/redoc" || r.URL.Path == "/redoc/redoc.standalone.js")
 		}}
 	// The E2B data plane goes before the key check: its requests carry the sandbox's own
