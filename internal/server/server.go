@@ -167,7 +167,8 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
 	asAPI.Register(mux)
-	mcpAPI := mcp.New(eng.Manager, mcp.Options{Templates: s.templates, Sessions: s.sessions, Version: opts.Version, Log: log})
+	mcpAPI := mcp.New(eng.Manager, mcp.Options{Templates: s.templates, Sessions: s.sessions, Version: opts.Version,
+		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)

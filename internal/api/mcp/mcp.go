@@ -37,7 +37,11 @@ type Options struct {
 	MaxBodyBytes int64
 	// SessionTimeout closes an MCP session idle this long (default 30 minutes).
 	SessionTimeout time.Duration
-	Log            *slog.Logger
+	// NoAuth says the server checks no keys: then requests that reach it on loopback must
+	// name a loopback host (the SDK's DNS-rebinding guard). With keys a rebinding page
+	// has no key to send, and the guard would refuse a reverse proxy's Host.
+	NoAuth bool
+	Log    *slog.Logger
 }
 
 // Server serves MCP. Safe for concurrent use.
@@ -76,9 +80,11 @@ func New(m *manager.Manager, opts Options) *Server {
 	server := func(*http.Request) *sdk.Server { return s.srv }
 	withIdentity := sdkauth.RequireBearerToken(verify, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true})
 	s.sessions = withIdentity(sdk.NewStreamableHTTPHandler(server, &sdk.StreamableHTTPOptions{
-		SessionTimeout: opts.SessionTimeout, MaxRequestBodyBytes: opts.MaxBodyBytes, Logger: s.log}))
+		SessionTimeout: opts.SessionTimeout, MaxRequestBodyBytes: opts.MaxBodyBytes, Logger: s.log,
+		DisableLocalhostProtection: !opts.NoAuth}))
 	s.stateless = withIdentity(sdk.NewStreamableHTTPHandler(server, &sdk.StreamableHTTPOptions{Stateless: true,
-		MaxRequestBodyBytes: opts.MaxBodyBytes, PropagateRequestCancellation: true, Logger: s.log}))
+		MaxRequestBodyBytes: opts.MaxBodyBytes, PropagateRequestCancellation: true, Logger: s.log,
+		DisableLocalhostProtection: !opts.NoAuth}))
 	return s
 }
 

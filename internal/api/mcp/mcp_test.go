@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -267,5 +268,28 @@ func TestAuth(t *testing.T) {
 	resp, raw := s.Do(servertest.Request{Method: "POST", Path: mcp.Path, Key: servertest.NoKey, Body: map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("POST /mcp without a key: %d %s", resp.StatusCode, raw)
+	}
+}
+
+// TestProxyHost: with keys, a request naming another host (a reverse proxy's) is served; the
+// SDK's DNS-rebinding guard is only for servers without authentication.
+func TestProxyHost(t *testing.T) {
+	s := servertest.New(t)
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, err := http.NewRequest("POST", s.URL+mcp.Path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "paddock.example"
+	req.Header = http.Header{"Authorization": {"Bearer " + servertest.Key}, "Content-Type": {"application/json"},
+		"Accept": {"application/json, text/event-stream"}}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"protocolVersion":"2025-11-25"`) {
+		t.Errorf("initialize via a proxy's Host: %d %s", resp.StatusCode, raw)
 	}
 }
