@@ -23,5 +23,8 @@ if [ -n "$gofmt_out" ]; then echo "gofmt needed:"; echo "$gofmt_out"; exit 1; fi
 if [ ! -d sdktest/node_modules/e2b ]; then   # the official E2B SDKs, pinned in sdktest/package-lock.json
   npm ci --prefix sdktest --no-audit --no-fund >/dev/null
 fi
+if [ ! -d internal/api/mcp/testdata/tsclient/node_modules/@modelcontextprotocol/sdk ]; then   # the official MCP TypeScript SDK, pinned in its package-lock.json
+  npm ci --prefix internal/api/mcp/testdata/tsclient --no-audit --no-fund >/dev/null
+fi
 go vet ./...
 go test -race -count=1 -timeout 25m "$@" ./...

@@ -19,6 +19,7 @@ import (
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/kernelbox"
+	"github.com/paddock/paddock/internal/api/mcp"
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/api/ports"
@@ -166,8 +167,13 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
 	asAPI.Register(mux)
+	mcpAPI := mcp.New(eng.Manager, mcp.Options{Templates: s.templates, Sessions: s.sessions, Version: opts.Version,
+		NoAuth: authn == nil, Log: log})
+	mcpAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
+	s.operations = append(s.operations, mcpAPI.Operations()...)
+	s.patterns = append(s.patterns, mcp.Patterns...)
 	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
