@@ -165,3 +165,31 @@ func ownerOf(ctx context.Context, fallback string) string {
 	}
 	return fallback
 }
+
+// AdoptUnowned gives owner every sandbox whose owner keep rejects: at start-up, sandboxes made
+// before there were users (owned by a key ID, or by nobody) go to the first admin. It answers
+// how many changed.
+func (m *Manager) AdoptUnowned(ctx context.Context, owner string, keep func(owner string) bool) (int, error) {
+	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sb := range sbs {
+		if keep(sb.Owner) {
+			continue
+		}
+		unlock := m.lock(sb.ID)
+		cur, err := m.store.GetSandbox(ctx, sb.ID)
+		if err == nil && !keep(cur.Owner) {
+			cur.Owner = owner
+			err = m.updateRecord(ctx, cur)
+			n++
+		}
+		unlock()
+		if err != nil && !errdefs.IsNotFound(err) {
+			return n, fmt.Errorf("adopt %s: %w", sb.Name, err)
+		}
+	}
+	return n, nil
+}
