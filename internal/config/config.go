@@ -32,24 +32,24 @@ type Config struct {
 	AdminEmail string
 	// JWTSecret signs login tokens (default: generated into <data-dir>/jwt-secret);
 	// JWTPreviousSecret is still accepted while a rotation is under way.
-	JWTSecret           string
-	JWTPreviousSecret   string
-	TokenExpiry         time.Duration
+	JWTSecret         string
+	JWTPreviousSecret string
+	TokenExpiry       time.Duration
 	// Quota is every user's default quota (docs/accounts.md); zero fields mean no limit.
 	QuotaSandboxes, QuotaMemoryMB, QuotaVCPUs, QuotaCreatesPerMinute, QuotaSessions int
-	StopSandboxesOnExit bool
-	PoolSize            int
-	PoolPrewarm         []string // languages
-	TemplatesFile       string
-	MaxBodyBytes        int64
-	MaxFileBytes        int64
-	BatchWorkers        int
-	AuditRetention      time.Duration
-	ReapInterval        time.Duration
-	ShutdownTimeout     time.Duration
-	SessionIdleTimeout  time.Duration
-	OutputLimit         int
-	LogLevel            slog.Level
+	StopSandboxesOnExit                                                             bool
+	PoolSize                                                                        int
+	PoolPrewarm                                                                     []string // languages
+	TemplatesFile                                                                   string
+	MaxBodyBytes                                                                    int64
+	MaxFileBytes                                                                    int64
+	BatchWorkers                                                                    int
+	AuditRetention                                                                  time.Duration
+	ReapInterval                                                                    time.Duration
+	ShutdownTimeout                                                                 time.Duration
+	SessionIdleTimeout                                                              time.Duration
+	OutputLimit                                                                     int
+	LogLevel                                                                        slog.Level
 	// Registries are registry-mirrors and registry-insecure.
 	Registries image.Registries
 	// EgressDNS are upstream resolvers as ip:port.
