@@ -189,7 +189,8 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, authn, log)
 	portsAPI.Register(mux)
-	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log)
+	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log).WithSandboxes(eng.Manager, eng.Accounts,
+		&audit.Recorder{Store: eng.Events})
 	accountsAPI.Register(mux)
 	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
