@@ -17,6 +17,42 @@ type User struct {
 type Me struct {
 	User
 	KeyID string `json:"key_id,omitempty"`
+	// Quota is the caller's quota (zero fields: no limit; absent for admins, who have none)
+	// and Usage what they hold against it.
+	Quota *Quota `json:"quota,omitempty"`
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Quota is a user's limits; 0 means no limit. In PUT /users/{email}/quota an absent field
+// keeps its current value.
+type Quota struct {
+	Sandboxes        *int `json:"sandboxes,omitempty"`
+	MemoryMB         *int `json:"memory_mb,omitempty"`
+	VCPUs            *int `json:"vcpus,omitempty"`
+	CreatesPerMinute *int `json:"creates_per_minute,omitempty"`
+	Sessions         *int `json:"sessions,omitempty"`
+}
+
+// Usage is what a user holds against their quota.
+type Usage struct {
+	Sandboxes         int     `json:"sandboxes"`
+	MemoryMB          int64   `json:"memory_mb"`
+	VCPUs             float64 `json:"vcpus"`
+	CreatesLastMinute int     `json:"creates_last_minute"`
+}
+
+// ShareRequest shares a sandbox with a user by email; Role is viewer or operator.
+type ShareRequest struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+}
+
+// Share is one user a sandbox is shared with.
+type Share struct {
+	UserID    string    `json:"user_id"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // CreateUserRequest is a new user; Role defaults to user, and without a Password the user

@@ -14,8 +14,10 @@ import (
 
 // Account wire types, declared in apitype (see docs/accounts.md).
 type (
-	User              = apitype.User
-	Me                = apitype.Me
+	User = apitype.User
+	Me   = apitype.Me
+	// Share is one user a sandbox is shared with.
+	Share             = apitype.Share
 	CreateUserRequest = apitype.CreateUserRequest
 	UpdateUserRequest = apitype.UpdateUserRequest
 	PasswordRequest   = apitype.PasswordRequest

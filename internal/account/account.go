@@ -60,7 +60,7 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]*User, error)
 	// UpdateUser replaces the user with u.ID; a taken email is ErrAlreadyExists.
 	UpdateUser(ctx context.Context, u *User) error
-	// DeleteUser removes the user and every key of theirs.
+	// DeleteUser removes the user and every key, share and quota override of theirs.
 	DeleteUser(ctx context.Context, id string) error
 
 	CreateKey(ctx context.Context, k *Key) error
@@ -75,6 +75,9 @@ type Store interface {
 	// GetSetting reads a named value (ErrNotFound when unset); SetSetting writes it.
 	GetSetting(ctx context.Context, name string) (string, error)
 	SetSetting(ctx context.Context, name, value string) error
+
+	ShareStore
+	QuotaStore
 }
 
 // SettingFirstAdmin names the setting holding the ID of the admin made at first start, who

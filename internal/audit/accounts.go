@@ -11,4 +11,7 @@ const (
 	PasswordChanged = "password_changed"
 	LoggedIn        = "logged_in"
 	LoginFailed     = "login_failed"
+	SandboxShared   = "sandbox_shared"
+	SandboxUnshared = "sandbox_unshared"
+	QuotaChanged    = "quota_changed"
 )

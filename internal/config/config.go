@@ -32,22 +32,24 @@ type Config struct {
 	AdminEmail string
 	// JWTSecret signs login tokens (default: generated into <data-dir>/jwt-secret);
 	// JWTPreviousSecret is still accepted while a rotation is under way.
-	JWTSecret           string
-	JWTPreviousSecret   string
-	TokenExpiry         time.Duration
-	StopSandboxesOnExit bool
-	PoolSize            int
-	PoolPrewarm         []string // languages
-	TemplatesFile       string
-	MaxBodyBytes        int64
-	MaxFileBytes        int64
-	BatchWorkers        int
-	AuditRetention      time.Duration
-	ReapInterval        time.Duration
-	ShutdownTimeout     time.Duration
-	SessionIdleTimeout  time.Duration
-	OutputLimit         int
-	LogLevel            slog.Level
+	JWTSecret         string
+	JWTPreviousSecret string
+	TokenExpiry       time.Duration
+	// Quota is every user's default quota (docs/accounts.md); zero fields mean no limit.
+	QuotaSandboxes, QuotaMemoryMB, QuotaVCPUs, QuotaCreatesPerMinute, QuotaSessions int
+	StopSandboxesOnExit                                                             bool
+	PoolSize                                                                        int
+	PoolPrewarm                                                                     []string // languages
+	TemplatesFile                                                                   string
+	MaxBodyBytes                                                                    int64
+	MaxFileBytes                                                                    int64
+	BatchWorkers                                                                    int
+	AuditRetention                                                                  time.Duration
+	ReapInterval                                                                    time.Duration
+	ShutdownTimeout                                                                 time.Duration
+	SessionIdleTimeout                                                              time.Duration
+	OutputLimit                                                                     int
+	LogLevel                                                                        slog.Level
 	// Registries are registry-mirrors and registry-insecure.
 	Registries image.Registries
 	// EgressDNS are upstream resolvers as ip:port.
@@ -88,6 +90,11 @@ func (c *Config) settings() []setting {
 		{"jwt-secret", "secret that signs login tokens, at least 32 bytes (default: generated into <data-dir>/jwt-secret)", "", (*stringValue)(&c.JWTSecret)},
 		{"jwt-previous-secret", "former jwt-secret, still accepted while tokens signed with it expire (rotation)", "", (*stringValue)(&c.JWTPreviousSecret)},
 		{"token-expiry", "how long a login token (POST /api/token) is valid", "24h", (*durationValue)(&c.TokenExpiry)},
+		{"quota-sandboxes", "running and paused sandboxes a user may have at once (0 = no limit; admins have none)", "0", (*intValue)(&c.QuotaSandboxes)},
+		{"quota-memory-mb", "total memory limit (MB) of a user's running sandboxes (0 = no limit)", "0", (*intValue)(&c.QuotaMemoryMB)},
+		{"quota-vcpus", "total vCPUs of a user's running sandboxes (0 = no limit)", "0", (*intValue)(&c.QuotaVCPUs)},
+		{"quota-creates-per-minute", "sandboxes a user may create in any minute, pool claims included (0 = no limit)", "0", (*intValue)(&c.QuotaCreatesPerMinute)},
+		{"quota-sessions", "code sessions (KernelBox kernels) a user may have at once (0 = no limit)", "0", (*intValue)(&c.QuotaSessions)},
 		{"stop-sandboxes-on-exit", "stop every running sandbox when the server shuts down", "false", (*boolValue)(&c.StopSandboxesOnExit)},
 		{"pool-size", "warm sandboxes kept for each built-in template (base, code-interpreter-v1) unless the templates file sets its pool", "4", (*intValue)(&c.PoolSize)},
 		{"pool-prewarm", "languages whose interpreter the built-in templates' warm sandboxes keep running, comma-separated (\"\" = none)", "python", (*listValue)(&c.PoolPrewarm)},
@@ -267,6 +274,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jwt-secret: use at least 32 bytes (e.g. openssl rand -hex 32)")
 	case c.JWTPreviousSecret != "" && len(c.JWTPreviousSecret) < 32:
 		return fmt.Errorf("jwt-previous-secret: use at least 32 bytes")
+	case c.QuotaSandboxes < 0 || c.QuotaMemoryMB < 0 || c.QuotaVCPUs < 0 || c.QuotaCreatesPerMinute < 0 || c.QuotaSessions < 0:
+		return fmt.Errorf("quota-*: use 0 (no limit) or a positive number")
 	case !strings.Contains(c.AdminEmail, "@"):
 		return fmt.Errorf("admin-email %q: want an address such as admin@localhost", c.AdminEmail)
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	// image resolver, whose base image needs root to build.
 	Driver sandbox.Driver
 	Images sandbox.ImageResolver
+	// Quota is every user's default quota (zero fields: no limit).
+	Quota account.Quota
 }
 
 // FromSettings is the part of Paddock's settings that concerns the engine (data dir, runtime,
@@ -62,7 +64,8 @@ type Config struct {
 // The settings must have passed c.Validate.
 func FromSettings(c config.Config) Config {
 	return Config{DataDir: c.DataDir, Runtime: c.Runtime, DNS: c.EgressDNS, Registries: c.Registries,
-		ImageImportLimit: c.MaxImportBytes}
+		ImageImportLimit: c.MaxImportBytes, Quota: account.Quota{Sandboxes: c.QuotaSandboxes, MemoryMB: c.QuotaMemoryMB,
+			VCPUs: c.QuotaVCPUs, CreatesPerMinute: c.QuotaCreatesPerMinute, Sessions: c.QuotaSessions}}
 }
 
 // Engine is an assembled manager plus what it owns.
@@ -137,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
-		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval})
+		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -10,7 +10,7 @@ import (
 // CreateCodeContext starts a code context (a persistent interpreter) for language in a
 // running sandbox, in cwd ("" = the default), and returns its ID.
 func (m *Manager) CreateCodeContext(ctx context.Context, idOrName, language, cwd string) (string, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return "", err
 	}
@@ -19,7 +19,7 @@ func (m *Manager) CreateCodeContext(ctx context.Context, idOrName, language, cwd
 
 // RestartCodeContext replaces a code context's interpreter; its state is cleared.
 func (m *Manager) RestartCodeContext(ctx context.Context, idOrName, contextID string) error {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (m *Manager) RestartCodeContext(ctx context.Context, idOrName, contextID st
 
 // DeleteCodeContext ends a code context.
 func (m *Manager) DeleteCodeContext(ctx context.Context, idOrName, contextID string) error {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (m *Manager) DeleteCodeContext(ctx context.Context, idOrName, contextID str
 // end_of_execution) as it arrives; an error from onEvent stops the execution. Cancelling
 // ctx interrupts the cell; its context keeps its state.
 func (m *Manager) ExecuteCode(ctx context.Context, idOrName string, req guestproto.ExecuteRequest, onEvent func(map[string]any) error) error {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (m *Manager) ExecuteCode(ctx context.Context, idOrName string, req guestpro
 // end (unix seconds, inclusive), oldest first, with a current reading when the range holds
 // the present.
 func (m *Manager) Metrics(ctx context.Context, idOrName string, start, end int64) ([]guestproto.Metrics, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessView)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (m *Manager) Metrics(ctx context.Context, idOrName string, start, end int64
 // are the proxy's: they go to the guest as they are, and their access token is the guest's
 // business.
 func (m *Manager) GuestTransport(ctx context.Context, idOrName string) (http.RoundTripper, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}

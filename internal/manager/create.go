@@ -27,6 +27,7 @@ func (m *Manager) CreateDedicated(ctx context.Context, spec sandbox.Spec, owner 
 }
 
 func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, pooled bool, opts []CreateOption) (*sandbox.Sandbox, error) {
+	owner = ownerOf(ctx, owner)
 	var o createOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -48,6 +49,13 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		return nil, err
 	}
 
+	release, err := m.reserve(ctx, inst.Resources, true)
+	if err != nil {
+		return nil, err
+	}
+	made := false
+	defer func() { release(made) }()
+
 	var sb *sandbox.Sandbox
 	if pooled {
 		sb = m.claimWarm(ctx, inst, spec, owner)
@@ -62,6 +70,7 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		m.discard(ctx, sb.ID)
 		return nil, err
 	}
+	made = true
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
 	details := map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
 		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID}

@@ -122,7 +122,7 @@ func (m *Manager) processLost(ctx context.Context, idOrName string, err error) e
 		return err
 	}
 	// The lifecycle lock waits for a stop or delete in progress to finish.
-	sb, unlock, gerr := m.locked(context.WithoutCancel(ctx), idOrName)
+	sb, unlock, gerr := m.locked(context.WithoutCancel(ctx), idOrName, AccessView)
 	switch {
 	case errdefs.IsNotFound(gerr):
 		return errdefs.FailedPrecondition("the sandbox was deleted while the command ran")

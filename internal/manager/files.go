@@ -12,7 +12,7 @@ import (
 // ReadFile streams a file from a running sandbox as user ("" = its default user). Paths are
 // resolved by the guest inside the sandbox; the host never opens a sandbox path itself.
 func (m *Manager) ReadFile(ctx context.Context, idOrName, path, user string) (io.ReadCloser, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func (m *Manager) ReadFile(ctx context.Context, idOrName, path, user string) (io
 
 // WriteFile creates or replaces a file in a running sandbox.
 func (m *Manager) WriteFile(ctx context.Context, idOrName, path, user string, r io.Reader) error {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (m *Manager) WriteFile(ctx context.Context, idOrName, path, user string, r 
 
 // StatFile describes a path in a running sandbox.
 func (m *Manager) StatFile(ctx context.Context, idOrName, path, user string) (*fspb.EntryInfo, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (m *Manager) StatFile(ctx context.Context, idOrName, path, user string) (*f
 
 // ListFiles lists a directory in a running sandbox to depth levels.
 func (m *Manager) ListFiles(ctx context.Context, idOrName, path, user string, depth uint32) ([]*fspb.EntryInfo, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (m *Manager) ListFiles(ctx context.Context, idOrName, path, user string, de
 
 // DeleteFile removes a path (recursively) in a running sandbox.
 func (m *Manager) DeleteFile(ctx context.Context, idOrName, path, user string) error {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (m *Manager) DeleteFile(ctx context.Context, idOrName, path, user string) e
 // RereadFile streams a file again that ReadFile opened earlier for the same request (a
 // surface that reads a file twice), without a second audit event.
 func (m *Manager) RereadFile(ctx context.Context, idOrName, path, user string) (io.ReadCloser, error) {
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}

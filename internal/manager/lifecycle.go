@@ -10,14 +10,19 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-// Get returns a sandbox by ID or name.
+// Get returns a sandbox by ID or name; another user's (not shared with the caller) is not
+// found.
 func (m *Manager) Get(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	return m.store.GetSandbox(ctx, idOrName)
+	return m.get(ctx, idOrName, AccessView)
 }
 
-// List returns the sandboxes matching f, oldest first.
+// List returns the sandboxes matching f that the caller may see, oldest first.
 func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sandbox, error) {
-	return m.store.ListSandboxes(ctx, f)
+	sbs, err := m.store.ListSandboxes(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return m.visible(ctx, sbs)
 }
 
 // ByGuestToken returns the running sandbox whose guest token (E2B's access token) is token,
@@ -38,7 +43,7 @@ func (m *Manager) ByGuestToken(ctx context.Context, token string) (*sandbox.Sand
 // Stop ends every process of a sandbox and keeps its filesystem. Its processes get SIGTERM
 // and StopGrace to exit first. Stopping a stopped sandbox is a no-op.
 func (m *Manager) Stop(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +98,19 @@ func (m *Manager) terminate(ctx context.Context, sb *sandbox.Sandbox) {
 
 // Start brings a stopped sandbox back with the same filesystem in a fresh container.
 func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if sb.State == sandbox.StateStopped || sb.State == sandbox.StateFailed {
+		// Starting counts against the caller's running quota (not their creations).
+		release, err := m.reserve(ctx, sb.Instance.Resources, false)
+		if err != nil {
+			return nil, err
+		}
+		defer release(true)
+	}
 	return m.startLocked(ctx, sb)
 }
 
@@ -137,7 +150,7 @@ func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox) (_ *sand
 
 // Delete removes a sandbox and everything it owns.
 func (m *Manager) Delete(ctx context.Context, idOrName string) error {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOwn)
 	if err != nil {
 		return err
 	}
@@ -160,6 +173,11 @@ func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 		return err
 	}
 	m.locks.Delete(sb.ID)
+	if m.cfg.Accounts != nil {
+		if err := m.cfg.Accounts.DeleteSandboxShares(ctx, sb.ID); err != nil {
+			m.log.Error("delete shares", "sandbox", sb.ID, "err", err)
+		}
+	}
 	m.log.Info("sandbox deleted", "sandbox", sb.ID, "name", sb.Name)
 	m.record(ctx, audit.SandboxRemoved, sb.Name, map[string]any{"id": sb.ID})
 	return nil
@@ -176,7 +194,7 @@ func (m *Manager) Resume(ctx context.Context, idOrName string) (*sandbox.Sandbox
 }
 
 func (m *Manager) freeze(ctx context.Context, idOrName string, pause bool) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +224,7 @@ func (m *Manager) freezeLocked(ctx context.Context, sb *sandbox.Sandbox, pause b
 
 // Stats reads a running sandbox's cgroup.
 func (m *Manager) Stats(ctx context.Context, idOrName string) (*sandbox.Stats, error) {
-	sb, err := m.store.GetSandbox(ctx, idOrName)
+	sb, err := m.get(ctx, idOrName, AccessView)
 	if err != nil {
 		return nil, err
 	}

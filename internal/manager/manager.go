@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -45,6 +46,12 @@ type Config struct {
 	Audit *audit.Recorder
 	// ReapInterval is how often expired sandboxes are looked for (0 = no TTL reaper).
 	ReapInterval time.Duration
+	// Accounts holds shares and per-user quota overrides (nil: no sharing; only the default
+	// Quota applies).
+	Accounts Accounts
+	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
+	// Admins and the system have none.
+	Quota account.Quota
 }
 
 // Manager is the engine. Safe for concurrent use.
@@ -67,6 +74,7 @@ type Manager struct {
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
+	quota  quotaBook      // creates under way and recent ones, per user
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts
@@ -176,10 +184,10 @@ func (m *Manager) dropClient(id string) {
 	}
 }
 
-// locked takes a sandbox's lifecycle lock and returns its record as it is under the lock;
-// the caller must call unlock.
-func (m *Manager) locked(ctx context.Context, idOrName string) (sb *sandbox.Sandbox, unlock func(), err error) {
-	if sb, err = m.store.GetSandbox(ctx, idOrName); err != nil {
+// locked checks that the caller of ctx may act on a sandbox with need, takes its lifecycle
+// lock and returns its record as it is under the lock; the caller must call unlock.
+func (m *Manager) locked(ctx context.Context, idOrName string, need Access) (sb *sandbox.Sandbox, unlock func(), err error) {
+	if sb, err = m.get(ctx, idOrName, need); err != nil {
 		return nil, nil, err
 	}
 	unlock = m.lock(sb.ID)
@@ -192,9 +200,9 @@ func (m *Manager) locked(ctx context.Context, idOrName string) (sb *sandbox.Sand
 
 // running returns the record of a sandbox that must be running for the operation, read under
 // its lifecycle lock: a stop, start or delete in progress finishes first, so an operation
-// never reaches a guest that is being stopped.
-func (m *Manager) running(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+// never reaches a guest that is being stopped. The caller needs need on it.
+func (m *Manager) running(ctx context.Context, idOrName string, need Access) (*sandbox.Sandbox, error) {
+	sb, unlock, err := m.locked(ctx, idOrName, need)
 	if err != nil {
 		return nil, err
 	}

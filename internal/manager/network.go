@@ -35,7 +35,7 @@ func (m *Manager) SetEgress(ctx context.Context, idOrName string, p sandbox.Egre
 	if err := netpolicy.Validate(p); err != nil {
 		return nil, err
 	}
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOwn)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func (m *Manager) DialPort(ctx context.Context, idOrName string, port int) (net.
 	if err := ValidPort(port); err != nil {
 		return nil, err
 	}
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (m *Manager) SetPortPublic(ctx context.Context, idOrName string, port int, 
 			return nil, err
 		}
 	}
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOwn)
 	if err != nil {
 		return nil, err
 	}

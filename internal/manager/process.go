@@ -110,7 +110,7 @@ func (m *Manager) StartProcess(ctx context.Context, idOrName string, cmd Command
 	if err := ValidateEnv(cmd.Env); err != nil {
 		return nil, err
 	}
-	sb, err := m.running(ctx, idOrName)
+	sb, err := m.running(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}

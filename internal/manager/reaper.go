@@ -18,7 +18,7 @@ func (m *Manager) Extend(ctx context.Context, idOrName string, d time.Duration) 
 	if d <= 0 || d > maxTTL {
 		return nil, errdefs.InvalidArgument("extension %s is out of range: use a positive duration up to %s", d, maxTTL)
 	}
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (m *Manager) expired(sb *sandbox.Sandbox) bool {
 
 // reap stops or deletes one expired sandbox, if it still is expired under its lock.
 func (m *Manager) reap(ctx context.Context, id string) {
-	sb, unlock, err := m.locked(ctx, id)
+	sb, unlock, err := m.locked(ctx, id, AccessOwn)
 	if err != nil {
 		if !errdefs.IsNotFound(err) {
 			m.log.Error("ttl reaper: read", "sandbox", id, "err", err)
@@ -123,7 +123,7 @@ func (m *Manager) reap(ctx context.Context, id string) {
 
 // SetExpiry sets a sandbox's deadline to at (overwriting it), or clears it when at is zero.
 func (m *Manager) SetExpiry(ctx context.Context, idOrName string, at time.Time) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}

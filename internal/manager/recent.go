@@ -21,7 +21,14 @@ const maxRecent = 4096
 // up to a second ago by this manager, never one older than this manager's last change to it.
 // The record is shared: callers must not modify it.
 func (m *Manager) GetRecent(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	return m.recent.get(ctx, idOrName, m.store.GetSandbox)
+	sb, err := m.recent.get(ctx, idOrName, m.store.GetSandbox)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.authorize(ctx, sb, AccessView, idOrName); err != nil {
+		return nil, err
+	}
+	return sb, nil
 }
 
 // updateRecord writes a changed record and drops the stale cached copies.

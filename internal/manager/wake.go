@@ -18,7 +18,7 @@ func (m *Manager) Wake(ctx context.Context, idOrName string, d time.Duration, ke
 	if d <= 0 || d > maxTTL {
 		return nil, errdefs.InvalidArgument("timeout %s is out of range: use a positive duration up to %s", d, maxTTL)
 	}
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (m *Manager) Wake(ctx context.Context, idOrName string, d time.Duration, ke
 // KeepUntil moves a sandbox's deadline to at, unless it is already later: it only ever
 // extends (E2B's refresh).
 func (m *Manager) KeepUntil(ctx context.Context, idOrName string, at time.Time) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName)
+	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
@@ -137,7 +138,34 @@ func (s *Server) openAccounts(ctx context.Context) error {
 			serverKeys = append(serverKeys, account.ServerKey{Key: k, Name: name})
 		}
 	}
-	_, err = s.accounts.Bootstrap(ctx, cfg.AdminEmail, serverKeys)
+	if _, err = s.accounts.Bootstrap(ctx, cfg.AdminEmail, serverKeys); err != nil {
+		return err
+	}
+	return s.adoptUnowned(ctx)
+}
+
+// adoptUnowned gives the first admin the sandboxes whose owner is no user: those made before
+// there were users, owned by the key that made them (issue 11's migration).
+func (s *Server) adoptUnowned(ctx context.Context) error {
+	first, err := s.eng.Accounts.GetSetting(ctx, account.SettingFirstAdmin)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	users, err := s.eng.Accounts.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, u := range users {
+		known[u.ID] = true
+	}
+	n, err := s.eng.AdoptUnowned(ctx, first, func(owner string) bool { return known[owner] })
+	if n > 0 {
+		s.log.Info("sandboxes made before there were users now belong to the first admin", "count", n, "user", first)
+	}
 	return err
 }
 
@@ -162,7 +190,8 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, authn, log)
 	portsAPI.Register(mux)
-	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log)
+	accountsAPI := accounts.New(s.accounts, cfg.MaxBodyBytes, log).WithSandboxes(eng.Manager, eng.Accounts,
+		&audit.Recorder{Store: eng.Events})
 	accountsAPI.Register(mux)
 	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})

@@ -36,5 +36,12 @@ func (a *API) Operations() []openapi.Operation {
 			Request: keyReq, Response: apitype.NewAPIKey{}, Status: 201},
 		{Pattern: "GET /users/{email}/keys", Tag: "accounts", Summary: "A user's API keys" + admin, Response: []apitype.APIKey{}},
 		{Pattern: "DELETE /users/{email}/keys/{id}", Tag: "accounts", Summary: "Revoke a user's key (at once)" + admin},
+		{Pattern: "GET /users/{email}/quota", Tag: "accounts", Summary: "A user's quota and what they use of it" + admin, Response: apitype.Me{}},
+		{Pattern: "PUT /users/{email}/quota", Tag: "accounts", Summary: "Override a user's quota; absent fields keep their value, 0 = no limit" + admin,
+			Request: apitype.Quota{}, Response: apitype.Me{}},
+		{Pattern: "POST /sandboxes/{name}/shares", Tag: "accounts", Summary: "Share a sandbox with a user by email as viewer or operator (its owner or an admin)",
+			Request: apitype.ShareRequest{}, Required: []string{"email", "role"}, Response: apitype.Share{}, Status: 201},
+		{Pattern: "GET /sandboxes/{name}/shares", Tag: "accounts", Summary: "Who a sandbox is shared with", Response: []apitype.Share{}},
+		{Pattern: "DELETE /sandboxes/{name}/shares/{email}", Tag: "accounts", Summary: "Unshare a sandbox (its owner, an admin, or the user leaving it)"},
 	}
 }

@@ -95,7 +95,15 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ident, _ := caller(r)
-	return ok(w, http.StatusOK, apitype.Me{User: userView(u), KeyID: ident.KeyID})
+	me := apitype.Me{User: userView(u), KeyID: ident.KeyID}
+	if a.sbs != nil && !ident.IsAdmin() {
+		q, use, err := a.quotaAndUse(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		me.Quota, me.Usage = &q, &use
+	}
+	return ok(w, http.StatusOK, me)
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {

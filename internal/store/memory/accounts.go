@@ -19,13 +19,18 @@ type Accounts struct {
 	users    map[string]account.User
 	keys     map[string]account.Key
 	settings map[string]string
+	shares   map[shareKey]account.Share
+	quotas   map[string]account.Quota
 }
+
+type shareKey struct{ sandbox, user string }
 
 var _ account.Store = (*Accounts)(nil)
 
 // NewAccounts returns an empty account store.
 func NewAccounts() *Accounts {
-	return &Accounts{users: map[string]account.User{}, keys: map[string]account.Key{}, settings: map[string]string{}}
+	return &Accounts{users: map[string]account.User{}, keys: map[string]account.Key{}, settings: map[string]string{},
+		shares: map[shareKey]account.Share{}, quotas: map[string]account.Quota{}}
 }
 
 func copyKey(k account.Key) *account.Key {
@@ -138,6 +143,12 @@ func (s *Accounts) DeleteUser(_ context.Context, id string) error {
 			delete(s.keys, kid)
 		}
 	}
+	for sk := range s.shares {
+		if sk.user == id {
+			delete(s.shares, sk)
+		}
+	}
+	delete(s.quotas, id)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *account.User) error {
 	return nil
 }
 
-// DeleteUser implements account.Store; the user's keys go with them (ON DELETE CASCADE).
+// DeleteUser implements account.Store; the user's keys, shares and quota go with them (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	return err

@@ -89,6 +89,23 @@ var migrations = []string{
 	ALTER TABLE events ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE events ADD COLUMN user_email TEXT NOT NULL DEFAULT '';
 	ALTER TABLE events ADD COLUMN key_id TEXT NOT NULL DEFAULT '';`,
+	// Accounts phase 2: sandboxes shared with users, and per-user quota overrides.
+	`CREATE TABLE sandbox_shares (
+		sandbox_id TEXT NOT NULL,
+		user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		role       TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (sandbox_id, user_id)
+	);
+	CREATE INDEX sandbox_shares_user ON sandbox_shares(user_id, created_at);
+	CREATE TABLE user_quotas (
+		user_id            TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		sandboxes          INTEGER NOT NULL DEFAULT 0,
+		memory_mb          INTEGER NOT NULL DEFAULT 0,
+		vcpus              INTEGER NOT NULL DEFAULT 0,
+		creates_per_minute INTEGER NOT NULL DEFAULT 0,
+		sessions           INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

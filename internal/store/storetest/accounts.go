@@ -26,6 +26,10 @@ func RunAccounts(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"DeleteUserTakesKeys", testDeleteUserTakesKeys},
 		{"TouchKeys", testTouchKeys},
 		{"Settings", testSettings},
+		{"Shares", testShares},
+		{"ShareNeedsUser", testShareNeedsUser},
+		{"DeleteUserTakesSharesAndQuota", testDeleteUserTakesSharesAndQuota},
+		{"Quota", testQuota},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore(t)) })
