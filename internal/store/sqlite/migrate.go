@@ -89,7 +89,7 @@ var migrations = []string{
 	ALTER TABLE events ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE events ADD COLUMN user_email TEXT NOT NULL DEFAULT '';
 	ALTER TABLE events ADD COLUMN key_id TEXT NOT NULL DEFAULT '';`,
-	// Accounts phase 2: sandboxes shared with users, and per-user quota overrides.
+	// 6: accounts phase 2: sandboxes shared with users, and per-user quota overrides.
 	`CREATE TABLE sandbox_shares (
 		sandbox_id TEXT NOT NULL,
 		user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
