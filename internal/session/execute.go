@@ -72,7 +72,7 @@ var mimeKeys = map[string]string{"text": "text/plain", "html": "text/html", "mar
 // interrupts the cell when it runs longer; the kernel keeps its state and the result says
 // "timeout".
 func (r *Registry) Execute(ctx context.Context, idOrName, owner, language, code string, timeout time.Duration) (*Result, error) {
-	k, err := r.find(idOrName, owner)
+	k, err := r.find(ctx, idOrName, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ type RetryRequest struct {
 // ExecuteWithRetry runs code, and after each failure the next replacement (or OnErrorCode,
 // or the same code), until one succeeds or MaxAttempts is reached.
 func (r *Registry) ExecuteWithRetry(ctx context.Context, idOrName, owner string, req RetryRequest) (*Result, error) {
-	k, err := r.find(idOrName, owner)
+	k, err := r.find(ctx, idOrName, owner)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/driver/fake"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
@@ -30,7 +31,9 @@ func (images) Resolve(_ context.Context, ref string) (*sandbox.Image, error) {
 		User: strconv.Itoa(os.Geteuid()), WorkingDir: os.TempDir()}}, nil
 }
 
-func newRegistry(t *testing.T) (*session.Registry, *manager.Manager) {
+// newRegistry returns a registry on a fake-driver manager; quota, when given, is every
+// user's quota.
+func newRegistry(t *testing.T, quota ...account.Quota) (*session.Registry, *manager.Manager) {
 	t.Helper()
 	// A kernel's code context starts in its user's home, as E2B's does.
 	// (A uid without a passwd entry has "/".)
@@ -43,7 +46,11 @@ func newRegistry(t *testing.T) (*session.Registry, *manager.Manager) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := manager.New(context.Background(), manager.Config{Driver: drv, Store: memory.New(), Images: images{}})
+	cfg := manager.Config{Driver: drv, Store: memory.New(), Images: images{}}
+	if len(quota) > 0 {
+		cfg.Quota = quota[0]
+	}
+	m, err := manager.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +63,11 @@ func newRegistry(t *testing.T) (*session.Registry, *manager.Manager) {
 		_ = m.Close(ctx)
 	})
 	return session.New(m, session.Options{}), m
+}
+
+func countSandboxes(m *manager.Manager) int {
+	sbs, _ := m.List(context.Background(), sandbox.ListFilter{})
+	return len(sbs)
 }
 
 // concurrently runs f n times at once and returns the kernels and errors, by call.
@@ -94,7 +106,7 @@ func TestFirstCallsMakeOneKernel(t *testing.T) {
 			t.Errorf("call %d got kernel %s, call 0 got %s", i, ks[i].ID, ks[0].ID)
 		}
 	}
-	if got := reg.List("alice"); len(got) != 1 {
+	if got := reg.List(ctx, "alice"); len(got) != 1 {
 		t.Errorf("alice has %d kernels, want 1", len(got))
 	}
 	if sbs, _ := m.List(ctx, sandbox.ListFilter{}); len(sbs) != 1 {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/kernel"
@@ -88,13 +89,22 @@ func New(m *manager.Manager, opts Options) *Registry {
 	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}, creating: map[nameKey]chan struct{}{}}
 }
 
+// OwnerOf is who the kernels made by a call of ctx belong to: the authenticated user's ID, or
+// without accounts (a server without authentication, the server's own work) the actor.
+func OwnerOf(ctx context.Context) string {
+	if id, ok := account.IdentityFrom(ctx); ok && id.UserID != "" {
+		return id.UserID
+	}
+	return audit.OriginFrom(ctx).Actor
+}
+
 // CreateRequest describes a new kernel.
 type CreateRequest struct {
 	Name     string
 	Language string
 	Sandbox  string // an existing sandbox to run in ("" = a new one of its own)
-	Owner    string
-	Session  bool // the kernel backs /sessions/{Name}
+	Owner    string // see OwnerOf
+	Session  bool   // the kernel backs /sessions/{Name}
 	Tags     map[string]string
 }
 
@@ -116,10 +126,18 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	if req.Name == "" {
 		req.Name = "kernel-" + randomHex(4)
 	}
+	limit, err := r.sessionLimit(ctx)
+	if err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
-	if r.findLocked(req.Name, req.Owner) != nil || r.creating[nameKey{req.Owner, req.Name}] != nil {
+	if r.findOwnLocked(req.Name, req.Owner) != nil || r.creating[nameKey{req.Owner, req.Name}] != nil {
 		r.mu.Unlock()
 		return nil, errdefs.AlreadyExists("a kernel named %q already exists", req.Name)
+	}
+	if err := r.checkQuotaLocked(req.Owner, limit); err != nil {
+		r.mu.Unlock()
+		return nil, err
 	}
 	release := r.reserveLocked(req.Owner, req.Name)
 	r.mu.Unlock()
@@ -131,14 +149,22 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 // exist. Concurrent first calls for one name make one kernel: the others wait for it, and
 // when its creation fails, try in turn.
 func (r *Registry) GetOrCreate(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	limit, err := r.sessionLimit(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		r.mu.Lock()
-		if k := r.findLocked(req.Name, req.Owner); k != nil {
+		if k := r.findOwnLocked(req.Name, req.Owner); k != nil {
 			r.mu.Unlock()
 			return k, nil
 		}
 		pending := r.creating[nameKey{req.Owner, req.Name}]
 		if pending == nil {
+			if err := r.checkQuotaLocked(req.Owner, limit); err != nil {
+				r.mu.Unlock()
+				return nil, err
+			}
 			release := r.reserveLocked(req.Owner, req.Name)
 			r.mu.Unlock()
 			defer release()
@@ -211,26 +237,28 @@ func (r *Registry) create(ctx context.Context, req CreateRequest) (*Kernel, erro
 	return k, nil
 }
 
-// Get finds a kernel by ID or name.
-func (r *Registry) Get(idOrName, owner string) (*Kernel, error) {
-	k, err := r.find(idOrName, owner)
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
+// Get finds a kernel by ID or name. A user finds their own kernels; an admin (and the
+// server itself) finds any kernel by ID and their own by name. Another user's kernel is not
+// found, exactly as one that does not exist.
+func (r *Registry) Get(ctx context.Context, idOrName, owner string) (*Kernel, error) {
+	return r.find(ctx, idOrName, owner)
 }
 
-func (r *Registry) find(idOrName, owner string) (*Kernel, error) {
+func (r *Registry) find(ctx context.Context, idOrName, owner string) (*Kernel, error) {
+	all := manager.CallerFrom(ctx).Unrestricted()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if k := r.findLocked(idOrName, owner); k != nil {
+	if k, ok := r.kernels[idOrName]; ok && (all || k.Owner == owner) {
+		return k, nil
+	}
+	if k := r.findOwnLocked(idOrName, owner); k != nil {
 		return k, nil
 	}
 	return nil, errdefs.NotFound("kernel %q not found", idOrName)
 }
 
-// findLocked is find under r.mu; nil when there is no such kernel.
-func (r *Registry) findLocked(idOrName, owner string) *Kernel {
+// findOwnLocked finds the owner's kernel by ID or name under r.mu; nil when there is none.
+func (r *Registry) findOwnLocked(idOrName, owner string) *Kernel {
 	if k, ok := r.kernels[idOrName]; ok && k.Owner == owner {
 		return k
 	}
@@ -242,13 +270,15 @@ func (r *Registry) findLocked(idOrName, owner string) *Kernel {
 	return nil
 }
 
-// List returns the owner's kernels, oldest first.
-func (r *Registry) List(owner string) []*Kernel {
+// List returns the owner's kernels (every kernel for an admin and the server itself),
+// oldest first.
+func (r *Registry) List(ctx context.Context, owner string) []*Kernel {
+	all := manager.CallerFrom(ctx).Unrestricted()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := []*Kernel{}
 	for _, k := range r.kernels {
-		if k.Owner == owner {
+		if all || k.Owner == owner {
 			out = append(out, k)
 		}
 	}
@@ -256,9 +286,57 @@ func (r *Registry) List(owner string) []*Kernel {
 	return out
 }
 
+// Count is how many kernels owner has, kernels being made included.
+func (r *Registry) Count(owner string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.countLocked(owner)
+}
+
+func (r *Registry) countLocked(owner string) int {
+	n := 0
+	for _, k := range r.kernels {
+		if k.Owner == owner {
+			n++
+		}
+	}
+	for key := range r.creating {
+		if key.owner == owner {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionLimit is the caller's quota of concurrent code sessions (0 = no limit: admins, the
+// server itself, and users without one).
+func (r *Registry) sessionLimit(ctx context.Context) (int, error) {
+	c := manager.CallerFrom(ctx)
+	if c.Unrestricted() || c.UserID == "" {
+		return 0, nil
+	}
+	q, err := r.m.QuotaOf(ctx, c.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return q.Sessions, nil
+}
+
+// checkQuotaLocked refuses one more kernel for owner when they hold limit already; r.mu is
+// held, so that concurrent creations are counted against each other.
+func (r *Registry) checkQuotaLocked(owner string, limit int) error {
+	if limit <= 0 {
+		return nil
+	}
+	if n := r.countLocked(owner); n >= limit {
+		return errdefs.New(errdefs.ErrResourceExhausted, "quota exceeded: at most %d code sessions, %d in use", limit, n)
+	}
+	return nil
+}
+
 // Delete ends a kernel and, when it had a sandbox of its own, deletes the sandbox.
 func (r *Registry) Delete(ctx context.Context, idOrName, owner string) error {
-	k, err := r.find(idOrName, owner)
+	k, err := r.find(ctx, idOrName, owner)
 	if err != nil {
 		return err
 	}
@@ -283,7 +361,7 @@ func (r *Registry) dropSandbox(ctx context.Context, k *Kernel) {
 
 // Restart clears a kernel's state.
 func (r *Registry) Restart(ctx context.Context, idOrName, owner string) (*Kernel, error) {
-	k, err := r.find(idOrName, owner)
+	k, err := r.find(ctx, idOrName, owner)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ type kernelList struct {
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) error {
-	httpx.WriteJSON(w, http.StatusOK, kernelList{Kernels: a.reg.List(owner(r))})
+	httpx.WriteJSON(w, http.StatusOK, kernelList{Kernels: a.reg.List(r.Context(), owner(r))})
 	return nil
 }
 
@@ -99,7 +99,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	k, err := a.reg.Get(r.PathValue("id"), owner(r))
+	k, err := a.reg.Get(r.Context(), r.PathValue("id"), owner(r))
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func newSurface(t *testing.T, langs ...string) *surface {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		srv.Close()
-		for _, k := range reg.List("") {
+		for _, k := range reg.List(context.Background(), "") {
 			_ = reg.Delete(context.Background(), k.ID, "")
 		}
 		_ = m.Close(context.Background())

@@ -9,7 +9,6 @@ import (
 
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/api/openapi"
-	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/session"
@@ -60,7 +59,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, msg string) 
 	writeError(w, r, status, msg)
 }
 
-func owner(r *http.Request) string { return audit.OriginFrom(r.Context()).Actor }
+// owner is who the kernels a request makes belong to: the caller's user ID.
+func owner(r *http.Request) string { return session.OwnerOf(r.Context()) }
 
 // executeRequest is the body of the execute routes.
 type executeRequest struct {

@@ -123,7 +123,7 @@ func (s *Server) sandboxExecutor(ctx context.Context, in executorArgs) (string, 
 				a.Language = "python"
 			}
 			req := session.CreateRequest{Name: "mcp-" + sb.ID + "-" + strings.ToLower(a.Language), Language: a.Language,
-				Sandbox: sb.ID, Owner: owner(ctx)}
+				Sandbox: sb.ID, Owner: session.OwnerOf(ctx)}
 			out, err = s.runCodeIn(ctx, req, codeArgs{Code: a.Code, Language: a.Language, Timeout: a.Timeout})
 		}
 	default:

@@ -254,7 +254,7 @@ func (s *Server) runCode(ctx context.Context, in codeArgs) (codeResult, error) {
 	if name == "" {
 		name = "default"
 	}
-	return s.runCodeIn(ctx, session.CreateRequest{Name: name, Language: in.Language, Owner: owner(ctx)}, in)
+	return s.runCodeIn(ctx, session.CreateRequest{Name: name, Language: in.Language, Owner: session.OwnerOf(ctx)}, in)
 }
 
 // runCodeIn runs in.Code in the kernel req names, made when it does not exist.
