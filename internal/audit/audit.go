@@ -51,6 +51,32 @@ type Filter struct {
 	Since   time.Time
 	Until   time.Time
 	Limit   int
+	// Scope, when not nil, keeps only what one user may see (applied by the store's query,
+	// before Limit).
+	Scope *Scope
+}
+
+// Scope is what one user sees of the audit log: the events they caused (UserID) and the
+// events of the sandboxes they may see (by name).
+type Scope struct {
+	UserID    string
+	Sandboxes []string
+}
+
+// Match reports whether e is within s; a nil scope holds everything.
+func (s *Scope) Match(e Event) bool {
+	if s == nil || (s.UserID != "" && e.UserID == s.UserID) {
+		return true
+	}
+	if e.Sandbox == "" {
+		return false
+	}
+	for _, n := range s.Sandboxes {
+		if n == e.Sandbox {
+			return true
+		}
+	}
+	return false
 }
 
 // Store keeps audit events. Append returns only after the events are durable. Events are

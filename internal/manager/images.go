@@ -11,6 +11,9 @@ import (
 // ImportImage stores an image archive (docker save, OCI layout or root filesystem tar,
 // optionally gzipped) under ref.
 func (m *Manager) ImportImage(ctx context.Context, ref string, archive io.Reader) (*sandbox.ImageInfo, error) {
+	if err := RequireAdmin(ctx, "import images"); err != nil {
+		return nil, err
+	}
 	im, ok := m.images.(sandbox.ImageManager)
 	if !ok {
 		return nil, errdefs.FailedPrecondition("this image resolver keeps no images")
@@ -21,6 +24,9 @@ func (m *Manager) ImportImage(ctx context.Context, ref string, archive io.Reader
 // PruneImages removes the layers no image references; layers of existing sandboxes, in
 // any state, are kept.
 func (m *Manager) PruneImages(ctx context.Context) (sandbox.PruneReport, error) {
+	if err := RequireAdmin(ctx, "prune images"); err != nil {
+		return sandbox.PruneReport{}, err
+	}
 	im, ok := m.images.(sandbox.ImageManager)
 	if !ok {
 		return sandbox.PruneReport{}, errdefs.FailedPrecondition("this image resolver keeps no images")

@@ -252,14 +252,27 @@ func (m *Manager) Images(ctx context.Context) ([]sandbox.ImageInfo, error) {
 	return im.ListImages(ctx)
 }
 
-// PullImage makes sure an image is present, pulling it when needed.
+// PullImage makes sure an image is present, pulling it when needed: the images API, for
+// admins.
 func (m *Manager) PullImage(ctx context.Context, ref string) (*sandbox.Image, error) {
+	if err := RequireAdmin(ctx, "pull images"); err != nil {
+		return nil, err
+	}
+	return m.images.Resolve(ctx, ref)
+}
+
+// ResolveImage makes sure the image of a sandbox about to be made is present, as creating
+// it would: anyone who may create sandboxes may (a run that reports its pull first).
+func (m *Manager) ResolveImage(ctx context.Context, ref string) (*sandbox.Image, error) {
 	return m.images.Resolve(ctx, ref)
 }
 
 // RemoveImage removes an image and the layers only it used; layers of existing sandboxes are
 // never removed.
 func (m *Manager) RemoveImage(ctx context.Context, ref string) error {
+	if err := RequireAdmin(ctx, "remove images"); err != nil {
+		return err
+	}
 	im, ok := m.images.(sandbox.ImageManager)
 	if !ok {
 		return errdefs.FailedPrecondition("this image resolver keeps no images")

@@ -234,6 +234,9 @@ func sameGuest(a, b PoolConfig) bool {
 // the error; the others are applied. Images of new pools are resolved (pulled) before
 // SetPools returns.
 func (m *Manager) SetPools(ctx context.Context, cfgs []PoolConfig) error {
+	if err := RequireAdmin(ctx, "change warm pools"); err != nil {
+		return err
+	}
 	m.pools.apply.Lock()
 	defer m.pools.apply.Unlock()
 	want, err := m.pools.resolve(ctx, cfgs)

@@ -18,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
 )
 
 // Source says where a template comes from.
@@ -178,6 +179,9 @@ func (s *Store) OnChange(f func([]Template)) {
 // they would change nothing. The new templates are in effect when Save returns;
 // subscribers are notified in the background.
 func (s *Store) Save(ctx context.Context, ts []Template) error {
+	if err := manager.RequireAdmin(ctx, "change templates"); err != nil {
+		return err
+	}
 	if err := ValidateList(ts); err != nil {
 		return err
 	}

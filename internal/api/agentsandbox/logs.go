@@ -148,7 +148,11 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	evs, err := a.opts.Events.ListEvents(r.Context(), audit.Filter{Sandbox: strings.TrimSpace(q.Get("sandbox")), Limit: maxScan})
+	scope, err := a.m.EventScope(r.Context())
+	if err != nil {
+		return err
+	}
+	evs, err := a.opts.Events.ListEvents(r.Context(), audit.Filter{Sandbox: strings.TrimSpace(q.Get("sandbox")), Limit: maxScan, Scope: scope})
 	if err != nil {
 		return err
 	}

@@ -80,8 +80,11 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty b
 	return httpx.Decode(w, r, v, a.opts.MaxBodyBytes, true, allowEmpty)
 }
 
-// owner is who a request acts for: the API key's ID.
-func owner(r *http.Request) string { return audit.OriginFrom(r.Context()).Actor }
+// owner is who what a request makes (sandboxes, runs) belongs to: the caller's user ID, or
+// without authentication the actor.
+func owner(r *http.Request) string {
+	return manager.OwnerOf(r.Context(), audit.OriginFrom(r.Context()).Actor)
+}
 
 func (a *API) health(w http.ResponseWriter, _ *http.Request) error {
 	// status and version also at the top level, for probes that do not unwrap envelopes.

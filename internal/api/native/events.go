@@ -18,13 +18,17 @@ func (a *API) sandboxLogs(w http.ResponseWriter, r *http.Request) error {
 	if sb, err := a.m.Get(r.Context(), name); err == nil {
 		name = sb.Name
 	}
-	evs, err := a.audit.ListEvents(r.Context(), audit.Filter{Sandbox: name, Limit: maxEventLimit})
+	scope, err := a.m.EventScope(r.Context())
+	if err != nil {
+		return err
+	}
+	evs, err := a.audit.ListEvents(r.Context(), audit.Filter{Sandbox: name, Limit: maxEventLimit, Scope: scope})
 	if err != nil {
 		return err
 	}
 	if len(evs) == 0 {
 		if _, err := a.m.Get(r.Context(), name); err != nil {
-			return err // unknown sandbox with no history: 404
+			return err // unknown (or another user's) sandbox with no history they may see: 404
 		}
 	}
 	return ok(w, http.StatusOK, toEvents(evs))
@@ -55,6 +59,9 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > maxEventLimit {
 			return errdefs.InvalidArgument("limit %q: use 1 to %d", s, maxEventLimit)
 		}
+	}
+	if f.Scope, err = a.m.EventScope(r.Context()); err != nil {
+		return err
 	}
 	evs, err := a.audit.ListEvents(r.Context(), f)
 	if err != nil {

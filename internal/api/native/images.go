@@ -9,6 +9,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -48,11 +49,15 @@ func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return ok(w, http.StatusOK, apitype.Image{Ref: req.Ref, Layers: len(img.Layers)})
 	}
+	// Refused before the stream starts, so that the refusal is a status code.
+	if err := manager.RequireAdmin(r.Context(), "pull images"); err != nil {
+		return err
+	}
 	sse, err := httpx.NewSSE(w)
 	if err != nil {
 		return err
 	}
-	img, err := a.pullWithEvents(r.Context(), sse, req.Ref)
+	img, err := a.pullWithEvents(r.Context(), sse, req.Ref, a.m.PullImage)
 	if err != nil {
 		_ = sse.Send("error", apitype.StreamError{Message: httpx.PublicMessage(err, httpx.RequestID(r.Context()))})
 		return nil
@@ -61,10 +66,11 @@ func (a *API) pullImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pullWithEvents makes sure ref is present, sending progress events while it pulls. A slow
+// pullWithEvents makes sure ref is present with pull, sending progress events while it pulls. A slow
 // client never holds the pull up (which other callers may share): intermediate updates
 // are dropped when it lags; first and last updates of a layer are not.
-func (a *API) pullWithEvents(ctx context.Context, sse *httpx.SSE, ref string) (*sandbox.Image, error) {
+func (a *API) pullWithEvents(ctx context.Context, sse *httpx.SSE, ref string,
+	pull func(context.Context, string) (*sandbox.Image, error)) (*sandbox.Image, error) {
 	events := make(chan image.Progress, 256)
 	pctx := image.WithProgress(ctx, func(p image.Progress) {
 		if p.Done || p.Layer == "" {
@@ -85,7 +91,7 @@ func (a *API) pullWithEvents(ctx context.Context, sse *httpx.SSE, ref string) (*
 	}
 	done := make(chan result, 1)
 	go func() {
-		img, err := a.m.PullImage(pctx, ref)
+		img, err := pull(pctx, ref)
 		done <- result{img, err} // no update follows: the pull's subscription ended
 	}()
 	send := func(p image.Progress) { _ = sse.Send("progress", pullEvent(p)) }

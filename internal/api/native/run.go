@@ -192,7 +192,7 @@ func (a *API) runStream(w http.ResponseWriter, r *http.Request) error {
 	began := time.Now().UTC()
 	_ = sse.Send("started", apitype.StreamStarted{Sandbox: spec.Name})
 	// An image that is not here yet is pulled first, reported as "pulling" events.
-	if _, err := a.pullWithEvents(ctx, sse, spec.Image); err != nil {
+	if _, err := a.pullWithEvents(ctx, sse, spec.Image, a.m.ResolveImage); err != nil {
 		return fail(err)
 	}
 	_ = sse.Send("progress", apitype.StreamProgress{Stage: "creating"})

@@ -37,7 +37,8 @@ func (e *Events) ListEvents(_ context.Context, f audit.Filter) ([]audit.Event, e
 	out := []audit.Event{}
 	for _, ev := range e.evs {
 		if (f.Sandbox != "" && ev.Sandbox != f.Sandbox) || (f.Type != "" && ev.Type != f.Type) ||
-			(!f.Since.IsZero() && ev.Time.Before(f.Since)) || (!f.Until.IsZero() && !ev.Time.Before(f.Until)) {
+			(!f.Since.IsZero() && ev.Time.Before(f.Since)) || (!f.Until.IsZero() && !ev.Time.Before(f.Until)) ||
+			!f.Scope.Match(ev) {
 			continue
 		}
 		out = append(out, ev)

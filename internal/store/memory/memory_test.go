@@ -18,3 +18,5 @@ func TestRuns(t *testing.T) { storetest.RunRuns(t, &memory.Runs{}) }
 func TestAccounts(t *testing.T) {
 	storetest.RunAccounts(t, func(t *testing.T) account.Store { return memory.NewAccounts() })
 }
+
+func TestEvents(t *testing.T) { storetest.RunEvents(t, &memory.Events{}) }

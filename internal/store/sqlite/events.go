@@ -46,6 +46,16 @@ func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, 
 		q += ` AND type = ?`
 		args = append(args, f.Type)
 	}
+	if f.Scope != nil {
+		// One parameter however many sandboxes the user sees (SQLite bounds the number of
+		// parameters of a statement).
+		names, err := json.Marshal(f.Scope.Sandboxes)
+		if err != nil {
+			return nil, err
+		}
+		q += ` AND ((user_id != '' AND user_id = ?) OR (sandbox != '' AND sandbox IN (SELECT value FROM json_each(?))))`
+		args = append(args, f.Scope.UserID, string(names))
+	}
 	if !f.Since.IsZero() {
 		q += ` AND ts >= ?`
 		args = append(args, f.Since.UnixNano())

@@ -153,3 +153,5 @@ func TestPathWithURISyntax(t *testing.T) {
 		}
 	}
 }
+
+func TestEvents(t *testing.T) { storetest.RunEvents(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }
