@@ -135,13 +135,38 @@ func TestControlPlane(t *testing.T) {
 	wantError(t, "detail after kill", code, raw, 404, sb.SandboxID)
 }
 
+// TestNativeSandboxOnE2B: a sandbox made on the native surface is found, listed and killed
+// on E2B's (the same guest serves both), with its template ("base" when it has none).
+func TestNativeSandboxOnE2B(t *testing.T) {
+	s := servertest.New(t)
+	code, env := s.Native("POST", "/sandboxes", map[string]any{"name": "native"})
+	if code != 201 {
+		t.Fatalf("native create: %d %s", code, env.Error)
+	}
+	var created struct{ ID string }
+	if err := json.Unmarshal(env.Data, &created); err != nil {
+		t.Fatal(err)
+	}
+	code, raw := call(t, s, "GET", "/sandboxes/"+created.ID, nil, "")
+	var d struct{ SandboxID, TemplateID, State string }
+	if err := json.Unmarshal(raw, &d); code != 200 || err != nil || d.SandboxID != created.ID || d.TemplateID != "base" || d.State != "running" {
+		t.Fatalf("detail: %d %s", code, raw)
+	}
+	code, raw = call(t, s, "GET", "/v2/sandboxes?template=base", nil, "")
+	if code != 200 || !strings.Contains(string(raw), created.ID) {
+		t.Errorf("list: %d %s", code, raw)
+	}
+	if code, raw := call(t, s, "DELETE", "/sandboxes/"+created.ID, nil, ""); code != 204 {
+		t.Errorf("kill: %d %s", code, raw)
+	}
+	if code, _ := s.Native("GET", "/sandboxes/native", nil); code != 404 {
+		t.Errorf("native get after an E2B kill: %d", code)
+	}
+}
+
 // TestControlPlaneErrors: the main errors of each route, all in E2B's {code, message}.
 func TestControlPlaneErrors(t *testing.T) {
 	s := servertest.New(t)
-	// A sandbox of the native surface is not an E2B sandbox.
-	if code, env := s.Native("POST", "/sandboxes", map[string]any{"name": "native"}); code != 201 {
-		t.Fatalf("native create: %d %s", code, env.Error)
-	}
 	for _, c := range []struct {
 		name, method, path string
 		body               any
@@ -154,7 +179,6 @@ func TestControlPlaneErrors(t *testing.T) {
 		{"wrong type", "POST", "/v2/sandboxes", `{"timeout":"soon"}`, 400, "timeout"},
 		{"unsupported option", "POST", "/v2/sandboxes", map[string]any{"autoPause": true}, 400, "autoPause"},
 		{"unknown sandbox", "GET", "/sandboxes/ghost", nil, 404, "ghost"},
-		{"native sandbox", "GET", "/sandboxes/native", nil, 404, "native"},
 		{"kill unknown", "DELETE", "/sandboxes/ghost", nil, 404, "ghost"},
 		{"timeout unknown", "POST", "/sandboxes/ghost/timeout", map[string]any{"timeout": 5}, 404, "ghost"},
 		{"connect unknown", "POST", "/sandboxes/ghost/connect", map[string]any{}, 404, "ghost"},

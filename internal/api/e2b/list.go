@@ -39,7 +39,8 @@ func parseMetadata(raw string) (map[string]string, error) {
 	return out, nil
 }
 
-// matching lists the E2B sandboxes whose state is in states and whose metadata has filter.
+// matching lists the sandboxes the caller sees (whichever surface made them) whose state is
+// in states and whose metadata has filter.
 func (a *API) matching(r *http.Request, states map[string]bool, filter map[string]string) ([]*sandbox.Sandbox, error) {
 	sbs, err := a.m.List(r.Context(), sandbox.ListFilter{})
 	if err != nil {
@@ -47,7 +48,7 @@ func (a *API) matching(r *http.Request, states map[string]bool, filter map[strin
 	}
 	var out []*sandbox.Sandbox
 	for _, sb := range sbs {
-		if sb.Spec.Labels[labelTemplate] == "" || !states[state(sb)] {
+		if !states[state(sb)] {
 			continue
 		}
 		md := metadata(sb)
@@ -121,7 +122,7 @@ func (a *API) listV2(w http.ResponseWriter, r *http.Request) error {
 	tmpl := q.Get("template")
 	kept := sbs[:0]
 	for _, sb := range sbs {
-		if (after.IsZero() || sb.CreatedAt.After(after)) && (tmpl == "" || sb.Spec.Labels[labelTemplate] == tmpl) {
+		if (after.IsZero() || sb.CreatedAt.After(after)) && (tmpl == "" || templateOf(sb) == tmpl) {
 			kept = append(kept, sb)
 		}
 	}

@@ -158,7 +158,7 @@ func created(sb *sandbox.Sandbox) createdView {
 // detail is SandboxDetail, and without the access token ListedSandbox.
 func detail(sb *sandbox.Sandbox, withToken bool) sandboxView {
 	res := sb.Instance.Resources
-	d := sandboxView{TemplateID: sb.Spec.Labels[labelTemplate], SandboxID: sb.ID, ClientID: clientID,
+	d := sandboxView{TemplateID: templateOf(sb), SandboxID: sb.ID, ClientID: clientID,
 		EnvdVersion: guestproto.Version, CPUCount: max(1, int(res.VCPUs+0.999)), MemoryMB: res.MemoryMB,
 		DiskSizeMB: res.DiskMB, State: state(sb), Metadata: metadata(sb), StartedAt: sb.CreatedAt}
 	if sb.StartedAt != nil {
@@ -195,11 +195,28 @@ func metadata(sb *sandbox.Sandbox) map[string]string {
 	return out
 }
 
-// e2bSandbox finds a sandbox that the E2B surface made.
+// templateOf is a sandbox's E2B template ID: the one it was made with on this surface; for a
+// sandbox made on another surface, its Paddock template, else "base".
+func templateOf(sb *sandbox.Sandbox) string {
+	if t := sb.Spec.Labels[labelTemplate]; t != "" {
+		return t
+	}
+	if sb.Spec.Template != "" {
+		return sb.Spec.Template
+	}
+	return "base"
+}
+
+// e2bSandbox finds a sandbox the caller may see, whichever surface made it (every sandbox
+// runs the same envd-compatible guest, so the SDKs can use any of them); another user's is
+// not found.
 func (a *API) e2bSandbox(r *http.Request) (*sandbox.Sandbox, error) {
 	sb, err := a.m.Get(r.Context(), r.PathValue("id"))
-	if err != nil || sb.Spec.Labels[labelTemplate] == "" {
-		return nil, errdefs.NotFound("sandbox %q not found", r.PathValue("id"))
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, errdefs.NotFound("sandbox %q not found", r.PathValue("id"))
+		}
+		return nil, err
 	}
 	return sb, nil
 }
