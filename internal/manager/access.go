@@ -132,6 +132,14 @@ func (m *Manager) Authorize(ctx context.Context, idOrName string, need Access) (
 	return m.get(ctx, idOrName, need)
 }
 
+// Check answers whether the caller of ctx may act on sb (a record read without a check, as
+// on the port routes, which also admit anonymous requests with a traffic token) with need:
+// not found (naming idOrName) when they may not see it, permission denied when a share
+// lets them see it but not this.
+func (m *Manager) Check(ctx context.Context, sb *sandbox.Sandbox, need Access, idOrName string) error {
+	return m.authorize(ctx, sb, need, idOrName)
+}
+
 // visible filters sbs down to what the caller of ctx may see: their own and those shared
 // with them (everything for admins and the system).
 func (m *Manager) visible(ctx context.Context, sbs []*sandbox.Sandbox) ([]*sandbox.Sandbox, error) {

@@ -72,12 +72,23 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"GET " + p + "/logs/sandbox/{name}":           a.logs,
 		"GET " + p + "/events":                        a.events,
 		"GET " + p + "/config/templates":              a.getTemplates,
-		"POST " + p + "/config/templates":             a.saveTemplates,
+		"POST " + p + "/config/templates":             admin(a.saveTemplates, "change templates"),
 		"GET " + p + "/config/sandbox-template":       a.getSandboxTemplate,
-		"POST " + p + "/config/sandbox-template":      a.saveSandboxTemplate,
+		"POST " + p + "/config/sandbox-template":      admin(a.saveSandboxTemplate, "change templates"),
 		"GET " + p + "/pool":                          a.listPools,
 		"GET " + p + "/pool/sandbox/{name}":           a.poolSandboxes,
-		"DELETE " + p + "/pool/{name}":                a.deletePool,
+		"DELETE " + p + "/pool/{name}":                admin(a.deletePool, "change warm pools"),
+	}
+}
+
+// admin refuses h to users before it reads anything (the manager and the template store
+// refuse the change itself too): Agent-Sandbox's configuration is its system token's.
+func admin(h httpx.HandlerFunc, what string) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := manager.RequireAdmin(r.Context(), what); err != nil {
+			return err
+		}
+		return h(w, r)
 	}
 }
 

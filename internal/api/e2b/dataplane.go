@@ -137,7 +137,7 @@ func forwardPort(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, po
 		fail(w, r, ports.Failure{Status: http.StatusBadRequest, Port: port, Message: err.Error()})
 		return
 	}
-	if !fwd.KeyOK(r) && !manager.TrafficAllowed(sb, port, ports.PresentedToken(r)) {
+	if !fwd.KeyOK(r, sb) && !manager.TrafficAllowed(sb, port, ports.PresentedToken(r)) {
 		fail(w, r, ports.Failure{Status: http.StatusForbidden, Port: port,
 			Message: "this sandbox's ports need its traffic access token (e2b-traffic-access-token header)"})
 		return

@@ -1,9 +1,12 @@
 package ports
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -54,17 +57,38 @@ func RememberToken(w http.ResponseWriter, r *http.Request, sb *sandbox.Sandbox, 
 // PresentedToken is the traffic token r carries ("" = none), for other surfaces.
 func PresentedToken(r *http.Request) string { return presentedToken(r).value }
 
-// keyOK reports whether r carries a valid API key (always, without authentication).
-func (a *API) keyOK(r *http.Request) bool {
+// caller authenticates r's API key or login token: the context to check access with, and
+// false when r carries no valid one. Without authentication every request is the system's.
+func (a *API) caller(r *http.Request) (context.Context, bool) {
 	if a.keys == nil {
-		return true
+		return r.Context(), true
 	}
-	_, err := a.keys.Authenticate(r.Context(), auth.FromHeaders(r.Header.Get))
-	return err == nil
+	id, err := a.keys.Authenticate(r.Context(), auth.FromHeaders(r.Header.Get))
+	if err != nil {
+		return r.Context(), false
+	}
+	return account.WithIdentity(r.Context(), id), true
 }
 
-// KeyOK is keyOK for other surfaces that forward to ports (the E2B data plane).
-func (a *API) KeyOK(r *http.Request) bool { return a.keyOK(r) }
+// keyAccess is what r's key allows on sb's ports: nil when it is valid and its user may use
+// the sandbox's ports (an operator share, the owner, an admin), errUnauthenticated when r
+// has no valid key, else the manager's not found or permission denied.
+func (a *API) keyAccess(r *http.Request, sb *sandbox.Sandbox, ref string) error {
+	ctx, ok := a.caller(r)
+	if !ok {
+		return errUnauthenticated
+	}
+	return a.m.Check(ctx, sb, manager.AccessOperate, ref)
+}
+
+// errUnauthenticated: the request carries no valid key (it may still hold a traffic token).
+var errUnauthenticated = errors.New("no valid API key")
+
+// KeyOK reports whether r's key lets its user reach sb's ports, for other surfaces that
+// forward to ports (the E2B data plane).
+func (a *API) KeyOK(r *http.Request, sb *sandbox.Sandbox) bool {
+	return a.keyAccess(r, sb, sb.ID) == nil
+}
 
 // stripCredentials removes from an outgoing request whatever reached Paddock, not the
 // sandbox: a valid API key (code in the sandbox must never see it), the traffic-token

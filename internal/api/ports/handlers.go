@@ -39,10 +39,10 @@ func (a *API) routerRoute(w http.ResponseWriter, r *http.Request) {
 // serve checks access, the port and the sandbox's state, then forwards. Requests without
 // any credential learn nothing about which sandboxes exist: they get 401 either way.
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
-	keyOK := a.keyOK(r)
+	// Read as the server: a traffic token or a public port admits requests without a key.
 	sb, err := a.m.GetRecent(r.Context(), rt.sandbox)
 	if err != nil {
-		if errdefs.IsNotFound(err) && !keyOK {
+		if _, keyed := a.caller(r); errdefs.IsNotFound(err) && !keyed {
 			a.deny(w, r)
 			return
 		}
@@ -54,8 +54,12 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.port != "" {
 		port, portErr = parsePort(rt.port)
 	}
-	if !keyOK && (portErr != nil || !manager.TrafficAllowed(sb, port, presentedToken(r).value)) {
-		a.deny(w, r)
+	if keyErr := a.keyAccess(r, sb, rt.sandbox); keyErr != nil && (portErr != nil || !manager.TrafficAllowed(sb, port, presentedToken(r).value)) {
+		if keyErr == errUnauthenticated {
+			a.deny(w, r)
+		} else {
+			a.writeErr(w, r, keyErr) // another user's sandbox: 404, as if it did not exist
+		}
 		return
 	}
 	if portErr != nil {
