@@ -39,6 +39,7 @@ type Usage struct {
 	MemoryMB          int64   `json:"memory_mb"`
 	VCPUs             float64 `json:"vcpus"`
 	CreatesLastMinute int     `json:"creates_last_minute"`
+	Sessions          int     `json:"sessions"`
 }
 
 // ShareRequest shares a sandbox with a user by email; Role is viewer or operator.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
@@ -75,6 +76,8 @@ type Manager struct {
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
 	quota  quotaBook      // creates under way and recent ones, per user
+	// sessions counts a user's code sessions, for UsageOf (set once by the session registry).
+	sessions atomic.Pointer[func(userID string) int]
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts

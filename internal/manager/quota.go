@@ -19,7 +19,13 @@ type Usage struct {
 	VCPUs     float64 `json:"vcpus"`
 	// CreatesLastMinute counts sandbox creations (pool claims included) in the last minute.
 	CreatesLastMinute int `json:"creates_last_minute"`
+	// Sessions counts code sessions (KernelBox kernels), which the session registry limits.
+	Sessions int `json:"sessions"`
 }
+
+// CountSessionsWith lets UsageOf report a user's code sessions, which the session registry
+// keeps (and checks against the quota) itself.
+func (m *Manager) CountSessionsWith(count func(userID string) int) { m.sessions.Store(&count) }
 
 // quotaBook keeps, per user, the creations under way and the times of recent ones, so that
 // concurrent creates are checked against each other and not only against the store.
@@ -86,6 +92,9 @@ func (m *Manager) UsageOf(ctx context.Context, userID string) (Usage, error) {
 	u.MemoryMB += b.pending.MemoryMB
 	u.VCPUs += b.pending.VCPUs
 	u.CreatesLastMinute = len(b.creates)
+	if count := m.sessions.Load(); count != nil {
+		u.Sessions = (*count)(userID)
+	}
 	return u, nil
 }
 

@@ -115,6 +115,9 @@ func TestOwnersKernelBox(t *testing.T) {
 	if code, body := raw(t, s, "POST", "/sessions/ak/execute", exec, bob, nil); code != 200 {
 		t.Errorf("bob's existing session still runs: %d %s", code, body)
 	}
+	if code, me, _ := call[client.Me](t, s, "GET", "/me", nil, bob); code != 200 || me.Quota == nil || me.Quota.Sessions == nil || *me.Quota.Sessions != 1 || me.Usage.Sessions != 1 {
+		t.Errorf("bob's /me: %d %+v", code, me)
+	}
 	if code, body := raw(t, s, "POST", "/kernels", map[string]any{"language": "bash"}, admin, nil); code != 201 {
 		t.Errorf("the admin has no quota: %d %s", code, body)
 	}

@@ -86,7 +86,9 @@ func New(m *manager.Manager, opts Options) *Registry {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}, creating: map[nameKey]chan struct{}{}}
+	r := &Registry{m: m, opts: opts, kernels: map[string]*Kernel{}, creating: map[nameKey]chan struct{}{}}
+	m.CountSessionsWith(r.Count)
+	return r
 }
 
 // OwnerOf is who the kernels made by a call of ctx belong to: the authenticated user's ID, or

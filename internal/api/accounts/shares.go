@@ -111,7 +111,7 @@ func (a *API) quotaAndUse(ctx context.Context, userID string) (apitype.Quota, ap
 		return apitype.Quota{}, apitype.Usage{}, err
 	}
 	return quotaView(q), apitype.Usage{Sandboxes: use.Sandboxes, MemoryMB: use.MemoryMB, VCPUs: use.VCPUs,
-		CreatesLastMinute: use.CreatesLastMinute}, nil
+		CreatesLastMinute: use.CreatesLastMinute, Sessions: use.Sessions}, nil
 }
 
 // getQuota answers a user's quota and use.
