@@ -33,12 +33,12 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "GET " + p + "/events", Tag: tag, Summary: "Sandbox lifecycle events, newest first",
 			Query: []openapi.Param{{Name: "sandbox", Type: "string", Description: "one sandbox's"}, {Name: "limit", Type: "integer", Description: "default 100, at most 500"}}, Response: eventsResult{}},
 		{Pattern: "GET " + p + "/config/templates", Tag: tag, Summary: "The templates, as Agent-Sandbox's templates.json"},
-		{Pattern: "POST " + p + "/config/templates", Tag: tag, Summary: "Replace the templates file with a JSON array (validated as a whole)", Response: ""},
+		{Pattern: "POST " + p + "/config/templates", Tag: tag, Summary: "Replace the templates file with a JSON array (validated as a whole) (admin role; a user gets 403)", Response: ""},
 		{Pattern: "GET " + p + "/config/sandbox-template", Tag: tag, Summary: "The defaults sandboxes are made from (the base template)", Response: sandboxTemplate{}},
-		{Pattern: "POST " + p + "/config/sandbox-template", Tag: tag, Summary: "Replace the defaults; ReplicaSet YAML and its fields are refused by name", Request: sandboxTemplate{}, Required: []string{"image"}, Response: ""},
+		{Pattern: "POST " + p + "/config/sandbox-template", Tag: tag, Summary: "Replace the defaults; ReplicaSet YAML and its fields are refused by name (admin role; a user gets 403)", Request: sandboxTemplate{}, Required: []string{"image"}, Response: ""},
 		{Pattern: "GET " + p + "/pool", Tag: tag, Summary: "Templates with a warm pool, with pool.readySize", Response: []poolTemplate{}},
 		{Pattern: "GET " + p + "/pool/sandbox/{name}", Tag: tag, Summary: "The warm sandboxes of a template's pool", Response: []warmSandbox{}},
-		{Pattern: "DELETE " + p + "/pool/{name}", Tag: tag, Summary: "Drain a template's pool and refill it", Response: ""},
+		{Pattern: "DELETE " + p + "/pool/{name}", Tag: tag, Summary: "Drain a template's pool and refill it (admin role; a user gets 403)", Response: ""},
 	}
 	for i := range ops {
 		ops[i].Description = envelopeNote
