@@ -151,6 +151,13 @@ func (r *Registry) Create(ctx context.Context, req CreateRequest) (*Kernel, erro
 // exist. Concurrent first calls for one name make one kernel: the others wait for it, and
 // when its creation fails, try in turn.
 func (r *Registry) GetOrCreate(ctx context.Context, req CreateRequest) (*Kernel, error) {
+	// The common case, an execute in an existing session, reads no quota.
+	r.mu.Lock()
+	k := r.findOwnLocked(req.Name, req.Owner)
+	r.mu.Unlock()
+	if k != nil {
+		return k, nil
+	}
 	limit, err := r.sessionLimit(ctx)
 	if err != nil {
 		return nil, err
