@@ -49,8 +49,8 @@ type Event struct {
 
 // Error codes of error events.
 const (
-	CodeProvider  = "PROVIDER_ERROR"  // the model's API refused or failed
-	CodeSandbox   = "SANDBOX_ERROR"   // the sandbox could not be made or failed mid-run
-	CodeTimeout   = "TIMEOUT"         // the run outlived its timeout
-	CodeAgent     = "AGENT_ERROR"     // anything else (upstream's code)
+	CodeProvider = "PROVIDER_ERROR" // the model's API refused or failed
+	CodeSandbox  = "SANDBOX_ERROR"  // the sandbox could not be made or failed mid-run
+	CodeTimeout  = "TIMEOUT"        // the run outlived its timeout
+	CodeAgent    = "AGENT_ERROR"    // anything else (upstream's code)
 )

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/api/ports"
+	"github.com/paddock/paddock/internal/api/sandcaster"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
@@ -166,9 +168,13 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	asAPI := agentsandbox.New(eng.Manager, agentsandbox.Options{Events: eng.Events, Templates: s.templates,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxFileBytes: cfg.MaxFileBytes, Version: opts.Version, Heavy: s.heavy, Log: log})
 	asAPI.Register(mux)
+	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Log: log})
+	scAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI} {
+	s.operations = append(s.operations, scAPI.Operations()...)
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI, scAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -197,6 +203,16 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
+}
+
+// sandcasterProviders reads the model providers' keys and base URLs from the SDKs' standard
+// variables (and OPENROUTER_*). They stay in the server: no sandbox ever sees them.
+func sandcasterProviders() sandcaster.Providers {
+	return sandcaster.Providers{
+		AnthropicKey: os.Getenv("ANTHROPIC_API_KEY"), AnthropicBaseURL: os.Getenv("ANTHROPIC_BASE_URL"),
+		OpenAIKey: os.Getenv("OPENAI_API_KEY"), OpenAIBaseURL: os.Getenv("OPENAI_BASE_URL"),
+		OpenRouterKey: os.Getenv("OPENROUTER_API_KEY"), OpenRouterBaseURL: os.Getenv("OPENROUTER_BASE_URL"),
+	}
 }
 
 // routeLister is a surface that lists the routes it mounts.
