@@ -32,7 +32,7 @@ type Turn struct {
 	StreamError string
 	// Hold, when set, makes the double stop after the first text fragment and wait until the
 	// client goes away, which it then reports on Gone.
-	Hold bool
+	Hold                      bool
 	InputTokens, OutputTokens int64
 }
 

@@ -93,3 +93,12 @@ func noSandboxes(t *testing.T, s *servertest.Server) {
 		t.Fatalf("%d sandboxes left, first %s", len(sbs), sbs[0].Name)
 	}
 }
+
+func sandboxCount(t *testing.T, s *servertest.Server) int {
+	t.Helper()
+	sbs, err := s.Srv.Engine().List(context.Background(), sandbox.ListFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(sbs)
+}
