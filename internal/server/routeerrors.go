@@ -9,11 +9,12 @@ import (
 	"github.com/paddock/paddock/internal/api/e2b"
 	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
+	"github.com/paddock/paddock/internal/api/sandcaster"
 )
 
 // writeBySurface answers an error in the shape of the surface the request was for: E2B's
 // under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and /sessions, the
-// native envelope elsewhere.
+// Sandcaster's on /query and /runs, the native envelope elsewhere.
 func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := r.URL.Path
 	switch {
@@ -23,6 +24,8 @@ func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg stri
 		agentsandbox.WriteError(w, r, status, msg)
 	case p == "/kernels" || strings.HasPrefix(p, "/kernels/") || p == "/sessions" || strings.HasPrefix(p, "/sessions/"):
 		kernelbox.WriteError(w, r, status, msg)
+	case p == sandcaster.QueryPath || p == sandcaster.RunsPath:
+		sandcaster.WriteError(w, r, status, msg)
 	default:
 		native.WriteError(w, r, status, msg)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/api/ports"
+	"github.com/paddock/paddock/internal/api/sandcaster"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
@@ -199,11 +201,14 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	mcpAPI := mcp.New(eng.Manager, mcp.Options{Templates: s.templates, Sessions: s.sessions, Version: opts.Version,
 		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
+	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Log: log})
+	scAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
-	s.operations = append(s.operations, mcpAPI.Operations()...)
+	s.operations = append(append(s.operations, mcpAPI.Operations()...), scAPI.Operations()...)
 	s.patterns = append(s.patterns, mcp.Patterns...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI} {
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI, scAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -232,6 +237,16 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
+}
+
+// sandcasterProviders reads the model providers' keys and base URLs from the SDKs' standard
+// variables (and OPENROUTER_*). They stay in the server: no sandbox ever sees them.
+func sandcasterProviders() sandcaster.Providers {
+	return sandcaster.Providers{
+		AnthropicKey: os.Getenv("ANTHROPIC_API_KEY"), AnthropicBaseURL: os.Getenv("ANTHROPIC_BASE_URL"),
+		OpenAIKey: os.Getenv("OPENAI_API_KEY"), OpenAIBaseURL: os.Getenv("OPENAI_BASE_URL"),
+		OpenRouterKey: os.Getenv("OPENROUTER_API_KEY"), OpenRouterBaseURL: os.Getenv("OPENROUTER_BASE_URL"),
+	}
 }
 
 // routeLister is a surface that lists the routes it mounts.

@@ -1,0 +1,248 @@
+package sandcaster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/paddock/paddock/internal/agent"
+	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/template"
+)
+
+// LabelRun marks a run's sandbox with the run's ID.
+const LabelRun = "paddock.sandcaster.run"
+
+// AuditToolCall is the audit event of every tool call (details: run, tool, is_error, dur_ms).
+const AuditToolCall = "agent_tool_call"
+
+// ttlSlack keeps a run's sandbox alive past the run's timeout: the run deletes it itself;
+// the TTL only catches a server that died mid-run.
+const ttlSlack = time.Minute
+
+// plan is a validated query, ready to run.
+type plan struct {
+	req      *queryRequest
+	model    string
+	provider agent.Provider
+	tmpl     *template.Template
+	timeout  time.Duration
+}
+
+// query validates the request, then streams the run as server-sent events. Everything that
+// can be refused is refused before the stream starts.
+func (a *API) query(w http.ResponseWriter, r *http.Request) error {
+	req, err := a.decodeQuery(w, r)
+	if err != nil {
+		return err
+	}
+	p, err := a.plan(req)
+	if err != nil {
+		return err
+	}
+	sse, err := httpx.NewSSE(w)
+	if err != nil {
+		return err
+	}
+	a.stream(r.Context(), sse, p)
+	return nil
+}
+
+func (a *API) plan(req *queryRequest) (*plan, error) {
+	model, prov, err := agent.ResolveModel(req.Model, req.Provider)
+	if err != nil {
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			field, msg, _ := strings.Cut(err.Error(), ": ")
+			err = fieldErr(field, "%s", msg)
+		}
+		return nil, err
+	}
+	provider, err := a.provider(prov, req.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{req: req, model: model, provider: provider, timeout: defaultTimeout * time.Second}
+	if req.Timeout != nil {
+		p.timeout = time.Duration(*req.Timeout) * time.Second
+	}
+	if p.tmpl, err = a.template(req.SandboxProvider); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// template resolves sandboxProvider: one of Paddock's templates, or one of upstream's
+// sandbox backends (e2b, docker, vercel, cloudflare), which all mean the base template.
+func (a *API) template(name string) (*template.Template, error) {
+	switch name {
+	case "", "e2b", "docker", "vercel", "cloudflare":
+		name = template.Base
+	}
+	if a.opts.Templates == nil {
+		return nil, nil
+	}
+	t, err := a.opts.Templates.Get(name)
+	if errdefs.IsNotFound(err) {
+		return nil, fieldErr("sandboxProvider", "no template %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// stream runs the plan, writing every event as it happens. The run ends with a result or an
+// error event; its sandbox is deleted in every case, also when the client goes away.
+func (a *API) stream(ctx context.Context, sse *httpx.SSE, p *plan) {
+	start := time.Now()
+	reqID := httpx.RequestID(ctx)
+	rec := &run{ID: reqID, Prompt: p.req.Prompt, Model: p.model, Status: statusRunning, StartedAt: start.UTC(),
+		FilesCount: len(p.req.Files), owner: ownerOf(ctx)}
+	a.runs.add(rec)
+	emit := func(ev agent.Event) error { return sse.Send(ev.Type, ev) }
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+
+	res, err := a.run(ctx, p, emit)
+	dur := time.Since(start)
+	if err != nil {
+		ev := a.errorEvent(ctx, reqID, err)
+		_ = emit(ev)
+		a.finish(rec, res, p.model, dur, ev.Content)
+		return
+	}
+	cost, priced := agent.Cost(p.model, res.InputTokens, res.OutputTokens)
+	if !priced {
+		_ = emit(agent.Event{Type: agent.EventWarning, Content: fmt.Sprintf("no price for model %s: costUsd is 0", p.model)})
+	}
+	secs := dur.Seconds()
+	_ = emit(agent.Event{Type: agent.EventResult, Subtype: res.Subtype, Content: res.Content, CostUSD: &cost,
+		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: p.model})
+	a.finish(rec, res, p.model, dur, "")
+}
+
+func (a *API) finish(rec *run, res agent.Result, model string, dur time.Duration, errMsg string) {
+	cost, _ := agent.Cost(model, res.InputTokens, res.OutputTokens)
+	now := time.Now().UTC()
+	a.runs.update(rec, func(r *run) {
+		r.Status, r.Error = statusCompleted, errMsg
+		if errMsg != "" {
+			r.Status = statusError
+		}
+		r.CompletedAt, r.DurationSecs, r.CostUSD = &now, dur.Seconds(), cost
+		r.InputTokens, r.OutputTokens, r.NumTurns = res.InputTokens, res.OutputTokens, res.NumTurns
+	})
+}
+
+// run makes the sandbox, uploads the files, runs the agent and deletes the sandbox.
+func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (res agent.Result, err error) {
+	sb, err := a.createSandbox(ctx, p)
+	if err != nil {
+		return res, fmt.Errorf("create sandbox: %w", err)
+	}
+	defer a.deleteSandbox(ctx, sb.ID)
+	if err := emit(agent.Event{Type: agent.EventSystem, Subtype: "sandbox_created", Content: "Sandbox created", SandboxID: sb.Name}); err != nil {
+		return res, err
+	}
+	box := &agent.ManagerSandbox{M: a.m, ID: sb.ID}
+	if err := a.prepare(ctx, box, p.req.Files); err != nil {
+		return res, fmt.Errorf("prepare workspace: %w", err)
+	}
+	if len(p.req.Files) > 0 {
+		if err := emit(agent.Event{Type: agent.EventSystem, Subtype: "files_uploaded", Content: fmt.Sprintf("Uploaded %d files", len(p.req.Files))}); err != nil {
+			return res, err
+		}
+	}
+	if err := emit(agent.Event{Type: agent.EventSystem, Subtype: "init", Content: "Agent started (model " + p.model + ")"}); err != nil {
+		return res, err
+	}
+	reqID := httpx.RequestID(ctx)
+	tb := &agent.Toolbox{Box: box, Dir: a.opts.Workdir, Allowed: p.req.AllowedTools,
+		OnCall: func(ctx context.Context, c agent.ToolCall, isErr bool, d time.Duration) {
+			// Recorded after the call, even when the run was cancelled meanwhile.
+			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
+				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
+		}}
+	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs()),
+		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel}
+	if p.req.MaxTurns != nil {
+		run.MaxTurns = *p.req.MaxTurns
+	}
+	return run.Do(ctx, p.req.Prompt)
+}
+
+func (a *API) createSandbox(ctx context.Context, p *plan) (*sandbox.Sandbox, error) {
+	spec := sandbox.Spec{TTL: p.timeout + ttlSlack, Labels: map[string]string{LabelRun: httpx.RequestID(ctx)}}
+	var opts []manager.CreateOption
+	if p.tmpl != nil {
+		spec = p.tmpl.Apply(spec)
+		opts = p.tmpl.CreateOptions()
+	}
+	return a.m.Create(ctx, spec, audit.OriginFrom(ctx).Actor, opts...)
+}
+
+// deleteSandbox runs after the run, whatever ended it, on a context of its own.
+func (a *API) deleteSandbox(ctx context.Context, id string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := a.m.Delete(dctx, id); err != nil && !errdefs.IsNotFound(err) {
+		a.log.Error("delete run sandbox", "sandbox", id, "req", httpx.RequestID(ctx), "err", err)
+	}
+}
+
+// prepare makes the workspace and its directories, then writes the uploaded files.
+func (a *API) prepare(ctx context.Context, box *agent.ManagerSandbox, files map[string]string) error {
+	dirs := map[string]bool{a.opts.Workdir: true}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		norm, _ := normalizeFile(name) // validated before
+		dirs[path.Dir(path.Join(a.opts.Workdir, norm))] = true
+		names = append(names, name)
+	}
+	args := make([]string, 0, len(dirs))
+	for d := range dirs {
+		args = append(args, shellQuote(d))
+	}
+	sort.Strings(args)
+	res, err := box.Exec(ctx, "mkdir -p -- "+strings.Join(args, " "), "/", time.Minute, 4096)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("mkdir exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		norm, _ := normalizeFile(name)
+		if err := box.WriteFile(ctx, path.Join(a.opts.Workdir, norm), []byte(files[name])); err != nil {
+			return fmt.Errorf("upload %s: %w", norm, err)
+		}
+	}
+	return nil
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func systemPrompt(dir string, tools []agent.ToolSpec) string {
+	names := make([]string, 0, len(tools))
+	for _, t := range tools {
+		names = append(names, t.Name)
+	}
+	return "You are an agent working in a Linux sandbox. Your workspace is " + dir +
+		"; relative paths resolve there. Tools: " + strings.Join(names, ", ") +
+		". Work step by step with the tools, then answer the user's request in your final message."
+}
+
+func ownerOf(ctx context.Context) string {
+	return manager.OwnerOf(ctx, audit.OriginFrom(ctx).Actor)
+}
