@@ -283,3 +283,24 @@ test("envd and control-plane fidelity: symlinks, remove, metrics range, pause wi
   }
   await assert.rejects(Sandbox.create({ ...opts, network: { maskRequestHost: "localhost:${PORT}" } }), (e) => /maskRequestHost/.test(e.message));
 });
+
+test("another user's SDK cannot see, connect to or kill a sandbox (e2b 2.51.0)", async () => {
+  const alice = { ...opts, apiKey: process.env.PADDOCK_ALICE_KEY };
+  const bob = { ...opts, apiKey: process.env.PADDOCK_BOB_KEY };
+  assert.ok(alice.apiKey && bob.apiKey, "PADDOCK_ALICE_KEY and PADDOCK_BOB_KEY are set by TestE2BSDKs");
+  const sbx = await Sandbox.create({ ...alice, metadata: { suite: "owners" }, timeoutMs: 120_000 });
+  try {
+    await assert.rejects(Sandbox.connect(sbx.sandboxId, bob), (e) => /not found/i.test(`${e.name} ${e.message}`));
+    await assert.rejects(Sandbox.getInfo(sbx.sandboxId, bob), (e) => /not found/i.test(`${e.name} ${e.message}`));
+    const bobs = await Sandbox.list({ ...bob, query: { metadata: { suite: "owners" } } }).nextItems();
+    assert.equal(bobs.length, 0);
+    assert.equal(await Sandbox.kill(sbx.sandboxId, bob), false);
+    // Alice's sandbox is untouched, and hers to connect to and list.
+    const again = await Sandbox.connect(sbx.sandboxId, alice);
+    assert.equal((await again.commands.run("echo still")).stdout, "still\n");
+    const hers = await Sandbox.list({ ...alice, query: { metadata: { suite: "owners" } } }).nextItems();
+    assert.deepEqual(hers.map((s) => s.sandboxId), [sbx.sandboxId]);
+  } finally {
+    assert.equal(await Sandbox.kill(sbx.sandboxId, alice), true);
+  }
+});

@@ -24,10 +24,12 @@ func TestE2BSDKs(t *testing.T) {
 		testenv.Require(t, "sdk", "E2B SDKs not installed: npm ci --prefix sdktest")
 	}
 	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 2 })
+	alice, bob := s.userKey("alice@example.com"), s.userKey("bob@example.com")
 	run := func() ([]byte, error) {
 		cmd := exec.Command(node, "--test", "--test-concurrency=1", "e2b.test.js")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "E2B_API_URL="+s.url+"/e2b/v1", "E2B_SANDBOX_URL="+s.url, "E2B_API_KEY="+testKey)
+		cmd.Env = append(os.Environ(), "E2B_API_URL="+s.url+"/e2b/v1", "E2B_SANDBOX_URL="+s.url, "E2B_API_KEY="+testKey,
+			"PADDOCK_ALICE_KEY="+alice, "PADDOCK_BOB_KEY="+bob)
 		return cmd.CombinedOutput()
 	}
 	out, err := run()
