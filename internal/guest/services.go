@@ -12,6 +12,7 @@ import (
 	"github.com/paddock/paddock/internal/guest/code"
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guest/logring"
 	"github.com/paddock/paddock/internal/guest/mcpserver"
 	"github.com/paddock/paddock/internal/guest/process"
 	"github.com/paddock/paddock/internal/guestclient"
@@ -32,8 +33,9 @@ type Services struct {
 
 // NewHandler wires the standard guest services around settings.
 func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog.Logger) (http.Handler, *Services) {
+	ring := logring.New(0, 0)
 	svc := &Services{
-		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger}),
+		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger, Log: sandboxLog{ring}}),
 		files: fs.NewService(settings, logger),
 		code:  code.New(settings, reaper, logger),
 		init:  os.Getpid() == 1,
@@ -46,6 +48,7 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Code:       svc.code.Handler(),
 		OnInit:     func(r guestproto.InitRequest) { svc.code.Prewarm(r.Prewarm) },
 		Terminate:  svc.terminateHandler(),
+		Logs:       logsHandler(ring),
 		MCP: func(routes http.Handler) http.Handler {
 			// /files checks the access token itself: the tools' requests carry the current one.
 			svc.local = serveLocal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
