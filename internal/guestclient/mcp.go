@@ -15,8 +15,8 @@ import (
 	"github.com/paddock/paddock/internal/guestproto"
 )
 
-// mcpRevision is the revision spoken to the guest's MCP server: stateless, so that a call
-// costs two round trips (server/discover, tools/call) and leaves no session behind.
+// mcpRevision is the revision spoken to the guest's MCP server: stateless, so that the
+// guest keeps no session and a kept client session survives nothing but the guest.
 const mcpRevision = "2026-07-28"
 
 // ToolResult is what a tool of the guest's MCP server answered: its text content, joined,
@@ -35,9 +35,9 @@ func (c *Client) CallTool(ctx context.Context, name string, args any) (*ToolResu
 	if err != nil {
 		return nil, err
 	}
-	defer cs.Close()
 	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: args})
 	if err != nil {
+		c.dropMCP(cs, err)
 		return nil, mcpError(ctx, "call tool "+name, err)
 	}
 	var b strings.Builder
@@ -55,15 +55,23 @@ func (c *Client) ListTools(ctx context.Context) ([]*sdk.Tool, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer cs.Close()
 	res, err := cs.ListTools(ctx, nil)
 	if err != nil {
+		c.dropMCP(cs, err)
 		return nil, mcpError(ctx, "list tools", err)
 	}
 	return res.Tools, nil
 }
 
+// mcpSession is the client's MCP session with the guest, made (server/discover) on first
+// use and kept: in the stateless revision it holds no state in the guest, so one call costs
+// one round trip.
 func (c *Client) mcpSession(ctx context.Context) (*sdk.ClientSession, error) {
+	c.mcpMu.Lock()
+	defer c.mcpMu.Unlock()
+	if c.mcp != nil {
+		return c.mcp, nil
+	}
 	client := sdk.NewClient(&sdk.Implementation{Name: "paddock-host", Version: guestproto.Version}, nil)
 	tr := &sdk.StreamableClientTransport{
 		Endpoint:             baseURL + "/mcp",
@@ -75,7 +83,33 @@ func (c *Client) mcpSession(ctx context.Context) (*sdk.ClientSession, error) {
 	if err != nil {
 		return nil, mcpError(ctx, "connect to the sandbox's MCP server", err)
 	}
+	c.mcp = cs
 	return cs, nil
+}
+
+// dropMCP forgets cs after err, unless err is the server's answer: a broken exchange makes
+// the next call discover the server again.
+func (c *Client) dropMCP(cs *sdk.ClientSession, err error) {
+	if werr := (*jsonrpc.Error)(nil); errors.As(err, &werr) {
+		return
+	}
+	c.mcpMu.Lock()
+	if c.mcp == cs {
+		c.mcp = nil
+	}
+	c.mcpMu.Unlock()
+	_ = cs.Close()
+}
+
+// closeMCP closes the kept MCP session.
+func (c *Client) closeMCP() {
+	c.mcpMu.Lock()
+	cs := c.mcp
+	c.mcp = nil
+	c.mcpMu.Unlock()
+	if cs != nil {
+		_ = cs.Close()
+	}
 }
 
 // mcpError classes an error of the MCP exchange: the server's refusals keep their
