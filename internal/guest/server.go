@@ -1,8 +1,9 @@
 // Package guest is the daemon that runs as PID 1 inside every sandbox. It serves the E2B envd
 // wire protocol (Connect RPC process and filesystem services, plain HTTP /files, /health, /envs,
 // /metrics) plus the internal /init and /terminate the host uses to configure it and to stop
-// its processes, and the port tunnel (CONNECT /ports/{port}) through which the host reaches
-// servers listening in the sandbox.
+// its processes, the port tunnel (CONNECT /ports/{port}) through which the host reaches
+// servers listening in the sandbox, the in-sandbox MCP server (/mcp) and the log of the
+// sandbox's own processes (/logs).
 package guest
 
 import (
@@ -15,6 +16,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guest/mcpserver"
 	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/proto/filesystem/filesystemconnect"
 	"github.com/paddock/paddock/proto/process/processconnect"
@@ -35,7 +37,12 @@ type Config struct {
 	OnInit func(guestproto.InitRequest)
 	// Terminate serves POST /terminate, the host's graceful stop.
 	Terminate http.Handler
-	Logger    *slog.Logger
+	// MCP makes the in-sandbox MCP server (served at /mcp) from the guest's routes without
+	// the access-token check around them, for its tools to call in-process.
+	MCP func(routes http.Handler) http.Handler
+	// Logs serves GET /logs, the output of the sandbox's own processes.
+	Logs   http.Handler
+	Logger *slog.Logger
 }
 
 // Handler returns the guest's HTTP handler. Requests other than GET /health, GET|POST /files
@@ -68,6 +75,12 @@ func Handler(cfg Config) http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", metricsHandler())
 	mux.HandleFunc("CONNECT /ports/{port}", tunnelHandler(cfg.Logger))
+	if cfg.Logs != nil {
+		mux.Handle("GET /logs", cfg.Logs)
+	}
+	if cfg.MCP != nil {
+		mux.Handle(mcpserver.Path, cfg.MCP(mux))
+	}
 	return withAccessToken(cfg.Settings, mux)
 }
 

@@ -12,7 +12,10 @@ import (
 	"github.com/paddock/paddock/internal/guest/code"
 	"github.com/paddock/paddock/internal/guest/fs"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guest/logring"
+	"github.com/paddock/paddock/internal/guest/mcpserver"
 	"github.com/paddock/paddock/internal/guest/process"
+	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/guestproto"
 )
 
@@ -21,6 +24,8 @@ type Services struct {
 	procs *process.Service
 	files *fs.Service
 	code  *code.Service
+	// local serves the guest's routes in-process to the MCP server's tools; Shutdown stops it.
+	local *local
 	// init is set when the guest is PID 1 of its own pid namespace: signals then go to every
 	// process in it (kill(-1)), orphans and background jobs included.
 	init bool
@@ -28,8 +33,9 @@ type Services struct {
 
 // NewHandler wires the standard guest services around settings.
 func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog.Logger) (http.Handler, *Services) {
+	ring := logring.New(0, 0)
 	svc := &Services{
-		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger}),
+		procs: process.New(process.Options{Settings: settings, Reaper: reaper, Logger: logger, Log: sandboxLog{ring}}),
 		files: fs.NewService(settings, logger),
 		code:  code.New(settings, reaper, logger),
 		init:  os.Getpid() == 1,
@@ -42,7 +48,19 @@ func NewHandler(settings *guestenv.Settings, reaper process.Reaper, logger *slog
 		Code:       svc.code.Handler(),
 		OnInit:     func(r guestproto.InitRequest) { svc.code.Prewarm(r.Prewarm) },
 		Terminate:  svc.terminateHandler(),
-		Logger:     logger,
+		Logs:       logsHandler(ring),
+		MCP: func(routes http.Handler) http.Handler {
+			// /files checks the access token itself: the tools' requests carry the current one.
+			svc.local = serveLocal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tok := settings.AccessToken(); tok != "" {
+					r.Header.Set(guestproto.AccessTokenHeader, tok)
+				}
+				routes.ServeHTTP(w, r)
+			}))
+			c := guestclient.New(svc.local.dial, "")
+			return mcpserver.New(c, guestproto.Version, logger)
+		},
+		Logger: logger,
 	})
 	return h, svc
 }
@@ -67,6 +85,9 @@ func (s *Services) Shutdown(grace time.Duration) {
 	s.Forward(syscall.SIGKILL)
 	s.code.Close()
 	s.files.Close()
+	if s.local != nil {
+		s.local.close()
+	}
 }
 
 // alive reports whether any process other than the guest remains.

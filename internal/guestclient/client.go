@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestproto"
@@ -40,6 +42,9 @@ type Client struct {
 	token   string
 	Process processconnect.ProcessClient
 	FS      filesystemconnect.FilesystemClient
+
+	mcpMu sync.Mutex
+	mcp   *sdk.ClientSession // the kept session with the guest's MCP server; Close ends it
 }
 
 // New returns a client that dials with dial and authenticates with token ("" = none).
@@ -64,8 +69,11 @@ func New(dial DialFunc, token string) *Client {
 	return c
 }
 
-// Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close ends the kept MCP session and releases idle connections.
+func (c *Client) Close() {
+	c.closeMCP()
+	c.http.CloseIdleConnections()
+}
 
 // Health reports whether the guest answers GET /health with 204.
 func (c *Client) Health(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package guestclient
+package guestclient_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 
 	"github.com/paddock/paddock/internal/guest"
 	"github.com/paddock/paddock/internal/guest/guestenv"
+	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/guestproto"
 )
 
 // realGuest serves the real guest handler (not as PID 1: it signals its own processes) and
 // returns a client holding its token.
-func realGuest(t *testing.T) *Client {
+func realGuest(t *testing.T) *guestclient.Client {
 	t.Helper()
 	h, svc := guest.NewHandler(guestenv.New(""), guest.DirectReaper(), nil)
 	sock := filepath.Join(t.TempDir(), "g.sock")
@@ -32,10 +33,10 @@ func realGuest(t *testing.T) *Client {
 		return d.DialContext(ctx, "unix", sock)
 	}
 	tok := "tok"
-	if err := New(dial, "").Init(context.Background(), guestproto.InitRequest{AccessToken: &tok}); err != nil {
+	if err := guestclient.New(dial, "").Init(context.Background(), guestproto.InitRequest{AccessToken: &tok}); err != nil {
 		t.Fatal(err)
 	}
-	c := New(dial, tok)
+	c := guestclient.New(dial, tok)
 	t.Cleanup(c.Close)
 	return c
 }
@@ -58,7 +59,7 @@ func TestTerminate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := realGuest(t)
 			out := filepath.Join(t.TempDir(), "out")
-			p, err := c.Start(ctx, Command{Args: []string{"/bin/sh", "-c", tc.script}, Env: map[string]string{"OUT": out}})
+			p, err := c.Start(ctx, guestclient.Command{Args: []string{"/bin/sh", "-c", tc.script}, Env: map[string]string{"OUT": out}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,3 +63,20 @@ func CommandNotFound(cmd string) string { return cmd + commandNotFound }
 
 // IsCommandNotFound reports whether msg is a CommandNotFound message.
 func IsCommandNotFound(msg string) bool { return strings.HasSuffix(msg, commandNotFound) }
+
+// StartCmdTag is the tag of a sandbox's start command (a template's startCmd), as E2B tags
+// it. The guest keeps the output of the processes so tagged as the sandbox's log (GET /logs).
+const StartCmdTag = "startCmd"
+
+// LoggedTag reports whether the guest keeps the output of processes tagged tag in the
+// sandbox's log.
+func LoggedTag(tag string) bool { return tag == StartCmdTag }
+
+// LogLine is one line of the sandbox's log as GET /logs streams it (NDJSON).
+type LogLine struct {
+	Seq    uint64 `json:"seq"`
+	Time   string `json:"time"`   // RFC 3339, UTC
+	Source string `json:"source"` // the process: tag[pid]
+	Stream string `json:"stream"` // stdout, stderr or pty
+	Text   string `json:"text"`
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -28,7 +29,7 @@ func WithStartCommand(argv []string) CreateOption {
 
 // startCmdTag is the tag the start command's process carries (E2B lists a template's start
 // command under it).
-const startCmdTag = "startCmd"
+const startCmdTag = guestproto.StartCmdTag
 
 // outputTail is how much of a failed command's output goes into its audit event.
 const outputTail = 2048

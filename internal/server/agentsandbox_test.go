@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -245,5 +246,45 @@ func TestAgentSandboxBigFile(t *testing.T) {
 	// Holding the file once would grow the peak by 50 MB.
 	if grew >= size {
 		t.Errorf("peak RSS grew %d MB moving a 50 MB file: it is held in memory", grew>>20)
+	}
+}
+
+// TestAgentSandboxLogsRunc: a template whose start command prints lines; /logs tails them
+// and follow=true streams the ones printed later, on real runc.
+func TestAgentSandboxLogsRunc(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	var ts []map[string]any
+	asCall(t, s, "GET", "/config/templates", nil, &ts)
+	ts = append(ts, map[string]any{"name": "talker", "image": "base", "description": "prints lines",
+		"startCmd": "echo hello-1; echo hello-2; while :; do if [ -e /tmp/next ]; then rm /tmp/next; echo later-$((i=i+1)); fi; sleep 0.02; done"})
+	asCall(t, s, "POST", "/config/templates", ts, nil)
+	asCall(t, s, "POST", "/sandbox", map[string]any{"name": "talk", "template": "talker"}, nil)
+	var logs struct{ Logs string }
+	for deadline := time.Now().Add(20 * time.Second); logs.Logs != "hello-1\nhello-2\n" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		asCall(t, s, "GET", "/logs/sandbox/talk", nil, &logs)
+	}
+	if logs.Logs != "hello-1\nhello-2\n" {
+		t.Fatalf("logs: %q", logs.Logs)
+	}
+	if asCall(t, s, "GET", "/logs/sandbox/talk?tailLines=1", nil, &logs); logs.Logs != "hello-2\n" {
+		t.Errorf("tailLines=1: %q", logs.Logs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.url+"/api/v1/logs/sandbox/talk?tailLines=1&follow=true", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	for i, want := range []string{"hello-2", "later-1", "later-2"} {
+		if i > 0 {
+			asCall(t, s, "POST", "/terminal/sandbox/talk", map[string]any{"command": "touch /tmp/next"}, nil)
+		}
+		if !lines.Scan() || lines.Text() != want {
+			t.Fatalf("follow line %d: %q (%v), want %q", i, lines.Text(), lines.Err(), want)
+		}
 	}
 }

@@ -132,3 +132,39 @@ func BenchmarkMCPSandboxExecutor(b *testing.B) {
 		reportLatencies(b, ds)
 	})
 }
+
+// TestMCPSandboxExecutorAnyImageRunc: sandboxExecutor reaches the MCP server of the guest
+// (PID 1 of every sandbox) in a sandbox made from an image without any MCP software, a bare
+// busybox, and runs run_command, write_file, read_file and list_files there.
+func TestMCPSandboxExecutorAnyImageRunc(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	ref := pushBusybox(t)
+	if code, env := s.call("POST", "/images/pull", map[string]any{"ref": ref}, ""); code != 200 {
+		t.Fatalf("pull: %d %s", code, env.Error)
+	}
+	if code, env := s.call("POST", "/sandboxes", map[string]any{"name": "mcp-bb", "image": ref}, ""); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, env.Error)
+	}
+	cs := mcpConnect(t, s, "2025-11-25")
+	run := func(tool string, args map[string]any) string {
+		return mcpCall(t, cs, "sandboxExecutor", map[string]any{"sandbox_name": "mcp-bb", "tool_name": tool, "arguments": args})
+	}
+	var res mcpExec
+	if err := json.Unmarshal([]byte(run("run_command", map[string]any{"command": "echo $((6*7)); busybox | head -1 >&2; exit 4"})), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 4 || res.Stdout != "42\n" || !strings.Contains(res.Stderr, "BusyBox") {
+		t.Errorf("run_command: %+v", res)
+	}
+	run("write_file", map[string]any{"path": "/tmp/note.txt", "content": "written by MCP\n"})
+	var f struct{ Content, Encoding string }
+	if err := json.Unmarshal([]byte(run("read_file", map[string]any{"path": "/tmp/note.txt"})), &f); err != nil || f.Content != "written by MCP\n" {
+		t.Errorf("read_file: %+v %v", f, err)
+	}
+	if err := json.Unmarshal([]byte(run("run_command", map[string]any{"command": "cat /tmp/note.txt"})), &res); err != nil || res.Stdout != "written by MCP\n" {
+		t.Errorf("the file is not in the sandbox: %+v %v", res, err)
+	}
+	if list := run("list_files", map[string]any{"path": "/tmp"}); !strings.Contains(list, `"name":"note.txt"`) {
+		t.Errorf("list_files: %s", list)
+	}
+}

@@ -1,8 +1,9 @@
 package agentsandbox
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/manager"
 )
 
 // logsResult is Agent-Sandbox's SandboxLogsResult.
@@ -32,58 +34,80 @@ const (
 	maxScan = 10000
 )
 
-// logs is the sandbox's log: one line per event of its audit trail (created, started,
-// stopped, commands and their exit codes, file writes, start-command failures with the tail
-// of their output), the last tailLines of them.
+// logs answers the sandbox's log, the output of its own processes (its start command), as
+// Agent-Sandbox answers its pod's log: the last tailLines lines in the envelope. With
+// follow=true (kubectl's name; Agent-Sandbox has no follow) it streams them as plain text
+// instead, then each new line as it comes, until the client leaves.
 func (a *API) logs(w http.ResponseWriter, r *http.Request) error {
 	sb, err := a.sandboxNamed(r)
 	if err != nil {
 		return err
 	}
-	tail, err := positive(r.URL.Query().Get("tailLines"), "tailLines", defaultTailLines, maxTailLines)
+	q := r.URL.Query()
+	tail, err := positive(q.Get("tailLines"), "tailLines", defaultTailLines, maxTailLines)
 	if err != nil {
 		return err
 	}
-	evs, err := a.opts.Events.ListEvents(r.Context(), audit.Filter{Sandbox: sb.Name, Limit: maxScan})
+	follow, err := boolParam(q.Get("follow"), "follow")
 	if err != nil {
 		return err
 	}
-	var lines []string
-	for _, e := range evs {
-		lines = append(lines, logLines(e)...)
+	stream, err := a.m.Logs(r.Context(), sb.ID, tail, follow)
+	if err != nil {
+		return err
 	}
-	if len(lines) > tail {
-		lines = lines[len(lines)-tail:]
+	defer stream.Close()
+	if follow {
+		return followLogs(w, r, stream)
 	}
-	text := strings.Join(lines, "\n")
-	if text != "" {
-		text += "\n"
+	var b strings.Builder
+	for {
+		l, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
 	}
-	return ok(w, logsResult{Sandbox: sb.Name, Pod: sb.ID, Container: container, Logs: text, FetchedAt: time.Now().UTC()})
+	return ok(w, logsResult{Sandbox: sb.Name, Pod: sb.ID, Container: container, Logs: b.String(), FetchedAt: time.Now().UTC()})
 }
 
-// logLines renders one audit event: a line with its time, type and details, then the
-// output it carries, if any, one line each.
-func logLines(e audit.Event) []string {
-	details := map[string]any{}
-	var output string
-	for k, v := range e.Details {
-		if k == "output" {
-			output, _ = v.(string)
-			continue
+// followLogs streams the log as text, one line at a time, until the client leaves or the
+// sandbox goes away. Once the answer has begun an error can only end it.
+func followLogs(w http.ResponseWriter, r *http.Request, stream *manager.LogStream) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	for {
+		l, err := stream.Next()
+		if err != nil {
+			return nil // the client left, or the sandbox stopped
 		}
-		details[k] = v
+		if _, err := io.WriteString(w, l.Text+"\n"); err != nil {
+			return nil
+		}
+		if err := rc.Flush(); err != nil || r.Context().Err() != nil {
+			return nil
+		}
 	}
-	line := e.Time.UTC().Format(time.RFC3339Nano) + " " + e.Type
-	if len(details) > 0 {
-		b, _ := json.Marshal(details)
-		line += " " + string(b)
+}
+
+// boolParam parses an optional true/false query parameter.
+func boolParam(s, field string) (bool, error) {
+	if s == "" {
+		return false, nil
 	}
-	out := []string{line}
-	if output = strings.TrimRight(output, "\n"); output != "" {
-		out = append(out, strings.Split(output, "\n")...)
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, errdefs.InvalidArgument("invalid %s %q: use true or false", field, s)
 	}
-	return out
+	return v, nil
 }
 
 // positive parses an optional positive count, capping it at max.

@@ -18,7 +18,7 @@ const Prefix = "/api/v1"
 
 // Options are what the surface needs beyond the manager.
 type Options struct {
-	Events       audit.Store     // the audit trail (/events, /logs)
+	Events       audit.Store     // the audit trail (/events)
 	Templates    *template.Store // Paddock's templates (/config, /pool, create)
 	MaxBodyBytes int64           // JSON bodies (default 1 MiB)
 	MaxFileBytes int64           // one uploaded file (default 64 MiB)

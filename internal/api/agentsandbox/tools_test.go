@@ -1,16 +1,21 @@
 package agentsandbox_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/template"
 )
 
 type terminalResult struct {
@@ -95,21 +100,62 @@ func TestFiles(t *testing.T) {
 
 func TestLogsAndEvents(t *testing.T) {
 	s := servertest.New(t)
-	create(t, s, "logged")
-	ok(t, s, "POST", v1+"/terminal/sandbox/logged", map[string]any{"command": "true"}, nil)
+	// A template whose start command prints three lines, then one more each time the file
+	// next appears (the fake driver's sandboxes share the host's filesystem).
+	next := filepath.Join(t.TempDir(), "next")
+	ts := []template.Template{{Name: "talker", Image: "base", Description: "prints lines", User: servertest.User,
+		StartCmd: "echo line-1; echo line-2 >&2; printf 'line-3'; i=4; while :; do if [ -e " + next +
+			" ]; then rm " + next + "; echo; printf line-$i; i=$((i+1)); fi; sleep 0.02; done"}}
+	ok(t, s, "POST", v1+"/config/templates", ts, nil)
+	ok(t, s, "POST", v1+"/sandbox", map[string]any{"name": "logged", "template": "talker"}, nil)
 	var logs struct {
 		Sandbox, Logs string
 	}
-	ok(t, s, "GET", v1+"/logs/sandbox/logged", nil, &logs)
-	if logs.Sandbox != "logged" || !strings.Contains(logs.Logs, "sandbox_created") || !strings.Contains(logs.Logs, "command_executed") {
-		t.Errorf("logs: %+v", logs)
+	// The start command runs in the background: wait for its first lines. Its stdout and
+	// stderr are two pipes, so their lines may arrive in either order.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(logs.Logs, "\n") < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ok(t, s, "GET", v1+"/logs/sandbox/logged", nil, &logs)
 	}
-	if ok(t, s, "GET", v1+"/logs/sandbox/logged?tailLines=1", nil, &logs); strings.Count(logs.Logs, "\n") != 1 ||
-		!strings.Contains(logs.Logs, "command_executed") {
-		t.Errorf("tailLines=1: %q", logs.Logs)
+	// line-3 has no newline yet: it is not a line until the next one begins.
+	got := strings.Split(strings.TrimSuffix(logs.Logs, "\n"), "\n")
+	if sorted := slices.Sorted(slices.Values(got)); logs.Sandbox != "logged" || !slices.Equal(sorted, []string{"line-1", "line-2"}) {
+		t.Fatalf("logs: %+v", logs)
+	}
+	last := got[1]
+	if ok(t, s, "GET", v1+"/logs/sandbox/logged?tailLines=1", nil, &logs); logs.Logs != last+"\n" {
+		t.Errorf("tailLines=1: %q, want %q", logs.Logs, last)
 	}
 	fails(t, s, "GET", v1+"/logs/sandbox/logged?tailLines=0", nil, 400, "tailLines")
 	fails(t, s, "GET", v1+"/logs/sandbox/logged?tailLines=x", nil, 400, "tailLines")
+	fails(t, s, "GET", v1+"/logs/sandbox/logged?follow=maybe", nil, 400, "follow")
+	fails(t, s, "GET", v1+"/logs/sandbox/nobody", nil, 404, "not found")
+
+	// follow: the tail, then each new line as the start command prints it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+v1+"/logs/sandbox/logged?tailLines=1&follow=true", nil)
+	req.Header.Set("Authorization", "Bearer "+servertest.Key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("follow: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := bufio.NewScanner(resp.Body)
+	want := []string{last, "line-3", "line-4", "line-5"}
+	for i, w := range want {
+		if i > 0 {
+			if err := os.WriteFile(next, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !lines.Scan() || lines.Text() != w {
+			t.Fatalf("follow: line %d = %q (%v), want %q", i, lines.Text(), lines.Err(), w)
+		}
+	}
+	cancel()
 
 	create(t, s, "other")
 	ok(t, s, "DELETE", v1+"/sandbox/other", nil, nil)

@@ -28,6 +28,7 @@ const readSize = 32 << 10
 type output struct {
 	f    *os.File
 	wrap func([]byte) *pb.ProcessEvent_DataEvent
+	name string // stdout, stderr or pty
 }
 
 func stdoutData(b []byte) *pb.ProcessEvent_DataEvent {
@@ -63,6 +64,9 @@ func (p *proc) pump(o output, wg *sync.WaitGroup) {
 }
 
 func (p *proc) emit(o output, b []byte) {
+	if p.outLog != nil {
+		p.outLog.Write(p.logSource, o.name, b)
+	}
 	p.broadcast(&pb.ProcessEvent{Event: &pb.ProcessEvent_Data{Data: o.wrap(bytes.Clone(b))}})
 }
 

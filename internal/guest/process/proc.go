@@ -46,6 +46,10 @@ type proc struct {
 	stdin *os.File      // write end of stdin; nil when closed or not enabled
 	pty   *os.File      // terminal master, for PTY processes; also the output
 
+	// outLog, when set, keeps the process's output as the sandbox's log, under logSource.
+	outLog    OutputLog
+	logSource string
+
 	mu   sync.Mutex
 	subs map[*sub]struct{}
 	end  *pb.ProcessEvent // retained end event
@@ -72,6 +76,9 @@ func (p *proc) wait(exited <-chan unix.WaitStatus, outs []output, pumps *sync.Wa
 		<-gone
 	}
 	waitOutputs(outs, pumps)
+	if p.outLog != nil {
+		p.outLog.End(p.logSource)
+	}
 	p.ioMu.Lock()
 	if p.stdin != nil {
 		p.stdin.Close()

@@ -30,6 +30,18 @@ type Options struct {
 	Reaper Reaper
 	// Logger receives the service's logs (default: discarded).
 	Logger *slog.Logger
+	// Log, when set, receives the output of processes whose tag it keeps: the sandbox's
+	// own log.
+	Log OutputLog
+}
+
+// OutputLog keeps the output of some processes, chosen by tag. Safe for concurrent use.
+type OutputLog interface {
+	Keeps(tag string) bool
+	// Write adds output of a process (source names it) on stream stdout, stderr or pty.
+	Write(source, stream string, data []byte)
+	// End says the process's output is over.
+	End(source string)
 }
 
 // Service implements processconnect.ProcessHandler. Safe for concurrent use. Processes
@@ -41,6 +53,7 @@ type Service struct {
 	log      *slog.Logger
 	oomFiles []string      // where the OOM-kill counter is read (oomCounterFiles)
 	subStall time.Duration // see defaultSubStall
+	outLog   OutputLog     // nil: no process is logged
 
 	mu    sync.Mutex
 	seq   uint64
@@ -65,7 +78,7 @@ func New(opts Options) *Service {
 		r.setLogger(log)
 	}
 	return &Service{settings: opts.Settings, reaper: opts.Reaper, log: log,
-		oomFiles: oomCounterFiles, subStall: defaultSubStall, procs: map[int]*proc{}}
+		oomFiles: oomCounterFiles, subStall: defaultSubStall, procs: map[int]*proc{}, outLog: opts.Log}
 }
 
 // KillAll sends sig to the process group of every running process; SIGKILL ends their whole

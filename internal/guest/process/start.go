@@ -85,6 +85,9 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 		return nil, execError(req.Msg.GetProcess().GetCmd(), err)
 	}
 	RaiseOOMScore(pid)
+	if tag := req.Msg.GetTag(); s.outLog != nil && tag != "" && s.outLog.Keeps(tag) {
+		p.outLog, p.logSource = s.outLog, fmt.Sprintf("%s[%d]", tag, pid)
+	}
 	s.supervise(ctx, p, io.outputs(), exited, oom)
 	s.log.Debug("process started", "pid", pid, "cmd", req.Msg.GetProcess().GetCmd())
 	return p, nil
@@ -228,9 +231,9 @@ func (io *procIO) childFds() []uintptr {
 
 func (io *procIO) outputs() []output {
 	if io.master != nil {
-		return []output{{f: io.master, wrap: ptyData}}
+		return []output{{f: io.master, wrap: ptyData, name: "pty"}}
 	}
-	return []output{{f: io.stdoutR, wrap: stdoutData}, {f: io.stderrR, wrap: stderrData}}
+	return []output{{f: io.stdoutR, wrap: stdoutData, name: "stdout"}, {f: io.stderrR, wrap: stderrData, name: "stderr"}}
 }
 
 func (io *procIO) closeChildSide() {
