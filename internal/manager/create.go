@@ -146,9 +146,12 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 		return sandbox.InstanceSpec{}, err
 	}
 	switch spec.OnExpire {
-	case "", sandbox.ExpireDelete, sandbox.ExpireStop:
+	case "", sandbox.ExpireDelete, sandbox.ExpireStop, sandbox.ExpirePause:
 	default:
-		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete or stop", spec.OnExpire)
+		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete, stop or pause", spec.OnExpire)
+	}
+	if err := validateAutoPause(spec); err != nil {
+		return sandbox.InstanceSpec{}, err
 	}
 	if err := validatePorts(spec); err != nil {
 		return sandbox.InstanceSpec{}, err
