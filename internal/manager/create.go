@@ -8,6 +8,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/profile"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -66,11 +67,16 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 			return nil, err
 		}
 	}
+	// Under its lock from the start, so that its created event comes before any other.
+	unlock := m.lock(sb.ID)
+	defer unlock()
 	if err := m.store.CreateSandbox(ctx, sb); err != nil {
 		m.discard(ctx, sb.ID)
 		return nil, err
 	}
 	made = true
+	m.touch(ctx, sb.ID)
+	m.emit(ctx, sb, lifecycle.Created, nil)
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
 	details := map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
 		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID}
