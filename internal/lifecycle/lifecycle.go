@@ -4,6 +4,8 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"time"
 )
 
@@ -109,4 +111,39 @@ type Store interface {
 // lifecycle lock, so one sandbox's events arrive in order; it must not block on delivery.
 type Publisher interface {
 	Publish(ctx context.Context, ev Event)
+}
+
+// Wire is E2B's JSON shape of an event: what the events API lists and each webhook delivery
+// carries.
+type Wire struct {
+	Version     string         `json:"version"`
+	ID          string         `json:"id"`
+	Type        string         `json:"type"`
+	EventData   map[string]any `json:"eventData"`
+	BuildID     string         `json:"sandboxBuildId"`
+	ExecutionID string         `json:"sandboxExecutionId"`
+	SandboxID   string         `json:"sandboxId"`
+	TeamID      string         `json:"sandboxTeamId"`
+	TemplateID  string         `json:"sandboxTemplateId"`
+	Timestamp   time.Time      `json:"timestamp"`
+}
+
+// ToWire is ev in E2B's shape.
+func (ev Event) ToWire() Wire {
+	return Wire{Version: "v1", ID: ev.ID, Type: ev.Type, EventData: ev.Data, BuildID: ev.Build,
+		ExecutionID: ev.Execution, SandboxID: ev.SandboxID, TeamID: ev.Owner, TemplateID: ev.Template,
+		Timestamp: ev.Time.UTC()}
+}
+
+// NewID returns a random version 4 UUID, the form of E2B's event, webhook and delivery IDs.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return UUIDOf(b)
+}
+
+// UUIDOf formats 16 bytes as a version 4 UUID.
+func UUIDOf(b [16]byte) string {
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"time"
@@ -32,7 +31,7 @@ func (m *Manager) emit(ctx context.Context, sb *sandbox.Sandbox, typ string, dat
 	if m.cfg.Events == nil {
 		return
 	}
-	m.cfg.Events.Publish(context.WithoutCancel(ctx), lifecycle.Event{ID: newUUID(), Type: typ, SandboxID: sb.ID,
+	m.cfg.Events.Publish(context.WithoutCancel(ctx), lifecycle.Event{ID: lifecycle.NewID(), Type: typ, SandboxID: sb.ID,
 		Owner: sb.Owner, Template: TemplateID(sb), Build: sb.Instance.Image.Ref, Execution: executionID(sb),
 		Data: data, Time: m.cfg.Now().UTC()})
 }
@@ -54,17 +53,5 @@ func executionID(sb *sandbox.Sandbox) string {
 		at = sb.StartedAt.UnixNano()
 	}
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", sb.ID, at))
-	return uuidOf(sum[:16])
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return uuidOf(b[:])
-}
-
-// uuidOf formats 16 bytes as a version 4 UUID.
-func uuidOf(b []byte) string {
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return lifecycle.UUIDOf([16]byte(sum[:16]))
 }
