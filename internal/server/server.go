@@ -188,7 +188,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	s.sessions.DropOrphans(ctx)
 	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
-	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log)
+	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log).WithLifecycle(eng.Lifecycle, eng.Webhooks)
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, authn, log)
 	portsAPI.Register(mux)
