@@ -83,21 +83,26 @@ func (m *Manager) pauseIdle(ctx context.Context, id string) {
 	}
 }
 
-// WakeForRequest makes a sandbox that a request is about to reach run, when it was paused
-// and resumes on traffic (E2B's autoResume): it is thawed with a fresh deadline of its TTL
-// (5 minutes without one), under its lock, so concurrent first requests resume it once and
-// all wait for it. Any other sandbox is returned as it is. The caller has already admitted
-// the request (an API key, or the sandbox's traffic token), so no access check is made here.
-func (m *Manager) WakeForRequest(ctx context.Context, id string) (*sandbox.Sandbox, error) {
-	unlock := m.lock(id)
+// WakeForRequest is called with the record of a sandbox a request is about to reach (read
+// by the caller, possibly from a cache): it counts the request as use and, when the sandbox
+// is paused and resumes on traffic (E2B's autoResume), thaws it with a fresh deadline of its
+// TTL (5 minutes without one) under its lock, so that concurrent first requests resume it
+// once and all wait for it. Any other sandbox is returned as it is, without a store read.
+// The caller has already admitted the request (an API key, or the sandbox's traffic
+// token), so no access check is made here.
+func (m *Manager) WakeForRequest(ctx context.Context, seen *sandbox.Sandbox) (*sandbox.Sandbox, error) {
+	m.touch(ctx, seen.ID)
+	if seen.State != sandbox.StatePaused || !seen.Spec.AutoResume {
+		return seen, nil
+	}
+	unlock := m.lock(seen.ID)
 	defer unlock()
-	sb, err := m.store.GetSandbox(ctx, id)
+	sb, err := m.store.GetSandbox(ctx, seen.ID)
 	if err != nil {
 		return nil, err
 	}
-	m.touch(ctx, sb.ID)
-	if sb.State != sandbox.StatePaused || !sb.Spec.AutoResume {
-		return sb, nil
+	if sb.State != sandbox.StatePaused {
+		return sb, nil // another request resumed it while this one waited
 	}
 	ttl := sb.Spec.TTL
 	if ttl <= 0 {

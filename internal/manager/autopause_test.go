@@ -90,7 +90,7 @@ func TestTimeoutPausesAndRequestResumes(t *testing.T) {
 	if got := stateOf(t, store, sb.ID); got.State != sandbox.StatePaused {
 		t.Fatalf("past its deadline: %s, want paused", got.State)
 	}
-	woke, err := m.WakeForRequest(ctx, sb.ID)
+	woke, err := m.WakeForRequest(ctx, stateOf(t, store, sb.ID))
 	if err != nil || woke.State != sandbox.StateRunning {
 		t.Fatalf("request: %+v %v", woke, err)
 	}
@@ -136,7 +136,7 @@ func TestIdlePauses(t *testing.T) {
 	if got := stateOf(t, store, sb.ID).State; got != sandbox.StatePaused {
 		t.Fatalf("11 minutes after its last use: %s, want paused", got)
 	}
-	if got, err := m.WakeForRequest(ctx, sb.ID); err != nil || got.State != sandbox.StatePaused {
+	if got, err := m.WakeForRequest(ctx, stateOf(t, store, sb.ID)); err != nil || got.State != sandbox.StatePaused {
 		t.Errorf("request without autoResume: %+v %v; want it left paused", got, err)
 	}
 	if got, want := evs.types(sb.ID), []string{lifecycle.Created, lifecycle.Paused}; !slices.Equal(got, want) {

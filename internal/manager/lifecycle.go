@@ -27,15 +27,23 @@ func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sa
 }
 
 // ByGuestToken returns the running sandbox whose guest token (E2B's access token) is token,
-// through the store's index. Not found when no running sandbox holds it.
+// through the store's index, for a request that carries only the token: it counts as use,
+// and a paused sandbox that resumes on traffic is resumed first (WakeForRequest). Not found
+// when no running sandbox holds it.
 func (m *Manager) ByGuestToken(ctx context.Context, token string) (*sandbox.Sandbox, error) {
 	if token != "" {
-		sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: token, States: []sandbox.State{sandbox.StateRunning}})
+		sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: token, States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 		if err != nil {
 			return nil, err
 		}
 		if len(sbs) == 1 {
-			return sbs[0], nil
+			sb, err := m.WakeForRequest(ctx, sbs[0])
+			if err != nil {
+				return nil, err
+			}
+			if sb.State == sandbox.StateRunning {
+				return sb, nil
+			}
 		}
 	}
 	return nil, errdefs.NotFound("no running sandbox holds this access token")

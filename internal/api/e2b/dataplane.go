@@ -42,6 +42,11 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter)
 			return
 		}
 		sb, err := a.m.Get(r.Context(), id)
+		if err == nil {
+			// A request counts as use, and resumes a paused sandbox that resumes on traffic
+			// (autoResume); it waits for the resume.
+			sb, err = a.m.WakeForRequest(r.Context(), sb)
+		}
 		if err != nil || sb.State != sandbox.StateRunning {
 			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "message": "The sandbox was not found", "code": 502})
 			return
