@@ -98,6 +98,8 @@ type Store interface {
 	// AppendLifecycleEvent stores ev and sets its Seq.
 	AppendLifecycleEvent(ctx context.Context, ev *Event) error
 	ListLifecycleEvents(ctx context.Context, f Filter) ([]Event, error)
+	// DeleteLifecycleEventsBefore removes events older than t and reports how many went.
+	DeleteLifecycleEventsBefore(ctx context.Context, t time.Time) (int64, error)
 
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	GetWebhook(ctx context.Context, id string) (*Webhook, error)

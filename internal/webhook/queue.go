@@ -81,6 +81,9 @@ func (d *Dispatcher) deliver(ctx context.Context, dl delivery) {
 	for attempt := 1; ; attempt++ {
 		err := d.post(ctx, dl.hook, body)
 		if err == nil {
+			d.mu.Lock()
+			d.delivered++
+			d.mu.Unlock()
 			return
 		}
 		if ctx.Err() != nil {

@@ -65,9 +65,10 @@ type Dispatcher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	queues  map[string]*queue // webhook ID → its queue
-	dropped map[string]int64  // reason → count
+	mu        sync.Mutex
+	queues    map[string]*queue // webhook ID → its queue
+	dropped   map[string]int64  // reason → count
+	delivered int64
 }
 
 var _ lifecycle.Publisher = (*Dispatcher)(nil)
@@ -140,6 +141,13 @@ func (d *Dispatcher) Dropped() map[string]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// Delivered reports how many events receivers accepted.
+func (d *Dispatcher) Delivered() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.delivered
 }
 
 // Close stops every queue and waits for the deliveries under way to end; events still

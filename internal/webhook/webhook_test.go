@@ -157,6 +157,8 @@ func TestRetriesKeepOrder(t *testing.T) {
 			t.Fatalf("delivery %d is %s", i, ev.ID)
 		}
 	}
+	// The receiver records an event before its answer reaches the dispatcher.
+	waitUntil(t, "5 deliveries counted", func() bool { return d.Delivered() == 5 })
 	if got := d.Dropped(); len(got) != 0 {
 		t.Errorf("dropped %v", got)
 	}
@@ -176,10 +178,16 @@ func TestDownReceiver(t *testing.T) {
 	for i := range 3 {
 		d.Publish(context.Background(), event(i, "i1", "alice"))
 	}
+	waitUntil(t, "3 events dropped as undeliverable", func() bool { return d.Dropped()[webhook.DropUndeliverable] == 3 })
+}
+
+// waitUntil polls cond until it holds, failing after 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for d.Dropped()[webhook.DropUndeliverable] < 3 {
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("dropped %v, want 3 undeliverable", d.Dropped())
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/lifecycle"
@@ -14,6 +15,7 @@ import (
 type Lifecycle struct {
 	mu       sync.Mutex
 	evs      []lifecycle.Event
+	seq      int64
 	webhooks []*lifecycle.Webhook // oldest first
 }
 
@@ -32,7 +34,8 @@ func (s *Lifecycle) AppendLifecycleEvent(_ context.Context, ev *lifecycle.Event)
 	c.Time = c.Time.UTC()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c.Seq = int64(len(s.evs) + 1)
+	s.seq++
+	c.Seq = s.seq
 	ev.Seq = c.Seq
 	s.evs = append(s.evs, c)
 	return nil
@@ -57,6 +60,15 @@ func (s *Lifecycle) ListLifecycleEvents(_ context.Context, f lifecycle.Filter) (
 	}
 	from := min(max(f.Offset, 0), len(out))
 	return slices.Clone(out[from:min(from+limit, len(out))]), nil
+}
+
+// DeleteLifecycleEventsBefore implements lifecycle.Store.
+func (s *Lifecycle) DeleteLifecycleEventsBefore(_ context.Context, t time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.evs)
+	s.evs = slices.DeleteFunc(s.evs, func(ev lifecycle.Event) bool { return ev.Time.Before(t) })
+	return int64(n - len(s.evs)), nil
 }
 
 func copyWebhook(w *lifecycle.Webhook) *lifecycle.Webhook {

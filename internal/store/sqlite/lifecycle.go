@@ -64,6 +64,15 @@ func (s *Store) ListLifecycleEvents(ctx context.Context, f lifecycle.Filter) ([]
 	return out, rows.Err()
 }
 
+// DeleteLifecycleEventsBefore implements lifecycle.Store.
+func (s *Store) DeleteLifecycleEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM lifecycle_events WHERE ts < ?`, t.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("prune lifecycle events: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func limitOf(n int) int {
 	if n <= 0 {
 		return 10

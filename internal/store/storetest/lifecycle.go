@@ -15,6 +15,7 @@ import (
 // RunLifecycle is the conformance suite of lifecycle.Store; newStore returns an empty one.
 func RunLifecycle(t *testing.T, newStore func(t *testing.T) lifecycle.Store) {
 	t.Run("EventsOrderScopeAndPaging", func(t *testing.T) { testLifecycleEvents(t, newStore(t)) })
+	t.Run("EventData", func(t *testing.T) { testLifecycleEventData(t, newStore(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore(t)) })
 }
 
@@ -23,9 +24,6 @@ func testLifecycleEvents(t *testing.T, s lifecycle.Store) {
 	for i, owner := range []string{"alice", "bob", "alice", "alice"} {
 		ev := &lifecycle.Event{ID: fmt.Sprintf("ev-%d", i), Type: lifecycle.Types[i], SandboxID: fmt.Sprintf("i%d", i%2),
 			Owner: owner, Template: "base", Build: "img", Execution: "x", Time: epoch.Add(time.Duration(i) * time.Second)}
-		if i == 1 {
-			ev.Data = map[string]any{"set_timeout": "2025-03-14T16:00:00Z"}
-		}
 		if err := s.AppendLifecycleEvent(ctx, ev); err != nil || ev.Seq == 0 {
 			t.Fatalf("append %d: seq %d, %v", i, ev.Seq, err)
 		}
@@ -56,6 +54,25 @@ func testLifecycleEvents(t *testing.T, s lifecycle.Store) {
 		if got := ids(s.ListLifecycleEvents(ctx, c.f)); got != c.want {
 			t.Errorf("%+v: got %q, want %q", c.f, got, c.want)
 		}
+	}
+	if n, err := s.DeleteLifecycleEventsBefore(ctx, epoch.Add(1500*time.Millisecond)); err != nil || n != 2 {
+		t.Errorf("prune the first two: %d %v", n, err)
+	}
+	if got := ids(s.ListLifecycleEvents(ctx, lifecycle.Filter{All: true})); got != "ev-3 ev-2 " {
+		t.Errorf("after pruning: %q", got)
+	}
+	last := &lifecycle.Event{ID: "ev-4", Type: lifecycle.Killed, SandboxID: "i0", Owner: "alice", Time: epoch.Add(time.Hour)}
+	if err := s.AppendLifecycleEvent(ctx, last); err != nil || last.Seq <= 4 {
+		t.Errorf("after pruning, a new event's seq is %d (%v): want it after every earlier one", last.Seq, err)
+	}
+}
+
+func testLifecycleEventData(t *testing.T, s lifecycle.Store) {
+	ctx := context.Background()
+	ev := &lifecycle.Event{ID: "ev-1", Type: lifecycle.Updated, SandboxID: "i1", Owner: "bob", Template: "base", Build: "img",
+		Execution: "x", Time: epoch.Add(time.Second), Data: map[string]any{"set_timeout": "2025-03-14T16:00:00Z"}}
+	if err := s.AppendLifecycleEvent(ctx, ev); err != nil {
+		t.Fatal(err)
 	}
 	evs, _ := s.ListLifecycleEvents(ctx, lifecycle.Filter{Owner: "bob"})
 	if len(evs) != 1 || evs[0].Data["set_timeout"] != "2025-03-14T16:00:00Z" || !evs[0].Time.Equal(epoch.Add(time.Second)) ||
