@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paddock/paddock/internal/audit"
@@ -15,13 +16,30 @@ import (
 const defaultResumeTTL = 5 * time.Minute
 
 // activity remembers when each sandbox was last used: an API call on it, an exec, a file
-// operation or a proxied request (every one of them reads the sandbox through authorize).
-// It lives in memory: after a restart every sandbox counts as used at its first look.
+// operation or a proxied request (every one of them reads the sandbox through authorize),
+// and how many proxied requests are in flight (a sandbox serving one is not idle, however
+// long it streams). It lives in memory: after a restart every sandbox counts as used at its
+// first look.
 type activity struct {
 	last sync.Map // sandbox ID → time.Time
+	busy sync.Map // sandbox ID → *atomic.Int64, requests in flight
 }
 
 func (a *activity) touch(id string, now time.Time) { a.last.Store(id, now) }
+
+// hold counts a request in flight until the returned func is called.
+func (a *activity) hold(id string) func() {
+	v, _ := a.busy.LoadOrStore(id, new(atomic.Int64))
+	n := v.(*atomic.Int64)
+	n.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { n.Add(-1) }) }
+}
+
+func (a *activity) inFlight(id string) bool {
+	v, ok := a.busy.Load(id)
+	return ok && v.(*atomic.Int64).Load() > 0
+}
 
 // since reports when id was last used, counting now as a first use when unknown.
 func (a *activity) since(id string, now time.Time) time.Time {
@@ -29,7 +47,10 @@ func (a *activity) since(id string, now time.Time) time.Time {
 	return v.(time.Time)
 }
 
-func (a *activity) forget(id string) { a.last.Delete(id) }
+func (a *activity) forget(id string) {
+	a.last.Delete(id)
+	a.busy.Delete(id)
+}
 
 type quietKey struct{}
 
@@ -56,7 +77,7 @@ func validateAutoPause(spec sandbox.Spec) error {
 
 // idle reports whether sb is running and unused for longer than its idle timeout.
 func (m *Manager) idle(sb *sandbox.Sandbox) bool {
-	if sb.Spec.IdleTimeout <= 0 || sb.State != sandbox.StateRunning {
+	if sb.Spec.IdleTimeout <= 0 || sb.State != sandbox.StateRunning || m.activity.inFlight(sb.ID) {
 		return false
 	}
 	now := m.cfg.Now()
@@ -80,6 +101,17 @@ func (m *Manager) pauseIdle(ctx context.Context, id string) {
 	m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": "pause", "idle": sb.Spec.IdleTimeout.String()})
 	if _, err := m.freezeLocked(actx, sb, true); err != nil {
 		m.log.Error("idle reaper: pause", "sandbox", sb.ID, "err", err)
+	}
+}
+
+// Serving marks a request to sandbox id as in flight until done is called: the sandbox is
+// not idle while it lasts (a long stream or transfer), and its idle time counts from its end.
+func (m *Manager) Serving(ctx context.Context, id string) (done func()) {
+	m.touch(ctx, id)
+	release := m.activity.hold(id)
+	return func() {
+		release()
+		m.touch(ctx, id)
 	}
 }
 

@@ -184,3 +184,31 @@ func TestTimeoutChangesAreUpdatedEvents(t *testing.T) {
 		t.Error("a boot from disk kept the execution ID")
 	}
 }
+
+// TestServingIsNotIdle: a sandbox serving a request (a long stream, a transfer, a command) is
+// not idle however long it lasts; its idle time counts from the request's end.
+func TestServingIsNotIdle(t *testing.T) {
+	m, store, _, advance := clockManager(t)
+	ctx := context.Background()
+	sb, err := m.Create(ctx, sandbox.Spec{Name: "busy", IdleTimeout: 10 * time.Minute}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := m.Serving(ctx, sb.ID)
+	advance(time.Hour)
+	manager.ReapExpired(m, ctx)
+	if got := stateOf(t, store, sb.ID).State; got != sandbox.StateRunning {
+		t.Fatalf("an hour into a request: %s, want running", got)
+	}
+	done()
+	advance(9 * time.Minute)
+	manager.ReapExpired(m, ctx)
+	if got := stateOf(t, store, sb.ID).State; got != sandbox.StateRunning {
+		t.Fatalf("9 minutes after the request ended: %s, want running", got)
+	}
+	advance(2 * time.Minute)
+	manager.ReapExpired(m, ctx)
+	if got := stateOf(t, store, sb.ID).State; got != sandbox.StatePaused {
+		t.Fatalf("11 minutes after the request ended: %s, want paused", got)
+	}
+}

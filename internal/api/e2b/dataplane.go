@@ -35,6 +35,7 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter)
 		id, port, ok := target(r)
 		if !ok {
 			if sb := a.byToken(r); sb != nil {
+				defer a.m.Serving(r.Context(), sb.ID)()
 				a.proxy(w, r, sb, EnvdPort, heavy)
 				return
 			}
@@ -51,6 +52,7 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter)
 			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "message": "The sandbox was not found", "code": 502})
 			return
 		}
+		defer a.m.Serving(r.Context(), sb.ID)() // not idle while a stream or transfer lasts
 		if port != EnvdPort && port != CodeInterpreterPort {
 			forwardPort(w, r, sb, port, fwd)
 			return

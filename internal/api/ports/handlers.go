@@ -72,6 +72,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		a.writeErr(w, r, err)
 		return
 	}
+	defer a.m.Serving(r.Context(), sb.ID)()
 	if sb.State != sandbox.StateRunning {
 		a.writeErr(w, r, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State))
 		return
