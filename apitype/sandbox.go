@@ -48,7 +48,7 @@ type CreateRequest struct {
 	Env     map[string]string `json:"env,omitempty"`
 	Workdir string            `json:"workdir,omitempty"`
 	User    string            `json:"user,omitempty"`
-	// TTL is a Go duration ("30m", "2h"); OnExpire is what it does: delete or stop.
+	// TTL is a Go duration ("30m", "2h"); OnExpire is what it does: delete, stop or pause.
 	TTL      string            `json:"ttl,omitempty"`
 	OnExpire string            `json:"on_expire,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`

@@ -304,3 +304,29 @@ test("another user's SDK cannot see, connect to or kill a sandbox (e2b 2.51.0)",
     assert.equal(await Sandbox.kill(sbx.sandboxId, alice), true);
   }
 });
+
+test("lifecycle onTimeout pause + autoResume, and the events API (e2b 2.51.0)", async () => {
+  const sbx = await Sandbox.create({ ...opts, timeoutMs: 60_000, lifecycle: { onTimeout: "pause", autoResume: true } });
+  try {
+    assert.deepEqual((await sbx.getInfo()).lifecycle, { onTimeout: "pause", autoResume: true });
+    await sbx.files.write("/home/user/kept.txt", "kept");
+    // Past its timeout it pauses instead of dying (the test server reaps every 50 ms).
+    await sbx.setTimeout(1_000);
+    await until("the sandbox to pause at its timeout", async () => (await Sandbox.getInfo(sbx.sandboxId, opts)).state === "paused");
+    // The next request through the data plane resumes it and is answered.
+    const t0 = performance.now();
+    assert.equal(await sbx.files.read("/home/user/kept.txt"), "kept");
+    console.log(`auto-resumed by a files.read in ${(performance.now() - t0).toFixed(1)} ms`);
+    assert.equal((await Sandbox.getInfo(sbx.sandboxId, opts)).state, "running");
+    // So does one after an explicit pause.
+    assert.equal(await sbx.pause(), true);
+    assert.equal((await sbx.commands.run("cat /home/user/kept.txt")).stdout, "kept");
+    const resp = await fetch(`${opts.apiUrl}/events/sandboxes/${sbx.sandboxId}?orderAsc=true&limit=100`, { headers: { "X-API-Key": opts.apiKey } });
+    assert.equal(resp.status, 200);
+    const types = (await resp.json()).map((e) => e.type.replace("sandbox.lifecycle.", ""));
+    assert.deepEqual(types, ["created", "updated", "paused", "updated", "resumed", "paused", "updated", "resumed"]);
+  } finally {
+    await sbx.kill();
+  }
+  await assert.rejects(Sandbox.create({ ...opts, lifecycle: { onTimeout: "kill", autoResume: false }, metadata: { idleTimeout: "soon" } }), (e) => /idleTimeout/.test(e.message));
+});

@@ -20,11 +20,13 @@ import (
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/usernet"
+	"github.com/paddock/paddock/internal/webhook"
 )
 
 // Config describes an engine.
@@ -78,6 +80,10 @@ type Engine struct {
 	Runs sandbox.RunStore
 	// Accounts keeps users and their keys (in the same database as the sandboxes).
 	Accounts account.Store
+	// Lifecycle keeps the sandboxes' lifecycle events and the webhooks that receive them;
+	// Webhooks delivers them (closed by Close, after the manager).
+	Lifecycle lifecycle.Store
+	Webhooks  *webhook.Dispatcher
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -128,25 +134,29 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var events audit.Store = &memory.Events{}
 	var runs sandbox.RunStore = &memory.Runs{}
 	var accounts account.Store = memory.NewAccounts()
+	var lc lifecycle.Store = &memory.Lifecycle{}
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events, runs, accounts = db, db, db, db
+		store, events, runs, accounts, lc = db, db, db, db, db
 	}
+	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
 	}
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
-		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota})
+		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
+		Events: hooks})
 	if err != nil {
+		hooks.Close()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or
@@ -168,7 +178,9 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 
 // Close stops the pools and closes the store; claimed sandboxes keep running.
 func (e *Engine) Close(ctx context.Context) error {
-	return errors.Join(e.Manager.Close(ctx), e.store.Close())
+	err := e.Manager.Close(ctx)
+	e.Webhooks.Close()
+	return errors.Join(err, e.store.Close())
 }
 
 func ephemeralDir(dataDir string, pid int) string {

@@ -90,6 +90,7 @@ func (m *Manager) authorize(ctx context.Context, sb *sandbox.Sandbox, need Acces
 	case err != nil:
 		return err
 	case have >= need:
+		m.touch(ctx, sb.ID)
 		return nil
 	case have == 0:
 		return notFound(idOrName)

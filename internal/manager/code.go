@@ -44,6 +44,7 @@ func (m *Manager) ExecuteCode(ctx context.Context, idOrName string, req guestpro
 	if err != nil {
 		return err
 	}
+	defer m.Serving(ctx, sb.ID)() // a long cell keeps the sandbox from counting as idle
 	return m.client(sb).Execute(ctx, req, onEvent)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/profile"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -66,11 +67,16 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 			return nil, err
 		}
 	}
+	// Under its lock from the start, so that its created event comes before any other.
+	unlock := m.lock(sb.ID)
+	defer unlock()
 	if err := m.store.CreateSandbox(ctx, sb); err != nil {
 		m.discard(ctx, sb.ID)
 		return nil, err
 	}
 	made = true
+	m.touch(ctx, sb.ID)
+	m.emit(ctx, sb, lifecycle.Created, nil)
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)
 	details := map[string]any{"id": sb.ID, "image": sb.Instance.Image.Ref,
 		"profile": sb.Instance.Security.Profile, "backend": m.driver.Name(), "pooled": sb.ID != inst.ID}
@@ -146,9 +152,12 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 		return sandbox.InstanceSpec{}, err
 	}
 	switch spec.OnExpire {
-	case "", sandbox.ExpireDelete, sandbox.ExpireStop:
+	case "", sandbox.ExpireDelete, sandbox.ExpireStop, sandbox.ExpirePause:
 	default:
-		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete or stop", spec.OnExpire)
+		return sandbox.InstanceSpec{}, errdefs.InvalidArgument("on_expire %q: use delete, stop or pause", spec.OnExpire)
+	}
+	if err := validateAutoPause(spec); err != nil {
+		return sandbox.InstanceSpec{}, err
 	}
 	if err := validatePorts(spec); err != nil {
 		return sandbox.InstanceSpec{}, err

@@ -2,3 +2,6 @@ package manager
 
 // ProcessLost is processLost, for the external tests.
 var ProcessLost = (*Manager).processLost
+
+// ReapExpired is one pass of the TTL and idle reaper, for tests that move the clock.
+var ReapExpired = (*Manager).reapExpired

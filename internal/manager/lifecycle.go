@@ -7,6 +7,7 @@ import (
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -26,15 +27,23 @@ func (m *Manager) List(ctx context.Context, f sandbox.ListFilter) ([]*sandbox.Sa
 }
 
 // ByGuestToken returns the running sandbox whose guest token (E2B's access token) is token,
-// through the store's index. Not found when no running sandbox holds it.
+// through the store's index, for a request that carries only the token: it counts as use,
+// and a paused sandbox that resumes on traffic is resumed first (WakeForRequest). Not found
+// when no running sandbox holds it.
 func (m *Manager) ByGuestToken(ctx context.Context, token string) (*sandbox.Sandbox, error) {
 	if token != "" {
-		sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: token, States: []sandbox.State{sandbox.StateRunning}})
+		sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{GuestToken: token, States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 		if err != nil {
 			return nil, err
 		}
 		if len(sbs) == 1 {
-			return sbs[0], nil
+			sb, err := m.WakeForRequest(ctx, sbs[0])
+			if err != nil {
+				return nil, err
+			}
+			if sb.State == sandbox.StateRunning {
+				return sb, nil
+			}
 		}
 	}
 	return nil, errdefs.NotFound("no running sandbox holds this access token")
@@ -73,7 +82,13 @@ func (m *Manager) stopLocked(ctx context.Context, sb *sandbox.Sandbox) (*sandbox
 		return nil, fmt.Errorf("stop %s: %w", sb.Name, err)
 	}
 	m.record(ctx, audit.SandboxStopped, sb.Name, map[string]any{"id": sb.ID})
-	return m.setState(ctx, sb, sandbox.StateStopped, "")
+	was := sb.State
+	if sb, err := m.setState(ctx, sb, sandbox.StateStopped, ""); err != nil || was != sandbox.StateRunning {
+		return sb, err
+	}
+	// On E2B a stopped sandbox is a paused one (resumed from its disk).
+	m.emit(ctx, sb, lifecycle.Paused, map[string]any{"memory": false})
+	return sb, nil
 }
 
 // terminateSlack is how much longer than the grace period the guest may take to answer
@@ -144,6 +159,7 @@ func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox) (_ *sand
 	if sb, err = m.setState(ctx, sb, sandbox.StateRunning, ""); err != nil {
 		return nil, err
 	}
+	m.emit(ctx, sb, lifecycle.Resumed, map[string]any{"memory": false})
 	m.runStartCommand(sb) // the fresh container has none of the old processes
 	return sb, nil
 }
@@ -180,6 +196,8 @@ func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 	}
 	m.log.Info("sandbox deleted", "sandbox", sb.ID, "name", sb.Name)
 	m.record(ctx, audit.SandboxRemoved, sb.Name, map[string]any{"id": sb.ID})
+	m.activity.forget(sb.ID)
+	m.emit(ctx, sb, lifecycle.Killed, nil)
 	return nil
 }
 
@@ -219,7 +237,17 @@ func (m *Manager) freezeLocked(ctx context.Context, sb *sandbox.Sandbox, pause b
 	if err := op(ctx, sb.ID); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", map[bool]string{true: "pause", false: "resume"}[pause], sb.Name, err)
 	}
-	return m.setState(ctx, sb, to, "")
+	sb, err := m.setState(ctx, sb, to, "")
+	if err != nil {
+		return nil, err
+	}
+	if pause {
+		m.emit(ctx, sb, lifecycle.Paused, nil)
+	} else {
+		m.touch(ctx, sb.ID) // a resumed sandbox's idle time starts again
+		m.emit(ctx, sb, lifecycle.Resumed, nil)
+	}
+	return sb, nil
 }
 
 // Stats reads a running sandbox's cgroup.

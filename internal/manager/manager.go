@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
 	// Admins and the system have none.
 	Quota account.Quota
+	// Events receives every sandbox's lifecycle events (created, updated, paused, resumed,
+	// killed), whichever surface caused them (nil: none are kept).
+	Events lifecycle.Publisher
 }
 
 // Manager is the engine. Safe for concurrent use.
@@ -78,6 +82,7 @@ type Manager struct {
 	quota  quotaBook      // creates under way and recent ones, per user
 	// sessions counts a user's code sessions, for UsageOf (set once by the session registry).
 	sessions atomic.Pointer[func(userID string) int]
+	activity activity // when each sandbox was last used, for idle timeouts
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts

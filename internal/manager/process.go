@@ -92,6 +92,8 @@ type Process struct {
 	// timeout from the caller's own end by it, and records the end with its audit origin.
 	ctx   context.Context
 	ended bool
+	// serving keeps the sandbox from counting as idle until Close.
+	serving func()
 }
 
 // StartProcess starts a process in a running sandbox and returns once the guest reports it
@@ -114,8 +116,12 @@ func (m *Manager) StartProcess(ctx context.Context, idOrName string, cmd Command
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{m: m, id: sb.ID, name: sb.Name, args: cmd.Args, limit: cmd.Timeout, began: time.Now(), ctx: ctx}
+	p := &Process{m: m, id: sb.ID, name: sb.Name, args: cmd.Args, limit: cmd.Timeout, began: time.Now(), ctx: ctx,
+		serving: m.Serving(ctx, sb.ID)}
 	gp, err := m.client(sb).Start(ctx, cmd.guest())
+	if err != nil && !p.timedOut(err) {
+		p.serving()
+	}
 	switch {
 	case err == nil:
 		p.gp, p.PID = gp, gp.PID
@@ -247,6 +253,7 @@ func (p *Process) Close() {
 	if p.gp != nil {
 		p.gp.Close()
 	}
+	p.serving()
 }
 
 // recordExec writes the command_executed event of a process's end in sandbox name.

@@ -29,7 +29,16 @@ func (m *Manager) Extend(ctx context.Context, idOrName string, d time.Duration) 
 	}
 	exp := from.Add(d)
 	sb.ExpiresAt = &exp
-	return m.setState(ctx, sb, sb.State, sb.Reason)
+	return m.setExpiryState(ctx, sb)
+}
+
+// setExpiryState records a changed deadline and reports it.
+func (m *Manager) setExpiryState(ctx context.Context, sb *sandbox.Sandbox) (*sandbox.Sandbox, error) {
+	sb, err := m.setState(ctx, sb, sb.State, sb.Reason)
+	if err == nil {
+		m.emitTimeout(ctx, sb)
+	}
+	return sb, err
 }
 
 // startReaper runs the TTL reaper when configured. The deadlines live in the store, so the
@@ -74,9 +83,13 @@ func (m *Manager) reapExpired(ctx context.Context) {
 		m.log.Error("ttl reaper: list", "err", err)
 		return
 	}
+	ctx = quiet(ctx)
 	for _, sb := range sbs {
-		if m.expired(sb) {
+		switch {
+		case m.expired(sb):
 			m.reap(ctx, sb.ID)
+		case m.idle(sb):
+			m.pauseIdle(ctx, sb.ID)
 		}
 	}
 }
@@ -90,6 +103,8 @@ func (m *Manager) expired(sb *sandbox.Sandbox) bool {
 		return false
 	case sb.Spec.OnExpire == sandbox.ExpireStop && sb.State == sandbox.StateStopped:
 		return false // already dealt with
+	case sb.Spec.OnExpire == sandbox.ExpirePause && sb.State != sandbox.StateRunning:
+		return false // only a running sandbox can be paused; a stopped one is as good as paused
 	}
 	return true
 }
@@ -107,10 +122,21 @@ func (m *Manager) reap(ctx context.Context, id string) {
 	if !m.expired(sb) {
 		return
 	}
-	stop := sb.Spec.OnExpire == sandbox.ExpireStop
+	action := sb.Spec.OnExpire
+	if action == "" {
+		action = sandbox.ExpireDelete
+	}
 	actx := audit.WithOrigin(ctx, audit.Origin{Actor: "ttl-reaper"})
-	m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": map[bool]string{true: "stop", false: "delete"}[stop]})
-	if stop {
+	m.record(actx, audit.SandboxExpired, sb.Name, map[string]any{"id": sb.ID, "action": action})
+	switch action {
+	case sandbox.ExpirePause:
+		// E2B's autoPause: the sandbox keeps memory and disk; a paused sandbox does not expire,
+		// so the reaper leaves it alone until a connect or a request resumes it.
+		if _, err := m.freezeLocked(actx, sb, true); err != nil {
+			m.log.Error("ttl reaper: pause", "sandbox", sb.ID, "err", err)
+		}
+		return
+	case sandbox.ExpireStop:
 		if _, err := m.stopLocked(actx, sb); err != nil {
 			m.log.Error("ttl reaper: stop", "sandbox", sb.ID, "err", err)
 		}
@@ -134,5 +160,5 @@ func (m *Manager) SetExpiry(ctx context.Context, idOrName string, at time.Time) 
 		at = at.UTC()
 		sb.ExpiresAt = &at
 	}
-	return m.setState(ctx, sb, sb.State, sb.Reason)
+	return m.setExpiryState(ctx, sb)
 }

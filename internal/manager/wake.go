@@ -61,5 +61,5 @@ func (m *Manager) keepUntilLocked(ctx context.Context, sb *sandbox.Sandbox, at t
 	}
 	at = at.UTC()
 	sb.ExpiresAt = &at
-	return m.setState(ctx, sb, sb.State, sb.Reason)
+	return m.setExpiryState(ctx, sb)
 }

@@ -57,9 +57,16 @@ type Spec struct {
 	// Egress is the egress policy (only meaningful with NetworkEgress).
 	Egress EgressPolicy  `json:"egress,omitempty"`
 	TTL    time.Duration `json:"ttl,omitempty"`
-	// OnExpire is what happens when the TTL runs out: ExpireDelete (default) or ExpireStop.
-	OnExpire string            `json:"on_expire,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
+	// OnExpire is what happens when the TTL runs out: ExpireDelete (default), ExpireStop or
+	// ExpirePause.
+	OnExpire string `json:"on_expire,omitempty"`
+	// AutoResume resumes a paused sandbox on the first request proxied to it (E2B's
+	// autoResume; only with OnExpire ExpirePause or an IdleTimeout).
+	AutoResume bool `json:"auto_resume,omitempty"`
+	// IdleTimeout pauses a running sandbox after this long without an API call, exec, file
+	// operation or proxied request (0 = never; Agent-Sandbox's metadata.idleTimeout).
+	IdleTimeout time.Duration     `json:"idle_timeout,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
 	// Template names the template the sandbox was made from ("" when none).
 	Template string `json:"template,omitempty"`
 	// Port is the port the sandbox's application listens on: where routes that name no
@@ -77,6 +84,8 @@ type Spec struct {
 const (
 	ExpireDelete = "delete"
 	ExpireStop   = "stop"
+	// ExpirePause freezes it instead (E2B's autoPause); a paused sandbox does not expire.
+	ExpirePause = "pause"
 )
 
 // NetworkViolation is a connection or DNS lookup that a sandbox's egress policy blocked.

@@ -107,7 +107,7 @@ func TestE2BWireFormats(t *testing.T) {
 		{"GET", "/e2b/v1/sandboxes/nosuchsandbox", nil, testKey, 404},
 		{"POST", "/e2b/v1/sandboxes", map[string]any{"templateID": "nope"}, testKey, 404},
 		{"POST", "/e2b/v1/sandboxes", map[string]any{"timeout": -1}, testKey, 400},
-		{"POST", "/e2b/v1/sandboxes", map[string]any{"autoPause": true}, testKey, 400},
+		{"POST", "/e2b/v1/sandboxes", map[string]any{"autoPauseMemory": false}, testKey, 400},
 		{"POST", "/e2b/v1/sandboxes", map[string]any{"network": map[string]any{"denyOut": []string{"10.0.0.0/40"}}}, testKey, 400},
 		{"POST", "/e2b/v1/sandboxes", map[string]any{"network": map[string]any{"egressProxy": map[string]any{"address": "x"}}}, testKey, 400},
 		{"PUT", "/e2b/v1/sandboxes/" + sb.SandboxID + "/network", map[string]any{"allowOut": []string{"bad entry"}}, testKey, 400},

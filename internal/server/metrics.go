@@ -15,6 +15,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/webhook"
 )
 
 // metrics owns the server's Prometheus registry.
@@ -71,6 +72,17 @@ func (m *metrics) watchLimiter(l *httpx.Limiter) {
 			Help: "Heavy requests refused with 503 because none finished in time."},
 			func() float64 { return float64(l.Refused()) }),
 	)
+}
+
+// watchWebhooks exports lifecycle webhook deliveries: accepted, and dropped by reason.
+func (m *metrics) watchWebhooks(d *webhook.Dispatcher) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "paddock_webhook_events_delivered_total",
+		Help: "Lifecycle events a webhook receiver accepted."}, func() float64 { return float64(d.Delivered()) }))
+	for _, reason := range []string{webhook.DropQueueFull, webhook.DropUndeliverable, webhook.DropShutdown} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "paddock_webhook_events_dropped_total",
+			Help: "Lifecycle events not delivered to a webhook, by reason.", ConstLabels: prometheus.Labels{"reason": reason}},
+			func() float64 { return float64(d.Dropped()[reason]) }))
+	}
 }
 
 type managerCollector struct {

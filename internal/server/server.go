@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		}
 	}()
 	s.metrics.watchManager(s.eng.Manager)
+	s.metrics.watchWebhooks(s.eng.Webhooks)
 	if err := s.openAccounts(ctx); err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	s.sessions.DropOrphans(ctx)
 	kb := kernelbox.New(s.sessions, cfg.MaxBodyBytes, log)
 	kb.Register(mux)
-	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log)
+	e2bAPI := e2b.New(eng.Manager, s.templates, cfg.MaxBodyBytes, log).WithLifecycle(eng.Lifecycle, eng.Webhooks)
 	e2bAPI.Register(mux)
 	portsAPI := ports.New(eng.Manager, authn, log)
 	portsAPI.Register(mux)
@@ -335,6 +336,12 @@ func (s *Server) pruneAudit(ctx context.Context) {
 			s.log.Error("prune audit events", "err", err)
 		} else if n > 0 {
 			s.log.Info("pruned audit events", "count", n)
+		}
+		// Lifecycle events (E2B's events API) are kept as long as the audit trail.
+		if n, err := s.eng.Lifecycle.DeleteLifecycleEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
+			s.log.Error("prune lifecycle events", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned lifecycle events", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -35,6 +35,7 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter)
 		id, port, ok := target(r)
 		if !ok {
 			if sb := a.byToken(r); sb != nil {
+				defer a.m.Serving(r.Context(), sb.ID)()
 				a.proxy(w, r, sb, EnvdPort, heavy)
 				return
 			}
@@ -42,10 +43,16 @@ func (a *API) DataPlane(next http.Handler, fwd *ports.API, heavy *httpx.Limiter)
 			return
 		}
 		sb, err := a.m.Get(r.Context(), id)
+		if err == nil {
+			// A request counts as use, and resumes a paused sandbox that resumes on traffic
+			// (autoResume); it waits for the resume.
+			sb, err = a.m.WakeForRequest(r.Context(), sb)
+		}
 		if err != nil || sb.State != sandbox.StateRunning {
 			httpx.WriteJSON(w, http.StatusBadGateway, map[string]any{"sandboxId": id, "message": "The sandbox was not found", "code": 502})
 			return
 		}
+		defer a.m.Serving(r.Context(), sb.ID)() // not idle while a stream or transfer lasts
 		if port != EnvdPort && port != CodeInterpreterPort {
 			forwardPort(w, r, sb, port, fwd)
 			return

@@ -1,6 +1,16 @@
 package e2b
 
-import "github.com/paddock/paddock/internal/api/openapi"
+import (
+	"github.com/paddock/paddock/internal/api/openapi"
+	"github.com/paddock/paddock/internal/lifecycle"
+)
+
+// eventQuery is the events API's paging.
+var eventQuery = []openapi.Param{
+	{Name: "offset", Type: "integer", Description: "events to skip (default 0)"},
+	{Name: "limit", Type: "integer", Description: "events to return, 1–100 (default 10)"},
+	{Name: "orderAsc", Type: "boolean", Description: "oldest first (default false: newest first)"},
+}
 
 // Operations documents the control plane for the OpenAPI document.
 func (a *API) Operations() []openapi.Operation {
@@ -24,6 +34,13 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST " + p + "/sandboxes/{id}/refreshes", Tag: "e2b", Summary: "Keep the sandbox alive duration seconds more (204)", Status: 204, Request: refreshBody{}},
 		{Pattern: "GET " + p + "/sandboxes/{id}/metrics", Tag: "e2b", Summary: "CPU, memory and disk use: the guest's samples between start and end (unix seconds)", Response: []metricView{},
 			Query: []openapi.Param{{Name: "start", Type: "integer", Description: "unix seconds (default: the oldest sample kept)"}, {Name: "end", Type: "integer", Description: "unix seconds (default: now)"}}},
+		{Pattern: "GET " + p + "/events/sandboxes", Tag: "e2b", Summary: "Lifecycle events of your sandboxes (every sandbox's for admins), newest first: offset, limit (1–100, default 10), orderAsc", Response: []lifecycle.Wire{}, Query: eventQuery},
+		{Pattern: "GET " + p + "/events/sandboxes/{id}", Tag: "e2b", Summary: "One sandbox's lifecycle events, also after it was killed (404 for another user's)", Response: []lifecycle.Wire{}, Query: eventQuery},
+		{Pattern: "POST " + p + "/events/webhooks", Tag: "e2b", Summary: "Register a webhook for your sandboxes' lifecycle events, signed with signatureSecret (201; the secret is never shown again)", Status: 201, Request: webhookCreate{}, Response: webhookView{}},
+		{Pattern: "GET " + p + "/events/webhooks", Tag: "e2b", Summary: "Your webhooks (every user's for admins)", Response: []webhookView{}},
+		{Pattern: "GET " + p + "/events/webhooks/{id}", Tag: "e2b", Summary: "One webhook", Response: webhookView{}},
+		{Pattern: "PATCH " + p + "/events/webhooks/{id}", Tag: "e2b", Summary: "Change a webhook: the fields given replace the old ones", Request: webhookUpdate{}, Response: webhookView{}},
+		{Pattern: "DELETE " + p + "/events/webhooks/{id}", Tag: "e2b", Summary: "Delete a webhook (200); events still queued for it are not sent"},
 		{Pattern: "PUT " + p + "/sandboxes/{id}/network", Tag: "e2b", Summary: "Replace the egress policy: allowOut, denyOut, allow_internet_access (204; 409 without a network)", Status: 204, Request: networkUpdate{}},
 	}...)
 }

@@ -177,7 +177,7 @@ func TestControlPlaneErrors(t *testing.T) {
 		{"zero timeout", "POST", "/v2/sandboxes", map[string]any{"timeout": 0}, 400, "Timeout"},
 		{"not json", "POST", "/v2/sandboxes", "{", 400, "JSON"},
 		{"wrong type", "POST", "/v2/sandboxes", `{"timeout":"soon"}`, 400, "timeout"},
-		{"unsupported option", "POST", "/v2/sandboxes", map[string]any{"autoPause": true}, 400, "autoPause"},
+		{"unsupported option", "POST", "/v2/sandboxes", map[string]any{"volumeMounts": []any{map[string]any{"name": "v"}}}, 400, "volumeMounts"},
 		{"unknown sandbox", "GET", "/sandboxes/ghost", nil, 404, "ghost"},
 		{"kill unknown", "DELETE", "/sandboxes/ghost", nil, 404, "ghost"},
 		{"timeout unknown", "POST", "/sandboxes/ghost/timeout", map[string]any{"timeout": 5}, 404, "ghost"},

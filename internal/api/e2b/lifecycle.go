@@ -134,8 +134,10 @@ func (a *API) resume(w http.ResponseWriter, r *http.Request) error {
 	if err := a.body(w, r, &b); err != nil {
 		return err
 	}
-	if b.AutoPause != nil && *b.AutoPause {
-		return errdefs.InvalidArgument("autoPause is not supported yet: sandboxes are killed when their timeout ends")
+	// What happens at the timeout is fixed at create: autoPause here can only repeat it (the
+	// SDKs before 2.6 send false by default, which leaves an autoPause sandbox as it is).
+	if b.AutoPause != nil && *b.AutoPause && sb.Spec.OnExpire != sandbox.ExpirePause {
+		return errdefs.InvalidArgument("autoPause on resume is only accepted for a sandbox created with autoPause")
 	}
 	if sb.State == sandbox.StateRunning {
 		return errdefs.FailedPrecondition("sandbox %s is already running", sb.ID)

@@ -8,8 +8,10 @@ import (
 	"net/http"
 
 	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/template"
+	"github.com/paddock/paddock/internal/webhook"
 )
 
 // Prefix is where the control plane lives: E2B_API_URL=http://HOST:PORT/e2b/v1.
@@ -24,6 +26,9 @@ type API struct {
 	templates *template.Store // what templateID resolves to
 	log       *slog.Logger
 	maxBody   int64
+	// lifecycle keeps the events and webhooks; dispatcher forgets deleted webhooks' queues.
+	lifecycle  lifecycle.Store
+	dispatcher *webhook.Dispatcher
 }
 
 // New returns the surface.
@@ -48,6 +53,13 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"POST " + Prefix + "/sandboxes/{id}/refreshes":  a.refresh,
 		"GET " + Prefix + "/sandboxes/{id}/metrics":     a.metrics,
 		"PUT " + Prefix + "/sandboxes/{id}/network":     a.setNetwork,
+		"GET " + Prefix + "/events/sandboxes":           a.teamEvents,
+		"GET " + Prefix + "/events/sandboxes/{id}":      a.sandboxEvents,
+		"POST " + Prefix + "/events/webhooks":           a.createWebhook,
+		"GET " + Prefix + "/events/webhooks":            a.listWebhooks,
+		"GET " + Prefix + "/events/webhooks/{id}":       a.getWebhook,
+		"PATCH " + Prefix + "/events/webhooks/{id}":     a.updateWebhook,
+		"DELETE " + Prefix + "/events/webhooks/{id}":    a.deleteWebhook,
 	}
 }
 

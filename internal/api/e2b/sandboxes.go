@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 
 // Labels that carry E2B facts on a sandbox.
 const (
-	labelTemplate = "e2b.template"
+	labelTemplate = manager.LabelTemplate
 	metaPrefix    = "e2b.meta."
+	// metaIdleTimeout is Agent-Sandbox's metadata key for the seconds idle before a pause.
+	metaIdleTimeout = "idleTimeout"
 )
 
 // newSandbox is NewSandbox (v1) and NewSandboxV2: every field the official SDKs and
@@ -33,8 +36,10 @@ type newSandbox struct {
 	AllowInternetAccess *bool             `json:"allow_internet_access"`
 	// AllowInternetAccessCamel is Agent-Sandbox's spelling of allow_internet_access.
 	AllowInternetAccessCamel *bool `json:"allowInternetAccess"`
-	AutoPause                *bool `json:"autoPause"`
-	// AutoPauseMemory only matters with autoPause (which is refused), as on E2B.
+	// AutoPause pauses the sandbox at its timeout instead of killing it; AutoPauseMemory
+	// false (the SDKs' onTimeout {action: pause, keepMemory: false}) stops it, keeping only
+	// its disk.
+	AutoPause       *bool          `json:"autoPause"`
 	AutoPauseMemory *bool          `json:"autoPauseMemory"`
 	AutoResume      *autoResume    `json:"autoResume"`
 	Network         *networkConfig `json:"network"`
@@ -79,6 +84,52 @@ type sandboxView struct {
 	Metadata            map[string]string `json:"metadata"`
 	AllowInternetAccess *bool             `json:"allowInternetAccess,omitempty"`
 	Network             *networkView      `json:"network,omitempty"`
+	Lifecycle           lifecycleView     `json:"lifecycle"`
+}
+
+// lifecycleView is SandboxDetail's lifecycle: what happens at the timeout, and whether
+// traffic resumes a paused sandbox.
+type lifecycleView struct {
+	AutoResume bool   `json:"autoResume"`
+	OnTimeout  string `json:"onTimeout"` // "kill" or "pause"
+}
+
+func lifecycleOf(sb *sandbox.Sandbox) lifecycleView {
+	v := lifecycleView{AutoResume: sb.Spec.AutoResume, OnTimeout: "kill"}
+	if sb.Spec.OnExpire == sandbox.ExpirePause || sb.Spec.OnExpire == sandbox.ExpireStop {
+		v.OnTimeout = "pause"
+	}
+	return v
+}
+
+// applyLifecycle sets what happens at the timeout and when idle: autoPause (with or without
+// memory), autoResume, and Agent-Sandbox's metadata.idleTimeout (seconds).
+func applyLifecycle(spec *sandbox.Spec, req newSandbox) error {
+	pause := req.AutoPause != nil && *req.AutoPause
+	keepMemory := req.AutoPauseMemory == nil || *req.AutoPauseMemory
+	spec.AutoResume = req.AutoResume != nil && req.AutoResume.Enabled
+	switch {
+	case req.AutoPauseMemory != nil && !pause:
+		return errdefs.InvalidArgument("autoPauseMemory only applies with autoPause")
+	case pause && keepMemory:
+		spec.OnExpire = sandbox.ExpirePause
+	case pause:
+		spec.OnExpire = sandbox.ExpireStop // resumed from its disk by connect
+	}
+	if pause && !keepMemory && spec.AutoResume {
+		return errdefs.InvalidArgument("autoResume needs autoPauseMemory: a sandbox paused without its memory is resumed with connect")
+	}
+	if v, ok := req.Metadata[metaIdleTimeout]; ok {
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 0 {
+			return errdefs.InvalidArgument("metadata.idleTimeout %q: give whole seconds (0: never)", v)
+		}
+		spec.IdleTimeout = time.Duration(secs) * time.Second
+	}
+	if spec.AutoResume && spec.OnExpire != sandbox.ExpirePause && spec.IdleTimeout == 0 {
+		return errdefs.InvalidArgument("autoResume needs autoPause (or metadata.idleTimeout): otherwise the sandbox never pauses")
+	}
+	return nil
 }
 
 // createdView is the answer of create, connect and resume.
@@ -121,6 +172,9 @@ func (a *API) create(w http.ResponseWriter, r *http.Request, defaultTimeout int3
 	_, _ = rand.Read(b)
 	spec := tmpl.Apply(sandbox.Spec{Name: "e2b-" + hex.EncodeToString(b), Env: req.EnvVars,
 		TTL: time.Duration(timeout) * time.Second, Labels: labels})
+	if err := applyLifecycle(&spec, req); err != nil {
+		return err
+	}
 	if spec.DefaultUser == "" {
 		spec.DefaultUser = "user" // E2B's default user, unless the template names one
 	}
@@ -171,6 +225,7 @@ func detail(sb *sandbox.Sandbox, withToken bool) sandboxView {
 		d.EnvdAccessToken = sb.GuestToken
 	}
 	d.AllowInternetAccess, d.Network = networkOf(sb)
+	d.Lifecycle = lifecycleOf(sb)
 	return d
 }
 
@@ -197,15 +252,7 @@ func metadata(sb *sandbox.Sandbox) map[string]string {
 
 // templateOf is a sandbox's E2B template ID: the one it was made with on this surface; for a
 // sandbox made on another surface, its Paddock template, else "base".
-func templateOf(sb *sandbox.Sandbox) string {
-	if t := sb.Spec.Labels[labelTemplate]; t != "" {
-		return t
-	}
-	if sb.Spec.Template != "" {
-		return sb.Spec.Template
-	}
-	return "base"
-}
+func templateOf(sb *sandbox.Sandbox) string { return manager.TemplateID(sb) }
 
 // e2bSandbox finds a sandbox the caller may see, whichever surface made it (every sandbox
 // runs the same envd-compatible guest, so the SDKs can use any of them); another user's is

@@ -30,10 +30,6 @@ func (a *API) registerUnsupported(mux *http.ServeMux) {
 // checkSupported refuses create options that would otherwise be silently ignored.
 func checkSupported(req newSandbox) error {
 	switch {
-	case req.AutoPause != nil && *req.AutoPause:
-		return errdefs.InvalidArgument("autoPause is not supported yet: sandboxes are killed when their timeout ends")
-	case req.AutoResume != nil && req.AutoResume.Enabled:
-		return errdefs.InvalidArgument("autoResume is not supported yet: resume a paused sandbox with connect")
 	case !isNull(req.MCP):
 		return errdefs.InvalidArgument("mcp is not supported yet")
 	case !isNull(req.IAM):

@@ -66,6 +66,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		a.writeErr(w, r, portErr)
 		return
 	}
+	// An admitted request counts as use, and resumes a paused sandbox that resumes on
+	// traffic (E2B's autoResume): it waits for the resume.
+	if sb, err = a.m.WakeForRequest(r.Context(), sb); err != nil {
+		a.writeErr(w, r, err)
+		return
+	}
+	defer a.m.Serving(r.Context(), sb.ID)()
 	if sb.State != sandbox.StateRunning {
 		a.writeErr(w, r, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State))
 		return

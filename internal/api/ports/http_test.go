@@ -151,3 +151,38 @@ func TestPortRouteBody(t *testing.T) {
 		t.Errorf("POST through the port route: %d %q %q", resp.StatusCode, resp.Header.Get("X-App"), raw)
 	}
 }
+
+// TestAutoResumeOnPortRequest: a paused sandbox created with E2B's autoResume is resumed by
+// the next request on a port route, which is then answered; one without autoResume stays
+// paused and the request is refused.
+func TestAutoResumeOnPortRequest(t *testing.T) {
+	s := servertest.New(t)
+	port := app(t)
+	create := func(body map[string]any) string {
+		var c struct{ SandboxID string }
+		if code := s.JSON("POST", "/e2b/v1/v2/sandboxes", body, &c); code != 201 {
+			t.Fatalf("create: %d", code)
+		}
+		if resp, raw := s.Do(servertest.Request{Method: "POST", Path: "/e2b/v1/sandboxes/" + c.SandboxID + "/pause"}); resp.StatusCode != 204 {
+			t.Fatalf("pause: %d %s", resp.StatusCode, raw)
+		}
+		return c.SandboxID
+	}
+	auto := create(map[string]any{"templateID": "base", "autoPause": true, "autoResume": map[string]any{"enabled": true}})
+	plain := create(map[string]any{"templateID": "base"})
+	state := func(id string) string {
+		code, env := s.Native("GET", "/sandboxes/"+id, nil)
+		if code != 200 {
+			t.Fatalf("get %s: %d", id, code)
+		}
+		return servertest.Data[struct{ Status string }](t, env).Status
+	}
+	resp, raw := s.Do(servertest.Request{Method: "GET", Path: fmt.Sprintf("/sandboxes/%s/ports/%d/hi", auto, port)})
+	if resp.StatusCode != 200 || string(raw) != "app saw GET /hi" || state(auto) != "running" {
+		t.Errorf("autoResume sandbox: %d %q, now %s", resp.StatusCode, raw, state(auto))
+	}
+	resp, raw = s.Do(servertest.Request{Method: "GET", Path: fmt.Sprintf("/sandboxes/%s/ports/%d/hi", plain, port)})
+	if resp.StatusCode != 409 || state(plain) != "paused" {
+		t.Errorf("sandbox without autoResume: %d %s, now %s; want 409 and paused", resp.StatusCode, raw, state(plain))
+	}
+}

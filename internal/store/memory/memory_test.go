@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/storetest"
@@ -20,3 +21,7 @@ func TestAccounts(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) { storetest.RunEvents(t, &memory.Events{}) }
+
+func TestLifecycle(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) lifecycle.Store { return &memory.Lifecycle{} })
+}

@@ -106,6 +106,33 @@ var migrations = []string{
 		creates_per_minute INTEGER NOT NULL DEFAULT 0,
 		sessions           INTEGER NOT NULL DEFAULT 0
 	);`,
+	// 7: E2B lifecycle events and the webhooks that receive them (secrets kept as given:
+	// each delivery is signed with the secret itself).
+	`CREATE TABLE lifecycle_events (
+		seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+		id         TEXT NOT NULL UNIQUE,
+		type       TEXT NOT NULL,
+		sandbox_id TEXT NOT NULL,
+		owner      TEXT NOT NULL DEFAULT '',
+		template   TEXT NOT NULL DEFAULT '',
+		build      TEXT NOT NULL DEFAULT '',
+		execution  TEXT NOT NULL DEFAULT '',
+		data       TEXT NOT NULL DEFAULT 'null',
+		ts         INTEGER NOT NULL
+	);
+	CREATE INDEX lifecycle_events_owner ON lifecycle_events(owner, seq);
+	CREATE INDEX lifecycle_events_sandbox ON lifecycle_events(sandbox_id, seq);
+	CREATE TABLE webhooks (
+		id         TEXT PRIMARY KEY,
+		owner      TEXT NOT NULL DEFAULT '',
+		name       TEXT NOT NULL DEFAULT '',
+		url        TEXT NOT NULL,
+		enabled    INTEGER NOT NULL,
+		events     TEXT NOT NULL,
+		secret     TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhooks_owner ON webhooks(owner, created_at);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

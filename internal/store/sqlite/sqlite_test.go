@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/store/storetest"
@@ -33,6 +34,10 @@ func TestConformance(t *testing.T) {
 
 func TestAccounts(t *testing.T) {
 	storetest.RunAccounts(t, func(t *testing.T) account.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestLifecycle(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) lifecycle.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
 
 func TestRuns(t *testing.T) { storetest.RunRuns(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }

@@ -53,7 +53,7 @@ func record(id, name string, created time.Time) *sandbox.Sandbox {
 		GuestToken: "tok-" + id, TrafficToken: "traffic-" + id, Reason: "none yet",
 		Spec: sandbox.Spec{Name: name, Image: "base", Profile: "moderate", VCPUs: 0.5, MemoryMB: 256, Pids: 64, DiskMB: 512,
 			Env: map[string]string{"A": "1", "EMPTY": ""}, Workdir: "/workspace", User: "user", DefaultUser: "user",
-			Network: sandbox.NetworkEgress, Egress: egress, TTL: 90 * time.Minute, OnExpire: sandbox.ExpireStop,
+			Network: sandbox.NetworkEgress, Egress: egress, TTL: 90 * time.Minute, OnExpire: sandbox.ExpireStop, AutoResume: true, IdleTimeout: time.Minute,
 			Labels: map[string]string{"team": "x"}, Template: "web", Port: 3000, PublicPorts: []int{3000, 8080},
 			StartCmd: []string{"/bin/sh", "-c", "serve"}},
 		Instance: sandbox.InstanceSpec{ID: id, Hostname: "sandbox", Network: sandbox.NetworkEgress, Egress: egress,
