@@ -1,6 +1,7 @@
 package memory_test
 
 import (
+	"github.com/paddock/paddock/internal/agentrun"
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
@@ -20,3 +21,7 @@ func TestAccounts(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) { storetest.RunEvents(t, &memory.Events{}) }
+
+func TestAgents(t *testing.T) {
+	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return memory.NewAgents() })
+}
