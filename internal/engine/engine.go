@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paddock/paddock/internal/agentrun"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -78,6 +79,8 @@ type Engine struct {
 	Runs sandbox.RunStore
 	// Accounts keeps users and their keys (in the same database as the sandboxes).
 	Accounts account.Store
+	// Agents keeps Sandcaster's agent runs and sessions (the same database too).
+	Agents agentrun.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -128,12 +131,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var events audit.Store = &memory.Events{}
 	var runs sandbox.RunStore = &memory.Runs{}
 	var accounts account.Store = memory.NewAccounts()
+	var agents agentrun.Store = memory.NewAgents()
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events, runs, accounts = db, db, db, db
+		store, events, runs, accounts, agents = db, db, db, db, db
 	}
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -146,7 +150,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Agents: agents}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or

@@ -35,7 +35,8 @@ func documentedRoutes(t *testing.T, s *servertest.Server) map[string]bool {
 	return out
 }
 
-// shapeOf names the error shape of a JSON body: native, e2b, kernelbox, or "" for another.
+// shapeOf names the error shape of a JSON body: native, e2b, kernelbox, sandcaster, or ""
+// for another.
 func shapeOf(raw []byte) string {
 	var m map[string]any
 	if json.Unmarshal(raw, &m) != nil {
@@ -48,6 +49,8 @@ func shapeOf(raw []byte) string {
 		return "e2b"
 	case len(m) == 1 && m["detail"] != nil:
 		return "kernelbox"
+	case len(m) == 1 && m["error"] != nil:
+		return "sandcaster"
 	}
 	return ""
 }
@@ -56,8 +59,10 @@ func wantShape(path string) string {
 	switch {
 	case strings.HasPrefix(path, "/e2b/v1"), strings.HasPrefix(path, "/api/v1"):
 		return "e2b" // Agent-Sandbox's errors have E2B's shape
-	case strings.HasPrefix(path, "/kernels"), strings.HasPrefix(path, "/sessions/"):
+	case strings.HasPrefix(path, "/kernels"), strings.HasPrefix(path, "/sessions/") && strings.Contains(path, "/execute"):
 		return "kernelbox"
+	case path == "/query", path == "/runs", strings.HasPrefix(path, "/runs/"):
+		return "sandcaster"
 	}
 	return "native"
 }

@@ -14,7 +14,7 @@ import (
 
 // writeBySurface answers an error in the shape of the surface the request was for: E2B's
 // under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and /sessions, the
-// Sandcaster's on /query and /runs, the native envelope elsewhere.
+// Sandcaster's on /query and under /runs, the native envelope elsewhere.
 func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := r.URL.Path
 	switch {
@@ -24,7 +24,7 @@ func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg stri
 		agentsandbox.WriteError(w, r, status, msg)
 	case p == "/kernels" || strings.HasPrefix(p, "/kernels/") || p == "/sessions" || strings.HasPrefix(p, "/sessions/"):
 		kernelbox.WriteError(w, r, status, msg)
-	case p == sandcaster.QueryPath || p == sandcaster.RunsPath:
+	case p == sandcaster.QueryPath || p == sandcaster.RunsPath || strings.HasPrefix(p, sandcaster.RunsPath+"/"):
 		sandcaster.WriteError(w, r, status, msg)
 	default:
 		native.WriteError(w, r, status, msg)

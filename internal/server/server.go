@@ -202,7 +202,10 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
 	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
-		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Log: log})
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Store: eng.Agents, Log: log})
+	if err := scAPI.Recover(ctx); err != nil {
+		log.Error("sandcaster: recover runs and sessions", "err", err)
+	}
 	scAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)

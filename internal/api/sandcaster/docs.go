@@ -1,6 +1,9 @@
 package sandcaster
 
-import "github.com/paddock/paddock/internal/api/openapi"
+import (
+	"github.com/paddock/paddock/internal/agentrun"
+	"github.com/paddock/paddock/internal/api/openapi"
+)
 
 // Operations documents the surface for the OpenAPI document.
 func (a *API) Operations() []openapi.Operation {
@@ -10,8 +13,10 @@ func (a *API) Operations() []openapi.Operation {
 			Summary: "Run an agent (loop in the server, tools in a new sandbox) and stream its events as SSE",
 			Description: "Events: system, assistant (delta, complete), thinking, tool_use, tool_result, file, stderr, warning, " +
 				`result, error. Errors before the stream: {"error", "details": [{"path", "message"}]}. See docs/sandcaster.md.`},
-		{Pattern: "GET " + RunsPath, Tag: tag, Summary: "The caller's runs, newest first (kept in memory, the last 200)",
+		{Pattern: "GET " + RunsPath, Tag: tag, Summary: "The caller's runs (an admin's: everyone's), newest first",
 			Query:    []openapi.Param{{Name: "limit", Type: "integer", Description: "1 to 200 (default 20)"}},
-			Response: []run{}},
+			Response: []agentrun.Run{}},
+		{Pattern: "GET " + RunsPath + "/{id}", Tag: tag, Summary: "One run with its event log (the newest 1000 events, at most 1 MiB)",
+			Description: "Another user's run is 404.", Response: runDetail{}},
 	}
 }

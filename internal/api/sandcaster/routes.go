@@ -5,13 +5,16 @@
 package sandcaster
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/template"
 )
 
@@ -41,15 +44,18 @@ type Options struct {
 	// Workdir is the agent's workspace in the sandbox (default /home/user); uploaded files
 	// land there and commands run there.
 	Workdir string
-	Log     *slog.Logger
+	// Store keeps runs and sessions (default: in memory).
+	Store agentrun.Store
+	Log   *slog.Logger
 }
 
 // API serves the surface. Safe for concurrent use.
 type API struct {
-	m    *manager.Manager
-	opts Options
-	log  *slog.Logger
-	runs *runLog
+	m     *manager.Manager
+	opts  Options
+	log   *slog.Logger
+	store agentrun.Store
+	live  liveRuns // runs in progress in this server
 }
 
 // New returns the surface.
@@ -66,14 +72,24 @@ func New(m *manager.Manager, opts Options) *API {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{m: m, opts: opts, log: opts.Log, runs: newRunLog(maxRuns)}
+	if opts.Store == nil {
+		opts.Store = memory.NewAgents()
+	}
+	return &API{m: m, opts: opts, log: opts.Log, store: opts.Store}
+}
+
+// Recover marks what a previous server left unfinished: runs still running are errors
+// ("server restarted"). Call it once, before serving.
+func (a *API) Recover(ctx context.Context) error {
+	return a.recoverRuns(ctx)
 }
 
 // Routes lists every route of the surface.
 func (a *API) Routes() map[string]httpx.HandlerFunc {
 	return map[string]httpx.HandlerFunc{
-		"POST " + QueryPath: a.query,
-		"GET " + RunsPath:   a.listRuns,
+		"POST " + QueryPath:         a.query,
+		"GET " + RunsPath:           a.listRuns,
+		"GET " + RunsPath + "/{id}": a.getRun,
 	}
 }
 
