@@ -50,6 +50,9 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkRunID(r.Context()); err != nil {
+		return err
+	}
 	sse, err := httpx.NewSSE(w)
 	if err != nil {
 		return err
@@ -131,9 +134,12 @@ func (a *API) end(ctx context.Context, lr *liveRun, start time.Time, res agent.R
 	model := lr.rec.Model
 	if err != nil {
 		ev := a.errorEvent(ctx, lr.rec.ID, err)
-		if errors.Is(context.Cause(ctx), errSandboxKilled) {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errSandboxKilled):
 			ev = agent.Event{Type: agent.EventError, Code: agent.CodeSandbox, Content: errSandboxKilled.Error(),
 				Hint: "something outside the run killed its sandbox (an E2B lifecycle webhook said so)"}
+		case errors.Is(cause, errSessionEnded):
+			ev = agent.Event{Type: agent.EventError, Code: agent.CodeAgent, Content: "the session ended (deleted, expired or shut down)"}
 		}
 		_ = emit(ev)
 		return a.finishRun(ctx, lr, res, dur, ev.Content)

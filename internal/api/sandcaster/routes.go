@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/api/httpx"
@@ -46,16 +47,24 @@ type Options struct {
 	Workdir string
 	// Store keeps runs and sessions (default: in memory).
 	Store agentrun.Store
-	Log   *slog.Logger
+	// SessionIdle is how long a session may sit idle before its sandbox is deleted
+	// (default DefaultSessionIdle); a session's sessionConfig.idleTimeoutSecs overrides it.
+	SessionIdle time.Duration
+	// WebhookSecret verifies POST /webhooks/e2b; "" turns the route off (503).
+	WebhookSecret string
+	// PingInterval is how often GET /sessions/{id}/events sends a ping (default 15 s).
+	PingInterval time.Duration
+	Log          *slog.Logger
 }
 
 // API serves the surface. Safe for concurrent use.
 type API struct {
-	m     *manager.Manager
-	opts  Options
-	log   *slog.Logger
-	store agentrun.Store
-	live  liveRuns // runs in progress in this server
+	m        *manager.Manager
+	opts     Options
+	log      *slog.Logger
+	store    agentrun.Store
+	live     liveRuns   // runs in progress in this server
+	sessions sessionSet // live sessions; Close ends them
 }
 
 // New returns the surface.
@@ -72,6 +81,12 @@ func New(m *manager.Manager, opts Options) *API {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = DefaultSessionIdle
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 15 * time.Second
+	}
 	if opts.Store == nil {
 		opts.Store = memory.NewAgents()
 	}
@@ -79,17 +94,25 @@ func New(m *manager.Manager, opts Options) *API {
 }
 
 // Recover marks what a previous server left unfinished: runs still running are errors
-// ("server restarted"). Call it once, before serving.
+// ("server restarted"); live sessions end ("session ended: server restarted") and their
+// sandboxes are deleted. Call it once, before serving.
 func (a *API) Recover(ctx context.Context) error {
-	return a.recoverRuns(ctx)
+	return errors.Join(a.recoverRuns(ctx), a.recoverSessions(ctx))
 }
 
 // Routes lists every route of the surface.
 func (a *API) Routes() map[string]httpx.HandlerFunc {
 	return map[string]httpx.HandlerFunc{
-		"POST " + QueryPath:         a.query,
-		"GET " + RunsPath:           a.listRuns,
-		"GET " + RunsPath + "/{id}": a.getRun,
+		"POST " + QueryPath:                       a.query,
+		"GET " + RunsPath:                         a.listRuns,
+		"GET " + RunsPath + "/{id}":               a.getRun,
+		"POST " + SessionsPath:                    a.createSession,
+		"GET " + SessionsPath:                     a.listSessions,
+		"GET " + SessionsPath + "/{id}":           a.getSession,
+		"DELETE " + SessionsPath + "/{id}":        a.deleteSession,
+		"POST " + SessionsPath + "/{id}/messages": a.sendMessage,
+		"GET " + SessionsPath + "/{id}/events":    a.sessionEvents,
+		"POST " + WebhookPath:                     a.webhook,
 	}
 }
 
@@ -105,6 +128,11 @@ func (a *API) wrap(h httpx.HandlerFunc) http.Handler {
 	ad := httpx.Adapter{Log: a.log, Write: WriteError}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
+		var se *sessionError
+		if errors.As(err, &se) {
+			httpx.WriteJSON(w, sessionStatus[se.code], sessionErrorBody{Error: se.msg, Code: se.code})
+			return
+		}
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			httpx.WriteJSON(w, http.StatusBadRequest, errorBody{Error: "Validation failed: " + fe.Error(),
@@ -119,6 +147,12 @@ func (a *API) wrap(h httpx.HandlerFunc) http.Handler {
 type errorBody struct {
 	Error   string        `json:"error"`
 	Details []errorDetail `json:"details,omitempty"`
+}
+
+// sessionErrorBody is upstream's session error shape.
+type sessionErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
 }
 
 type errorDetail struct {

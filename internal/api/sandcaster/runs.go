@@ -37,8 +37,9 @@ type liveRun struct {
 	cancel context.CancelCauseFunc // stops the run (a webhook reports its sandbox killed)
 }
 
-// record appends ev to the log, trimming it to its bounds now and then.
-func (l *liveRun) record(ev agent.Event) {
+// record appends ev (an event as the stream sends it) to the log, trimming it to its
+// bounds now and then.
+func (l *liveRun) record(ev any) {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return
@@ -218,4 +219,18 @@ func (a *API) ownRun(ctx context.Context, id string) (*agentrun.Run, error) {
 		return nil, errdefs.NotFound("run %q not found", id)
 	}
 	return rec, nil
+}
+
+// checkRunID refuses a request whose ID (a caller may choose it with X-Request-Id) names a
+// recorded run: run IDs are request IDs, and one run must not replace another.
+func (a *API) checkRunID(ctx context.Context) error {
+	id := httpx.RequestID(ctx)
+	_, err := a.store.GetAgentRun(ctx, id)
+	switch {
+	case err == nil || a.live.get(id) != nil:
+		return errdefs.AlreadyExists("X-Request-Id %q names an earlier run: send a new one or none", id)
+	case errdefs.IsNotFound(err):
+		return nil
+	}
+	return err
 }
