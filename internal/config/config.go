@@ -270,8 +270,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("reap-interval %s: use at least 10ms", c.ReapInterval)
 	case c.SessionIdleTimeout < 0:
 		return fmt.Errorf("session-idle-timeout %s: use 0 (never) or a positive duration", c.SessionIdleTimeout)
-	case c.SandcasterSessionIdle < 30*time.Second || c.SandcasterSessionIdle > 24*time.Hour:
-		return fmt.Errorf("sandcaster-session-idle-timeout %s: use 30s to 24h", c.SandcasterSessionIdle)
+	case c.SandcasterSessionIdle <= 0 || c.SandcasterSessionIdle > 24*time.Hour:
+		return fmt.Errorf("sandcaster-session-idle-timeout %s: use a positive duration up to 24h", c.SandcasterSessionIdle)
 	case c.OutputLimit < 100:
 		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:
