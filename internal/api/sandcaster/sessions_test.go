@@ -2,6 +2,7 @@ package sandcaster_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,4 +135,43 @@ func TestSessionBadRequests(t *testing.T) {
 		t.Errorf("unknown session: %d %s", resp.StatusCode, b)
 	}
 	noSandboxes(t, s)
+}
+
+// GET /sessions/{id}/events gets every event of the session's turns from the moment it is
+// attached (its response headers come once it is), then session_expired when the session
+// ends, and the stream ends.
+func TestSessionEventsStream(t *testing.T) {
+	anth := providertest.NewAnthropic(t,
+		providertest.Turn{Text: "first", InputTokens: 1, OutputTokens: 1},
+		providertest.Turn{Text: "second answer", InputTokens: 1, OutputTokens: 1},
+	)
+	s := newServer(t, anth, nil)
+	st, evs, raw := sse(t, s, "POST", "/sessions", "", map[string]any{"prompt": "hi"})
+	if st != 200 {
+		t.Fatalf("%d %s", st, raw)
+	}
+	var created struct{ SessionID string }
+	json.Unmarshal([]byte(evs[0].Data), &created)
+	req, _ := http.NewRequest("GET", s.URL+"/sessions/"+created.SessionID+"/events", nil)
+	req.Header.Set("X-API-Key", servertest.Key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("attach: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	if st, _, raw := sse(t, s, "POST", "/sessions/"+created.SessionID+"/messages", "", map[string]any{"prompt": "again"}); st != 200 {
+		t.Fatalf("message: %d %s", st, raw)
+	}
+	if r, b := s.Do(servertest.Request{Method: "DELETE", Path: "/sessions/" + created.SessionID}); r.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", r.StatusCode, b)
+	}
+	body, err := io.ReadAll(resp.Body) // ends when the session does
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := servertest.Events(body)
+	if len(got) < 3 || got[len(got)-1].Name != "session_expired" || !strings.Contains(got[len(got)-1].Data, "deleted") ||
+		!strings.Contains(string(body), "second answer") || strings.Contains(string(body), `"content":"first"`) {
+		t.Errorf("attached stream:\n%s", body)
+	}
 }
