@@ -161,7 +161,7 @@ func (a *API) run(ctx context.Context, p *plan, lr *liveRun, emit func(agent.Eve
 		return res, fmt.Errorf("create sandbox: %w", err)
 	}
 	defer a.deleteSandbox(ctx, sb.ID)
-	a.setSandbox(ctx, lr, sb.Name)
+	a.setSandbox(ctx, lr, sb)
 	if err := emit(agent.Event{Type: agent.EventSystem, Subtype: "sandbox_created", Content: "Sandbox created", SandboxID: sb.Name}); err != nil {
 		return res, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 // maxRuns is the largest limit of GET /runs.
@@ -34,6 +35,7 @@ type liveRun struct {
 	rec    agentrun.Run
 	evs    []json.RawMessage
 	size   int
+	sbID   string                  // the sandbox's ID (rec.Sandbox is its name)
 	cancel context.CancelCauseFunc // stops the run (a webhook reports its sandbox killed)
 }
 
@@ -91,14 +93,14 @@ func (l *liveRuns) remove(id string) {
 	delete(l.byID, id)
 }
 
-// bySandbox returns the runs whose sandbox is name.
+// bySandbox returns the runs whose sandbox is name (its name or its ID).
 func (l *liveRuns) bySandbox(name string) []*liveRun {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []*liveRun
 	for _, r := range l.byID {
 		r.mu.Lock()
-		if r.rec.Sandbox == name {
+		if name != "" && (r.rec.Sandbox == name || r.sbID == name) {
 			out = append(out, r)
 		}
 		r.mu.Unlock()
@@ -118,9 +120,9 @@ func (a *API) startRun(ctx context.Context, rec agentrun.Run, cancel context.Can
 }
 
 // setSandbox notes the run's sandbox, once it is made.
-func (a *API) setSandbox(ctx context.Context, lr *liveRun, name string) {
+func (a *API) setSandbox(ctx context.Context, lr *liveRun, sb *sandbox.Sandbox) {
 	lr.mu.Lock()
-	lr.rec.Sandbox = name
+	lr.rec.Sandbox, lr.sbID = sb.Name, sb.ID
 	rec := lr.rec
 	lr.mu.Unlock()
 	if err := a.store.PutAgentRun(context.WithoutCancel(ctx), &rec); err != nil {

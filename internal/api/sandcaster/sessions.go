@@ -296,7 +296,7 @@ func (a *API) sessionTurn(ctx context.Context, sse *httpx.SSE, ss *session, p *p
 		sb, err = a.sessionSandbox(ctx, ss, p, emit)
 	}
 	if sb != nil {
-		a.setSandbox(ctx, lr, sb.Name)
+		a.setSandbox(ctx, lr, sb)
 		res, err = a.turn(ctx, p, sb, history, emit)
 	}
 	rec := a.end(ctx, lr, start, res, err, emit)
