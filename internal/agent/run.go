@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Defaults of a Run.
@@ -31,6 +32,8 @@ type Run struct {
 	Thinking  string
 	Tools     *Toolbox
 	Emit      func(Event) error
+	// History is the conversation so far (a session's earlier turns); Do continues it.
+	History []Message
 }
 
 // Result is how a run ended.
@@ -40,6 +43,8 @@ type Result struct {
 	NumTurns     int
 	InputTokens  int64
 	OutputTokens int64
+	// Messages is the conversation after the run, History included.
+	Messages []Message
 }
 
 // Do runs the loop from prompt until the model answers without tool calls or MaxTurns
@@ -54,7 +59,8 @@ func (r *Run) Do(ctx context.Context, prompt string) (res Result, err error) {
 	if maxTokens <= 0 {
 		maxTokens = DefaultMaxTokens
 	}
-	msgs := []Message{{Role: RoleUser, Text: prompt}}
+	msgs := append(slices.Clone(r.History), Message{Role: RoleUser, Text: prompt})
+	defer func() { res.Messages = msgs }()
 	for {
 		if res.NumTurns >= maxTurns {
 			res.Subtype = ResultMaxTurns

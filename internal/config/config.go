@@ -56,6 +56,10 @@ type Config struct {
 	EgressDNS        []string
 	MaxImportBytes   int64
 	MaxHeavyRequests int
+	// SandcasterSessionIdle is how long a Sandcaster session may sit idle (docs/sandcaster.md).
+	SandcasterSessionIdle time.Duration
+	// E2BWebhookSecret verifies POST /webhooks/e2b ("" = the route answers 503).
+	E2BWebhookSecret string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -113,6 +117,8 @@ func (c *Config) settings() []setting {
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", (*insecureValue)(&c.Registries)},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", (*int64Value)(&c.MaxImportBytes)},
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
+		{"sandcaster-session-idle-timeout", "Sandcaster sessions idle this long end and their sandbox is deleted (a session's sessionConfig.idleTimeoutSecs overrides it)", "15m", (*durationValue)(&c.SandcasterSessionIdle)},
+		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
 }
 
@@ -264,6 +270,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("reap-interval %s: use at least 10ms", c.ReapInterval)
 	case c.SessionIdleTimeout < 0:
 		return fmt.Errorf("session-idle-timeout %s: use 0 (never) or a positive duration", c.SessionIdleTimeout)
+	case c.SandcasterSessionIdle <= 0 || c.SandcasterSessionIdle > 24*time.Hour:
+		return fmt.Errorf("sandcaster-session-idle-timeout %s: use a positive duration up to 24h", c.SandcasterSessionIdle)
 	case c.OutputLimit < 100:
 		return fmt.Errorf("output-limit %d: use at least 100", c.OutputLimit)
 	case c.ShutdownTimeout <= 0:

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/paddock/paddock/internal/agentrun"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -84,6 +85,8 @@ type Engine struct {
 	// Webhooks delivers them (closed by Close, after the manager).
 	Lifecycle lifecycle.Store
 	Webhooks  *webhook.Dispatcher
+	// Agents keeps Sandcaster's agent runs and sessions (the same database too).
+	Agents agentrun.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -135,12 +138,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var runs sandbox.RunStore = &memory.Runs{}
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
+	var agents agentrun.Store = memory.NewAgents()
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events, runs, accounts, lc = db, db, db, db, db
+		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 	}
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -156,7 +160,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or

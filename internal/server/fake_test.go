@@ -35,8 +35,8 @@ func documentedRoutes(t *testing.T, s *servertest.Server) map[string]bool {
 	return out
 }
 
-// shapeOf names the error shape of a JSON body: native, e2b, kernelbox, sandcaster, or "" for
-// another.
+// shapeOf names the error shape of a JSON body: native, e2b, kernelbox, sandcaster, or ""
+// for another.
 func shapeOf(raw []byte) string {
 	var m map[string]any
 	if json.Unmarshal(raw, &m) != nil {
@@ -59,9 +59,9 @@ func wantShape(path string) string {
 	switch {
 	case strings.HasPrefix(path, "/e2b/v1"), strings.HasPrefix(path, "/api/v1"):
 		return "e2b" // Agent-Sandbox's errors have E2B's shape
-	case strings.HasPrefix(path, "/kernels"), strings.HasPrefix(path, "/sessions/"):
+	case strings.HasPrefix(path, "/kernels"), strings.HasPrefix(path, "/sessions/") && strings.Contains(path, "/execute"):
 		return "kernelbox"
-	case path == "/query", path == "/runs", strings.HasPrefix(path, "/runs/"):
+	case path == "/query", path == "/runs", strings.HasPrefix(path, "/runs/"), strings.HasPrefix(path, "/sessions"):
 		return "sandcaster"
 	}
 	return "native"
@@ -87,6 +87,13 @@ func TestAuthEveryRoute(t *testing.T) {
 				// The login is public; a body that is not its form is a bad request.
 				if resp.StatusCode != 400 {
 					t.Errorf("%s without its form: %d %s, want 400", route, resp.StatusCode, raw)
+				}
+				continue
+			}
+			if route == "POST /webhooks/e2b" {
+				// Authenticated by signature, and off without a secret (none here).
+				if resp.StatusCode != 503 || shapeOf(raw) != "sandcaster" {
+					t.Errorf("%s without a webhook secret: %d %s, want 503", route, resp.StatusCode, raw)
 				}
 				continue
 			}
@@ -143,7 +150,9 @@ func TestUnknownRoutesBySurface(t *testing.T) {
 		{"DELETE", "/e2b/v1/v2/sandboxes", 405, "e2b", "GET, HEAD, POST"},
 		{"GET", "/kernels/x/nope", 404, "kernelbox", ""},
 		{"GET", "/sessions/x/execute", 405, "kernelbox", "POST"},
-		{"GET", "/sessions", 404, "kernelbox", ""},
+		{"PUT", "/sessions", 405, "sandcaster", "GET, HEAD, POST"},
+		{"GET", "/sessions/x/nope", 404, "sandcaster", ""},
+		{"GET", "/webhooks/e2b", 405, "sandcaster", "POST"},
 	} {
 		resp, raw := s.Do(servertest.Request{Method: c.method, Path: c.path})
 		if resp.StatusCode != c.code || shapeOf(raw) != c.shape || resp.Header.Get("Allow") != c.allow ||

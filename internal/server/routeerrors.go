@@ -13,8 +13,9 @@ import (
 )
 
 // writeBySurface answers an error in the shape of the surface the request was for: E2B's
-// under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and /sessions, the
-// Sandcaster's on /query and /runs, the native envelope elsewhere.
+// under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and its
+// /sessions/{name}/execute routes, the Sandcaster's on /query, /webhooks/e2b and under /runs and
+// /sessions, the native envelope elsewhere.
 func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := r.URL.Path
 	switch {
@@ -22,13 +23,20 @@ func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg stri
 		e2b.WriteError(w, r, status, msg)
 	case p == agentsandbox.Prefix || strings.HasPrefix(p, agentsandbox.Prefix+"/"):
 		agentsandbox.WriteError(w, r, status, msg)
-	case p == "/kernels" || strings.HasPrefix(p, "/kernels/") || p == "/sessions" || strings.HasPrefix(p, "/sessions/"):
+	case p == "/kernels" || strings.HasPrefix(p, "/kernels/") || kernelboxSession(p):
 		kernelbox.WriteError(w, r, status, msg)
-	case p == sandcaster.QueryPath || p == sandcaster.RunsPath:
+	case p == sandcaster.QueryPath || p == sandcaster.RunsPath || strings.HasPrefix(p, sandcaster.RunsPath+"/") ||
+		p == sandcaster.SessionsPath || strings.HasPrefix(p, sandcaster.SessionsPath+"/") || p == sandcaster.WebhookPath:
 		sandcaster.WriteError(w, r, status, msg)
 	default:
 		native.WriteError(w, r, status, msg)
 	}
+}
+
+// kernelboxSession reports whether p is one of KernelBox's session routes
+// (/sessions/{name}/execute and /execute_with_retry); the rest of /sessions is Sandcaster's.
+func kernelboxSession(p string) bool {
+	return strings.HasPrefix(p, "/sessions/") && (strings.HasSuffix(p, "/execute") || strings.HasSuffix(p, "/execute_with_retry"))
 }
 
 // routeErrors serves mux, but answers the mux's own "404 page not found" and "405 method

@@ -74,3 +74,65 @@ func TestSandcasterQueryRunc(t *testing.T) {
 		t.Errorf("sandboxes left: %d (%v)", len(sbs), err)
 	}
 }
+
+// A Sandcaster session on real runc keeps its sandbox and conversation across two turns: a
+// file written in turn 1 is read in turn 2, and turn 2's provider request carries turn 1's
+// messages; deleting the session deletes the sandbox.
+func TestSandcasterSessionRunc(t *testing.T) {
+	anth := providertest.NewAnthropic(t,
+		providertest.Turn{Calls: []providertest.Call{{ID: "t1", Name: "bash", Input: `{"command":"echo kept-across-turns > memo.txt"}`}}},
+		providertest.Turn{Text: "Saved."},
+		providertest.Turn{Calls: []providertest.Call{{ID: "t2", Name: "read_file", Input: `{"path":"memo.txt"}`}}},
+		providertest.Turn{Text: "It says kept-across-turns."},
+	)
+	t.Setenv("ANTHROPIC_API_KEY", "sk-runc-session-0123456789")
+	t.Setenv("ANTHROPIC_BASE_URL", anth.URL())
+	t.Setenv("PADDOCK_SANDCASTER_WORKDIR", "")
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	post := func(method, path string, body any) (int, string) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, s.url+path, rd)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	st, raw := post("POST", "/sessions", map[string]any{"prompt": "save a memo"})
+	if st != 200 || !strings.Contains(raw, "event: session_created") || !strings.Contains(raw, "event: result") {
+		t.Fatalf("create: %d %s", st, raw)
+	}
+	_, after, _ := strings.Cut(raw, `"sessionId":"`)
+	id, _, _ := strings.Cut(after, `"`)
+	st, raw = post("POST", "/sessions/"+id+"/messages", map[string]any{"prompt": "what does the memo say?"})
+	if st != 200 || !strings.Contains(raw, `"content":"kept-across-turns\n"`) || strings.Contains(raw, "sandbox_created") {
+		t.Fatalf("message: %d %s", st, raw)
+	}
+	reqs := anth.Requests()
+	if len(reqs) != 4 {
+		t.Fatalf("%d provider requests", len(reqs))
+	}
+	third, _ := json.Marshal(reqs[2].Body["messages"])
+	for _, want := range []string{"save a memo", `"tool_use_id":"t1"`, "Saved.", "what does the memo say?"} {
+		if !strings.Contains(string(third), want) {
+			t.Errorf("turn 2's request lacks %s: %s", want, third)
+		}
+	}
+	if sbs, err := s.srv.eng.List(t.Context(), noFilter); err != nil || len(sbs) != 1 {
+		t.Fatalf("sandboxes during the session: %d (%v)", len(sbs), err)
+	}
+	if st, raw := post("DELETE", "/sessions/"+id, nil); st != 204 {
+		t.Fatalf("delete: %d %s", st, raw)
+	}
+	if sbs, err := s.srv.eng.List(t.Context(), noFilter); err != nil || len(sbs) != 0 {
+		t.Errorf("sandboxes left: %d (%v)", len(sbs), err)
+	}
+}

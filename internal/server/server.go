@@ -46,6 +46,7 @@ type Server struct {
 	patterns   []string            // every pattern registered on the mux (the OpenAPI test checks the document against them)
 	api        *native.API
 	sessions   *session.Registry
+	sandcaster *sandcaster.API // Close ends its live sessions
 	templates  *template.Store // closed before the engine
 	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
 	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
@@ -203,8 +204,12 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
 	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
-		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Log: log})
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Store: eng.Agents, SessionIdle: cfg.SandcasterSessionIdle, WebhookSecret: cfg.E2BWebhookSecret, Log: log})
+	if err := scAPI.Recover(ctx); err != nil {
+		log.Error("sandcaster: recover runs and sessions", "err", err)
+	}
 	scAPI.Register(mux)
+	s.sandcaster = scAPI
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
 	s.operations = append(append(s.operations, mcpAPI.Operations()...), scAPI.Operations()...)
@@ -225,9 +230,13 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	handle("GET /redoc/redoc.standalone.js", kernelbox.Redoc())
 	guard := &auth.Guard{Auth: authn, Log: log, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
-			// Health probes, the static reference pages (which ask for the key) and the
-			// login are open.
+			// Health probes, the static reference pages (which ask for the key), the
+			// login and E2B's webhooks are open.
 			if r.Method == http.MethodPost && r.URL.Path == accounts.TokenPath {
+				return true
+			}
+			// E2B's webhooks authenticate by their signature (sandcaster.WebhookPath checks it).
+			if r.Method == http.MethodPost && r.URL.Path == sandcaster.WebhookPath {
 				return true
 			}
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/healthz" || r.URL.Path == "/docs" ||
@@ -315,6 +324,9 @@ func (s *Server) close(ctx context.Context) {
 		if err := s.templates.Close(); err != nil {
 			s.log.Error("close templates", "err", err)
 		}
+	}
+	if s.sandcaster != nil {
+		s.sandcaster.Close(ctx)
 	}
 	if s.cfg.StopSandboxesOnExit {
 		s.eng.StopAll(ctx)

@@ -102,3 +102,22 @@ func sandboxCount(t *testing.T, s *servertest.Server) int {
 	}
 	return len(sbs)
 }
+
+// userKeys creates a user per email (POST /users) with an API key each and returns the keys
+// by email; keys[""] is "", the test key of the admin.
+func userKeys(t *testing.T, s *servertest.Server, emails ...string) map[string]string {
+	t.Helper()
+	keys := map[string]string{}
+	for _, email := range emails {
+		if resp, b := s.Do(servertest.Request{Method: "POST", Path: "/users", Body: map[string]any{"email": email}}); resp.StatusCode != 201 {
+			t.Fatalf("create %s: %d %s", email, resp.StatusCode, b)
+		}
+		resp, b := s.Do(servertest.Request{Method: "POST", Path: "/users/" + email + "/keys", Body: map[string]any{}})
+		var env struct{ Data struct{ Key string } }
+		if err := json.Unmarshal(b, &env); err != nil || resp.StatusCode != 201 || env.Data.Key == "" {
+			t.Fatalf("key of %s: %d %s", email, resp.StatusCode, b)
+		}
+		keys[email] = env.Data.Key
+	}
+	return keys
+}

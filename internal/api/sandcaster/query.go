@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/agent"
+	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
@@ -47,6 +48,9 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := a.plan(req)
 	if err != nil {
+		return err
+	}
+	if err := a.checkRunID(r.Context()); err != nil {
 		return err
 	}
 	sse, err := httpx.NewSSE(w)
@@ -105,55 +109,68 @@ func (a *API) template(name string) (*template.Template, error) {
 // error event; its sandbox is deleted in every case, also when the client goes away.
 func (a *API) stream(ctx context.Context, sse *httpx.SSE, p *plan) {
 	start := time.Now()
-	reqID := httpx.RequestID(ctx)
-	rec := &run{ID: reqID, Prompt: p.req.Prompt, Model: p.model, Status: statusRunning, StartedAt: start.UTC(),
-		FilesCount: len(p.req.Files), owner: ownerOf(ctx)}
-	a.runs.add(rec)
-	emit := func(ev agent.Event) error { return sse.Send(ev.Type, ev) }
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	lr := a.startRun(ctx, agentrun.Run{ID: httpx.RequestID(ctx), Prompt: p.req.Prompt, Model: p.model,
+		StartedAt: start.UTC(), FilesCount: len(p.req.Files), Owner: ownerOf(ctx)}, cancelCause)
+	emit := a.emitter(sse, lr)
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
+	res, err := a.run(ctx, p, lr, emit)
+	a.end(ctx, lr, start, res, err, emit)
+}
 
-	res, err := a.run(ctx, p, emit)
-	dur := time.Since(start)
-	if err != nil {
-		ev := a.errorEvent(ctx, reqID, err)
-		_ = emit(ev)
-		a.finish(rec, res, p.model, dur, ev.Content)
-		return
+// emitter records each event in the run's log, then sends it.
+func (a *API) emitter(sse *httpx.SSE, lr *liveRun) func(agent.Event) error {
+	return func(ev agent.Event) error {
+		lr.record(ev)
+		return sse.Send(ev.Type, ev)
 	}
-	cost, priced := agent.Cost(p.model, res.InputTokens, res.OutputTokens)
+}
+
+// end sends the run's last event (its result or its error) and records how it ended.
+func (a *API) end(ctx context.Context, lr *liveRun, start time.Time, res agent.Result, err error, emit func(agent.Event) error) agentrun.Run {
+	dur := time.Since(start)
+	model := lr.rec.Model
+	if err != nil {
+		ev := a.errorEvent(ctx, lr.rec.ID, err)
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errSandboxKilled):
+			ev = agent.Event{Type: agent.EventError, Code: agent.CodeSandbox, Content: errSandboxKilled.Error(),
+				Hint: "something outside the run killed its sandbox (an E2B lifecycle webhook said so)"}
+		case errors.Is(cause, errSessionEnded):
+			ev = agent.Event{Type: agent.EventError, Code: agent.CodeAgent, Content: "the session ended (deleted, expired or shut down)"}
+		}
+		_ = emit(ev)
+		return a.finishRun(ctx, lr, res, dur, ev.Content)
+	}
+	cost, priced := agent.Cost(model, res.InputTokens, res.OutputTokens)
 	if !priced {
-		_ = emit(agent.Event{Type: agent.EventWarning, Content: fmt.Sprintf("no price for model %s: costUsd is 0", p.model)})
+		_ = emit(agent.Event{Type: agent.EventWarning, Content: fmt.Sprintf("no price for model %s: costUsd is 0", model)})
 	}
 	secs := dur.Seconds()
 	_ = emit(agent.Event{Type: agent.EventResult, Subtype: res.Subtype, Content: res.Content, CostUSD: &cost,
-		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: p.model})
-	a.finish(rec, res, p.model, dur, "")
-}
-
-func (a *API) finish(rec *run, res agent.Result, model string, dur time.Duration, errMsg string) {
-	cost, _ := agent.Cost(model, res.InputTokens, res.OutputTokens)
-	now := time.Now().UTC()
-	a.runs.update(rec, func(r *run) {
-		r.Status, r.Error = statusCompleted, errMsg
-		if errMsg != "" {
-			r.Status = statusError
-		}
-		r.CompletedAt, r.DurationSecs, r.CostUSD = &now, dur.Seconds(), cost
-		r.InputTokens, r.OutputTokens, r.NumTurns = res.InputTokens, res.OutputTokens, res.NumTurns
-	})
+		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: model})
+	return a.finishRun(ctx, lr, res, dur, "")
 }
 
 // run makes the sandbox, uploads the files, runs the agent and deletes the sandbox.
-func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (res agent.Result, err error) {
-	sb, err := a.createSandbox(ctx, p)
+func (a *API) run(ctx context.Context, p *plan, lr *liveRun, emit func(agent.Event) error) (res agent.Result, err error) {
+	sb, err := a.createSandbox(ctx, p, nil)
 	if err != nil {
 		return res, fmt.Errorf("create sandbox: %w", err)
 	}
 	defer a.deleteSandbox(ctx, sb.ID)
+	a.setSandbox(ctx, lr, sb)
 	if err := emit(agent.Event{Type: agent.EventSystem, Subtype: "sandbox_created", Content: "Sandbox created", SandboxID: sb.Name}); err != nil {
 		return res, err
 	}
+	return a.turn(ctx, p, sb, nil, emit)
+}
+
+// turn uploads the files into the sandbox and runs the agent from history (nil: a new
+// conversation) and the prompt; res.Messages is the conversation after it.
+func (a *API) turn(ctx context.Context, p *plan, sb *sandbox.Sandbox, history []agent.Message, emit func(agent.Event) error) (res agent.Result, err error) {
 	box := &agent.ManagerSandbox{M: a.m, ID: sb.ID}
 	if err := a.prepare(ctx, box, p.req.Files); err != nil {
 		return res, fmt.Errorf("prepare workspace: %w", err)
@@ -174,15 +191,19 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
 		}}
 	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs()),
-		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel}
+		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, History: history}
 	if p.req.MaxTurns != nil {
 		run.MaxTurns = *p.req.MaxTurns
 	}
 	return run.Do(ctx, p.req.Prompt)
 }
 
-func (a *API) createSandbox(ctx context.Context, p *plan) (*sandbox.Sandbox, error) {
+// createSandbox makes the run's sandbox, labelled with the run's ID and the extra labels.
+func (a *API) createSandbox(ctx context.Context, p *plan, labels map[string]string) (*sandbox.Sandbox, error) {
 	spec := sandbox.Spec{TTL: p.timeout + ttlSlack, Labels: map[string]string{LabelRun: httpx.RequestID(ctx)}}
+	for k, v := range labels {
+		spec.Labels[k] = v
+	}
 	var opts []manager.CreateOption
 	if p.tmpl != nil {
 		spec = p.tmpl.Apply(spec)

@@ -5,13 +5,17 @@
 package sandcaster
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/template"
 )
 
@@ -41,15 +45,26 @@ type Options struct {
 	// Workdir is the agent's workspace in the sandbox (default /home/user); uploaded files
 	// land there and commands run there.
 	Workdir string
-	Log     *slog.Logger
+	// Store keeps runs and sessions (default: in memory).
+	Store agentrun.Store
+	// SessionIdle is how long a session may sit idle before its sandbox is deleted
+	// (default DefaultSessionIdle); a session's sessionConfig.idleTimeoutSecs overrides it.
+	SessionIdle time.Duration
+	// WebhookSecret verifies POST /webhooks/e2b; "" turns the route off (503).
+	WebhookSecret string
+	// PingInterval is how often GET /sessions/{id}/events sends a ping (default 15 s).
+	PingInterval time.Duration
+	Log          *slog.Logger
 }
 
 // API serves the surface. Safe for concurrent use.
 type API struct {
-	m    *manager.Manager
-	opts Options
-	log  *slog.Logger
-	runs *runLog
+	m        *manager.Manager
+	opts     Options
+	log      *slog.Logger
+	store    agentrun.Store
+	live     liveRuns   // runs in progress in this server
+	sessions sessionSet // live sessions; Close ends them
 }
 
 // New returns the surface.
@@ -66,14 +81,38 @@ func New(m *manager.Manager, opts Options) *API {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{m: m, opts: opts, log: opts.Log, runs: newRunLog(maxRuns)}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = DefaultSessionIdle
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 15 * time.Second
+	}
+	if opts.Store == nil {
+		opts.Store = memory.NewAgents()
+	}
+	return &API{m: m, opts: opts, log: opts.Log, store: opts.Store}
+}
+
+// Recover marks what a previous server left unfinished: runs still running are errors
+// ("server restarted"); live sessions end ("session ended: server restarted") and their
+// sandboxes are deleted. Call it once, before serving.
+func (a *API) Recover(ctx context.Context) error {
+	return errors.Join(a.recoverRuns(ctx), a.recoverSessions(ctx))
 }
 
 // Routes lists every route of the surface.
 func (a *API) Routes() map[string]httpx.HandlerFunc {
 	return map[string]httpx.HandlerFunc{
-		"POST " + QueryPath: a.query,
-		"GET " + RunsPath:   a.listRuns,
+		"POST " + QueryPath:                       a.query,
+		"GET " + RunsPath:                         a.listRuns,
+		"GET " + RunsPath + "/{id}":               a.getRun,
+		"POST " + SessionsPath:                    a.createSession,
+		"GET " + SessionsPath:                     a.listSessions,
+		"GET " + SessionsPath + "/{id}":           a.getSession,
+		"DELETE " + SessionsPath + "/{id}":        a.deleteSession,
+		"POST " + SessionsPath + "/{id}/messages": a.sendMessage,
+		"GET " + SessionsPath + "/{id}/events":    a.sessionEvents,
+		"POST " + WebhookPath:                     a.webhook,
 	}
 }
 
@@ -89,6 +128,11 @@ func (a *API) wrap(h httpx.HandlerFunc) http.Handler {
 	ad := httpx.Adapter{Log: a.log, Write: WriteError}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
+		var se *sessionError
+		if errors.As(err, &se) {
+			httpx.WriteJSON(w, sessionStatus[se.code], sessionErrorBody{Error: se.msg, Code: se.code})
+			return
+		}
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			httpx.WriteJSON(w, http.StatusBadRequest, errorBody{Error: "Validation failed: " + fe.Error(),
@@ -103,6 +147,12 @@ func (a *API) wrap(h httpx.HandlerFunc) http.Handler {
 type errorBody struct {
 	Error   string        `json:"error"`
 	Details []errorDetail `json:"details,omitempty"`
+}
+
+// sessionErrorBody is upstream's session error shape.
+type sessionErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
 }
 
 type errorDetail struct {

@@ -1,12 +1,18 @@
 package sandcaster_test
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/agent/providertest"
+	"github.com/paddock/paddock/internal/agentrun"
+	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/store/sqlite"
 )
 
 // GET /runs lists finished runs newest first with their tokens and status; limit is checked.
@@ -41,18 +47,7 @@ func TestRunsList(t *testing.T) {
 func TestRunsBelongToTheirUser(t *testing.T) {
 	anth := providertest.NewAnthropic(t, providertest.Turn{Text: "done", InputTokens: 3, OutputTokens: 1})
 	s := newServer(t, anth, nil)
-	keys := map[string]string{}
-	for _, email := range []string{"alice@example.com", "bob@example.com"} {
-		if resp, b := s.Do(servertest.Request{Method: "POST", Path: "/users", Body: map[string]any{"email": email}}); resp.StatusCode != 201 {
-			t.Fatalf("create %s: %d %s", email, resp.StatusCode, b)
-		}
-		resp, b := s.Do(servertest.Request{Method: "POST", Path: "/users/" + email + "/keys", Body: map[string]any{}})
-		var env struct{ Data struct{ Key string } }
-		if err := json.Unmarshal(b, &env); err != nil || resp.StatusCode != 201 || env.Data.Key == "" {
-			t.Fatalf("key of %s: %d %s", email, resp.StatusCode, b)
-		}
-		keys[email] = env.Data.Key
-	}
+	keys := userKeys(t, s, "alice@example.com", "bob@example.com")
 	if resp, b := s.Do(servertest.Request{Method: "POST", Path: "/query", Body: map[string]any{"prompt": "alice's"}, Key: keys["alice@example.com"]}); resp.StatusCode != 200 {
 		t.Fatalf("alice's query: %d %s", resp.StatusCode, b)
 	}
@@ -62,5 +57,77 @@ func TestRunsBelongToTheirUser(t *testing.T) {
 		if err := json.Unmarshal(b, &runs); err != nil || resp.StatusCode != 200 || len(runs) != want {
 			t.Errorf("%q lists: %d %s, want %d runs", who, resp.StatusCode, b, want)
 		}
+	}
+}
+
+// GET /runs/{id} answers the run and the events it streamed, in order; another user's run
+// and an unknown ID are 404 in the surface's shape, an admin sees every run.
+func TestRunDetail(t *testing.T) {
+	anth := providertest.NewAnthropic(t, providertest.Turn{Text: "hi there", InputTokens: 5, OutputTokens: 2})
+	s := newServer(t, anth, nil)
+	keys := userKeys(t, s, "alice@example.com", "bob@example.com")
+	resp, raw := s.Do(servertest.Request{Method: "POST", Path: "/query", Body: map[string]any{"prompt": "say hi"}, Key: keys["alice@example.com"]})
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != 200 || id == "" {
+		t.Fatalf("query: %d %q %s", resp.StatusCode, id, raw)
+	}
+	streamed := servertest.Events(raw)
+	for _, who := range []string{"alice@example.com", ""} {
+		resp, b := s.Do(servertest.Request{Method: "GET", Path: "/runs/" + id, Key: keys[who]})
+		var got struct {
+			ID, Status, Prompt string
+			InputTokens        int64
+			Events             []json.RawMessage
+		}
+		if err := json.Unmarshal(b, &got); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%q: %d %s", who, resp.StatusCode, b)
+		}
+		if got.ID != id || got.Status != "completed" || got.Prompt != "say hi" || got.InputTokens != 5 || len(got.Events) != len(streamed) {
+			t.Fatalf("%q: %+v (%d events streamed)", who, got, len(streamed))
+		}
+		for i, e := range streamed {
+			if string(got.Events[i]) != e.Data {
+				t.Errorf("event %d: stored %s, streamed %s", i, got.Events[i], e.Data)
+			}
+		}
+	}
+	for _, c := range []struct{ path, key string }{{"/runs/" + id, keys["bob@example.com"]}, {"/runs/nope", ""}} {
+		resp, b := s.Do(servertest.Request{Method: "GET", Path: c.path, Key: c.key})
+		var e map[string]any
+		if err := json.Unmarshal(b, &e); err != nil || resp.StatusCode != 404 || e["error"] == nil {
+			t.Errorf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+}
+
+// Runs are in the store: a server reopened on the same data dir lists them, and a run the
+// old server left running is an error ("server restarted").
+func TestRunsSurviveRestart(t *testing.T) {
+	anth := providertest.NewAnthropic(t, providertest.Turn{Text: "done", InputTokens: 3, OutputTokens: 1})
+	s := newServer(t, anth, nil)
+	if st, _, raw := query(t, s, map[string]any{"prompt": "before restart"}); st != 200 {
+		t.Fatalf("%d %s", st, raw)
+	}
+	s.Srv.Close(context.Background())
+	db, err := sqlite.Open(context.Background(), filepath.Join(s.DataDir, "paddock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := &agentrun.Run{ID: "req-cut", Prompt: "cut short", Status: agentrun.StatusRunning, StartedAt: time.Now().UTC()}
+	if err := db.PutAgentRun(context.Background(), cut); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s2 := servertest.New(t, func(c *config.Config) { c.DataDir = s.DataDir })
+	var runs []map[string]any
+	if st := s2.JSON("GET", "/runs", nil, &runs); st != 200 || len(runs) != 2 {
+		t.Fatalf("%d %v", st, runs)
+	}
+	if r := runs[0]; r["id"] != "req-cut" || r["status"] != "error" || r["error"] != "server restarted" || r["completedAt"] == nil {
+		t.Errorf("cut-short run %v", r)
+	}
+	if r := runs[1]; r["prompt"] != "before restart" || r["status"] != "completed" || r["inputTokens"] != 3.0 {
+		t.Errorf("finished run %v", r)
 	}
 }

@@ -1,6 +1,7 @@
 package memory_test
 
 import (
+	"github.com/paddock/paddock/internal/agentrun"
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
@@ -24,4 +25,8 @@ func TestEvents(t *testing.T) { storetest.RunEvents(t, &memory.Events{}) }
 
 func TestLifecycle(t *testing.T) {
 	storetest.RunLifecycle(t, func(t *testing.T) lifecycle.Store { return &memory.Lifecycle{} })
+}
+
+func TestAgents(t *testing.T) {
+	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return memory.NewAgents() })
 }

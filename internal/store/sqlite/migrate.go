@@ -133,6 +133,30 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX webhooks_owner ON webhooks(owner, created_at);`,
+	// 8: Sandcaster's agent runs (with their bounded event logs) and sessions. The record
+	// column is the agentrun.Run or agentrun.Session as JSON; the other columns are what
+	// queries filter and order by.
+	`CREATE TABLE agent_runs (
+		id         TEXT PRIMARY KEY,
+		owner      TEXT NOT NULL DEFAULT '',
+		session_id TEXT NOT NULL DEFAULT '',
+		sandbox    TEXT NOT NULL DEFAULT '',
+		status     TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		record     TEXT NOT NULL,
+		events     TEXT NOT NULL DEFAULT '[]'
+	);
+	CREATE INDEX agent_runs_owner ON agent_runs(owner, started_at);
+	CREATE INDEX agent_runs_session ON agent_runs(session_id, started_at) WHERE session_id != '';
+	CREATE INDEX agent_runs_running ON agent_runs(status) WHERE status = 'running';
+	CREATE TABLE agent_sessions (
+		id         TEXT PRIMARY KEY,
+		owner      TEXT NOT NULL DEFAULT '',
+		status     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		record     TEXT NOT NULL
+	);
+	CREATE INDEX agent_sessions_owner ON agent_sessions(owner, created_at);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"github.com/paddock/paddock/internal/agentrun"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -160,3 +161,7 @@ func TestPathWithURISyntax(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) { storetest.RunEvents(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }
+
+func TestAgents(t *testing.T) {
+	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
