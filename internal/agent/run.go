@@ -31,6 +31,10 @@ type Run struct {
 	Thinking  string
 	Tools     *Toolbox
 	Emit      func(Event) error
+	// Output, when set, is the schema the final answer must match (see finalAnswer).
+	Output *OutputSchema
+
+	repaired bool // the repair turn was used; a Run is done once
 }
 
 // Result is how a run ended.
@@ -40,6 +44,7 @@ type Result struct {
 	NumTurns     int
 	InputTokens  int64
 	OutputTokens int64
+	Structured   any // the final answer's JSON value, when the run has an Output schema
 }
 
 // Do runs the loop from prompt until the model answers without tool calls or MaxTurns
@@ -76,8 +81,12 @@ func (r *Run) Do(ctx context.Context, prompt string) (res Result, err error) {
 		}
 		msgs = append(msgs, reply.Message)
 		if len(reply.Message.Calls) == 0 {
-			res.Subtype = ResultSuccess
-			return res, nil
+			repair, err := r.finalAnswer(&res, reply.Message)
+			if repair == nil || err != nil {
+				return res, err
+			}
+			msgs = append(msgs, *repair)
+			continue
 		}
 		results, err := r.callTools(ctx, reply.Message.Calls)
 		if err != nil {

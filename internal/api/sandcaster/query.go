@@ -36,6 +36,7 @@ type plan struct {
 	provider agent.Provider
 	tmpl     *template.Template
 	timeout  time.Duration
+	output   *agent.OutputSchema // nil without outputFormat
 }
 
 // query validates the request, then streams the run as server-sent events. Everything that
@@ -77,6 +78,11 @@ func (a *API) plan(req *queryRequest) (*plan, error) {
 	}
 	if p.tmpl, err = a.template(req.SandboxProvider); err != nil {
 		return nil, err
+	}
+	if req.OutputFormat != nil {
+		if p.output, err = agent.CompileSchema(req.OutputFormat); err != nil {
+			return nil, fieldErr("outputFormat", "%s", publicText(err))
+		}
 	}
 	return p, nil
 }
@@ -127,7 +133,8 @@ func (a *API) stream(ctx context.Context, sse *httpx.SSE, p *plan) {
 	}
 	secs := dur.Seconds()
 	_ = emit(agent.Event{Type: agent.EventResult, Subtype: res.Subtype, Content: res.Content, CostUSD: &cost,
-		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: p.model})
+		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: p.model,
+		StructuredOutput: res.Structured})
 	a.finish(rec, res, p.model, dur, "")
 }
 
@@ -173,8 +180,8 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
 				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
 		}}
-	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs()),
-		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel}
+	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(), p.output),
+		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, Output: p.output}
 	if p.req.MaxTurns != nil {
 		run.MaxTurns = *p.req.MaxTurns
 	}
@@ -233,14 +240,26 @@ func (a *API) prepare(ctx context.Context, box *agent.ManagerSandbox, files map[
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func systemPrompt(dir string, tools []agent.ToolSpec) string {
+func systemPrompt(dir string, tools []agent.ToolSpec, output *agent.OutputSchema) string {
 	names := make([]string, 0, len(tools))
 	for _, t := range tools {
 		names = append(names, t.Name)
 	}
-	return "You are an agent working in a Linux sandbox. Your workspace is " + dir +
+	s := "You are an agent working in a Linux sandbox. Your workspace is " + dir +
 		"; relative paths resolve there. Tools: " + strings.Join(names, ", ") +
 		". Work step by step with the tools, then answer the user's request in your final message."
+	if output != nil {
+		s += "\n\n" + output.Instructions()
+	}
+	return s
+}
+
+// publicText is an invalid-argument error's message without its class.
+func publicText(err error) string {
+	if msg, ok := errdefs.PublicMessage(err); ok {
+		return msg
+	}
+	return err.Error()
 }
 
 func ownerOf(ctx context.Context) string {

@@ -125,7 +125,7 @@ func (q *queryRequest) validate() error {
 		return fieldErr("thinkingLevel", "must be none, low, medium or high")
 	}
 	for field, set := range map[string]bool{
-		"outputFormat": q.OutputFormat != nil, "allowedSkills": q.AllowedSkills != nil, "allowedAgents": q.AllowedAgents != nil,
+		"allowedSkills": q.AllowedSkills != nil, "allowedAgents": q.AllowedAgents != nil,
 		"extraAgents": q.ExtraAgents != nil, "extraSkills": q.ExtraSkills != nil, "composite": q.Composite != nil,
 		"branching": q.Branching != nil,
 	} {
