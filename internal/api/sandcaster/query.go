@@ -175,6 +175,7 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 	}
 	reqID := httpx.RequestID(ctx)
 	tb := &agent.Toolbox{Box: box, Dir: a.opts.Workdir, Allowed: p.req.AllowedTools,
+		Code: &agent.ManagerInterpreter{M: a.m, ID: sb.ID, Dir: a.opts.Workdir},
 		OnCall: func(ctx context.Context, c agent.ToolCall, isErr bool, d time.Duration) {
 			// Recorded after the call, even when the run was cancelled meanwhile.
 			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
