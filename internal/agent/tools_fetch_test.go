@@ -8,9 +8,9 @@ import (
 // fetchOutcome reads curl's and wget's reports, and says so when the image has neither.
 func TestFetchOutcome(t *testing.T) {
 	cases := []struct {
-		name           string
-		res            ExecResult
-		isErr          bool
+		name          string
+		res           ExecResult
+		isErr         bool
 		want, notWant string
 	}{
 		{"curl", ExecResult{Stdout: []byte("body"), Stderr: []byte("status: 200\ncontent-type: text/html\nexit: 0\n")}, false, "status: 200\ncontent-type: text/html\n\nbody", "error"},
