@@ -56,6 +56,9 @@ type Config struct {
 	EgressDNS        []string
 	MaxImportBytes   int64
 	MaxHeavyRequests int
+	// SandcasterConfig is the sandcaster.json of POST /query's defaults ("" = the working
+	// directory's, if any).
+	SandcasterConfig string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -112,6 +115,7 @@ func (c *Config) settings() []setting {
 		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", (*resolversValue)(&c.EgressDNS)},
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", (*insecureValue)(&c.Registries)},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", (*int64Value)(&c.MaxImportBytes)},
+		{"sandcaster-config", "sandcaster.json with the defaults of Sandcaster's POST /query and its model alias and price tables (default: sandcaster.json in the working directory, if any)", "", (*stringValue)(&c.SandcasterConfig)},
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 	}
 }

@@ -46,9 +46,10 @@ type Server struct {
 	patterns   []string            // every pattern registered on the mux (the OpenAPI test checks the document against them)
 	api        *native.API
 	sessions   *session.Registry
-	templates  *template.Store // closed before the engine
-	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
-	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
+	templates  *template.Store    // closed before the engine
+	closeOnce  sync.Once          // Close runs once, from Serve or from whoever gave up before it
+	heavy      *httpx.Limiter     // caps file transfers and buffered commands, across surfaces
+	sandcaster *sandcaster.Config // sandcaster.json; nil = none
 	accounts   *account.Service
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
@@ -79,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		cfg.DataDir = engine.DefaultDataDir()
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
+	// A bad sandcaster.json fails start-up before anything is opened.
+	if s.sandcaster, err = sandcaster.FindConfig(cfg.SandcasterConfig); err != nil {
+		return nil, err
+	}
 	// Warm pools come from the templates (set below), not from the engine's configuration.
 	ecfg := engine.FromSettings(cfg)
 	ecfg.Logger, ecfg.ReapInterval, ecfg.GuestBinary = log, cfg.ReapInterval, opts.GuestBinary
@@ -202,7 +207,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
 	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
-		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Log: log})
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Config: s.sandcaster, Log: log})
 	scAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)

@@ -59,7 +59,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) plan(req *queryRequest) (*plan, error) {
-	model, prov, err := agent.ResolveModel(req.Model, req.Provider)
+	model, prov, err := a.catalog.Resolve(req.Model, req.Provider)
 	if err != nil {
 		var fe *FieldError
 		if !errors.As(err, &fe) {
@@ -127,7 +127,7 @@ func (a *API) stream(ctx context.Context, sse *httpx.SSE, p *plan) {
 		a.finish(rec, res, p.model, dur, ev.Content)
 		return
 	}
-	cost, priced := agent.Cost(p.model, res.InputTokens, res.OutputTokens)
+	cost, priced := a.catalog.Cost(p.model, res.InputTokens, res.OutputTokens)
 	if !priced {
 		_ = emit(agent.Event{Type: agent.EventWarning, Content: fmt.Sprintf("no price for model %s: costUsd is 0", p.model)})
 	}
@@ -139,7 +139,7 @@ func (a *API) stream(ctx context.Context, sse *httpx.SSE, p *plan) {
 }
 
 func (a *API) finish(rec *run, res agent.Result, model string, dur time.Duration, errMsg string) {
-	cost, _ := agent.Cost(model, res.InputTokens, res.OutputTokens)
+	cost, _ := a.catalog.Cost(model, res.InputTokens, res.OutputTokens)
 	now := time.Now().UTC()
 	a.runs.update(rec, func(r *run) {
 		r.Status, r.Error = statusCompleted, errMsg
@@ -181,7 +181,7 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
 				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
 		}}
-	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(), p.output),
+	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(), a.opts.Config.instructions(), p.output),
 		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, Output: p.output}
 	if p.req.MaxTurns != nil {
 		run.MaxTurns = *p.req.MaxTurns
@@ -241,7 +241,7 @@ func (a *API) prepare(ctx context.Context, box *agent.ManagerSandbox, files map[
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func systemPrompt(dir string, tools []agent.ToolSpec, output *agent.OutputSchema) string {
+func systemPrompt(dir string, tools []agent.ToolSpec, project string, output *agent.OutputSchema) string {
 	names := make([]string, 0, len(tools))
 	for _, t := range tools {
 		names = append(names, t.Name)
@@ -249,6 +249,9 @@ func systemPrompt(dir string, tools []agent.ToolSpec, output *agent.OutputSchema
 	s := "You are an agent working in a Linux sandbox. Your workspace is " + dir +
 		"; relative paths resolve there. Tools: " + strings.Join(names, ", ") +
 		". Work step by step with the tools, then answer the user's request in your final message."
+	if project != "" {
+		s += "\n\n" + project
+	}
 	if output != nil {
 		s += "\n\n" + output.Instructions()
 	}

@@ -79,6 +79,7 @@ func (a *API) decodeQuery(w http.ResponseWriter, r *http.Request) (*queryRequest
 	if err := httpx.Decode(w, r, &req, a.opts.MaxBodyBytes, true, false); err != nil {
 		return nil, decodeError(err)
 	}
+	a.opts.Config.apply(&req)
 	if err := req.validate(); err != nil {
 		return nil, err
 	}

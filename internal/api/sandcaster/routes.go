@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/paddock/paddock/internal/agent"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/manager"
@@ -41,15 +42,18 @@ type Options struct {
 	// Workdir is the agent's workspace in the sandbox (default /home/user); uploaded files
 	// land there and commands run there.
 	Workdir string
-	Log     *slog.Logger
+	// Config is sandcaster.json (nil = none): query defaults and model tables.
+	Config *Config
+	Log    *slog.Logger
 }
 
 // API serves the surface. Safe for concurrent use.
 type API struct {
-	m    *manager.Manager
-	opts Options
-	log  *slog.Logger
-	runs *runLog
+	m       *manager.Manager
+	opts    Options
+	log     *slog.Logger
+	runs    *runLog
+	catalog agent.Catalog // the model aliases and prices, the config's over the defaults
 }
 
 // New returns the surface.
@@ -66,7 +70,7 @@ func New(m *manager.Manager, opts Options) *API {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{m: m, opts: opts, log: opts.Log, runs: newRunLog(maxRuns)}
+	return &API{m: m, opts: opts, log: opts.Log, runs: newRunLog(maxRuns), catalog: opts.Config.Catalog(agent.DefaultCatalog())}
 }
 
 // Routes lists every route of the surface.
