@@ -21,9 +21,11 @@ type memBox struct{}
 func (memBox) Exec(context.Context, string, string, time.Duration, int) (agent.ExecResult, error) {
 	return agent.ExecResult{Stdout: []byte("ok\n")}, nil
 }
-func (memBox) ReadFile(context.Context, string, int64) ([]byte, bool, error) { return []byte("x"), false, nil }
-func (memBox) WriteFile(context.Context, string, []byte) error               { return nil }
-func (memBox) List(context.Context, string) ([]string, error)                { return nil, nil }
+func (memBox) ReadFile(context.Context, string, int64) ([]byte, bool, error) {
+	return []byte("x"), false, nil
+}
+func (memBox) WriteFile(context.Context, string, []byte) error { return nil }
+func (memBox) List(context.Context, string) ([]string, error)  { return nil, nil }
 
 // timedProvider notes when each Turn started and returned.
 type timedProvider struct {

@@ -52,7 +52,9 @@ func BenchmarkQueryToolCall(b *testing.B) {
 		}
 	}
 	slices.Sort(gaps)
-	pick := func(q float64) float64 { return float64(gaps[min(len(gaps)-1, int(q*float64(len(gaps))))].Nanoseconds()) / 1e3 }
+	pick := func(q float64) float64 {
+		return float64(gaps[min(len(gaps)-1, int(q*float64(len(gaps))))].Nanoseconds()) / 1e3
+	}
 	b.ReportMetric(pick(0.5), "call-p50-µs")
 	b.ReportMetric(pick(0.99), "call-p99-µs")
 }
