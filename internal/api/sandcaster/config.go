@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/paddock/paddock/internal/agent"
@@ -35,10 +36,15 @@ type Config struct {
 	// (model ID → USD per million input and output tokens).
 	Models map[string]string      `json:"models,omitempty"`
 	Prices map[string]agent.Price `json:"prices,omitempty"`
+	// SkillsDir holds skills, one subdirectory with a SKILL.md each (relative to the config
+	// file's directory); they are uploaded into every run's workspace.
+	SkillsDir string `json:"skillsDir,omitempty"`
+
+	skills []skill // SkillsDir's, read by LoadConfig
 }
 
 // unsupportedConfig are upstream's keys Paddock does not do (yet); each is refused by name.
-var unsupportedConfig = []string{"templateSkills", "skillsDir", "agents", "composite", "branching", "chat"}
+var unsupportedConfig = []string{"templateSkills", "agents", "composite", "branching", "chat"}
 
 // LoadConfig reads and checks a sandcaster.json. Unknown keys, upstream keys Paddock does
 // not support and values a request would be refused for are errors that name the key.
@@ -48,6 +54,13 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("sandcaster config: %w", err)
 	}
 	c, err := ParseConfig(b)
+	if err == nil && c.SkillsDir != "" {
+		dir := c.SkillsDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(path), dir)
+		}
+		c.skills, err = loadSkills(dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sandcaster config %s: %w", path, err)
 	}
@@ -171,6 +184,14 @@ func (c *Config) apply(q *queryRequest) {
 	if q.SandboxProvider == "" {
 		q.SandboxProvider = c.SandboxProvider
 	}
+}
+
+// skillList is the skills of SkillsDir.
+func (c *Config) skillList() []skill {
+	if c == nil {
+		return nil
+	}
+	return c.skills
 }
 
 // instructions is the config's part of the system prompt ("" without one).

@@ -17,7 +17,7 @@ func TestParseConfigRefuses(t *testing.T) {
 	cases := []struct{ name, json, want string }{
 		{"unknown key", `{"modle": "sonnet"}`, `unknown key "modle"`},
 		{"templateSkills", `{"templateSkills": true}`, "templateSkills: not supported"},
-		{"skillsDir", `{"skillsDir": "./skills"}`, "skillsDir: not supported"},
+		{"agents", `{"agents": {}}`, "agents: not supported"},
 		{"timeout", `{"timeout": 2}`, "timeout"},
 		{"timeout type", `{"timeout": "60"}`, "timeout: want int"},
 		{"maxTurns", `{"maxTurns": 0}`, "maxTurns"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"sort"
@@ -37,6 +38,7 @@ type plan struct {
 	tmpl     *template.Template
 	timeout  time.Duration
 	output   *agent.OutputSchema // nil without outputFormat
+	skills   []skill
 }
 
 // query validates the request, then streams the run as server-sent events. Everything that
@@ -77,6 +79,9 @@ func (a *API) plan(req *queryRequest) (*plan, error) {
 		p.timeout = time.Duration(*req.Timeout) * time.Second
 	}
 	if p.tmpl, err = a.template(req.SandboxProvider); err != nil {
+		return nil, err
+	}
+	if p.skills, err = a.skillsFor(req); err != nil {
 		return nil, err
 	}
 	if req.OutputFormat != nil {
@@ -162,7 +167,9 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 		return res, err
 	}
 	box := &agent.ManagerSandbox{M: a.m, ID: sb.ID}
-	if err := a.prepare(ctx, box, p.req.Files); err != nil {
+	uploads := skillFiles(p.skills)
+	maps.Copy(uploads, p.req.Files)
+	if err := a.prepare(ctx, box, uploads); err != nil {
 		return res, fmt.Errorf("prepare workspace: %w", err)
 	}
 	if len(p.req.Files) > 0 {
@@ -181,7 +188,8 @@ func (a *API) run(ctx context.Context, p *plan, emit func(agent.Event) error) (r
 			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
 				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
 		}}
-	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(), a.opts.Config.instructions(), p.output),
+	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(),
+		strings.TrimSpace(a.opts.Config.instructions()+"\n\n"+skillsPrompt(a.opts.Workdir, p.skills)), p.output),
 		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, Output: p.output}
 	if p.req.MaxTurns != nil {
 		run.MaxTurns = *p.req.MaxTurns

@@ -120,14 +120,17 @@ func (q *queryRequest) validate() error {
 	if err := agent.CheckTools(q.AllowedTools); err != nil {
 		return fieldErr("allowedTools", "%s", strings.TrimPrefix(err.Error(), "allowedTools"))
 	}
+	if err := checkExtraSkills(q.ExtraSkills); err != nil {
+		return err
+	}
 	switch q.ThinkingLevel {
 	case "", "none", "low", "medium", "high":
 	default:
 		return fieldErr("thinkingLevel", "must be none, low, medium or high")
 	}
 	for field, set := range map[string]bool{
-		"allowedSkills": q.AllowedSkills != nil, "allowedAgents": q.AllowedAgents != nil,
-		"extraAgents": q.ExtraAgents != nil, "extraSkills": q.ExtraSkills != nil, "composite": q.Composite != nil,
+		"allowedAgents": q.AllowedAgents != nil,
+		"extraAgents":   q.ExtraAgents != nil, "composite": q.Composite != nil,
 		"branching": q.Branching != nil,
 	} {
 		if set {
