@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/manager"
@@ -88,7 +89,11 @@ type capBuf struct {
 
 func (c *capBuf) write(s string) {
 	if room := c.limit - c.b.Len(); len(s) > room {
-		s, c.cut = s[:max(room, 0)], true
+		n := max(room, 0)
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // never split a character
+		}
+		s, c.cut = s[:n], true
 	}
 	c.b.WriteString(s)
 }
