@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +59,7 @@ func CompileSchema(format map[string]any) (*OutputSchema, error) {
 
 // checkTypes refuses "type" names JSON Schema does not have, which the library accepts
 // (and then fails every instance against).
-func checkTypes(s *Schema) error {
+func checkTypes(s *jsSchema) error {
 	if s == nil {
 		return nil
 	}
@@ -67,7 +68,7 @@ func checkTypes(s *Schema) error {
 			return errdefs.InvalidArgument("unknown type %q (types: array, boolean, integer, null, number, object, string)", t)
 		}
 	}
-	var kids []*Schema
+	var kids []*jsSchema
 	kids = append(kids, s.Items, s.AdditionalItems, s.Contains, s.UnevaluatedItems, s.AdditionalProperties,
 		s.PropertyNames, s.UnevaluatedProperties, s.Not, s.If, s.Then, s.Else, s.ContentSchema)
 	kids = append(kids, s.PrefixItems...)
@@ -75,7 +76,7 @@ func checkTypes(s *Schema) error {
 	kids = append(kids, s.AllOf...)
 	kids = append(kids, s.AnyOf...)
 	kids = append(kids, s.OneOf...)
-	for _, m := range []map[string]*Schema{s.Defs, s.Definitions, s.Properties, s.PatternProperties, s.DependentSchemas, s.DependencySchemas} {
+	for _, m := range []map[string]*jsSchema{s.Defs, s.Definitions, s.Properties, s.PatternProperties, s.DependentSchemas, s.DependencySchemas} {
 		for _, k := range m {
 			kids = append(kids, k)
 		}
@@ -88,8 +89,8 @@ func checkTypes(s *Schema) error {
 	return nil
 }
 
-// Schema is the library's schema type, named here to keep checkTypes readable.
-type Schema = jsonschema.Schema
+// jsSchema is the library's schema type.
+type jsSchema = jsonschema.Schema
 
 // Instructions tell the model the schema; they go at the end of the system prompt.
 func (s *OutputSchema) Instructions() string {
@@ -164,6 +165,10 @@ func (r *Run) finalAnswer(res *Result, m Message) (repair *Message, err error) {
 	if r.repaired {
 		res.Subtype = ""
 		return nil, &OutputError{Reason: cerr.Error()}
+	}
+	if maxTurns := cmp.Or(max(r.MaxTurns, 0), DefaultMaxTurns); res.NumTurns >= maxTurns {
+		res.Subtype = ""
+		return nil, &OutputError{Reason: cerr.Error() + " (maxTurns left no turn to repair it)"}
 	}
 	r.repaired = true
 	if err := r.Emit(Event{Type: EventWarning, Content: "final answer does not match outputFormat; asking the model to repair it: " + cerr.Error()}); err != nil {

@@ -70,6 +70,16 @@ func TestQueryStructuredOutputRepaired(t *testing.T) {
 	}
 }
 
+// An invalid answer in the last turn maxTurns allows is an error at once.
+func TestQueryStructuredOutputNoTurnLeft(t *testing.T) {
+	anth := providertest.NewAnthropic(t, providertest.Turn{Text: "forty-two"})
+	s := newServer(t, anth, nil)
+	_, evs, raw := query(t, s, map[string]any{"prompt": "count", "maxTurns": 1, "outputFormat": answerSchema})
+	if e := last(t, evs); e.Type != "error" || e.Code != agent.CodeOutputInvalid || !strings.Contains(e.Content, "maxTurns") {
+		t.Fatalf("events %s", raw)
+	}
+}
+
 // Invalid twice: an error event with the code, no result, the sandbox gone.
 func TestQueryStructuredOutputInvalidTwice(t *testing.T) {
 	anth := providertest.NewAnthropic(t,
