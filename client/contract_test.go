@@ -51,6 +51,7 @@ func (k *contract) call(method string, err error) {
 }
 
 func TestContract(t *testing.T) {
+	anth := sandcasterDouble(t)
 	k := newContract(t)
 	k.health()
 	sb := k.sandboxes()
@@ -65,6 +66,7 @@ func TestContract(t *testing.T) {
 	k.events(sb.Name)
 	k.lifecycle(sb.Name)
 	k.accounts()
+	k.sandcaster(anth)
 	// Every method of the client went through the server.
 	for _, typ := range []reflect.Type{reflect.TypeFor[*client.Client](), reflect.TypeFor[*client.Attachment]()} {
 		for i := range typ.NumMethod() {

@@ -18,6 +18,6 @@ func newRootCmd() *cobra.Command {
 	addRemoteFlags(root)
 	root.AddCommand(newGuestCmd(), newRunCmd(), newServeCmd(), newConfigCmd(),
 		newSandboxCmd(), newExecCmd(), newCpCmd(), newLogsCmd(), newImageCmd(), newTemplateCmd(),
-		newUserCmd(), newKeyCmd())
+		newUserCmd(), newKeyCmd(), newQueryCmd(), newRunsCmd())
 	return root
 }

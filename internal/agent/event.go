@@ -41,6 +41,8 @@ type Event struct {
 	NumTurns     *int     `json:"numTurns,omitempty"`
 	DurationSecs *float64 `json:"durationSecs,omitempty"`
 	Model        string   `json:"model,omitempty"`
+	// StructuredOutput is the final answer's JSON value when the run had an outputFormat.
+	StructuredOutput any `json:"structuredOutput,omitempty"`
 
 	// error
 	Code string `json:"code,omitempty"`

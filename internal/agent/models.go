@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -45,27 +47,63 @@ var Prices = map[string]Price{
 	"gpt-4o-mini":       {Input: 0.15, Output: 0.6},
 }
 
+// Catalog is a model alias table and a price table: the defaults above, with a config
+// file's entries layered over them. Read-only once made; safe for concurrent use.
+type Catalog struct {
+	Aliases map[string]string
+	Prices  map[string]Price
+}
+
+// DefaultCatalog is Aliases and Prices.
+func DefaultCatalog() Catalog { return Catalog{Aliases: Aliases, Prices: Prices} }
+
+// With returns a catalog with aliases and prices added to (or replacing entries of) c's;
+// alias names are case-insensitive.
+func (c Catalog) With(aliases map[string]string, prices map[string]Price) Catalog {
+	out := Catalog{Aliases: maps.Clone(c.Aliases), Prices: maps.Clone(c.Prices)}
+	if out.Aliases == nil {
+		out.Aliases = map[string]string{}
+	}
+	if out.Prices == nil {
+		out.Prices = map[string]Price{}
+	}
+	for k, v := range aliases {
+		out.Aliases[strings.ToLower(k)] = v
+	}
+	maps.Copy(out.Prices, prices)
+	return out
+}
+
+// Cost is the price of the tokens by DefaultCatalog.
+func Cost(model string, in, out int64) (float64, bool) { return DefaultCatalog().Cost(model, in, out) }
+
+// ResolveModel resolves by DefaultCatalog (see Catalog.Resolve).
+func ResolveModel(model, provider string) (id, prov string, err error) {
+	return DefaultCatalog().Resolve(model, provider)
+}
+
 // Cost is the price of the tokens, and whether the model has a price at all.
-func Cost(model string, in, out int64) (float64, bool) {
-	p, ok := Prices[model]
+func (c Catalog) Cost(model string, in, out int64) (float64, bool) {
+	p, ok := c.Prices[model]
 	if !ok {
 		return 0, false
 	}
 	return (float64(in)*p.Input + float64(out)*p.Output) / 1e6, true
 }
 
-// ResolveModel turns a model name (an alias or a full ID, "" = DefaultModel) and an optional
+// Resolve turns a model name (an alias or a full ID, "" = DefaultModel) and an optional
 // provider into a model ID and the provider that serves it. A name that is neither an alias
 // nor looks like an ID ("sonet") is refused, naming the field.
-func ResolveModel(model, provider string) (id, prov string, err error) {
+func (c Catalog) Resolve(model, provider string) (id, prov string, err error) {
 	if model == "" {
 		model = DefaultModel
 	}
 	id = model
-	if full, ok := Aliases[strings.ToLower(model)]; ok {
+	if full, ok := c.Aliases[strings.ToLower(model)]; ok {
 		id = full
 	} else if !strings.ContainsAny(model, "-/.:") {
-		return "", "", errdefs.InvalidArgument("model: unknown model alias %q (aliases: haiku, opus, sonnet; or give a full model ID)", model)
+		names := slices.Sorted(maps.Keys(c.Aliases))
+		return "", "", errdefs.InvalidArgument("model: unknown model alias %q (aliases: %s; or give a full model ID)", model, strings.Join(names, ", "))
 	}
 	switch provider {
 	case ProviderAnthropic, ProviderOpenAI, ProviderOpenRouter:

@@ -34,6 +34,10 @@ type Run struct {
 	Emit      func(Event) error
 	// History is the conversation so far (a session's earlier turns); Do continues it.
 	History []Message
+	// Output, when set, is the schema the final answer must match (see finalAnswer).
+	Output *OutputSchema
+
+	repaired bool // the repair turn was used; a Run is done once
 }
 
 // Result is how a run ended.
@@ -44,7 +48,8 @@ type Result struct {
 	InputTokens  int64
 	OutputTokens int64
 	// Messages is the conversation after the run, History included.
-	Messages []Message
+	Messages   []Message
+	Structured any // the final answer's JSON value, when the run has an Output schema
 }
 
 // Do runs the loop from prompt until the model answers without tool calls or MaxTurns
@@ -82,8 +87,12 @@ func (r *Run) Do(ctx context.Context, prompt string) (res Result, err error) {
 		}
 		msgs = append(msgs, reply.Message)
 		if len(reply.Message.Calls) == 0 {
-			res.Subtype = ResultSuccess
-			return res, nil
+			repair, err := r.finalAnswer(&res, reply.Message)
+			if repair == nil || err != nil {
+				return res, err
+			}
+			msgs = append(msgs, *repair)
+			continue
 		}
 		results, err := r.callTools(ctx, reply.Message.Calls)
 		if err != nil {

@@ -52,7 +52,7 @@ type ExecResult struct {
 	Truncated      bool
 }
 
-var toolSpecs = []ToolSpec{
+var toolSpecs = append([]ToolSpec{
 	{Name: ToolBash, Description: "Run a shell command (/bin/sh -c) in the sandbox's workspace; returns exit code, stdout and stderr.",
 		Schema: object(map[string]any{
 			"command": prop("string", "the shell command"),
@@ -70,7 +70,7 @@ var toolSpecs = []ToolSpec{
 		}, "path", "old_string", "new_string")},
 	{Name: ToolListFiles, Description: "List a directory (default: the workspace); directories end with /.",
 		Schema: object(map[string]any{"path": prop("string", "the directory")})},
-}
+}, codeSpecs...)
 
 func object(props map[string]any, required ...string) map[string]any {
 	s := map[string]any{"type": "object", "properties": props}
@@ -116,6 +116,8 @@ type Toolbox struct {
 	Box     Sandbox
 	Dir     string   // the workspace: relative paths resolve here, commands run here
 	Allowed []string // nil = all tools
+	// Code runs run_code's cells; nil leaves run_code out of the tools offered.
+	Code Interpreter
 	// OnCall, when set, is told of every call once it ended (the audit trail).
 	OnCall func(ctx context.Context, call ToolCall, isError bool, dur time.Duration)
 }
@@ -124,7 +126,7 @@ type Toolbox struct {
 func (tb *Toolbox) Specs() []ToolSpec {
 	var out []ToolSpec
 	for _, s := range toolSpecs {
-		if tb.allowed(s.Name) {
+		if tb.allowed(s.Name) && (s.Name != ToolRunCode || tb.Code != nil) {
 			out = append(out, s)
 		}
 	}
@@ -204,6 +206,9 @@ func (tb *Toolbox) call(ctx context.Context, call ToolCall) (Outcome, error) {
 		Content   string `json:"content"`
 		OldString string `json:"old_string"`
 		NewString string `json:"new_string"`
+		Code      string `json:"code"`
+		Language  string `json:"language"`
+		URL       string `json:"url"`
 	}
 	if len(bytes.TrimSpace(call.Input)) > 0 {
 		if err := json.Unmarshal(call.Input, &in); err != nil {
@@ -221,6 +226,10 @@ func (tb *Toolbox) call(ctx context.Context, call ToolCall) (Outcome, error) {
 		return tb.editFile(ctx, in.Path, in.OldString, in.NewString)
 	case ToolListFiles:
 		return tb.listFiles(ctx, in.Path)
+	case ToolRunCode:
+		return tb.runCode(ctx, in.Language, in.Code, in.Timeout)
+	case ToolWebFetch:
+		return tb.webFetch(ctx, in.URL, in.Timeout)
 	}
 	return Outcome{}, toolErr("unknown tool %q", call.Name)
 }

@@ -60,6 +60,9 @@ type Config struct {
 	SandcasterSessionIdle time.Duration
 	// E2BWebhookSecret verifies POST /webhooks/e2b ("" = the route answers 503).
 	E2BWebhookSecret string
+	// SandcasterConfig is the sandcaster.json of POST /query's defaults ("" = the working
+	// directory's, if any).
+	SandcasterConfig string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -116,6 +119,7 @@ func (c *Config) settings() []setting {
 		{"egress-dns", "upstream DNS servers for egress sandboxes, comma-separated ip[:port] (default: the host's /etc/resolv.conf)", "", (*resolversValue)(&c.EgressDNS)},
 		{"registry-insecure", "registries reached over plain HTTP although not on loopback, comma-separated host[:port]", "", (*insecureValue)(&c.Registries)},
 		{"max-import-bytes", "largest image archive POST /images/import accepts (after gunzip)", "8589934592", (*int64Value)(&c.MaxImportBytes)},
+		{"sandcaster-config", "sandcaster.json with the defaults of Sandcaster's POST /query and its model alias and price tables (default: sandcaster.json in the working directory, if any)", "", (*stringValue)(&c.SandcasterConfig)},
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 		{"sandcaster-session-idle-timeout", "Sandcaster sessions idle this long end and their sandbox is deleted (a session's sessionConfig.idleTimeoutSecs overrides it)", "15m", (*durationValue)(&c.SandcasterSessionIdle)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},

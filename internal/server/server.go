@@ -46,10 +46,11 @@ type Server struct {
 	patterns   []string            // every pattern registered on the mux (the OpenAPI test checks the document against them)
 	api        *native.API
 	sessions   *session.Registry
-	sandcaster *sandcaster.API // Close ends its live sessions
-	templates  *template.Store // closed before the engine
-	closeOnce  sync.Once       // Close runs once, from Serve or from whoever gave up before it
-	heavy      *httpx.Limiter  // caps file transfers and buffered commands, across surfaces
+	sandcaster *sandcaster.API    // Close ends its live sessions
+	templates  *template.Store    // closed before the engine
+	closeOnce  sync.Once          // Close runs once, from Serve or from whoever gave up before it
+	heavy      *httpx.Limiter     // caps file transfers and buffered commands, across surfaces
+	scConfig   *sandcaster.Config // sandcaster.json; nil = none
 	accounts   *account.Service
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
@@ -80,6 +81,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		cfg.DataDir = engine.DefaultDataDir()
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics()}
+	// A bad sandcaster.json fails start-up before anything is opened.
+	if s.scConfig, err = sandcaster.FindConfig(cfg.SandcasterConfig); err != nil {
+		return nil, err
+	}
 	// Warm pools come from the templates (set below), not from the engine's configuration.
 	ecfg := engine.FromSettings(cfg)
 	ecfg.Logger, ecfg.ReapInterval, ecfg.GuestBinary = log, cfg.ReapInterval, opts.GuestBinary
@@ -204,7 +209,8 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 		NoAuth: authn == nil, Log: log})
 	mcpAPI.Register(mux)
 	scAPI := sandcaster.New(eng.Manager, sandcaster.Options{Providers: sandcasterProviders(), Templates: s.templates,
-		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Store: eng.Agents, SessionIdle: cfg.SandcasterSessionIdle, WebhookSecret: cfg.E2BWebhookSecret, Log: log})
+		Audit: &audit.Recorder{Store: eng.Events}, Workdir: os.Getenv("PADDOCK_SANDCASTER_WORKDIR"), Store: eng.Agents, SessionIdle: cfg.SandcasterSessionIdle, WebhookSecret: cfg.E2BWebhookSecret,
+		Config: s.scConfig, Log: log})
 	if err := scAPI.Recover(ctx); err != nil {
 		log.Error("sandcaster: recover runs and sessions", "err", err)
 	}

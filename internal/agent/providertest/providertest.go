@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is a scripted tool call; Input is its JSON, streamed in at least two fragments.
@@ -36,10 +37,12 @@ type Turn struct {
 	InputTokens, OutputTokens int64
 }
 
-// Request is a request the double got.
+// Request is a request the double got, with when it arrived and when the double had
+// written its whole answer (zero while it is being answered).
 type Request struct {
-	Header http.Header
-	Body   map[string]any
+	Header   http.Header
+	Body     map[string]any
+	At, Done time.Time
 }
 
 // double is what both doubles share: the script, the requests, the server.
@@ -56,13 +59,15 @@ type double struct {
 func newDouble(t testing.TB, turns []Turn, h func(w http.ResponseWriter, r *http.Request, turn Turn)) *double {
 	d := &double{t: t, turns: turns, Gone: make(chan struct{}, 16)}
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
 		var body map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
 		}
 		d.mu.Lock()
-		d.reqs = append(d.reqs, Request{Header: r.Header.Clone(), Body: body})
+		d.reqs = append(d.reqs, Request{Header: r.Header.Clone(), Body: body, At: at})
+		i := len(d.reqs) - 1
 		if len(d.turns) == 0 {
 			d.mu.Unlock()
 			t.Errorf("provider double: request %d beyond the script", len(d.reqs))
@@ -73,6 +78,9 @@ func newDouble(t testing.TB, turns []Turn, h func(w http.ResponseWriter, r *http
 		d.turns = d.turns[1:]
 		d.mu.Unlock()
 		h(w, r, turn)
+		d.mu.Lock()
+		d.reqs[i].Done = time.Now()
+		d.mu.Unlock()
 	}))
 	t.Cleanup(d.srv.Close)
 	return d

@@ -37,7 +37,12 @@ func TestQueryBadRequests(t *testing.T) {
 		{"unknown alias", map[string]any{"prompt": "x", "model": "sonet"}, "model"},
 		{"provider", map[string]any{"prompt": "x", "provider": "bedrock"}, "provider"},
 		{"thinkingLevel", map[string]any{"prompt": "x", "thinkingLevel": "max"}, "thinkingLevel"},
-		{"outputFormat", map[string]any{"prompt": "x", "outputFormat": map[string]any{"type": "object"}}, "outputFormat"},
+		{"outputFormat type", map[string]any{"prompt": "x", "outputFormat": map[string]any{"type": "objekt"}}, "outputFormat"},
+		{"outputFormat required", map[string]any{"prompt": "x", "outputFormat": map[string]any{"required": "a"}}, "outputFormat"},
+		{"outputFormat pattern", map[string]any{"prompt": "x", "outputFormat": map[string]any{"properties": map[string]any{"a": map[string]any{"pattern": "(("}}}}, "outputFormat"},
+		{"outputFormat ref", map[string]any{"prompt": "x", "outputFormat": map[string]any{"$ref": "#/nope"}}, "outputFormat"},
+		{"outputFormat wrapper", map[string]any{"prompt": "x", "outputFormat": map[string]any{"type": "json_schema"}}, "outputFormat"},
+		{"allowedSkills", map[string]any{"prompt": "x", "allowedSkills": []string{"a"}}, "allowedSkills"},
 		{"template", map[string]any{"prompt": "x", "sandboxProvider": "nope"}, "sandboxProvider"},
 	}
 	for _, c := range cases {

@@ -61,7 +61,11 @@ func (a *API) provider(name string, keys *apiKeys) (agent.Provider, error) {
 // provider's own message go to the log only.
 func (a *API) errorEvent(ctx context.Context, reqID string, err error) agent.Event {
 	var pe *agent.ProviderError
+	var oe *agent.OutputError
 	switch {
+	case errors.As(err, &oe):
+		return agent.Event{Type: agent.EventError, Code: agent.CodeOutputInvalid, Content: "the final answer does not match outputFormat: " + oe.Reason,
+			Hint: "the model was asked once to repair it; simplify the schema or say more about the expected output in the prompt"}
 	case errors.As(err, &pe):
 		a.log.Warn("run: provider failed", "req", reqID, "provider", pe.Provider, "status", pe.Status, "err", pe.Message)
 		msg := pe.Message

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"sort"
@@ -37,6 +38,8 @@ type plan struct {
 	provider agent.Provider
 	tmpl     *template.Template
 	timeout  time.Duration
+	output   *agent.OutputSchema // nil without outputFormat
+	skills   []skill
 }
 
 // query validates the request, then streams the run as server-sent events. Everything that
@@ -62,7 +65,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) plan(req *queryRequest) (*plan, error) {
-	model, prov, err := agent.ResolveModel(req.Model, req.Provider)
+	model, prov, err := a.catalog.Resolve(req.Model, req.Provider)
 	if err != nil {
 		var fe *FieldError
 		if !errors.As(err, &fe) {
@@ -81,6 +84,14 @@ func (a *API) plan(req *queryRequest) (*plan, error) {
 	}
 	if p.tmpl, err = a.template(req.SandboxProvider); err != nil {
 		return nil, err
+	}
+	if p.skills, err = a.skillsFor(req); err != nil {
+		return nil, err
+	}
+	if req.OutputFormat != nil {
+		if p.output, err = agent.CompileSchema(req.OutputFormat); err != nil {
+			return nil, fieldErr("outputFormat", "%s", publicText(err))
+		}
 	}
 	return p, nil
 }
@@ -144,13 +155,14 @@ func (a *API) end(ctx context.Context, lr *liveRun, start time.Time, res agent.R
 		_ = emit(ev)
 		return a.finishRun(ctx, lr, res, dur, ev.Content)
 	}
-	cost, priced := agent.Cost(model, res.InputTokens, res.OutputTokens)
+	cost, priced := a.catalog.Cost(model, res.InputTokens, res.OutputTokens)
 	if !priced {
 		_ = emit(agent.Event{Type: agent.EventWarning, Content: fmt.Sprintf("no price for model %s: costUsd is 0", model)})
 	}
 	secs := dur.Seconds()
 	_ = emit(agent.Event{Type: agent.EventResult, Subtype: res.Subtype, Content: res.Content, CostUSD: &cost,
-		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: model})
+		InputTokens: &res.InputTokens, OutputTokens: &res.OutputTokens, NumTurns: &res.NumTurns, DurationSecs: &secs, Model: model,
+		StructuredOutput: res.Structured})
 	return a.finishRun(ctx, lr, res, dur, "")
 }
 
@@ -172,7 +184,9 @@ func (a *API) run(ctx context.Context, p *plan, lr *liveRun, emit func(agent.Eve
 // conversation) and the prompt; res.Messages is the conversation after it.
 func (a *API) turn(ctx context.Context, p *plan, sb *sandbox.Sandbox, history []agent.Message, emit func(agent.Event) error) (res agent.Result, err error) {
 	box := &agent.ManagerSandbox{M: a.m, ID: sb.ID}
-	if err := a.prepare(ctx, box, p.req.Files); err != nil {
+	uploads := skillFiles(p.skills)
+	maps.Copy(uploads, p.req.Files)
+	if err := a.prepare(ctx, box, uploads); err != nil {
 		return res, fmt.Errorf("prepare workspace: %w", err)
 	}
 	if len(p.req.Files) > 0 {
@@ -185,13 +199,15 @@ func (a *API) turn(ctx context.Context, p *plan, sb *sandbox.Sandbox, history []
 	}
 	reqID := httpx.RequestID(ctx)
 	tb := &agent.Toolbox{Box: box, Dir: a.opts.Workdir, Allowed: p.req.AllowedTools,
+		Code: &agent.ManagerInterpreter{M: a.m, ID: sb.ID, Dir: a.opts.Workdir},
 		OnCall: func(ctx context.Context, c agent.ToolCall, isErr bool, d time.Duration) {
 			// Recorded after the call, even when the run was cancelled meanwhile.
 			_ = a.opts.Audit.Record(context.WithoutCancel(ctx), AuditToolCall, sb.Name, map[string]any{
 				"run": reqID, "tool": c.Name, "is_error": isErr, "dur_ms": d.Milliseconds()})
 		}}
-	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs()),
-		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, History: history}
+	run := &agent.Run{Provider: p.provider, Model: p.model, System: systemPrompt(a.opts.Workdir, tb.Specs(),
+		strings.TrimSpace(a.opts.Config.instructions()+"\n\n"+skillsPrompt(a.opts.Workdir, p.skills)), p.output),
+		Tools: tb, Emit: emit, Thinking: p.req.ThinkingLevel, Output: p.output, History: history}
 	if p.req.MaxTurns != nil {
 		run.MaxTurns = *p.req.MaxTurns
 	}
@@ -254,14 +270,29 @@ func (a *API) prepare(ctx context.Context, box *agent.ManagerSandbox, files map[
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func systemPrompt(dir string, tools []agent.ToolSpec) string {
+func systemPrompt(dir string, tools []agent.ToolSpec, project string, output *agent.OutputSchema) string {
 	names := make([]string, 0, len(tools))
 	for _, t := range tools {
 		names = append(names, t.Name)
 	}
-	return "You are an agent working in a Linux sandbox. Your workspace is " + dir +
+	s := "You are an agent working in a Linux sandbox. Your workspace is " + dir +
 		"; relative paths resolve there. Tools: " + strings.Join(names, ", ") +
 		". Work step by step with the tools, then answer the user's request in your final message."
+	if project != "" {
+		s += "\n\n" + project
+	}
+	if output != nil {
+		s += "\n\n" + output.Instructions()
+	}
+	return s
+}
+
+// publicText is an invalid-argument error's message without its class.
+func publicText(err error) string {
+	if msg, ok := errdefs.PublicMessage(err); ok {
+		return msg
+	}
+	return err.Error()
 }
 
 func ownerOf(ctx context.Context) string {

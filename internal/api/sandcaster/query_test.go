@@ -69,7 +69,7 @@ func TestQueryAnthropicToolLoop(t *testing.T) {
 	if th, _ := reqs[0].Body["thinking"].(map[string]any); th["type"] != "enabled" || th["budget_tokens"] != 1024.0 {
 		t.Errorf("thinking %v", reqs[0].Body["thinking"])
 	}
-	if tools, _ := reqs[0].Body["tools"].([]any); len(tools) != 5 {
+	if tools, _ := reqs[0].Body["tools"].([]any); len(tools) != 7 {
 		t.Errorf("tools offered: %v", reqs[0].Body["tools"])
 	}
 	second, _ := json.Marshal(reqs[1].Body["messages"])

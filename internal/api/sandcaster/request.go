@@ -79,6 +79,7 @@ func (a *API) decodeQuery(w http.ResponseWriter, r *http.Request) (*queryRequest
 	if err := httpx.Decode(w, r, &req, a.opts.MaxBodyBytes, true, false); err != nil {
 		return nil, decodeError(err)
 	}
+	a.opts.Config.apply(&req)
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -119,14 +120,17 @@ func (q *queryRequest) validate() error {
 	if err := agent.CheckTools(q.AllowedTools); err != nil {
 		return fieldErr("allowedTools", "%s", strings.TrimPrefix(err.Error(), "allowedTools"))
 	}
+	if err := checkExtraSkills(q.ExtraSkills); err != nil {
+		return err
+	}
 	switch q.ThinkingLevel {
 	case "", "none", "low", "medium", "high":
 	default:
 		return fieldErr("thinkingLevel", "must be none, low, medium or high")
 	}
 	for field, set := range map[string]bool{
-		"outputFormat": q.OutputFormat != nil, "allowedSkills": q.AllowedSkills != nil, "allowedAgents": q.AllowedAgents != nil,
-		"extraAgents": q.ExtraAgents != nil, "extraSkills": q.ExtraSkills != nil, "composite": q.Composite != nil,
+		"allowedAgents": q.AllowedAgents != nil,
+		"extraAgents":   q.ExtraAgents != nil, "composite": q.Composite != nil,
 		"branching": q.Branching != nil,
 	} {
 		if set {

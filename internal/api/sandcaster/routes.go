@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paddock/paddock/internal/agent"
 	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/audit"
@@ -54,7 +55,9 @@ type Options struct {
 	WebhookSecret string
 	// PingInterval is how often GET /sessions/{id}/events sends a ping (default 15 s).
 	PingInterval time.Duration
-	Log          *slog.Logger
+	// Config is sandcaster.json (nil = none): query defaults and model tables.
+	Config *Config
+	Log    *slog.Logger
 }
 
 // API serves the surface. Safe for concurrent use.
@@ -63,8 +66,9 @@ type API struct {
 	opts     Options
 	log      *slog.Logger
 	store    agentrun.Store
-	live     liveRuns   // runs in progress in this server
-	sessions sessionSet // live sessions; Close ends them
+	live     liveRuns      // runs in progress in this server
+	sessions sessionSet    // live sessions; Close ends them
+	catalog  agent.Catalog // the model aliases and prices, the config's over the defaults
 }
 
 // New returns the surface.
@@ -90,7 +94,7 @@ func New(m *manager.Manager, opts Options) *API {
 	if opts.Store == nil {
 		opts.Store = memory.NewAgents()
 	}
-	return &API{m: m, opts: opts, log: opts.Log, store: opts.Store}
+	return &API{m: m, opts: opts, log: opts.Log, store: opts.Store, catalog: opts.Config.Catalog(agent.DefaultCatalog())}
 }
 
 // Recover marks what a previous server left unfinished: runs still running are errors

@@ -132,7 +132,7 @@ func (a *API) setSandbox(ctx context.Context, lr *liveRun, sb *sandbox.Sandbox) 
 
 // finishRun records how the run ended and its event log, and forgets it as live.
 func (a *API) finishRun(ctx context.Context, lr *liveRun, res agent.Result, dur time.Duration, errMsg string) agentrun.Run {
-	cost, _ := agent.Cost(lr.rec.Model, res.InputTokens, res.OutputTokens)
+	cost, _ := a.catalog.Cost(lr.rec.Model, res.InputTokens, res.OutputTokens)
 	now := time.Now().UTC()
 	lr.mu.Lock()
 	r := &lr.rec
