@@ -4,8 +4,15 @@ import (
 	"context"
 	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/paddock/paddock/internal/guest/mcpserver"
 	"github.com/paddock/paddock/internal/guestclient"
 )
+
+// SandboxTools describes the tools of the MCP server every sandbox's guest serves (the
+// guest is this binary, so its list is known without asking a sandbox).
+func SandboxTools() []*sdk.Tool { return mcpserver.Tools() }
 
 // auditToolCalled is the audit event of a call to a tool of a sandbox's MCP server.
 const auditToolCalled = "sandbox_tool_called"

@@ -7,7 +7,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/guest/mcpserver"
+	"github.com/paddock/paddock/internal/manager"
 )
 
 // executorArgs are sandboxExecutor's arguments, Agent-Sandbox's SandboxTool.
@@ -23,7 +23,7 @@ type executorArgs struct {
 const maxForwarded = 4 * OutputLimit
 
 // executorTools describes the tools of the MCP server in every sandbox (the guest's).
-func executorTools() []*sdk.Tool { return mcpserver.Tools() }
+func executorTools() []*sdk.Tool { return manager.SandboxTools() }
 
 // sandboxExecutor calls a tool of the MCP server the sandbox's guest serves (as Agent-Sandbox
 // calls the MCP server in its sandbox image), through the manager over the guest connection,
