@@ -79,6 +79,24 @@ type Networker interface {
 	SetEgress(ctx context.Context, id string, p EgressPolicy) error
 }
 
+// VolumeManager is implemented by drivers that keep volumes (persistent workspaces, shared
+// folders) apart from units. Safe for concurrent use.
+//
+// CreateVolume makes an empty volume bounded to sizeMB MiB (0 = the driver's default); a
+// taken ID is ErrAlreadyExists-class. DeleteVolume removes it and its content; a volume that
+// is gone returns nil, one that a unit which exists (running or not) mounts is
+// ErrFailedPrecondition-class. SetMounts replaces the mounts of an existing unit that is not
+// running, for its next Start (ErrFailedPrecondition-class when it runs, ErrNotFound-class for
+// an unknown unit or volume). A unit created or re-mounted with a Mount of an unknown volume is
+// ErrNotFound-class, and a SubPath that is not clean or crosses a symlink ErrInvalidArgument-
+// class. ListVolumes returns every volume, for reconciling.
+type VolumeManager interface {
+	CreateVolume(ctx context.Context, v Volume) error
+	DeleteVolume(ctx context.Context, id string) error
+	ListVolumes(ctx context.Context) ([]Volume, error)
+	SetMounts(ctx context.Context, id string, mounts []Mount) error
+}
+
 // ImageResolver turns an image reference into a root filesystem. Unknown references return
 // an errdefs.ErrNotFound-class error naming the reference. Safe for concurrent use.
 type ImageResolver interface {

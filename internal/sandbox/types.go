@@ -171,6 +171,32 @@ type InstanceSpec struct {
 	// runtime.
 	Egress EgressPolicy      `json:"egress,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
+	// Mounts put volumes (see VolumeManager) into the unit, applied in order, so a later
+	// mount may sit inside an earlier one (a writable directory in a read-only workspace).
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Mount puts a volume, or a directory inside one, into a sandbox.
+type Mount struct {
+	// Volume is the ID of a volume made with VolumeManager.CreateVolume.
+	Volume string `json:"volume"`
+	// SubPath is a path inside the volume ("" = its root): relative, slash-separated, without
+	// ".." elements. Drivers resolve it beneath the volume's root without following symlinks
+	// (the sandbox controls what is inside a volume), creating missing directories, and refuse
+	// it when an element is a symlink.
+	SubPath string `json:"sub_path,omitempty"`
+	// Destination is the absolute path in the sandbox.
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
+}
+
+// Volume is storage kept apart from any one unit: it survives the units that mount it and is
+// removed only with DeleteVolume.
+type Volume struct {
+	ID string `json:"id"`
+	// SizeMB bounds its content (0 = unbounded: the driver could not or was not asked to).
+	SizeMB int64             `json:"size_mb,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Instance is a driver's view of one unit it manages, as returned by Driver.List.
@@ -192,6 +218,17 @@ type Stats struct {
 	OOMKillCount uint64    `json:"oom_kill_count"`
 	// DiskBytes is what the writable layer holds, when the driver bounds it (0 otherwise).
 	DiskBytes uint64 `json:"disk_bytes,omitempty"`
+	// Net is the sandbox's network traffic so far, when the driver can count it (nil
+	// otherwise): bytes and packets seen from the sandbox's side.
+	Net *NetStats `json:"net,omitempty"`
+}
+
+// NetStats counts a sandbox's network traffic since its network was made.
+type NetStats struct {
+	RxBytes   uint64 `json:"rx_bytes"`
+	TxBytes   uint64 `json:"tx_bytes"`
+	RxPackets uint64 `json:"rx_packets"`
+	TxPackets uint64 `json:"tx_packets"`
 }
 
 // Bind is a read-only host path mounted into the sandbox.

@@ -23,10 +23,11 @@ import (
 
 // Driver is the fake driver. Safe for concurrent use.
 type Driver struct {
-	dir   string
-	log   *slog.Logger
-	mu    sync.Mutex
-	units map[string]*unit
+	dir     string
+	log     *slog.Logger
+	mu      sync.Mutex
+	units   map[string]*unit
+	volumes map[string]sandbox.Volume
 }
 
 var (
@@ -60,7 +61,7 @@ func New(dir string, logger *slog.Logger) (*Driver, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Driver{dir: dir, log: logger, units: map[string]*unit{}}, nil
+	return &Driver{dir: dir, log: logger, units: map[string]*unit{}, volumes: map[string]sandbox.Volume{}}, nil
 }
 
 // Name implements sandbox.Driver.
@@ -79,6 +80,9 @@ func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) error {
 	}
 	if _, ok := d.units[spec.ID]; ok {
 		return errdefs.AlreadyExists("unit %s already exists", spec.ID)
+	}
+	if err := d.checkMounts(spec.Mounts); err != nil {
+		return err
 	}
 	d.units[spec.ID] = &unit{spec: spec, state: sandbox.StateStopped}
 	return nil
