@@ -8,6 +8,7 @@ import (
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // executorArgs are sandboxExecutor's arguments, Agent-Sandbox's SandboxTool.
@@ -52,7 +53,7 @@ func (s *Server) sandboxExecutor(ctx context.Context, in executorArgs) (string, 
 	}
 	text := res.Text
 	if len(text) > maxForwarded {
-		text = cutString(text, maxForwarded) + fmt.Sprintf("\n[output truncated by paddock: the sandbox's tool answered %d bytes, at most %d are passed on]",
+		text = toolout.CutString(text, maxForwarded) + fmt.Sprintf("\n[output truncated by paddock: the sandbox's tool answered %d bytes, at most %d are passed on]",
 			len(res.Text), maxForwarded)
 	}
 	if res.IsError {

@@ -19,13 +19,14 @@ import (
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // Path is where the server answers.
 const Path = "/mcp"
 
 // OutputLimit caps the text a tool answers with; a tool whose output is longer says so.
-const OutputLimit = 64 << 10
+const OutputLimit = toolout.Limit
 
 // Options are what the server needs beyond the manager.
 type Options struct {

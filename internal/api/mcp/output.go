@@ -1,10 +1,8 @@
 package mcp
 
 import (
-	"fmt"
-	"unicode/utf8"
-
 	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // execResult is how a command ended, as exec, run and run_command answer.
@@ -19,54 +17,20 @@ type execResult struct {
 	Note       string `json:"note,omitempty" jsonschema:"what was cut, or why the command ended"`
 }
 
-// newExecResult caps res's output to OutputLimit bytes in all: stderr keeps up to half when
-// both streams are long, the rest goes to stdout.
+// newExecResult caps res's output to OutputLimit bytes in all (toolout.Streams).
 func newExecResult(sandboxName string, res *manager.ExecResult) execResult {
 	out := execResult{Sandbox: sandboxName, ExitCode: res.ExitCode, DurationMS: res.Duration.Milliseconds(),
 		TimedOut: res.TimedOut, Note: res.Reason}
-	stdout, stderr := res.Stdout, res.Stderr
-	if len(stdout)+len(stderr) > OutputLimit {
-		errKeep := min(len(stderr), OutputLimit/2)
-		if len(stdout) < OutputLimit-errKeep {
-			errKeep = OutputLimit - len(stdout)
-		}
-		stdout, stderr = cut(stdout, OutputLimit-errKeep), cut(stderr, errKeep)
+	dropped := 0
+	if res.Truncated {
+		dropped = 1 // the manager already cut a stream
 	}
+	stdout, stderr, note := toolout.Streams(res.Stdout, res.Stderr, OutputLimit, dropped)
 	out.Stdout, out.Stderr = string(stdout), string(stderr)
-	if res.Truncated || len(stdout) < len(res.Stdout) || len(stderr) < len(res.Stderr) {
-		out.Truncated = true
-		out.Note = joinNote(out.Note, fmt.Sprintf("output truncated: the tool answers at most %d bytes of stdout and stderr in all (kept: stdout %d bytes, stderr %d)",
-			OutputLimit, len(stdout), len(stderr)))
-	}
+	out.Truncated = note != ""
+	out.Note = toolout.JoinNote(out.Note, note)
 	if res.TimedOut {
-		out.Note = joinNote(out.Note, "the command timed out and was killed")
+		out.Note = toolout.JoinNote(out.Note, "the command timed out and was killed")
 	}
 	return out
-}
-
-// cut is b cut to at most n bytes, at a UTF-8 character boundary.
-func cut(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	b = b[:n]
-	// Drop a character the cut split (at most 3 bytes of one).
-	for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
-		r, size := utf8.DecodeLastRune(b)
-		if r != utf8.RuneError || size != 1 {
-			break
-		}
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// cutString is cut for a string; cutString(s, n) != s says it was cut.
-func cutString(s string, n int) string { return string(cut([]byte(s), n)) }
-
-func joinNote(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }

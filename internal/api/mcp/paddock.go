@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/kernel"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // DefaultTimeout is how long a command or cell of a tool may run unless the call says.
@@ -195,27 +193,11 @@ func (s *Server) readFileIn(ctx context.Context, sb *sandbox.Sandbox, path strin
 		return fileContent{}, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, OutputLimit+1))
+	txt, err := toolout.ReadText(rc, OutputLimit, "exec")
 	if err != nil {
 		return fileContent{}, err
 	}
-	out := fileContent{Path: path, Encoding: "utf-8"}
-	kept := cut(b, OutputLimit)
-	if !utf8.Valid(kept) {
-		kept = b[:min(len(b), OutputLimit/4*3)]
-		out.Encoding = "base64"
-	}
-	if out.Encoding == "base64" {
-		out.Content = base64.StdEncoding.EncodeToString(kept)
-	} else {
-		out.Content = string(kept)
-	}
-	if len(kept) < len(b) {
-		out.Truncated = true
-		out.Note = fmt.Sprintf("file truncated after %d bytes: the tool answers at most %d; read the rest with exec (e.g. tail -c +%d)",
-			len(kept), OutputLimit, len(kept)+1)
-	}
-	return out, nil
+	return fileContent{Path: path, Content: txt.Content, Encoding: txt.Encoding, Truncated: txt.Truncated, Note: txt.Note}, nil
 }
 
 func (s *Server) writeFile(ctx context.Context, in writeArgs) (fileWritten, error) {
@@ -287,10 +269,10 @@ func (s *Server) runCodeIn(ctx context.Context, req session.CreateRequest, in co
 func newCodeResult(name string, res *session.Result) codeResult {
 	out := codeResult{Session: name, Status: res.Status, ReturnValue: res.ReturnValue, Error: res.Error,
 		ExecutionCount: res.ExecutionCount, DurationMS: res.DurationMS, Truncated: res.Truncated}
-	out.Output = cutString(res.Output, OutputLimit)
-	out.Stderr = cutString(res.Stderr, OutputLimit-len(out.Output))
+	out.Output = toolout.CutString(res.Output, OutputLimit)
+	out.Stderr = toolout.CutString(res.Stderr, OutputLimit-len(out.Output))
 	if res.ReturnValue != nil {
-		v := cutString(*res.ReturnValue, max(OutputLimit-len(out.Output)-len(out.Stderr), 1024))
+		v := toolout.CutString(*res.ReturnValue, max(OutputLimit-len(out.Output)-len(out.Stderr), 1024))
 		out.ReturnValue = &v
 	}
 	if out.Truncated || len(out.Output) < len(res.Output) || len(out.Stderr) < len(res.Stderr) {

@@ -10,6 +10,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestproto"
 	"github.com/paddock/paddock/internal/kernel"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // codeArgs are run_code's arguments.
@@ -69,10 +70,10 @@ func (s *Server) runCode(ctx context.Context, in codeArgs) (any, error) {
 	ectx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	res := codeResult{Language: lang, Status: "success"}
-	var out, stderr capture
+	out := toolout.Capture{Limit: OutputLimit}
 	began := time.Now()
 	err = s.c.Execute(ectx, guestproto.ExecuteRequest{Code: in.Code, ContextID: id}, func(ev map[string]any) error {
-		collect(&res, &out, &stderr, ev)
+		collect(&res, &out, ev)
 		return nil
 	})
 	res.DurationMS = time.Since(began).Milliseconds()
@@ -88,26 +89,24 @@ func (s *Server) runCode(ctx context.Context, in codeArgs) (any, error) {
 	case res.Error != nil:
 		res.Status = "error"
 	}
-	res.Output, res.Stderr = string(cut(out.stdout, OutputLimit)), string(cut(stderr.stdout, OutputLimit-len(out.stdout)))
-	if out.dropped > 0 || stderr.dropped > 0 || len(res.Stderr) < len(stderr.stdout) {
-		res.Truncated = true
-		res.Note = "output truncated: the tool answers at most 64 KiB"
-	}
+	stdout, stderr, note := out.Result()
+	res.Output, res.Stderr = string(stdout), string(stderr)
+	res.Truncated, res.Note = note != "", note
 	return res, nil
 }
 
 // collect folds one code-interpreter event into the result.
-func collect(res *codeResult, out, stderr *capture, ev map[string]any) {
+func collect(res *codeResult, out *toolout.Capture, ev map[string]any) {
 	str := func(k string) string { s, _ := ev[k].(string); return s }
 	switch ev["type"] {
 	case "stdout":
-		out.add(false, []byte(str("text")))
+		out.Add(false, []byte(str("text")))
 	case "stderr":
-		stderr.add(false, []byte(str("text")))
+		out.Add(true, []byte(str("text")))
 	case "result":
 		if ev["is_main_result"] == true {
 			if t, ok := ev["text"].(string); ok {
-				t = string(cut([]byte(t), OutputLimit/4))
+				t = toolout.CutString(t, OutputLimit/4)
 				res.ReturnValue = &t
 			}
 		}

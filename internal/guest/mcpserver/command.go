@@ -11,6 +11,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/guestproto"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // commandArgs are run_command's arguments.
@@ -68,11 +69,11 @@ func (s *Server) runCommand(ctx context.Context, in commandArgs) (any, error) {
 	case errdefs.IsNotFound(err) && guestproto.IsCommandNotFound(err.Error()):
 		return execResult{ExitCode: exitNotFound, Stderr: err.Error() + "\n", DurationMS: time.Since(began).Milliseconds()}, nil
 	case timedOut(ctx, err):
-		return timedOutResult(&capture{}, d, began), nil
+		return timedOutResult(newCapture(), d, began), nil
 	default:
 		return nil, err
 	}
-	out := &capture{}
+	out := newCapture()
 	for {
 		o, end, err := p.Next()
 		switch {
@@ -81,13 +82,13 @@ func (s *Server) runCommand(ctx context.Context, in commandArgs) (any, error) {
 		case err != nil:
 			return nil, err
 		case end != nil:
-			res := out.result()
+			res := captured(out)
 			code, note := exitCode(end)
-			res.ExitCode, res.Note = code, joinNote(res.Note, note)
+			res.ExitCode, res.Note = code, toolout.JoinNote(res.Note, note)
 			res.DurationMS = time.Since(began).Milliseconds()
 			return res, nil
 		}
-		out.add(o.Stream == "stderr", o.Data)
+		out.Add(o.Stream == "stderr", o.Data)
 	}
 }
 
@@ -96,10 +97,18 @@ func timedOut(ctx context.Context, err error) bool {
 	return err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
 }
 
-func timedOutResult(out *capture, d time.Duration, began time.Time) execResult {
-	res := out.result()
+func newCapture() *toolout.Capture { return &toolout.Capture{Limit: OutputLimit} }
+
+// captured is a command's answer with the output out kept.
+func captured(out *toolout.Capture) execResult {
+	stdout, stderr, note := out.Result()
+	return execResult{Stdout: string(stdout), Stderr: string(stderr), Truncated: note != "", Note: note}
+}
+
+func timedOutResult(out *toolout.Capture, d time.Duration, began time.Time) execResult {
+	res := captured(out)
 	res.ExitCode, res.TimedOut = exitTimedOut, true
-	res.Note = joinNote(res.Note, fmt.Sprintf("the command timed out after %s and was killed", d))
+	res.Note = toolout.JoinNote(res.Note, fmt.Sprintf("the command timed out after %s and was killed", d))
 	res.DurationMS = time.Since(began).Milliseconds()
 	return res
 }

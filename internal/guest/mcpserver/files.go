@@ -5,11 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/toolout"
 	fspb "github.com/paddock/paddock/proto/filesystem"
 )
 
@@ -73,24 +72,11 @@ func (s *Server) readFile(ctx context.Context, in pathArgs) (any, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, OutputLimit+1))
+	txt, err := toolout.ReadText(rc, OutputLimit, "run_command")
 	if err != nil {
 		return nil, err
 	}
-	out := fileContent{Path: in.Path, Encoding: "utf-8"}
-	kept := cut(b, OutputLimit)
-	if utf8.Valid(kept) {
-		out.Content = string(kept)
-	} else {
-		kept = b[:min(len(b), OutputLimit/4*3)]
-		out.Encoding, out.Content = "base64", base64.StdEncoding.EncodeToString(kept)
-	}
-	if len(kept) < len(b) {
-		out.Truncated = true
-		out.Note = fmt.Sprintf("file truncated after %d bytes: the tool answers at most %d; read the rest with run_command (e.g. tail -c +%d)",
-			len(kept), OutputLimit, len(kept)+1)
-	}
-	return out, nil
+	return fileContent{Path: in.Path, Content: txt.Content, Encoding: txt.Encoding, Truncated: txt.Truncated, Note: txt.Note}, nil
 }
 
 func (s *Server) writeFile(ctx context.Context, in writeArgs) (any, error) {

@@ -18,13 +18,14 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/toolout"
 )
 
 // Path is where the guest serves MCP.
 const Path = "/mcp"
 
 // OutputLimit caps the text of one tool answer; a tool whose output is longer says so.
-const OutputLimit = 64 << 10
+const OutputLimit = toolout.Limit
 
 // Bounds of a command's or cell's timeout.
 const (
