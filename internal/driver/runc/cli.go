@@ -109,6 +109,11 @@ func (d *Driver) state(ctx context.Context, id string) (*state, error) {
 // list returns every container the runtime knows under our root.
 func (d *Driver) list(ctx context.Context) ([]state, error) {
 	out, err := d.runtime(ctx, "list", "--format", "json")
+	// runc list reads each container's state directory in turn and fails when one is removed
+	// between its readdir and its stat (a concurrent delete): the next read no longer sees it.
+	for i := 0; i < 3 && err != nil && strings.Contains(err.Error(), "no such file or directory"); i++ {
+		out, err = d.runtime(ctx, "list", "--format", "json")
+	}
 	if err != nil {
 		return nil, err
 	}
