@@ -17,14 +17,17 @@ type Sandbox struct {
 	DiskMB   int64   `json:"disk_mb,omitempty"`
 	Network  string  `json:"network,omitempty"`
 	// AllowOut and DenyOut are the egress policy (see NetworkPolicy).
-	AllowOut  []string          `json:"allow_out,omitempty"`
-	DenyOut   []string          `json:"deny_out,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	StartedAt *time.Time        `json:"started_at,omitempty"`
-	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
-	OnExpire  string            `json:"on_expire,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
-	Reason    string            `json:"reason,omitempty"`
+	AllowOut  []string   `json:"allow_out,omitempty"`
+	DenyOut   []string   `json:"deny_out,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	OnExpire  string     `json:"on_expire,omitempty"`
+	// AutoResume and IdleTimeout are as in CreateRequest.
+	AutoResume  bool              `json:"auto_resume,omitempty"`
+	IdleTimeout string            `json:"idle_timeout,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
 	// Port is the application port (/sandbox/{name}/ goes there); PublicPorts need no
 	// credential (0 = every port); TrafficToken opens the other ports without the API key.
 	Port         int    `json:"port,omitempty"`
@@ -49,9 +52,14 @@ type CreateRequest struct {
 	Workdir string            `json:"workdir,omitempty"`
 	User    string            `json:"user,omitempty"`
 	// TTL is a Go duration ("30m", "2h"); OnExpire is what it does: delete, stop or pause.
-	TTL      string            `json:"ttl,omitempty"`
-	OnExpire string            `json:"on_expire,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
+	TTL      string `json:"ttl,omitempty"`
+	OnExpire string `json:"on_expire,omitempty"`
+	// IdleTimeout pauses the sandbox after this long (a Go duration) without an API call,
+	// command, file operation or proxied request; AutoResume resumes a paused sandbox on the
+	// first request proxied to it (only with on_expire pause or an idle timeout).
+	IdleTimeout string            `json:"idle_timeout,omitempty"`
+	AutoResume  bool              `json:"auto_resume,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
 	// Network is "none" (loopback only) or "egress" (default: the profile's); AllowOut and
 	// DenyOut are the egress policy.
 	Network  string   `json:"network,omitempty"`

@@ -20,8 +20,11 @@ func (a *API) toSandbox(sb *sandbox.Sandbox) apitype.Sandbox {
 		CreatedAt: sb.CreatedAt, StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt,
 		Labels: sb.Spec.Labels, Reason: sb.Reason,
 		Port: manager.AppPort(sb), PublicPorts: sb.Spec.PublicPorts, TrafficToken: sb.TrafficToken,
-		Template: sb.Spec.Template,
+		Template: sb.Spec.Template, AutoResume: sb.Spec.AutoResume,
 		AllowOut: sb.Instance.Egress.AllowOut, DenyOut: sb.Instance.Egress.DenyOut,
+	}
+	if sb.Spec.IdleTimeout > 0 {
+		v.IdleTimeout = sb.Spec.IdleTimeout.String()
 	}
 	if sb.ExpiresAt != nil {
 		v.OnExpire = sb.Spec.OnExpire
@@ -36,7 +39,7 @@ func (a *API) toSandbox(sb *sandbox.Sandbox) apitype.Sandbox {
 func createSpec(c apitype.CreateRequest) (sandbox.Spec, error) {
 	s := sandbox.Spec{Name: c.Name, Image: c.Image, Profile: c.Profile, VCPUs: c.VCPUs, MemoryMB: c.MemoryMB,
 		Pids: c.Pids, DiskMB: c.DiskMB, Env: c.Env, Workdir: c.Workdir, User: c.User, Network: sandbox.NetworkMode(c.Network),
-		OnExpire: c.OnExpire, Labels: c.Labels, PublicPorts: c.PublicPorts, Egress: egress(c.AllowOut, c.DenyOut)}
+		OnExpire: c.OnExpire, AutoResume: c.AutoResume, Labels: c.Labels, PublicPorts: c.PublicPorts, Egress: egress(c.AllowOut, c.DenyOut)}
 	if c.Port != nil { // given, 0 included, it must be a port
 		if err := manager.ValidPort(*c.Port); err != nil {
 			return s, err
@@ -49,6 +52,13 @@ func createSpec(c apitype.CreateRequest) (sandbox.Spec, error) {
 			return s, errdefs.InvalidArgument("ttl %q: use a positive duration such as 30m or 2h", c.TTL)
 		}
 		s.TTL = d
+	}
+	if c.IdleTimeout != "" {
+		d, err := time.ParseDuration(c.IdleTimeout)
+		if err != nil || d <= 0 {
+			return s, errdefs.InvalidArgument("idle_timeout %q: use a positive duration such as 10m", c.IdleTimeout)
+		}
+		s.IdleTimeout = d
 	}
 	return s, nil
 }

@@ -71,3 +71,30 @@ func TestBackendIsTheDriversName(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestIdleTimeoutAndAutoResume: the native create takes E2B's lifecycle options by name,
+// shows them back, and refuses what the manager cannot do, naming the field.
+func TestIdleTimeoutAndAutoResume(t *testing.T) {
+	s := newFakeSurface(t, native.Options{})
+	code, body := s.do("POST", "/sandboxes", `{"name":"idle","idle_timeout":"10m","auto_resume":true}`, nil)
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	t.Cleanup(func() { _ = s.m.Delete(context.Background(), "idle") })
+	for _, path := range []string{"", "/idle"} {
+		_, body = s.do("GET", "/sandboxes"+path, "", nil)
+		if !strings.Contains(body, `"idle_timeout":"10m0s"`) || !strings.Contains(body, `"auto_resume":true`) {
+			t.Errorf("GET /sandboxes%s lacks the options: %s", path, body)
+		}
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"name":"x1","idle_timeout":"soon"}`, "idle_timeout"},
+		{`{"name":"x2","idle_timeout":"-1m"}`, "idle_timeout"},
+		{`{"name":"x3","auto_resume":true}`, "auto"},
+	} {
+		code, body := s.do("POST", "/sandboxes", c.body, nil)
+		if _, msg := envelope[any](t, body); code != 400 || !strings.Contains(strings.ToLower(msg), c.want) {
+			t.Errorf("%s: %d %s, want 400 naming %s", c.body, code, body, c.want)
+		}
+	}
+}
