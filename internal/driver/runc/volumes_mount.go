@@ -66,7 +66,7 @@ func checkMountPaths(m sandbox.Mount) error {
 		}
 	}
 	sub := m.SubPath
-	if sub != "" && (path.IsAbs(sub) || path.Clean(sub) != sub || sub == "." || sub == ".." || strings.HasPrefix(sub, "../")) {
+	if sub != "" && (path.IsAbs(sub) || path.Clean(sub) != sub || sub == ".." || strings.HasPrefix(sub, "../")) {
 		return errdefs.InvalidArgument("mount sub_path %q must be a clean relative path inside the volume", sub)
 	}
 	return nil
