@@ -113,6 +113,7 @@ func TestVolumeLifecycle(t *testing.T) {
 // a remount, and that a writable mount inside it is writable.
 func TestVolumeReadOnly(t *testing.T) {
 	e := newEnv(t)
+	t.Cleanup(func() { noVolumeLeftovers(t, e) })
 	vol := drivertest.Volume(t, e.d, 32)
 	_, c := e.volumeSandbox(t,
 		sandbox.Mount{Volume: vol, Destination: "/ws", ReadOnly: true},
@@ -138,6 +139,7 @@ func TestVolumeReadOnly(t *testing.T) {
 // TestVolumeShared runs two units on one volume: each sees the other's writes at once.
 func TestVolumeShared(t *testing.T) {
 	e := newEnv(t)
+	t.Cleanup(func() { noVolumeLeftovers(t, e) })
 	vol := drivertest.Volume(t, e.d, 32)
 	_, a := e.volumeSandbox(t, sandbox.Mount{Volume: vol, Destination: "/shared"})
 	_, b := e.volumeSandbox(t, sandbox.Mount{Volume: vol, Destination: "/shared"})
@@ -154,6 +156,7 @@ func TestVolumeShared(t *testing.T) {
 // mounting unit's user, who can write there without any capability.
 func TestVolumeOwnership(t *testing.T) {
 	e := newEnv(t)
+	t.Cleanup(func() { noVolumeLeftovers(t, e) })
 	vol := drivertest.Volume(t, e.d, 32)
 	spec := drivertest.NewSpec(t, e.img)
 	var err error
@@ -178,16 +181,21 @@ func TestVolumeOwnership(t *testing.T) {
 // through one is accepted later.
 func TestVolumeSymlinkAttack(t *testing.T) {
 	e := newEnv(t)
+	t.Cleanup(func() { noVolumeLeftovers(t, e) })
 	ctx := context.Background()
 	vol := drivertest.Volume(t, e.d, 32)
 	_, attacker := e.volumeSandbox(t, sandbox.Mount{Volume: vol, Destination: "/ws"})
 
 	// Created before the links exist, so that only Start can catch them.
+	// "nested" has its mount point made through the earlier mount, in the volume.
 	victims := map[string]sandbox.InstanceSpec{}
-	for _, sub := range []string{"content", "d/up/etc", "d/up"} {
+	for _, sub := range []string{"content", "d/up/etc", "d/up", "nested"} {
 		spec := drivertest.NewSpec(t, e.img)
 		spec.Network = sandbox.NetworkNone
 		spec.Mounts = []sandbox.Mount{{Volume: vol, SubPath: sub, Destination: "/mnt/c"}}
+		if sub == "nested" {
+			spec.Mounts = []sandbox.Mount{{Volume: vol, Destination: "/mnt/c"}, {Volume: vol, SubPath: "sub", Destination: "/mnt/c/content/x"}}
+		}
 		t.Cleanup(func() { _ = e.d.Delete(context.Background(), spec.ID) })
 		if err := e.d.Create(ctx, spec); err != nil {
 			t.Fatalf("create with sub_path %q: %v", sub, err)
@@ -209,6 +217,9 @@ func TestVolumeSymlinkAttack(t *testing.T) {
 				t.Errorf("sub_path %q: left mounted: %s", sub, m.point)
 			}
 		}
+		if sub == "nested" {
+			continue
+		}
 		bad := []sandbox.Mount{{Volume: vol, SubPath: sub, Destination: "/mnt/c"}}
 		if err := e.d.SetMounts(ctx, spec.ID, bad); !errors.Is(err, errdefs.ErrInvalidArgument) {
 			t.Errorf("set mounts with sub_path %q: %v, want invalid argument", sub, err)
@@ -216,6 +227,9 @@ func TestVolumeSymlinkAttack(t *testing.T) {
 	}
 	if err := e.d.SetMounts(ctx, victims["content"].ID, []sandbox.Mount{{Volume: vol, SubPath: "file", Destination: "/mnt/c"}}); !errors.Is(err, errdefs.ErrInvalidArgument) {
 		t.Errorf("sub_path to a symlinked file: %v, want invalid argument", err)
+	}
+	if _, err := os.Lstat("/etc/x"); err == nil {
+		t.Error("the host's /etc got the nested mount point")
 	}
 	// The sandbox's links resolve inside the sandbox only: its own /etc.
 	if _, err := os.Lstat("/etc/passwd"); err != nil {
