@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/driver/drivertest"
+	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/profile"
@@ -263,5 +264,37 @@ for _ in range(10): s.sendto(b'x' * 1000, ('10.0.2.2', 9))"`)
 	st, err = e.d.Stats(ctx, spec.ID)
 	if err != nil || st.Net == nil || st.Net.TxPackets < 10 || st.Net.TxBytes < 10*1028 {
 		t.Errorf("Stats after 10 datagrams of 1000 bytes: %+v, %v", st.Net, err)
+	}
+}
+
+// TestVolumeWithoutLoopDevices checks the fallback of hosts without loop devices: a volume is
+// a plain directory, listed unbounded, with the same SubPath rules.
+func TestVolumeWithoutLoopDevices(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	t.Cleanup(func() { noVolumeLeftovers(t, e) })
+	runc.DisableDiskLimits(e.d)
+	vol := drivertest.Volume(t, e.d, 64)
+	if list, err := e.d.ListVolumes(ctx); err != nil || len(list) != 1 || list[0].SizeMB != 0 {
+		t.Errorf("ListVolumes = %+v, %v; want one volume of size 0 (unbounded)", list, err)
+	}
+	if got := mountOf(t, filepath.Join(e.volumeDir, vol, "fs")); got != "" {
+		t.Errorf("a plain volume is mounted (%s)", got)
+	}
+	spec := drivertest.NewSpec(t, e.img)
+	spec.Network, spec.Resources.DiskMB = sandbox.NetworkNone, 0
+	spec.Mounts = []sandbox.Mount{{Volume: vol, SubPath: "ws", Destination: "/ws"}}
+	e.runSpec(t, spec)
+	c := e.client(t, spec.ID)
+	mustSh(t, c, "echo plain > /ws/f && ln -s /etc /ws/link")
+	if b, err := os.ReadFile(filepath.Join(e.volumeData(vol), "ws", "f")); err != nil || string(b) != "plain\n" {
+		t.Errorf("the file in the volume: %q, %v", b, err)
+	}
+	if err := e.d.Stop(ctx, spec.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	bad := []sandbox.Mount{{Volume: vol, SubPath: "ws/link", Destination: "/ws"}}
+	if err := e.d.SetMounts(ctx, spec.ID, bad); !errors.Is(err, errdefs.ErrInvalidArgument) {
+		t.Errorf("sub_path through a symlink: %v, want invalid argument", err)
 	}
 }
