@@ -1,8 +1,9 @@
 // Package runc is the sandbox.Driver that runs each sandbox as an OCI container with the
 // runc CLI (or any runtime with the same CLI: crun, runsc). It writes bundles with the
 // runtime-spec types, mounts an overlay root filesystem whose writable layer is a filesystem
-// image of the sandbox's disk size (disk.go), and hands the guest a listening socket that the
-// host created.
+// image of the sandbox's disk size (disk.go), keeps volumes on images of their own and mounts
+// them through staging directories (volumes.go), and hands the guest a listening socket that
+// the host created.
 package runc
 
 import (
@@ -32,7 +33,7 @@ type Config struct {
 	Runtime string
 	// StateDir holds one directory per sandbox, <StateDir>/<id>/: instance.json, bundle/,
 	// disk.img and disk/ (or, without a disk limit, upper/ and work/), guest/ (the guest's
-	// socket) and guest.log. Required. Keep it short: <StateDir>/<id>/guest/guest.sock must
+	// socket), guest.log and, while it runs with volumes, mounts/ (their staging mounts). Required. Keep it short: <StateDir>/<id>/guest/guest.sock must
 	// fit in 107 bytes.
 	StateDir string
 	// DiskImageDir keeps the formatted filesystem images that sandboxes' disks are copied
