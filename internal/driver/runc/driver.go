@@ -33,8 +33,8 @@ type Config struct {
 	Runtime string
 	// StateDir holds one directory per sandbox, <StateDir>/<id>/: instance.json, bundle/,
 	// disk.img and disk/ (or, without a disk limit, upper/ and work/), guest/ (the guest's
-	// socket), guest.log and, while it runs with volumes, mounts/ (their staging mounts). Required. Keep it short: <StateDir>/<id>/guest/guest.sock must
-	// fit in 107 bytes.
+	// socket), guest.log and, while it runs with volumes, mounts/ (their staging mounts).
+	// Required. Keep it short: <StateDir>/<id>/guest/guest.sock must fit in 107 bytes.
 	StateDir string
 	// DiskImageDir keeps the formatted filesystem images that sandboxes' disks are copied
 	// from, one per size (default <StateDir>/.disks).
