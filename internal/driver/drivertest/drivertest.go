@@ -1,6 +1,7 @@
 // Package drivertest is the conformance suite every sandbox.Driver passes: lifecycle,
-// idempotent delete, not-found and wrong-state contracts, listing, stats, pause and a
-// reachable guest; RunExitWatcher adds the cases of sandbox.ExitWatcher.
+// idempotent delete, not-found and wrong-state contracts, listing, stats, pause, a reachable
+// guest, and volumes for drivers that keep them; RunExitWatcher adds the cases of
+// sandbox.ExitWatcher.
 package drivertest
 
 import (
@@ -31,6 +32,7 @@ func Run(t *testing.T, newDriver Factory) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newDriver) })
 	t.Run("CreateTwice", func(t *testing.T) { testCreateTwice(t, newDriver) })
 	t.Run("Networker", func(t *testing.T) { testNetworker(t, newDriver) })
+	t.Run("Volumes", func(t *testing.T) { testVolumes(t, newDriver) })
 }
 
 // NewSpec returns an instance spec with a fresh random ID, the default profile and img.

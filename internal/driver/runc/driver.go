@@ -1,8 +1,9 @@
 // Package runc is the sandbox.Driver that runs each sandbox as an OCI container with the
 // runc CLI (or any runtime with the same CLI: crun, runsc). It writes bundles with the
 // runtime-spec types, mounts an overlay root filesystem whose writable layer is a filesystem
-// image of the sandbox's disk size (disk.go), and hands the guest a listening socket that the
-// host created.
+// image of the sandbox's disk size (disk.go), keeps volumes on images of their own and mounts
+// them through staging directories (volumes.go), and hands the guest a listening socket that
+// the host created.
 package runc
 
 import (
@@ -32,8 +33,8 @@ type Config struct {
 	Runtime string
 	// StateDir holds one directory per sandbox, <StateDir>/<id>/: instance.json, bundle/,
 	// disk.img and disk/ (or, without a disk limit, upper/ and work/), guest/ (the guest's
-	// socket) and guest.log. Required. Keep it short: <StateDir>/<id>/guest/guest.sock must
-	// fit in 107 bytes.
+	// socket), guest.log and, while it runs with volumes, mounts/ (their staging mounts).
+	// Required. Keep it short: <StateDir>/<id>/guest/guest.sock must fit in 107 bytes.
 	StateDir string
 	// DiskImageDir keeps the formatted filesystem images that sandboxes' disks are copied
 	// from, one per size (default <StateDir>/.disks).
@@ -44,6 +45,9 @@ type Config struct {
 	// GuestBinary is the host path of the read-only copy of the paddock binary bound into
 	// every sandbox. Never the live server executable, which an upgrade replaces. Required.
 	GuestBinary string
+	// VolumeDir holds one directory per volume (volumes.go; default <StateDir>/.volumes, which
+	// List skips as it is no sandbox ID).
+	VolumeDir string
 	// CgroupParent is the cgroup under which each sandbox gets <CgroupParent>/<id>
 	// (default "/paddock").
 	CgroupParent string
@@ -55,8 +59,8 @@ type Config struct {
 	OnViolation func(id string, v sandbox.NetworkViolation)
 }
 
-// Driver implements sandbox.Driver, sandbox.Pauser, sandbox.Networker and
-// sandbox.DiskLimiter. Safe for concurrent use on distinct IDs; callers serialise operations
+// Driver implements sandbox.Driver, sandbox.Pauser, sandbox.Networker, sandbox.DiskLimiter
+// and sandbox.VolumeManager. Safe for concurrent use on distinct IDs; callers serialise operations
 // on one ID.
 type Driver struct {
 	cfg   Config
@@ -69,6 +73,12 @@ type Driver struct {
 	nets  map[string]*usernet.Network // user-mode networks of running egress sandboxes
 
 	exits watches // exit watches of running sandboxes' inits (exitwatch.go)
+
+	// volMu orders volumes against the units that mount them: CreateVolume, DeleteVolume and
+	// Close hold it; creating a unit with mounts, SetMounts and staging hold it for reading.
+	volMu sync.RWMutex
+	// mountMu serialises mounting volumes on the host.
+	mountMu sync.Mutex
 }
 
 var (
@@ -100,6 +110,9 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.DiskImageDir == "" {
 		cfg.DiskImageDir = filepath.Join(cfg.StateDir, ".disks")
+	}
+	if cfg.VolumeDir == "" {
+		cfg.VolumeDir = filepath.Join(cfg.StateDir, ".volumes")
 	}
 	if cfg.CgroupParent == "" {
 		cfg.CgroupParent = "/paddock"
@@ -148,9 +161,17 @@ func (p paths) pidFile() string         { return filepath.Join(p.dir, "init.pid"
 
 // Create implements sandbox.Driver: it checks the spec, lays out the sandbox directory and
 // records the spec in instance.json for Start and List.
-func (d *Driver) Create(_ context.Context, spec sandbox.InstanceSpec) (err error) {
+func (d *Driver) Create(ctx context.Context, spec sandbox.InstanceSpec) (err error) {
 	if err := d.validate(spec); err != nil {
 		return err
+	}
+	if len(spec.Mounts) > 0 {
+		// Held until the spec is recorded: DeleteVolume must see this unit or refuse it.
+		d.volMu.RLock()
+		defer d.volMu.RUnlock()
+		if err := d.checkMounts(ctx, spec.Mounts); err != nil {
+			return err
+		}
 	}
 	p := d.paths(spec.ID)
 	if err := os.Mkdir(p.dir, 0o711); err != nil {

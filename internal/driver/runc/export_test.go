@@ -1,5 +1,7 @@
 package runc
 
+import "errors"
+
 // UseUnifiedUserCgroups makes d give sandboxes the user cgroup of a cgroup v2 host on this
 // host's cgroup2 mount, whatever controllers it has: on a hybrid host, whose cgroup2 mount
 // has no pids controller, that exercises the threaded user cgroup without its limit. It
@@ -13,3 +15,7 @@ func UseUnifiedUserCgroups(d *Driver) bool {
 	}
 	return false
 }
+
+// DisableDiskLimits makes d behave as on a host without loop devices: no disk limits, and
+// volumes that are plain directories.
+func DisableDiskLimits(d *Driver) { d.disks.err = errors.New("disabled for a test") }

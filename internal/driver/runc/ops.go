@@ -89,7 +89,8 @@ func (d *Driver) notRunning(id string, err error) error {
 }
 
 // Stats implements sandbox.Driver from `runc events --stats`, which reads cgroup v1 and v2
-// alike; pids are the user cgroup's (see userPids). A stopped sandbox is a failed
+// alike; pids are the user cgroup's (see userPids), network counters the sandbox's interface's
+// (netStats). A stopped sandbox is a failed
 // precondition.
 func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 	if !idRE.MatchString(id) {
@@ -106,6 +107,7 @@ func (d *Driver) Stats(ctx context.Context, id string) (*sandbox.Stats, error) {
 	d.userPids(id, st)
 	st.Time = time.Now()
 	st.DiskBytes = d.disks.used(d.paths(id))
+	st.Net = d.netStats(id, d.paths(id))
 	return st, nil
 }
 

@@ -24,6 +24,8 @@ type env struct {
 	img         sandbox.Image
 	stateDir    string
 	runtimeRoot string
+	volumeDir   string
+	diskDir     string
 	guest       string
 }
 
@@ -37,9 +39,9 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{stateDir: filepath.Join(dir, "s"), runtimeRoot: filepath.Join(dir, "r"), guest: guest}
-	if e.d, err = runc.New(runc.Config{StateDir: e.stateDir, RuntimeRoot: e.runtimeRoot, GuestBinary: guest,
-		DiskImageDir: filepath.Join(dir, "disks"), Network: usernet.Config{DNS: []string{testenv.NoDNS}}}); err != nil {
+	e := &env{stateDir: filepath.Join(dir, "s"), runtimeRoot: filepath.Join(dir, "r"), volumeDir: filepath.Join(dir, "v"),
+		diskDir: filepath.Join(dir, "disks"), guest: guest}
+	if e.d, err = e.newDriver(); err != nil {
 		tb.Fatal(err)
 	}
 	// Sandboxes of every profile have a disk limit: the driver must be able to enforce it.
@@ -56,6 +58,12 @@ func newEnv(tb testing.TB) *env {
 	}
 	e.img = *img
 	return e
+}
+
+// newDriver makes a driver over e's directories: another one is a restarted server.
+func (e *env) newDriver() (*runc.Driver, error) {
+	return runc.New(runc.Config{StateDir: e.stateDir, RuntimeRoot: e.runtimeRoot, GuestBinary: e.guest,
+		VolumeDir: e.volumeDir, DiskImageDir: e.diskDir, Network: usernet.Config{DNS: []string{testenv.NoDNS}}})
 }
 
 func newDriver(t *testing.T) (sandbox.Driver, sandbox.Image) {

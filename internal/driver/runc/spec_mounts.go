@@ -9,8 +9,8 @@ import (
 )
 
 // mounts lists the sandbox's mounts in order: the kernel filesystems, the image's read-only
-// host binds, the guest binary, an egress sandbox's resolv.conf, then /tmp when the profile
-// asks for a tmpfs. The guest's socket directory is not among them: the guest gets its
+// host binds, the guest binary, an egress sandbox's resolv.conf, /tmp when the profile asks
+// for a tmpfs, then the volumes, in the spec's order (volumes_mount.go). The guest's socket directory is not among them: the guest gets its
 // listener as fd 3, and the sandbox has no business seeing (or showing, in mountinfo) the
 // host directory the host dials.
 func mounts(in sandbox.InstanceSpec, guestBinary string, p paths) []specs.Mount {
@@ -30,7 +30,7 @@ func mounts(in sandbox.InstanceSpec, guestBinary string, p paths) []specs.Mount 
 			Options: []string{"nosuid", "nodev", "noexec", "mode=1777", fmt.Sprintf("size=%dm", in.Security.TmpSizeMB),
 				fmt.Sprintf("nr_inodes=%d", in.Security.TmpSizeMB*inodesPerMiB)}})
 	}
-	return ms
+	return append(ms, volumeMounts(in, p)...)
 }
 
 // kernelMounts are the pseudo-filesystems every container gets, as Docker sets them up.

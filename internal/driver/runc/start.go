@@ -45,6 +45,9 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	if err := mountOverlay(spec.Image.Layers, p, upper, work); err != nil {
 		return err
 	}
+	if err := d.stageMounts(ctx, spec, p); err != nil {
+		return err
+	}
 	uc := d.openUserCgroup(id, spec.Resources)
 	defer uc.close() // the container has its own copies
 	if err := d.writeConfig(spec, p, uc); err != nil {
@@ -128,6 +131,9 @@ func (d *Driver) undoStart(ctx context.Context, id string, p paths, live bool) {
 	}
 	if err := unmount(p.rootfs()); err != nil {
 		log.Warn("unmount", "err", err)
+	}
+	if err := unstageMounts(p); err != nil {
+		log.Warn("unmount volumes", "err", err)
 	}
 	if err := d.disks.unmount(p, false); err != nil {
 		log.Warn("unmount disk", "err", err)

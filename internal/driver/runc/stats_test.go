@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/sandbox"
 )
 
 func TestParseStats(t *testing.T) {
@@ -75,5 +76,22 @@ func TestClassify(t *testing.T) {
 				t.Errorf("message %q: want one non-empty line", msg)
 			}
 		})
+	}
+}
+
+func TestParseNetDev(t *testing.T) {
+	const table = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     840      10    0    0    0     0          0         0      840      10    0    0    0     0       0          0
+  eth0: 1234567     890    0    0    0     0          0         0    76543      21    0    0    0     0       0          0
+`
+	got := parseNetDev([]byte(table), "eth0")
+	if want := (sandbox.NetStats{RxBytes: 1234567, RxPackets: 890, TxBytes: 76543, TxPackets: 21}); *got != want {
+		t.Errorf("eth0: %+v, want %+v", *got, want)
+	}
+	for _, in := range []string{"", "eth0: 1 2 3", "    lo:     840      10    0    0    0     0          0         0      840      10    0    0"} {
+		if got := parseNetDev([]byte(in), "eth0"); *got != (sandbox.NetStats{}) {
+			t.Errorf("parseNetDev(%q) = %+v, want zeros", in, *got)
+		}
 	}
 }

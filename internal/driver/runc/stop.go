@@ -62,6 +62,9 @@ func (d *Driver) stop(ctx context.Context, id string, grace time.Duration, disca
 	if err := unmount(p.rootfs()); err != nil {
 		return fmt.Errorf("stop %s: %w", id, err)
 	}
+	if err := unstageMounts(p); err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
 	if err := d.disks.unmount(p, discard); err != nil {
 		return fmt.Errorf("stop %s: disk: %w", id, err)
 	}
