@@ -74,7 +74,8 @@ func FromSettings(c config.Config) Config {
 // Engine is an assembled manager plus what it owns.
 type Engine struct {
 	*manager.Manager
-	store sandbox.Store
+	driver sandbox.Driver // closed last, when it has a Close
+	store  sandbox.Store
 	// Events is where the engine's audit trail is kept.
 	Events audit.Store
 	// Runs is the history of throwaway runs.
@@ -160,7 +161,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or
@@ -176,15 +177,24 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 		base := ephemeralDir(cfg.DataDir, os.Getpid())
 		stateDir, runtimeRoot = filepath.Join(base, "s"), filepath.Join(base, "runc")
 	}
-	return runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot,
+	volumeDir := filepath.Join(cfg.DataDir, "volumes")
+	if cfg.Ephemeral {
+		volumeDir = filepath.Join(ephemeralDir(cfg.DataDir, os.Getpid()), "v")
+	}
+	return runc.New(runc.Config{Runtime: cfg.Runtime, StateDir: stateDir, RuntimeRoot: runtimeRoot, VolumeDir: volumeDir,
 		DiskImageDir: filepath.Join(cfg.DataDir, "disks"), GuestBinary: guestBin, Logger: cfg.Logger, Network: usernet.Config{DNS: cfg.DNS}, OnViolation: onViolation})
 }
 
-// Close stops the pools and closes the store; claimed sandboxes keep running.
+// Close stops the pools and closes the store; claimed sandboxes keep running. A driver with
+// a Close (runc: the host's mounts of its volumes) is closed last.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
 	e.Webhooks.Close()
-	return errors.Join(err, e.store.Close())
+	err = errors.Join(err, e.store.Close())
+	if c, ok := e.driver.(interface{ Close() error }); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
 }
 
 func ephemeralDir(dataDir string, pid int) string {
