@@ -1,0 +1,280 @@
+// Package pgtest gives tests a real PostgreSQL: a throwaway server started from Debian's
+// binaries in a temporary directory (or the server PADDOCK_TEST_POSTGRES names), and a fresh
+// empty database per caller.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+// Env names an existing server to use instead of starting one: a postgres:// URL whose user
+// may create databases.
+const Env = "PADDOCK_TEST_POSTGRES"
+
+// Component is the name PADDOCK_TEST_REQUIRE uses to make a missing PostgreSQL a failure.
+const Component = "postgres"
+
+// binGlob is where Debian's postgresql package puts the server's binaries.
+const binGlob = "/usr/lib/postgresql/*/bin"
+
+// Server is a PostgreSQL server tests may create databases on.
+type Server struct {
+	// URL reaches the server's maintenance database as a user who may create databases.
+	URL string
+	seq atomic.Int64
+}
+
+// Start returns a running server: the one PADDOCK_TEST_POSTGRES names, or a new one on
+// 127.0.0.1 (a free port, its unix socket in its own directory) that t's cleanup stops (by
+// PID) and removes. Without the binaries t skips, or fails when PADDOCK_TEST_REQUIRE names
+// "postgres". As root, the server runs as the user nobody: initdb refuses root.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if u := os.Getenv(Env); u != "" {
+		return &Server{URL: u}
+	}
+	bin, err := findBin()
+	if err != nil {
+		testenv.Require(t, Component, err.Error())
+	}
+	cred, err := credential()
+	if err != nil {
+		testenv.Require(t, Component, err.Error())
+	}
+	dir, err := os.MkdirTemp("", "pgtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	password := randomHex(12)
+	if err := initdb(bin, dir, password, cred); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel's free port may be taken before postgres binds it: try a few.
+	for range 3 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := start(t, bin, dir, port, password, cred)
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortTaken) {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("pgtest: no free port after 3 tries")
+	return nil
+}
+
+// findBin returns the newest installed server's bin directory.
+func findBin() (string, error) {
+	dirs, _ := filepath.Glob(binGlob)
+	var found []string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			found = append(found, d)
+		}
+	}
+	if len(found) == 0 {
+		return "", fmt.Errorf("PostgreSQL server binaries not found (%s/initdb): apt-get install postgresql", binGlob)
+	}
+	sort.Slice(found, func(i, j int) bool { return version(found[i]) < version(found[j]) })
+	return found[len(found)-1], nil
+}
+
+func version(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// credential is who runs the server: nil (this user) unless this is root, which initdb and
+// postgres refuse; then nobody, which needs no change to the system's users.
+func credential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return nil, fmt.Errorf("running as root and no user nobody to run PostgreSQL as (initdb refuses root): %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
+}
+
+func command(bin, name, dir string, cred *syscall.Credential, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C", "LC_ALL=C"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	return cmd
+}
+
+// initdb makes the cluster: superuser paddock, trusted on the unix socket, the password
+// (SCRAM) over TCP, so that tests connect as an application would.
+func initdb(bin, dir, password string, cred *syscall.Credential) error {
+	pwfile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwfile, []byte(password+"\n"), 0o600); err != nil {
+		return err
+	}
+	if cred != nil {
+		if err := os.Chown(pwfile, int(cred.Uid), int(cred.Gid)); err != nil {
+			return err
+		}
+	}
+	out, err := command(bin, "initdb", dir, cred, "-D", filepath.Join(dir, "data"), "-U", "paddock",
+		"--pwfile", pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale",
+		"--no-sync").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	return nil
+}
+
+var errPortTaken = errors.New("port taken")
+
+// start runs postgres on port and waits until it accepts connections. Durability is off
+// (fsync, synchronous commit): the data is thrown away.
+func start(t testing.TB, bin, dir string, port int, password string, cred *syscall.Credential) (*Server, error) {
+	logPath := filepath.Join(dir, fmt.Sprintf("log-%d", port))
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := command(bin, "postgres", dir, cred, "-D", filepath.Join(dir, "data"), "-p", strconv.Itoa(port),
+		"-h", "127.0.0.1", "-k", dir, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=200")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	s := &Server{URL: (&url.URL{Scheme: "postgres", User: url.UserPassword("paddock", password),
+		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/postgres", RawQuery: "sslmode=disable"}).String()}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := s.ping(); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			stop(cmd, exited)
+			return nil, fmt.Errorf("postgres not ready after 30s: %v\n%s", err, readLog(logPath))
+		}
+		select {
+		case err := <-exited:
+			log := readLog(logPath)
+			if strings.Contains(log, "could not bind") || strings.Contains(log, "Address already in use") {
+				return nil, errPortTaken
+			}
+			return nil, fmt.Errorf("postgres exited: %v\n%s", err, log)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Cleanup(func() {
+		if err := stop(cmd, exited); err != nil {
+			t.Errorf("stop postgres (pid %d): %v", cmd.Process.Pid, err)
+		}
+	})
+	return s, nil
+}
+
+// stop asks postgres for a fast shutdown (SIGINT) and kills it if it is still there after
+// 10 seconds.
+func stop(cmd *exec.Cmd, exited chan error) error {
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		return errors.New("no fast shutdown in 10s: killed")
+	}
+}
+
+func readLog(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func (s *Server) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}
+
+// NewDatabase creates an empty database, dropped when t ends, and returns its URL.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("paddock_test_%d_%d_%s", os.Getpid(), s.seq.Add(1), randomHex(3))
+	s.admin(t, `CREATE DATABASE `+name)
+	t.Cleanup(func() { s.admin(t, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatalf("%s: not a URL", Env)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func (s *Server) admin(t testing.TB, stmt string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		t.Fatalf("connect to the test server: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, stmt); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
