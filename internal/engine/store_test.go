@@ -38,7 +38,7 @@ func openFakeEngine(t *testing.T, store string) (*Engine, error) {
 // database, and an unreachable database fails Open with a message that names it without
 // its password.
 func TestPostgresStore(t *testing.T) {
-	db := pgtest.Start(t).NewDatabase(t)
+	db := pgtest.Start(t).NewSchema(t)
 	ctx := context.Background()
 	eng, err := openFakeEngine(t, db)
 	if err != nil {

@@ -33,7 +33,7 @@ func BenchmarkSandboxRecord(b *testing.B) {
 			return s
 		}},
 		{"postgres", func(b *testing.B) sandbox.Store {
-			s, err := postgres.Open(ctx, pgtest.Start(b).NewDatabase(b))
+			s, err := postgres.Open(ctx, pgtest.Start(b).NewSchema(b))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -24,7 +24,7 @@ func openT(t *testing.T, rawURL string) *Store {
 func TestMigrations(t *testing.T) {
 	srv := pgtest.Start(t)
 	t.Run("Idempotent", func(t *testing.T) {
-		db := srv.NewDatabase(t)
+		db := srv.NewSchema(t)
 		for i := range 3 {
 			if got := AppliedVersions(t, openT(t, db)); !reflect.DeepEqual(got, KnownVersions()) {
 				t.Fatalf("open %d: versions %v, want %v", i+1, got, KnownVersions())
@@ -32,7 +32,7 @@ func TestMigrations(t *testing.T) {
 		}
 	})
 	t.Run("NewerSchemaIsRefused", func(t *testing.T) {
-		db := srv.NewDatabase(t)
+		db := srv.NewSchema(t)
 		s := openT(t, db)
 		if _, err := s.pool.Exec(context.Background(), `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestMigrations(t *testing.T) {
 		}
 	})
 	t.Run("FailedMigrationChangesNothing", func(t *testing.T) {
-		db := srv.NewDatabase(t)
+		db := srv.NewSchema(t)
 		saved := migrations
 		t.Cleanup(func() { migrations = saved })
 		migrations = append(append([]string{}, saved...), `CREATE TABLE half_done (x int); SELECT 1/0;`)

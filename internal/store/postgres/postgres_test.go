@@ -31,10 +31,10 @@ func open(t *testing.T, rawURL string) *postgres.Store {
 }
 
 // TestStore runs every conformance suite the SQLite store runs, on one throwaway server
-// with a fresh database per case.
+// with a fresh schema (search_path) per case.
 func TestStore(t *testing.T) {
 	srv := pgtest.Start(t)
-	fresh := func(t *testing.T) *postgres.Store { return open(t, srv.NewDatabase(t)) }
+	fresh := func(t *testing.T) *postgres.Store { return open(t, srv.NewSchema(t)) }
 	t.Run("Conformance", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) sandbox.Store { return fresh(t) })
 	})
@@ -49,10 +49,10 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("Runs", func(t *testing.T) { storetest.RunRuns(t, fresh(t)) })
 	t.Run("Events", func(t *testing.T) { storetest.RunEvents(t, fresh(t)) })
-	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewDatabase(t)) })
-	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewDatabase(t)) })
-	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewDatabase(t)) })
-	t.Run("Unreachable", func(t *testing.T) { testUnreachable(t, srv.NewDatabase(t)) })
+	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewSchema(t)) })
+	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })
+	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewSchema(t)) })
+	t.Run("Unreachable", func(t *testing.T) { testUnreachable(t, srv.NewSchema(t)) })
 }
 
 func rec(id, name string) *sandbox.Sandbox {

@@ -1,6 +1,6 @@
 // Package pgtest gives tests a real PostgreSQL: a throwaway server started from Debian's
 // binaries in a temporary directory (or the server PADDOCK_TEST_POSTGRES names), and a fresh
-// empty database per caller.
+// empty schema per caller.
 package pgtest
 
 import (
@@ -42,6 +42,13 @@ const binGlob = "/usr/lib/postgresql/*/bin"
 type Server struct {
 	// URL reaches the server's maintenance database as a user who may create databases.
 	URL string
+	// Dir and PID are the started server's directory and process (empty for the server
+	// PADDOCK_TEST_POSTGRES names).
+	Dir string
+	PID int
+	// db is the URL of the database made for this Start; each NewSchema is a schema in it
+	// (a schema takes milliseconds to make, a database hundreds).
+	db  string
 	seq atomic.Int64
 }
 
@@ -52,9 +59,11 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if u := os.Getenv(Env); u != "" {
-		return &Server{URL: u}
+		s := &Server{URL: u}
+		s.createDatabase(t)
+		return s
 	}
-	bin, err := findBin()
+	bin, err := findBin(binGlob)
 	if err != nil {
 		testenv.Require(t, Component, err.Error())
 	}
@@ -84,6 +93,7 @@ func Start(t testing.TB) *Server {
 		}
 		s, err := start(t, bin, dir, port, password, cred)
 		if err == nil {
+			s.createDatabase(t)
 			return s
 		}
 		if !errors.Is(err, errPortTaken) {
@@ -94,9 +104,9 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-// findBin returns the newest installed server's bin directory.
-func findBin() (string, error) {
-	dirs, _ := filepath.Glob(binGlob)
+// findBin returns the newest installed server's bin directory among those glob matches.
+func findBin(glob string) (string, error) {
+	dirs, _ := filepath.Glob(glob)
 	var found []string
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
@@ -104,7 +114,7 @@ func findBin() (string, error) {
 		}
 	}
 	if len(found) == 0 {
-		return "", fmt.Errorf("PostgreSQL server binaries not found (%s/initdb): apt-get install postgresql", binGlob)
+		return "", fmt.Errorf("PostgreSQL server binaries not found (%s/initdb): apt-get install postgresql", glob)
 	}
 	sort.Slice(found, func(i, j int) bool { return version(found[i]) < version(found[j]) })
 	return found[len(found)-1], nil
@@ -179,7 +189,7 @@ func start(t testing.TB, bin, dir string, port int, password string, cred *sysca
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	s := &Server{URL: (&url.URL{Scheme: "postgres", User: url.UserPassword("paddock", password),
+	s := &Server{Dir: dir, PID: cmd.Process.Pid, URL: (&url.URL{Scheme: "postgres", User: url.UserPassword("paddock", password),
 		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/postgres", RawQuery: "sslmode=disable"}).String()}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -236,25 +246,39 @@ func (s *Server) ping() error {
 	return c.Close(ctx)
 }
 
-// NewDatabase creates an empty database, dropped when t ends, and returns its URL.
-func (s *Server) NewDatabase(t testing.TB) string {
+// createDatabase makes the database NewSchema works in, dropped when t ends.
+func (s *Server) createDatabase(t testing.TB) {
 	t.Helper()
-	name := fmt.Sprintf("paddock_test_%d_%d_%s", os.Getpid(), s.seq.Add(1), randomHex(3))
-	s.admin(t, `CREATE DATABASE `+name)
-	t.Cleanup(func() { s.admin(t, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	name := fmt.Sprintf("paddock_test_%d_%s", os.Getpid(), randomHex(4))
+	s.exec(t, s.URL, `CREATE DATABASE `+name)
+	t.Cleanup(func() { s.exec(t, s.URL, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatalf("%s: not a URL", Env)
 	}
 	u.Path = "/" + name
+	s.db = u.String()
+}
+
+// NewSchema creates an empty schema, dropped when t ends, and returns a URL whose
+// connections work in it (search_path): what a fresh database would be to a store.
+func (s *Server) NewSchema(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("s%d_%s", s.seq.Add(1), randomHex(3))
+	s.exec(t, s.db, `CREATE SCHEMA `+name)
+	t.Cleanup(func() { s.exec(t, s.db, `DROP SCHEMA IF EXISTS `+name+` CASCADE`) })
+	u, _ := url.Parse(s.db)
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-func (s *Server) admin(t testing.TB, stmt string) {
+func (s *Server) exec(t testing.TB, dbURL, stmt string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, s.URL)
+	c, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("connect to the test server: %v", err)
 	}
