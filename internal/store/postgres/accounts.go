@@ -43,7 +43,7 @@ func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 		return errdefs.AlreadyExists("a user with ID %q or email %q exists", u.ID, u.Email)
 	}
 	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.ID, err)
+		return fmt.Errorf("create user %s: %w", u.ID, classify(err))
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ func (s *Store) getUser(ctx context.Context, where, key string) (*account.User, 
 		return nil, errdefs.NotFound("user %q not found", key)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get user %s: %w", key, err)
+		return nil, fmt.Errorf("get user %s: %w", key, classify(err))
 	}
 	return u, nil
 }
@@ -74,7 +74,7 @@ func (s *Store) getUser(ctx context.Context, where, key string) (*account.User, 
 func (s *Store) ListUsers(ctx context.Context) ([]*account.User, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY created_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("list users: %w", classify(err))
 	}
 	return collect(rows, scanUser, "list users")
 }
@@ -90,7 +90,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *account.User) error {
 		return errdefs.AlreadyExists("a user with email %q exists", u.Email)
 	}
 	if err != nil {
-		return fmt.Errorf("update user %s: %w", u.ID, err)
+		return fmt.Errorf("update user %s: %w", u.ID, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return errdefs.NotFound("user %q not found", u.ID)
@@ -102,7 +102,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *account.User) error {
 // DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete user %s: %w", id, err)
+		return fmt.Errorf("delete user %s: %w", id, classify(err))
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func (s *Store) CreateKey(ctx context.Context, k *account.Key) error {
 	case isUniqueViolation(err):
 		return errdefs.AlreadyExists("key %q exists", k.ID)
 	case err != nil:
-		return fmt.Errorf("create key %s: %w", k.ID, err)
+		return fmt.Errorf("create key %s: %w", k.ID, classify(err))
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func (s *Store) GetKeyByHash(ctx context.Context, hash string) (*account.Key, er
 		return nil, errdefs.NotFound("key not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get key: %w", err)
+		return nil, fmt.Errorf("get key: %w", classify(err))
 	}
 	return k, nil
 }
@@ -152,7 +152,7 @@ func (s *Store) GetKeyByHash(ctx context.Context, hash string) (*account.Key, er
 func (s *Store) ListKeys(ctx context.Context, userID string) ([]*account.Key, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, fmt.Errorf("list keys: %w", classify(err))
 	}
 	return collect(rows, scanKey, "list keys")
 }
@@ -160,7 +160,7 @@ func (s *Store) ListKeys(ctx context.Context, userID string) ([]*account.Key, er
 // DeleteKey implements account.Store.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete key %s: %w", id, err)
+		return fmt.Errorf("delete key %s: %w", id, classify(err))
 	}
 	return nil
 }
@@ -177,7 +177,7 @@ func (s *Store) TouchKeys(ctx context.Context, used map[string]time.Time) error 
 	_, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = u.at
 		FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at) WHERE api_keys.id = u.id`, ids, times)
 	if err != nil {
-		return fmt.Errorf("touch keys: %w", err)
+		return fmt.Errorf("touch keys: %w", classify(err))
 	}
 	return nil
 }
@@ -190,7 +190,7 @@ func (s *Store) GetSetting(ctx context.Context, name string) (string, error) {
 		return "", errdefs.NotFound("setting %q not set", name)
 	}
 	if err != nil {
-		return "", fmt.Errorf("get setting %s: %w", name, err)
+		return "", fmt.Errorf("get setting %s: %w", name, classify(err))
 	}
 	return v, nil
 }
@@ -200,7 +200,7 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO account_settings (name, value) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
-		return fmt.Errorf("set setting %s: %w", name, err)
+		return fmt.Errorf("set setting %s: %w", name, classify(err))
 	}
 	return nil
 }
@@ -212,12 +212,12 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (*T, error), what string) 
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, fmt.Errorf("%s: %w", what, classify(err))
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, fmt.Errorf("%s: %w", what, classify(err))
 	}
 	return out, nil
 }

@@ -27,7 +27,7 @@ func (s *Store) PutAgentRun(ctx context.Context, r *agentrun.Run) error {
 			status = excluded.status, started_at = excluded.started_at, record = excluded.record`,
 		r.ID, r.Owner, r.SessionID, r.Sandbox, r.Status, r.StartedAt, string(rec))
 	if err != nil {
-		return fmt.Errorf("put agent run %s: %w", r.ID, err)
+		return fmt.Errorf("put agent run %s: %w", r.ID, classify(err))
 	}
 	return nil
 }
@@ -43,7 +43,7 @@ func (s *Store) SetAgentRunEvents(ctx context.Context, id string, evs []json.Raw
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE agent_runs SET events = $2 WHERE id = $1`, id, string(b))
 	if err != nil {
-		return fmt.Errorf("set events of run %s: %w", id, err)
+		return fmt.Errorf("set events of run %s: %w", id, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return errdefs.NotFound("run %q not found", id)
@@ -55,7 +55,7 @@ func (s *Store) SetAgentRunEvents(ctx context.Context, id string, evs []json.Raw
 func (s *Store) GetAgentRun(ctx context.Context, id string) (*agentrun.Run, error) {
 	rows, err := s.pool.Query(ctx, `SELECT owner, sandbox, record FROM agent_runs WHERE id = $1`, id)
 	if err != nil {
-		return nil, fmt.Errorf("get run %s: %w", id, err)
+		return nil, fmt.Errorf("get run %s: %w", id, classify(err))
 	}
 	runs, err := scanAgentRuns(rows)
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) AgentRunEvents(ctx context.Context, id string) ([]json.RawMessag
 		return nil, errdefs.NotFound("run %q not found", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("events of run %s: %w", id, err)
+		return nil, fmt.Errorf("events of run %s: %w", id, classify(err))
 	}
 	evs := []json.RawMessage{}
 	return evs, json.Unmarshal(b, &evs)
@@ -90,7 +90,7 @@ func (s *Store) ListAgentRuns(ctx context.Context, f agentrun.Filter) ([]agentru
 		WHERE ($1 = '' OR owner = $1) AND ($2 = '' OR session_id = $2)
 		ORDER BY started_at DESC, id DESC LIMIT $3`, f.Owner, f.Session, f.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("list agent runs: %w", err)
+		return nil, fmt.Errorf("list agent runs: %w", classify(err))
 	}
 	return scanAgentRuns(rows)
 }
@@ -109,7 +109,7 @@ func scanAgentRuns(rows pgx.Rows) ([]agentrun.Run, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read agent runs: %w", err)
+		return nil, fmt.Errorf("read agent runs: %w", classify(err))
 	}
 	return out, nil
 }
@@ -140,7 +140,7 @@ func (s *Store) FailRunningAgentRuns(ctx context.Context, msg string, at time.Ti
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return 0, fmt.Errorf("fail running agent runs: %w", err)
+		return 0, fmt.Errorf("fail running agent runs: %w", classify(err))
 	}
 	return n, nil
 }
@@ -156,7 +156,7 @@ func (s *Store) PutAgentSession(ctx context.Context, ss *agentrun.Session) error
 			record = excluded.record`,
 		ss.ID, ss.Owner, ss.Status, ss.CreatedAt, string(rec))
 	if err != nil {
-		return fmt.Errorf("put agent session %s: %w", ss.ID, err)
+		return fmt.Errorf("put agent session %s: %w", ss.ID, classify(err))
 	}
 	return nil
 }
@@ -165,7 +165,7 @@ func (s *Store) PutAgentSession(ctx context.Context, ss *agentrun.Session) error
 func (s *Store) GetAgentSession(ctx context.Context, id string) (*agentrun.Session, error) {
 	rows, err := s.pool.Query(ctx, `SELECT owner, record FROM agent_sessions WHERE id = $1`, id)
 	if err != nil {
-		return nil, fmt.Errorf("get session %s: %w", id, err)
+		return nil, fmt.Errorf("get session %s: %w", id, classify(err))
 	}
 	out, err := scanAgentSessions(rows)
 	if err != nil {
@@ -192,7 +192,7 @@ func (s *Store) ListAgentSessions(ctx context.Context, owner string, live bool, 
 		WHERE ($1 = '' OR owner = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))
 		ORDER BY created_at DESC, id DESC LIMIT $3`, owner, statuses, lim)
 	if err != nil {
-		return nil, fmt.Errorf("list agent sessions: %w", err)
+		return nil, fmt.Errorf("list agent sessions: %w", classify(err))
 	}
 	return scanAgentSessions(rows)
 }
@@ -211,7 +211,7 @@ func scanAgentSessions(rows pgx.Rows) ([]agentrun.Session, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read agent sessions: %w", err)
+		return nil, fmt.Errorf("read agent sessions: %w", classify(err))
 	}
 	return out, nil
 }

@@ -26,7 +26,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...audit.Event) error {
 	for _, ev := range evs {
 		details, err := json.Marshal(ev.Details)
 		if err != nil {
-			return fmt.Errorf("append events: %w", err)
+			return fmt.Errorf("append events: %w", classify(err))
 		}
 		b.Queue(`INSERT INTO events (ts, type, sandbox, actor, request_id, user_id, user_email, key_id, details)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -34,7 +34,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...audit.Event) error {
 	}
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 	if err != nil {
-		return fmt.Errorf("append events: %w", err)
+		return fmt.Errorf("append events: %w", classify(err))
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, 
 	}
 	rows, err := s.pool.Query(ctx, q+` ORDER BY ts, id LIMIT `+arg(limit), args...)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, fmt.Errorf("list events: %w", classify(err))
 	}
 	out := []audit.Event{}
 	var ev audit.Event
@@ -85,7 +85,7 @@ func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, 
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, fmt.Errorf("list events: %w", classify(err))
 	}
 	return out, nil
 }
@@ -94,7 +94,7 @@ func (s *Store) ListEvents(ctx context.Context, f audit.Filter) ([]audit.Event, 
 func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE ts < $1`, t)
 	if err != nil {
-		return 0, fmt.Errorf("prune events: %w", err)
+		return 0, fmt.Errorf("prune events: %w", classify(err))
 	}
 	return tag.RowsAffected(), nil
 }

@@ -29,7 +29,7 @@ func (s *Store) AppendLifecycleEvent(ctx context.Context, ev *lifecycle.Event) e
 		return errdefs.AlreadyExists("lifecycle event %q exists", ev.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("append lifecycle event: %w", err)
+		return fmt.Errorf("append lifecycle event: %w", classify(err))
 	}
 	return nil
 }
@@ -52,7 +52,7 @@ func (s *Store) ListLifecycleEvents(ctx context.Context, f lifecycle.Filter) ([]
 	args = append(args, limitOf(f.Limit), max(f.Offset, 0))
 	rows, err := s.pool.Query(ctx, q+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
-		return nil, fmt.Errorf("list lifecycle events: %w", err)
+		return nil, fmt.Errorf("list lifecycle events: %w", classify(err))
 	}
 	out := []lifecycle.Event{}
 	var ev lifecycle.Event
@@ -66,7 +66,7 @@ func (s *Store) ListLifecycleEvents(ctx context.Context, f lifecycle.Filter) ([]
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list lifecycle events: %w", err)
+		return nil, fmt.Errorf("list lifecycle events: %w", classify(err))
 	}
 	return out, nil
 }
@@ -75,7 +75,7 @@ func (s *Store) ListLifecycleEvents(ctx context.Context, f lifecycle.Filter) ([]
 func (s *Store) DeleteLifecycleEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM lifecycle_events WHERE ts < $1`, t)
 	if err != nil {
-		return 0, fmt.Errorf("prune lifecycle events: %w", err)
+		return 0, fmt.Errorf("prune lifecycle events: %w", classify(err))
 	}
 	return tag.RowsAffected(), nil
 }
@@ -96,7 +96,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *lifecycle.Webhook) error {
 		return errdefs.AlreadyExists("webhook %q exists", w.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("create webhook: %w", err)
+		return fmt.Errorf("create webhook: %w", classify(err))
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func (s *Store) GetWebhook(ctx context.Context, id string) (*lifecycle.Webhook, 
 		return nil, errdefs.NotFound("webhook %q not found", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get webhook: %w", err)
+		return nil, fmt.Errorf("get webhook: %w", classify(err))
 	}
 	return w, nil
 }
@@ -131,19 +131,19 @@ func (s *Store) ListWebhooks(ctx context.Context, owner string, all bool) ([]*li
 	rows, err := s.pool.Query(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE $1 OR owner = $2
 		ORDER BY created_at, id`, all, owner)
 	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
+		return nil, fmt.Errorf("list webhooks: %w", classify(err))
 	}
 	defer rows.Close()
 	out := []*lifecycle.Webhook{}
 	for rows.Next() {
 		w, err := scanWebhook(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
+			return nil, fmt.Errorf("list webhooks: %w", classify(err))
 		}
 		out = append(out, w)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
+		return nil, fmt.Errorf("list webhooks: %w", classify(err))
 	}
 	return out, nil
 }
@@ -164,7 +164,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 
 func affectedOne(tag pgconn.CommandTag, err error, id string) error {
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", id, err)
+		return fmt.Errorf("webhook %s: %w", id, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return errdefs.NotFound("webhook %q not found", id)

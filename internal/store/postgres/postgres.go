@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -124,6 +126,29 @@ func isUniqueViolation(err error) bool {
 func isForeignKeyViolation(err error) bool {
 	_, ok := violation(err, foreignKeyViolation)
 	return ok
+}
+
+// classify marks err unavailable (503 at the API: try again later) when the database could
+// not be reached or dropped the connection, so that an outage is not reported as an internal
+// error; other errors are returned as they are.
+func classify(err error) error {
+	if err == nil || !lostDatabase(err) {
+		return err
+	}
+	return errdefs.Hide(errdefs.ErrUnavailable, "the database is unavailable", err)
+}
+
+func lostDatabase(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exceptions; 57P01-03: the server is shutting down or
+		// starting; 53300: too many connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" ||
+			pe.Code == "57P03" || pe.Code == "53300"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // inTx runs fn in a transaction and commits it if fn succeeds.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/agentrun"
+	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -53,6 +54,35 @@ func TestStore(t *testing.T) {
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewSchema(t)) })
 	t.Run("Unreachable", func(t *testing.T) { testUnreachable(t, srv.NewSchema(t)) })
+	t.Run("DatabaseGoes", testDatabaseGoes)
+}
+
+// testDatabaseGoes stops the server under an open store: every call fails as unavailable
+// (503 at the API, with a public message that names nothing internal), not as an internal
+// error.
+func testDatabaseGoes(t *testing.T) {
+	srv := pgtest.Start(t)
+	if srv.PID == 0 {
+		t.Skipf("%s names an external server, which this test must not stop", pgtest.Env)
+	}
+	s := open(t, srv.NewSchema(t))
+	ctx := context.Background()
+	if err := s.CreateSandbox(ctx, rec("i1", "one")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop(t)
+	_, getErr := s.GetSandbox(ctx, "one")
+	_, listErr := s.ListEvents(ctx, audit.Filter{})
+	_, userErr := s.GetUser(ctx, "u1")
+	for name, err := range map[string]error{
+		"create": s.CreateSandbox(ctx, rec("i2", "two")), "get": getErr, "list events": listErr, "get user": userErr,
+		"touch keys": s.TouchKeys(ctx, map[string]time.Time{"k": time.Now()}),
+	} {
+		msg, _ := errdefs.PublicMessage(err)
+		if !errors.Is(err, errdefs.ErrUnavailable) || msg != "the database is unavailable" {
+			t.Errorf("%s with the database gone: %v (public %q), want unavailable", name, err, msg)
+		}
+	}
 }
 
 func rec(id, name string) *sandbox.Sandbox {

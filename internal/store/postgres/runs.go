@@ -23,7 +23,7 @@ func (s *Store) RecordRun(ctx context.Context, r sandbox.Run) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.Sandbox, r.Owner, string(cmd), r.ExitCode, r.Error, r.StartedAt, r.FinishedAt)
 	if err != nil {
-		return fmt.Errorf("record run: %w", err)
+		return fmt.Errorf("record run: %w", classify(err))
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func (s *Store) ListRuns(ctx context.Context, owner string, limit int) ([]sandbo
 	rows, err := s.pool.Query(ctx, `SELECT id, sandbox, owner, command, exit_code, error, started_at, finished_at
 		FROM runs WHERE $1 = '' OR owner = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, owner, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return nil, fmt.Errorf("list runs: %w", classify(err))
 	}
 	out := []sandbox.Run{}
 	var r sandbox.Run
@@ -51,7 +51,7 @@ func (s *Store) ListRuns(ctx context.Context, owner string, limit int) ([]sandbo
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
+		return nil, fmt.Errorf("list runs: %w", classify(err))
 	}
 	return out, nil
 }

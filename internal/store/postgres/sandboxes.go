@@ -31,7 +31,7 @@ func (s *Store) CreateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		return errdefs.AlreadyExists("sandbox ID %q is taken", sb.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("create sandbox %s: %w", sb.ID, err)
+		return fmt.Errorf("create sandbox %s: %w", sb.ID, classify(err))
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func (s *Store) GetSandbox(ctx context.Context, idOrName string) (*sandbox.Sandb
 		return nil, errdefs.NotFound("sandbox %q not found", idOrName)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get sandbox %s: %w", idOrName, err)
+		return nil, fmt.Errorf("get sandbox %s: %w", idOrName, classify(err))
 	}
 	return decode(rec)
 }
@@ -71,7 +71,7 @@ func (s *Store) ListSandboxes(ctx context.Context, f sandbox.ListFilter) ([]*san
 	}
 	rows, err := s.pool.Query(ctx, q+` ORDER BY created_at, id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list sandboxes: %w", err)
+		return nil, fmt.Errorf("list sandboxes: %w", classify(err))
 	}
 	out := []*sandbox.Sandbox{}
 	var rec []byte
@@ -83,7 +83,7 @@ func (s *Store) ListSandboxes(ctx context.Context, f sandbox.ListFilter) ([]*san
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list sandboxes: %w", err)
+		return nil, fmt.Errorf("list sandboxes: %w", classify(err))
 	}
 	return out, nil
 }
@@ -101,7 +101,7 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 		return errdefs.AlreadyExists("sandbox name %q is taken", sb.Name)
 	}
 	if err != nil {
-		return fmt.Errorf("update sandbox %s: %w", sb.ID, err)
+		return fmt.Errorf("update sandbox %s: %w", sb.ID, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return errdefs.NotFound("sandbox %q not found", sb.ID)
@@ -112,7 +112,7 @@ func (s *Store) UpdateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
 // DeleteSandbox implements sandbox.Store.
 func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sandboxes WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete sandbox %s: %w", id, err)
+		return fmt.Errorf("delete sandbox %s: %w", id, classify(err))
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func encode(sb *sandbox.Sandbox) (string, error) {
 func decode(rec []byte) (*sandbox.Sandbox, error) {
 	var sb sandbox.Sandbox
 	if err := json.Unmarshal(rec, &sb); err != nil {
-		return nil, fmt.Errorf("decode sandbox record: %w", err)
+		return nil, fmt.Errorf("decode sandbox record: %w", classify(err))
 	}
 	return &sb, nil
 }

@@ -25,7 +25,7 @@ func (s *Store) PutShare(ctx context.Context, sh *account.Share) error {
 		return errdefs.NotFound("user %q not found", sh.UserID)
 	}
 	if err != nil {
-		return fmt.Errorf("put share: %w", err)
+		return fmt.Errorf("put share: %w", classify(err))
 	}
 	return nil
 }
@@ -47,7 +47,7 @@ func (s *Store) GetShare(ctx context.Context, sandboxID, userID string) (*accoun
 		return nil, errdefs.NotFound("share not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get share: %w", err)
+		return nil, fmt.Errorf("get share: %w", classify(err))
 	}
 	return sh, nil
 }
@@ -67,7 +67,7 @@ func (s *Store) ListSharesOf(ctx context.Context, userID string) ([]*account.Sha
 func (s *Store) queryShares(ctx context.Context, q string, arg string) ([]*account.Share, error) {
 	rows, err := s.pool.Query(ctx, q, arg)
 	if err != nil {
-		return nil, fmt.Errorf("list shares: %w", err)
+		return nil, fmt.Errorf("list shares: %w", classify(err))
 	}
 	return collect(rows, scanShare, "list shares")
 }
@@ -76,7 +76,7 @@ func (s *Store) queryShares(ctx context.Context, q string, arg string) ([]*accou
 func (s *Store) DeleteShare(ctx context.Context, sandboxID, userID string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM sandbox_shares WHERE sandbox_id = $1 AND user_id = $2`, sandboxID, userID)
 	if err != nil {
-		return fmt.Errorf("delete share: %w", err)
+		return fmt.Errorf("delete share: %w", classify(err))
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func (s *Store) DeleteShare(ctx context.Context, sandboxID, userID string) error
 // DeleteSandboxShares implements account.ShareStore.
 func (s *Store) DeleteSandboxShares(ctx context.Context, sandboxID string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sandbox_shares WHERE sandbox_id = $1`, sandboxID); err != nil {
-		return fmt.Errorf("delete shares of %s: %w", sandboxID, err)
+		return fmt.Errorf("delete shares of %s: %w", sandboxID, classify(err))
 	}
 	return nil
 }
@@ -98,7 +98,7 @@ func (s *Store) GetQuota(ctx context.Context, userID string) (*account.Quota, er
 		return nil, errdefs.NotFound("no quota set for user %q", userID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get quota: %w", err)
+		return nil, fmt.Errorf("get quota: %w", classify(err))
 	}
 	return &q, nil
 }
@@ -113,7 +113,7 @@ func (s *Store) SetQuota(ctx context.Context, userID string, q account.Quota) er
 		return errdefs.NotFound("user %q not found", userID)
 	}
 	if err != nil {
-		return fmt.Errorf("set quota: %w", err)
+		return fmt.Errorf("set quota: %w", classify(err))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -48,8 +49,11 @@ type Server struct {
 	PID int
 	// db is the URL of the database made for this Start; each NewSchema is a schema in it
 	// (a schema takes milliseconds to make, a database hundreds).
-	db  string
-	seq atomic.Int64
+	db   string
+	seq  atomic.Int64
+	stop func() error // stops the started server once; nil for an external one
+	// stopped is set by Stop: the data went with the server, there is nothing to drop.
+	stopped atomic.Bool
 }
 
 // Start returns a running server: the one PADDOCK_TEST_POSTGRES names, or a new one on
@@ -209,8 +213,9 @@ func start(t testing.TB, bin, dir string, port int, password string, cred *sysca
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	s.stop = sync.OnceValue(func() error { return stop(cmd, exited) })
 	t.Cleanup(func() {
-		if err := stop(cmd, exited); err != nil {
+		if err := s.stop(); err != nil {
 			t.Errorf("stop postgres (pid %d): %v", cmd.Process.Pid, err)
 		}
 	})
@@ -246,12 +251,29 @@ func (s *Server) ping() error {
 	return c.Close(ctx)
 }
 
+// Stop stops a server Start started, before the test ends (to see what clients do when
+// the database goes away); it fails t for an external server, which it must not stop.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if s.stop == nil {
+		t.Fatalf("pgtest: will not stop the server %s names", Env)
+	}
+	s.stopped.Store(true)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // createDatabase makes the database NewSchema works in, dropped when t ends.
 func (s *Server) createDatabase(t testing.TB) {
 	t.Helper()
 	name := fmt.Sprintf("paddock_test_%d_%s", os.Getpid(), randomHex(4))
 	s.exec(t, s.URL, `CREATE DATABASE `+name)
-	t.Cleanup(func() { s.exec(t, s.URL, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	t.Cleanup(func() {
+		if !s.stopped.Load() {
+			s.exec(t, s.URL, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+		}
+	})
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatalf("%s: not a URL", Env)
@@ -266,7 +288,11 @@ func (s *Server) NewSchema(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("s%d_%s", s.seq.Add(1), randomHex(3))
 	s.exec(t, s.db, `CREATE SCHEMA `+name)
-	t.Cleanup(func() { s.exec(t, s.db, `DROP SCHEMA IF EXISTS `+name+` CASCADE`) })
+	t.Cleanup(func() {
+		if !s.stopped.Load() {
+			s.exec(t, s.db, `DROP SCHEMA IF EXISTS `+name+` CASCADE`)
+		}
+	})
 	u, _ := url.Parse(s.db)
 	q := u.Query()
 	q.Set("search_path", name)
