@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/agentrun"
@@ -55,6 +58,39 @@ func TestStore(t *testing.T) {
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewSchema(t)) })
 	t.Run("Unreachable", func(t *testing.T) { testUnreachable(t, srv.NewSchema(t)) })
 	t.Run("DatabaseGoes", testDatabaseGoes)
+	t.Run("Reconnects", func(t *testing.T) { testReconnects(t, srv.NewSchema(t)) })
+}
+
+// testReconnects ends every server connection of a store (as a database restart or a
+// failover does): calls that meet a dead connection fail as unavailable, each such
+// connection is dropped, and the store then works again on new ones.
+func testReconnects(t *testing.T, db string) {
+	ctx := context.Background()
+	s := open(t, db)
+	if err := s.CreateSandbox(ctx, rec("i1", "one")); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	// The pool holds at most max(4, CPUs) connections, so that many calls can fail.
+	for i := range 4*runtime.NumCPU() + 1 {
+		_, err := s.GetSandbox(ctx, "one")
+		if err == nil {
+			t.Logf("%d calls failed before the store reconnected", i)
+			return
+		}
+		if !errors.Is(err, errdefs.ErrUnavailable) {
+			t.Fatalf("call %d on a dead connection: %v, want unavailable", i, err)
+		}
+	}
+	t.Fatal("the store did not reconnect")
 }
 
 // testDatabaseGoes stops the server under an open store: every call fails as unavailable
