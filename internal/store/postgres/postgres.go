@@ -139,6 +139,9 @@ func classify(err error) error {
 }
 
 func lostDatabase(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller gave up (context.DeadlineExceeded is a net.Error too)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		// Class 08: connection exceptions; 57P01-03: the server is shutting down or
