@@ -16,6 +16,8 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   [ -x /usr/bin/docker-registry ] || need+=(docker-registry) # OCI image tests pull from a real registry
   command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts
   /usr/bin/python3 -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
+  # The Postgres store's tests start a throwaway server from these binaries (pgtest).
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -25,6 +25,9 @@ import (
 type Config struct {
 	Listen  string
 	DataDir string
+	// Store is where records are kept: "" (or "sqlite") for the embedded SQLite database
+	// in the data dir, or a postgres:// URL for a PostgreSQL that several replicas share.
+	Store   string
 	Runtime string
 	APIKey  string
 	NoAuth  bool // flag only: see flagOnly
@@ -90,6 +93,7 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"listen", "address to serve HTTP on", "127.0.0.1:18888", (*stringValue)(&c.Listen)},
 		{"data-dir", "directory for the database, keys, images and sandboxes (default /var/lib/paddock as root, $XDG_DATA_HOME/paddock otherwise)", "", (*stringValue)(&c.DataDir)},
+		{"store", "where sandbox records, users, keys and events are kept: \"\" for SQLite in <data-dir>/paddock.db, or postgres://user:password@host:port/database for a PostgreSQL several replicas share (docs/scale-out.md)", "", (*stringValue)(&c.Store)},
 		{"runtime", "OCI runtime binary with runc's CLI (runc, crun, runsc)", "runc", (*stringValue)(&c.Runtime)},
 		{"api-key", "API key clients must present (default: generated into <data-dir>/api-key)", "", (*stringValue)(&c.APIKey)},
 		{"no-auth", "serve without API keys (only on a trusted network)", "false", (*boolValue)(&c.NoAuth)},
@@ -290,6 +294,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("quota-*: use 0 (no limit) or a positive number")
 	case !strings.Contains(c.AdminEmail, "@"):
 		return fmt.Errorf("admin-email %q: want an address such as admin@localhost", c.AdminEmail)
+	}
+	if c.Store != "" && c.Store != "sqlite" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		// The value is not quoted: it may be a URL with a password, mistyped.
+		return fmt.Errorf("store: want \"\" (SQLite in the data dir) or a postgres://user:password@host:port/database URL")
 	}
 	for _, r := range c.EgressDNS {
 		if _, err := netip.ParseAddrPort(r); err != nil {

@@ -59,3 +59,28 @@ func TestNoAuthIsFlagOnly(t *testing.T) {
 		t.Errorf("Describe offers an environment variable for no-auth:\n%s", d)
 	}
 }
+
+// TestStoreSetting: --store and PADDOCK_STORE select the store; anything but SQLite's
+// default or a postgres:// URL is refused without quoting it (it may hold a password).
+func TestStoreSetting(t *testing.T) {
+	if c, err := load(t, ""); err != nil || c.Store != "" || c.Validate() != nil {
+		t.Errorf("default: %q %v", c.Store, err)
+	}
+	pg := "postgres://paddock:s3cret@db.example:5432/paddock"
+	if c, err := load(t, "", "--store", pg); err != nil || c.Store != pg || c.Validate() != nil {
+		t.Errorf("--store: %q %v %v", c.Store, err, c.Validate())
+	}
+	t.Setenv("PADDOCK_STORE", "postgresql://db.example/paddock")
+	if c, err := load(t, ""); err != nil || c.Store != "postgresql://db.example/paddock" || c.Validate() != nil {
+		t.Errorf("PADDOCK_STORE: %q %v", c.Store, err)
+	}
+	for _, bad := range []string{"mysql://u:s3cret@h/db", "postgres:/u:s3cret@h/db", "/var/lib/paddock/paddock.db"} {
+		c, err := load(t, "", "--store", bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "postgres://") {
+			t.Errorf("--store %s: %v; want an error that says what to use and does not quote the value", bad, err)
+		}
+	}
+}

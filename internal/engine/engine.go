@@ -25,6 +25,7 @@ import (
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
+	"github.com/paddock/paddock/internal/store/postgres"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/usernet"
 	"github.com/paddock/paddock/internal/webhook"
@@ -33,6 +34,9 @@ import (
 // Config describes an engine.
 type Config struct {
 	DataDir string
+	// Store is where records are kept: "" or "sqlite" for paddock.db in the data dir, or a
+	// postgres:// URL (see config.Config.Store). Ephemeral engines ignore it.
+	Store   string
 	Runtime string // OCI runtime binary (default "runc")
 	// GuestBinary is a static paddock binary to run as the in-sandbox guest (default: this
 	// executable). A copy of it is what sandboxes see.
@@ -66,7 +70,7 @@ type Config struct {
 // registries, egress DNS), so that `paddock serve` and one-shot `paddock run` read them alike.
 // The settings must have passed c.Validate.
 func FromSettings(c config.Config) Config {
-	return Config{DataDir: c.DataDir, Runtime: c.Runtime, DNS: c.EgressDNS, Registries: c.Registries,
+	return Config{DataDir: c.DataDir, Store: c.Store, Runtime: c.Runtime, DNS: c.EgressDNS, Registries: c.Registries,
 		ImageImportLimit: c.MaxImportBytes, Quota: account.Quota{Sandboxes: c.QuotaSandboxes, MemoryMB: c.QuotaMemoryMB,
 			VCPUs: c.QuotaVCPUs, CreatesPerMinute: c.QuotaCreatesPerMinute, Sessions: c.QuotaSessions}}
 }
@@ -141,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
 	if !cfg.Ephemeral {
-		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
+		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -162,6 +166,38 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	mgr.Store(m)
 	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
+}
+
+// database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and
+// agent runs.
+type database interface {
+	sandbox.Store
+	sandbox.RunStore
+	audit.Store
+	account.Store
+	lifecycle.Store
+	agentrun.Store
+}
+
+// openStore opens the store cfg.Store names: SQLite in the data dir by default, PostgreSQL
+// for a postgres:// URL (whose password no message or log shows).
+func openStore(ctx context.Context, cfg Config) (database, error) {
+	if postgres.IsURL(cfg.Store) {
+		cfg.Logger.Info("store", "kind", "postgres", "url", postgres.Redact(cfg.Store))
+		db, err := postgres.Open(ctx, cfg.Store)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	if cfg.Store != "" && cfg.Store != "sqlite" {
+		return nil, errors.New(`store: want "" (SQLite in the data dir) or a postgres:// URL`)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or

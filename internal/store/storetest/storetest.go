@@ -62,6 +62,7 @@ func record(id, name string, created time.Time) *sandbox.Sandbox {
 				Binds:  []sandbox.Bind{{Source: "/usr", Destination: "/usr"}},
 				Config: sandbox.ImageConfig{Env: []string{"PATH=/usr/bin"}, WorkingDir: "/home/user", User: "user"}},
 			Resources: sandbox.Resources{VCPUs: 0.5, MemoryMB: 256, Pids: 64, DiskMB: 512},
+			Mounts:    []sandbox.Mount{{Volume: "vol-" + id, SubPath: "data", Destination: "/workspace/data", ReadOnly: true}},
 			Security: sandbox.Security{Profile: "moderate", ReadOnlyRoot: true, TmpSizeMB: 64, UID: 1000, GID: 1000,
 				Capabilities: []string{"CAP_KILL", "CAP_CHOWN"}, Seccomp: "moderate",
 				Rlimits: []sandbox.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1024, Hard: 8192}}}},
