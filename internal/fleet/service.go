@@ -241,3 +241,14 @@ func sandboxName(id string) string { return "agent-" + strings.TrimPrefix(id, "a
 func cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
+
+// OwnerName is how an agent's owner is shown: their email when known, else their user ID.
+func (s *Service) OwnerName(ctx context.Context, a *Agent) string {
+	if a.Owner == "" || s.opts.Users == nil {
+		return a.Owner
+	}
+	if u, err := s.opts.Users.GetUser(ctx, a.Owner); err == nil {
+		return u.Email
+	}
+	return a.Owner
+}
