@@ -33,8 +33,9 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "PUT " + p + "/tags", Tag: tag, Request: tagList{}, Required: []string{"tags"}, Response: tagList{},
 			Summary: "Replace an agent's tags (lowercased, deduplicated, letters, digits and '-', at most 100 of 50 characters)", Description: own},
 		{Pattern: "GET " + p + "/info", Tag: tag, Response: fleet.Info{}, Summary: "The agent's runtime template metadata"},
-		{Pattern: "GET " + p + "/files", Tag: tag, Response: fleet.Tree{}, Summary: "The workspace tree (hidden entries left out, 6 levels, 5000 entries)",
-			Query: []openapi.Param{{Name: "path", Type: "string", Description: "a directory inside /home/developer"}}},
+		{Pattern: "GET " + p + "/files", Tag: tag, Response: map[string]any{}, // fleet.Tree: its entries nest, which the schema walker cannot
+			Summary: "The workspace tree {base_path, requested_path, tree: [{name, path, type, size, modified, children, file_count}], total_files, truncated} (hidden entries left out, 6 levels, 5000 entries)",
+			Query:   []openapi.Param{{Name: "path", Type: "string", Description: "a directory inside /home/developer"}}},
 		{Pattern: "GET " + p + "/files/download", Tag: tag, Summary: "Stream one workspace file",
 			Query: []openapi.Param{{Name: "path", Type: "string", Description: "absolute, or relative to /home/developer"}}},
 		{Pattern: "GET " + p + "/logs", Tag: tag, Response: logsResponse{}, Summary: "The runtime's output, kept across restarts (bounded)",
