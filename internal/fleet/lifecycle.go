@@ -6,6 +6,7 @@ import (
 	"path"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
@@ -234,7 +235,33 @@ func (s *Service) remount(ctx context.Context, a *Agent, sb *sandbox.Sandbox) er
 	if reflect.DeepEqual(mounts, sb.Instance.Mounts) {
 		return nil
 	}
-	return s.m.SetMounts(manager.AsSystem(ctx), a.SandboxID, mounts)
+	if err := s.m.SetMounts(manager.AsSystem(ctx), a.SandboxID, mounts); err != nil {
+		return err
+	}
+	s.dropOrphanFolders(ctx, sb.Instance.Mounts, mounts)
+	return nil
+}
+
+// dropOrphanFolders deletes the shared folders of deleted producers that this remount no
+// longer mounts: Delete keeps a folder that a consumer still mounted. Another consumer may
+// still mount it; then it stays until that one remounts too.
+func (s *Service) dropOrphanFolders(ctx context.Context, before, after []sandbox.Mount) {
+	kept := map[string]bool{}
+	for _, m := range after {
+		kept[m.Volume] = true
+	}
+	for _, m := range before {
+		id, ok := strings.CutPrefix(m.Volume, "sh-")
+		if !ok || kept[m.Volume] {
+			continue
+		}
+		if _, err := s.store.GetAgent(ctx, id); !errdefs.IsNotFound(err) {
+			continue
+		}
+		if err := s.m.DeleteVolume(manager.AsSystem(ctx), m.Volume); err != nil {
+			s.log.Info("shared folder of a deleted agent still mounted elsewhere", "volume", m.Volume, "err", err)
+		}
+	}
 }
 
 // Stop saves the runtime's log and stops the agent's sandbox; its workspace stays.
