@@ -165,7 +165,7 @@ func CheckPatterns(field string, ps []string) error {
 // (".trinity/operator-queue.json") names files, which mounts cannot express.
 func WritableDir(pattern string) (string, bool) {
 	d := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(pattern, "/**"), "/*"), "/")
-	if d == "" || d == "." || strings.ContainsAny(d, "*?[]\\") || path.Clean(d) != d || strings.HasPrefix(d, "../") || d == ".." {
+	if d == "" || d == "." || path.IsAbs(d) || strings.ContainsAny(d, "*?[]\\") || path.Clean(d) != d || strings.HasPrefix(d, "../") || d == ".." {
 		return "", false
 	}
 	if d == pattern && strings.Contains(path.Base(d), ".") {
