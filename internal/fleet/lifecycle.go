@@ -116,7 +116,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ *Agent, _ st
 	spec := tmpl.Apply(sandbox.Spec{Name: sandboxName(a.ID), VCPUs: float64(cpu), MemoryMB: memMB,
 		Workdir: s.opts.Workspace, Env: env, Mounts: mounts,
 		Labels: map[string]string{"paddock.agent": a.ID}})
-	sb, err := s.m.CreateDedicated(sys, spec, a.Owner, tmpl.CreateOptions()...)
+	// As the caller, so that their quota (sandboxes, memory, CPUs, creations) applies.
+	sb, err := s.m.CreateDedicated(ctx, spec, a.Owner, tmpl.CreateOptions()...)
 	if err != nil {
 		return nil, "", fmt.Errorf("create sandbox of agent %s: %w", a.Name, err)
 	}
