@@ -105,9 +105,25 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ *Agent, _ st
 			s.undoCreate(ctx, a)
 		}
 	}()
-	mounts, err := s.mounts(ctx, a)
+	// As the caller, so that their quota (sandboxes, memory, CPUs, creations) applies.
+	sb, err := s.newSandbox(ctx, a, tmpl, cpu, memMB)
 	if err != nil {
 		return nil, "", err
+	}
+	a.SandboxID = sb.ID
+	if err := s.store.CreateAgent(ctx, a); err != nil {
+		return nil, "", err
+	}
+	s.log.Info("agent created", "agent", a.ID, "name", a.Name, "sandbox", sb.ID)
+	return a, s.runHook(ctx, a), nil
+}
+
+// newSandbox creates and starts the agent's sandbox, as the caller of ctx (whose quota
+// applies), owned by the agent's owner.
+func (s *Service) newSandbox(ctx context.Context, a *Agent, tmpl template.Template, cpu int, memMB int64) (*sandbox.Sandbox, error) {
+	mounts, err := s.mounts(ctx, a)
+	if err != nil {
+		return nil, err
 	}
 	env := map[string]string{"PADDOCK_AGENT_ID": a.ID}
 	if a.RuntimeModel != "" {
@@ -116,17 +132,57 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ *Agent, _ st
 	spec := tmpl.Apply(sandbox.Spec{Name: sandboxName(a.ID), VCPUs: float64(cpu), MemoryMB: memMB,
 		Workdir: s.opts.Workspace, Env: env, Mounts: mounts,
 		Labels: map[string]string{"paddock.agent": a.ID}})
-	// As the caller, so that their quota (sandboxes, memory, CPUs, creations) applies.
 	sb, err := s.m.CreateDedicated(ctx, spec, a.Owner, tmpl.CreateOptions()...)
 	if err != nil {
-		return nil, "", fmt.Errorf("create sandbox of agent %s: %w", a.Name, err)
+		return nil, fmt.Errorf("create sandbox of agent %s: %w", a.Name, err)
 	}
+	return sb, nil
+}
+
+// recreate makes a new sandbox for an agent whose sandbox is gone (deleted through another
+// surface, lost by the driver): the workspace volume is kept, so nothing of the agent's work
+// is lost. Its shares move to the new sandbox.
+func (s *Service) recreate(ctx context.Context, a *Agent) error {
+	cpu, err := s.opts.Limits.ParseCPU(a.Resources.CPU)
+	if err != nil {
+		return err
+	}
+	memMB, err := s.opts.Limits.ParseMemory(a.Resources.Memory)
+	if err != nil {
+		return err
+	}
+	tmpl, err := s.runtime(a.Runtime)
+	if err != nil {
+		return err
+	}
+	sys := manager.AsSystem(ctx)
+	sb, err := s.newSandbox(sys, a, tmpl, cpu, memMB)
+	if err != nil {
+		return err
+	}
+	old := a.SandboxID
 	a.SandboxID = sb.ID
-	if err := s.store.CreateAgent(ctx, a); err != nil {
-		return nil, "", err
+	if err := s.store.UpdateAgent(ctx, a); err != nil {
+		cctx, cancel := cleanupCtx(ctx)
+		defer cancel()
+		_ = s.m.Delete(manager.AsSystem(cctx), sb.ID)
+		return err
 	}
-	s.log.Info("agent created", "agent", a.ID, "name", a.Name, "sandbox", sb.ID)
-	return a, s.runHook(ctx, a), nil
+	s.log.Warn("agent's sandbox was gone: made a new one on its workspace", "agent", a.ID, "old", old, "sandbox", sb.ID)
+	if s.opts.Shares == nil {
+		return nil
+	}
+	shs, err := s.opts.Shares.ListShares(ctx, old)
+	if err != nil {
+		return err
+	}
+	for _, sh := range shs {
+		sh.SandboxID = sb.ID
+		if err := s.opts.Shares.PutShare(ctx, sh); err != nil {
+			return err
+		}
+	}
+	return s.opts.Shares.DeleteSandboxShares(ctx, old)
 }
 
 // undoCreate removes what a failed Create made.
@@ -213,6 +269,9 @@ func (s *Service) Start(ctx context.Context, name string) (*Agent, string, error
 func (s *Service) startLocked(ctx context.Context, a *Agent) error {
 	sys := manager.AsSystem(ctx)
 	sb, err := s.m.Get(sys, a.SandboxID)
+	if errdefs.IsNotFound(err) {
+		return s.recreate(ctx, a)
+	}
 	if err != nil {
 		return err
 	}
