@@ -14,6 +14,8 @@ import (
 func TestCreateWithMounts(t *testing.T) {
 	m, drv, _ := newManager(t, manager.PoolConfig{Image: "base", Size: 1})
 	ctx := context.Background()
+	// A warm sandbox that matches everything else is ready, and must not be served.
+	waitFor(t, "the pool to fill", func() bool { return poolsReady(m, map[string]int{"": 1}) })
 	if err := m.CreateVolume(ctx, sandbox.Volume{ID: "ws-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +31,9 @@ func TestCreateWithMounts(t *testing.T) {
 	got, err := drv.Mounts(sb.ID)
 	if err != nil || !reflect.DeepEqual(got, mounts) {
 		t.Fatalf("driver mounts %+v %v, want %+v", got, err, mounts)
+	}
+	if st := m.PoolStats(); st[0].Claims != 0 {
+		t.Errorf("a spec with mounts claimed a warm sandbox: %+v", st)
 	}
 	if len(sb.Instance.Mounts) != 2 {
 		t.Errorf("record keeps %d mounts, want 2", len(sb.Instance.Mounts))
