@@ -150,10 +150,17 @@ func (s *Service) get(ctx context.Context, name string, need Access) (*Agent, Ac
 	return a, have, nil
 }
 
-// Get returns an agent the caller may see, and whether they own it.
-func (s *Service) Get(ctx context.Context, name string) (*Agent, bool, error) {
-	a, have, err := s.get(ctx, name, AccessUse)
-	return a, have == AccessOwn, err
+// Get returns an agent the caller may see, and what they may do with it (AccessOwn for its
+// owner and admins, AccessUse for a user it is shared with).
+func (s *Service) Get(ctx context.Context, name string) (*Agent, Access, error) {
+	return s.get(ctx, name, AccessUse)
+}
+
+// IsOwner reports whether the caller of ctx is the agent's owner (admins are not, though they
+// may act as one).
+func IsOwner(ctx context.Context, a *Agent) bool {
+	c := manager.CallerFrom(ctx)
+	return (a.Owner != "" && a.Owner == c.UserID) || (a.Owner == "" && c.System)
 }
 
 // List returns the agents the caller may see (their own, those shared with them; all for

@@ -118,6 +118,14 @@ func TestTrinityAgents(t *testing.T) {
 		if code, _ := tr(t, s, "GET", "", nil, servertest.Key, &list); code != 200 || len(list) != 1 {
 			t.Errorf("admin's list: %d %v", code, list)
 		}
+		var d struct {
+			IsOwner   bool `json:"is_owner"`
+			IsShared  bool `json:"is_shared"`
+			CanDelete bool `json:"can_delete"`
+		}
+		if code, body := tr(t, s, "GET", "/research-agent", nil, servertest.Key, &d); code != 200 || d.IsOwner || d.IsShared || !d.CanDelete {
+			t.Errorf("admin's detail: %d %s", code, body)
+		}
 		// Bearer works as well as X-API-Key.
 		resp, body := s.Do(servertest.Request{Method: "GET", Path: "/api/agents/research-agent", Key: servertest.NoKey,
 			Header: http.Header{"Authorization": {"Bearer " + alice}}})
@@ -302,9 +310,11 @@ func TestTrinityAgents(t *testing.T) {
 			t.Errorf("bob's list with a share: %d %v", code, list)
 		}
 		var d struct {
-			IsOwner bool `json:"is_owner"`
+			IsOwner  bool `json:"is_owner"`
+			IsShared bool `json:"is_shared"`
+			CanShare bool `json:"can_share"`
 		}
-		if code, body := tr(t, s, "GET", "/research-agent", nil, bob, &d); code != 200 || d.IsOwner {
+		if code, body := tr(t, s, "GET", "/research-agent", nil, bob, &d); code != 200 || d.IsOwner || !d.IsShared || d.CanShare {
 			t.Errorf("bob's detail: %d %s", code, body)
 		}
 		for _, r := range []struct{ method, path string }{{"POST", "/stop"}, {"POST", "/start"}, {"GET", "/logs"}} {

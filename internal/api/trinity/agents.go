@@ -83,12 +83,13 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) error {
-	ag, own, err := a.svc.Get(r.Context(), r.PathValue("name"))
+	ag, have, err := a.svc.Get(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
+	own := have == fleet.AccessOwn
 	d := AgentDetail{AgentStatus: a.status(r.Context(), ag), ID: ag.ID, Owner: a.svc.OwnerName(r.Context(), ag),
-		IsOwner: own, IsShared: !own, CanShare: own, CanDelete: own, Shares: []fleet.Share{},
+		IsOwner: fleet.IsOwner(r.Context(), ag), IsShared: have == fleet.AccessUse, CanShare: own, CanDelete: own, Shares: []fleet.Share{},
 		AutonomyEnabled: ag.AutonomyEnabled, ReadOnlyEnabled: ag.ReadOnly.Enabled, RuntimeModel: strOrNil(ag.RuntimeModel),
 		ExecutionTimeoutSeconds: ag.ExecutionTimeoutSeconds, WorkspaceVolume: ag.WorkspaceVolume}
 	if own {
