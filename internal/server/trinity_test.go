@@ -398,6 +398,12 @@ func TestTrinityAgents(t *testing.T) {
 		if code, body := tr(t, s, "GET", "/bobs/folders/available", nil, bob, &av); code != 200 || len(av.Available) != 0 {
 			t.Errorf("bob's available: %d %s", code, body)
 		}
+		// Once alice shares her producer with bob, his agent may mount its folder.
+		tr(t, s, "POST", "/research-agent/share", map[string]any{"email": "bob@example.com"}, alice, nil)
+		if code, body := tr(t, s, "GET", "/bobs/folders/available", nil, bob, &av); code != 200 || len(av.Available) != 1 {
+			t.Errorf("bob's available with a share: %d %s", code, body)
+		}
+		tr(t, s, "DELETE", "/research-agent/share/bob@example.com", nil, alice, nil)
 	})
 
 	t.Run("RenameAndDelete", func(t *testing.T) {
