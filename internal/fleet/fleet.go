@@ -6,6 +6,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -128,4 +129,37 @@ func TrimLog(b []byte, max int) []byte {
 		}
 	}
 	return append([]byte(nil), b...)
+}
+
+// UnmarshalJSON accepts cpu and memory as strings ("2", "4g") or as numbers (2), as
+// upstream's untyped dict does.
+func (r *Resources) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		CPU    json.RawMessage `json:"cpu"`
+		Memory json.RawMessage `json:"memory"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fieldError("resources", "want an object like {\"cpu\": \"2\", \"memory\": \"4g\"}")
+	}
+	var err error
+	if r.CPU, err = stringOrNumber("resources.cpu", raw.CPU); err != nil {
+		return err
+	}
+	r.Memory, err = stringOrNumber("resources.memory", raw.Memory)
+	return err
+}
+
+func stringOrNumber(field string, b json.RawMessage) (string, error) {
+	if len(b) == 0 || string(b) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s, nil
+	}
+	var n json.Number
+	if json.Unmarshal(b, &n) == nil {
+		return n.String(), nil
+	}
+	return "", fieldError(field, "want a string like \"2\" or \"4g\"")
 }

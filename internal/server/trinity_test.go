@@ -88,6 +88,14 @@ func TestTrinityAgents(t *testing.T) {
 			code, body := tr(t, s, "POST", "", c.body, alice, nil)
 			wantDetail(t, code, body, c.field)
 		}
+		if code, body := tr(t, s, "POST", "", map[string]any{"name": "x", "resources": map[string]any{"cpu": true}}, alice, nil); code != 400 || !strings.Contains(body, "resources.cpu") {
+			t.Errorf("cpu of the wrong type: %d %s", code, body)
+		}
+		if code, body := tr(t, s, "POST", "", map[string]any{"name": "numeric", "runtime": "shell", "resources": map[string]any{"cpu": 1}}, alice, nil); code != 200 ||
+			!strings.Contains(body, `"cpu":"1"`) {
+			t.Errorf("cpu as a number: %d %s", code, body)
+		}
+		tr(t, s, "DELETE", "/numeric", nil, alice, nil)
 		if code, body := tr(t, s, "GET", "/nope", nil, alice, nil); code != 404 || !strings.Contains(body, `"detail"`) {
 			t.Errorf("unknown agent: %d %s", code, body)
 		}
