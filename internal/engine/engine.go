@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/paddock/paddock/internal/agentrun"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,9 +16,11 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/driver/runc"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
@@ -92,6 +93,8 @@ type Engine struct {
 	Webhooks  *webhook.Dispatcher
 	// Agents keeps Sandcaster's agent runs and sessions (the same database too).
 	Agents agentrun.Store
+	// Fleet keeps Trinity's agents (the same database too).
+	Fleet fleet.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -144,12 +147,18 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
+	var agentFleet fleet.Store = memory.NewFleet()
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
+		if fs, ok := db.(fleet.Store); ok {
+			agentFleet = fs
+		} else {
+			cfg.Logger.Warn("store: this store keeps no Trinity agents yet; they are kept in memory until the server stops")
+		}
 	}
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -165,7 +174,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentFleet}, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and

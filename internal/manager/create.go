@@ -38,6 +38,12 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 	if err != nil {
 		return nil, err
 	}
+	if err := m.prepareMounts(ctx, spec, &inst); err != nil {
+		return nil, err
+	}
+	if len(inst.Mounts) > 0 {
+		pooled = false // a warm sandbox was made without them
+	}
 	if spec.Name == "" {
 		spec.Name = "sb-" + inst.ID[1:9]
 	}

@@ -78,6 +78,9 @@ type Spec struct {
 	// StartCmd is a template's start command: run in the background each time the sandbox
 	// starts (at create, and again after a stop and start or a restart by the reconciler).
 	StartCmd []string `json:"start_cmd,omitempty"`
+	// Mounts put volumes (made with Manager.CreateVolume) into the sandbox, in order. A
+	// sandbox with mounts is always made from scratch: warm pools never serve one.
+	Mounts []Mount `json:"mounts,omitempty"`
 }
 
 // What the TTL reaper does with an expired sandbox.

@@ -63,6 +63,8 @@ func wantShape(path string) string {
 		return "kernelbox"
 	case path == "/query", path == "/runs", strings.HasPrefix(path, "/runs/"), strings.HasPrefix(path, "/sessions"):
 		return "sandcaster"
+	case path == "/api/agents", strings.HasPrefix(path, "/api/agents/"):
+		return "kernelbox" // Trinity's errors are FastAPI's {"detail"}, as KernelBox's
 	}
 	return "native"
 }
@@ -153,6 +155,9 @@ func TestUnknownRoutesBySurface(t *testing.T) {
 		{"PUT", "/sessions", 405, "sandcaster", "GET, HEAD, POST"},
 		{"GET", "/sessions/x/nope", 404, "sandcaster", ""},
 		{"GET", "/webhooks/e2b", 405, "sandcaster", "POST"},
+		{"GET", "/api/agents/x/nope", 404, "kernelbox", ""},
+		{"PATCH", "/api/agents", 405, "kernelbox", "GET, HEAD, POST"},
+		{"GET", "/api/agents/x/rename", 405, "kernelbox", "PUT"},
 	} {
 		resp, raw := s.Do(servertest.Request{Method: c.method, Path: c.path})
 		if resp.StatusCode != c.code || shapeOf(raw) != c.shape || resp.Header.Get("Allow") != c.allow ||

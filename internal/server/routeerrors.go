@@ -10,12 +10,13 @@ import (
 	"github.com/paddock/paddock/internal/api/kernelbox"
 	"github.com/paddock/paddock/internal/api/native"
 	"github.com/paddock/paddock/internal/api/sandcaster"
+	"github.com/paddock/paddock/internal/api/trinity"
 )
 
 // writeBySurface answers an error in the shape of the surface the request was for: E2B's
 // under /e2b/v1, Agent-Sandbox's under /api/v1, KernelBox's under /kernels and its
 // /sessions/{name}/execute routes, the Sandcaster's on /query, /webhooks/e2b and under /runs and
-// /sessions, the native envelope elsewhere.
+// /sessions, Trinity's under /api/agents, the native envelope elsewhere.
 func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := r.URL.Path
 	switch {
@@ -28,6 +29,8 @@ func writeBySurface(w http.ResponseWriter, r *http.Request, status int, msg stri
 	case p == sandcaster.QueryPath || p == sandcaster.RunsPath || strings.HasPrefix(p, sandcaster.RunsPath+"/") ||
 		p == sandcaster.SessionsPath || strings.HasPrefix(p, sandcaster.SessionsPath+"/") || p == sandcaster.WebhookPath:
 		sandcaster.WriteError(w, r, status, msg)
+	case p == trinity.Prefix || strings.HasPrefix(p, trinity.Prefix+"/"):
+		trinity.WriteError(w, r, status, msg)
 	default:
 		native.WriteError(w, r, status, msg)
 	}

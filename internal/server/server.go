@@ -25,11 +25,13 @@ import (
 	"github.com/paddock/paddock/internal/api/openapi"
 	"github.com/paddock/paddock/internal/api/ports"
 	"github.com/paddock/paddock/internal/api/sandcaster"
+	"github.com/paddock/paddock/internal/api/trinity"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/auth"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
@@ -52,6 +54,7 @@ type Server struct {
 	heavy      *httpx.Limiter     // caps file transfers and buffered commands, across surfaces
 	scConfig   *sandcaster.Config // sandcaster.json; nil = none
 	accounts   *account.Service
+	trinityAPI *trinity.API // Trinity's agents, over the fleet
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -111,6 +114,9 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		return nil, err
 	}
 	s.followTemplates(ctx)
+	if s.trinityAPI, err = s.trinity(s.eng, log); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes(ctx, opts, authn)
 	return s, nil
 }
@@ -216,11 +222,13 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	}
 	scAPI.Register(mux)
 	s.sandcaster = scAPI
+	trinityAPI := s.trinityAPI
+	trinityAPI.Register(mux)
 	s.operations = append(append(append(api.Operations(), kb.Operations()...), e2bAPI.Operations()...), serverOperations...)
 	s.operations = append(append(append(s.operations, portsAPI.Operations()...), accountsAPI.Operations()...), asAPI.Operations()...)
-	s.operations = append(append(s.operations, mcpAPI.Operations()...), scAPI.Operations()...)
+	s.operations = append(append(append(s.operations, mcpAPI.Operations()...), scAPI.Operations()...), trinityAPI.Operations()...)
 	s.patterns = append(s.patterns, mcp.Patterns...)
-	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI, scAPI} {
+	for _, surface := range []routeLister{api, kb, e2bAPI, portsAPI, accountsAPI, asAPI, scAPI, trinityAPI} {
 		for pattern := range surface.Routes() {
 			s.patterns = append(s.patterns, pattern)
 		}
@@ -253,6 +261,18 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
+}
+
+// trinity builds Trinity's agents surface over the fleet. PADDOCK_TRINITY_WORKSPACE moves the
+// workspace mount (tests on the fake driver, whose processes run on the host).
+func (s *Server) trinity(eng *engine.Engine, log *slog.Logger) (*trinity.API, error) {
+	svc, err := fleet.New(fleet.Options{Manager: eng.Manager, Store: eng.Fleet, Runtimes: s.templates.Get,
+		Shares: eng.Accounts, Users: s.accounts, Runs: eng.Agents, Workspace: os.Getenv("PADDOCK_TRINITY_WORKSPACE"),
+		Log: log.With("op", "fleet")})
+	if err != nil {
+		return nil, err
+	}
+	return trinity.New(svc, s.cfg.MaxBodyBytes, log), nil
 }
 
 // sandcasterProviders reads the model providers' keys and base URLs from the SDKs' standard

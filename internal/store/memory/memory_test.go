@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/memory"
@@ -29,4 +30,8 @@ func TestLifecycle(t *testing.T) {
 
 func TestAgents(t *testing.T) {
 	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return memory.NewAgents() })
+}
+
+func TestFleet(t *testing.T) {
+	storetest.RunFleet(t, func(t *testing.T) fleet.Store { return memory.NewFleet() })
 }

@@ -157,6 +157,16 @@ var migrations = []string{
 		record     TEXT NOT NULL
 	);
 	CREATE INDEX agent_sessions_owner ON agent_sessions(owner, created_at);`,
+	// 9: Trinity agents (fleet.Agent as JSON in record) and their saved runtime logs.
+	`CREATE TABLE fleet_agents (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL UNIQUE,
+		owner      TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		record     TEXT NOT NULL,
+		log        BLOB NOT NULL DEFAULT x''
+	);
+	CREATE INDEX fleet_agents_created ON fleet_agents(created_at, id);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

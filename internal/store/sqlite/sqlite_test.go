@@ -13,6 +13,7 @@ import (
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/sqlite"
@@ -164,4 +165,8 @@ func TestEvents(t *testing.T) { storetest.RunEvents(t, open(t, filepath.Join(t.T
 
 func TestAgents(t *testing.T) {
 	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestFleet(t *testing.T) {
+	storetest.RunFleet(t, func(t *testing.T) fleet.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
