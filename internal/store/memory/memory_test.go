@@ -7,6 +7,7 @@ import (
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -29,4 +30,8 @@ func TestLifecycle(t *testing.T) {
 
 func TestAgents(t *testing.T) {
 	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return memory.NewAgents() })
+}
+
+func TestSchedules(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return memory.NewSchedules() })
 }

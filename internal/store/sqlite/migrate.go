@@ -157,6 +157,28 @@ var migrations = []string{
 		record     TEXT NOT NULL
 	);
 	CREATE INDEX agent_sessions_owner ON agent_sessions(owner, created_at);`,
+	// 9: Trinity agents' cron schedules and their executions. The record column is the
+	// schedule.Schedule or schedule.Execution as JSON; last_run_at and next_run_at are kept
+	// in their own columns (the record's copies are ignored) so that the runner writes them
+	// without touching an edit made meanwhile.
+	`CREATE TABLE agent_schedules (
+		id          TEXT PRIMARY KEY,
+		agent_id    TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		last_run_at INTEGER,
+		next_run_at INTEGER,
+		record      TEXT NOT NULL
+	);
+	CREATE INDEX agent_schedules_agent ON agent_schedules(agent_id, created_at);
+	CREATE TABLE schedule_executions (
+		id          TEXT PRIMARY KEY,
+		schedule_id TEXT NOT NULL,
+		agent_id    TEXT NOT NULL,
+		started_at  INTEGER NOT NULL,
+		record      TEXT NOT NULL
+	);
+	CREATE INDEX schedule_executions_agent ON schedule_executions(agent_id, started_at);
+	CREATE INDEX schedule_executions_schedule ON schedule_executions(schedule_id, started_at);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

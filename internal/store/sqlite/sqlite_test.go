@@ -15,6 +15,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -164,4 +165,8 @@ func TestEvents(t *testing.T) { storetest.RunEvents(t, open(t, filepath.Join(t.T
 
 func TestAgents(t *testing.T) {
 	storetest.RunAgents(t, func(t *testing.T) agentrun.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestSchedules(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
