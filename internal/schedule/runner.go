@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paddock/paddock/internal/errdefs"
 )
 
 // retryAfter is how soon Run looks again after the store failed it.
@@ -33,7 +35,7 @@ func (s *Service) Run(ctx context.Context, fire Fire) error {
 		var t Timer
 		var c <-chan time.Time
 		if !next.IsZero() {
-			t = s.opts.NewTimer(max(next.Sub(s.now()), 0))
+			t = s.opts.NewTimer(next)
 			c = t.C()
 		}
 		select {
@@ -112,8 +114,11 @@ func (s *Service) due(ctx context.Context, sc Schedule, now time.Time, fire Fire
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer s.setRunning(sc.ID, false)
-		s.fire(ctx, log, sc, effectiveTimeout(sc, limit), fire)
+		e := s.fire(ctx, sc, effectiveTimeout(sc, limit), fire)
+		// Cleared before recording, so that whoever sees the record may count on the next
+		// due time firing.
+		s.setRunning(sc.ID, false)
+		s.record(ctx, log, e)
 	}()
 	return next
 }
@@ -132,8 +137,8 @@ func effectiveTimeout(sc Schedule, agent time.Duration) time.Duration {
 	return agent
 }
 
-// fire runs one fire and records it.
-func (s *Service) fire(ctx context.Context, log *slog.Logger, sc Schedule, timeout time.Duration, fire Fire) {
+// fire runs one fire and returns its record.
+func (s *Service) fire(ctx context.Context, sc Schedule, timeout time.Duration, fire Fire) *Execution {
 	start := s.now()
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	out, err := fire(fctx, sc.AgentID, sc)
@@ -150,16 +155,21 @@ func (s *Service) fire(ctx context.Context, log *slog.Logger, sc Schedule, timeo
 	case err != nil:
 		e.Status, e.Error = StatusFailed, err.Error()
 	}
-	// Recorded even when the server is stopping: the fire happened.
-	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer wcancel()
+	return e
+}
+
+// record stores an execution and its schedule's last run, even when the server is stopping:
+// the fire happened.
+func (s *Service) record(ctx context.Context, log *slog.Logger, e *Execution) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.store.SetLastRun(wctx, e.ScheduleID, e.StartedAt); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		log.Error("record last run", "err", err)
+	}
 	if err := s.store.PutExecution(wctx, e); err != nil {
 		log.Error("record execution", "err", err)
 	}
-	if err := s.store.SetLastRun(wctx, sc.ID, start); err != nil {
-		log.Error("record last run", "err", err)
-	}
-	log.Info("schedule fired", "status", e.Status, "dur", e.FinishedAt.Sub(start).String())
+	log.Info("schedule fired", "status", e.Status, "dur", e.FinishedAt.Sub(e.StartedAt).String())
 }
 
 func (s *Service) isRunning(id string) bool {

@@ -26,9 +26,10 @@ type Options struct {
 	// Gate is the agents' autonomy and timeout (nil: every agent autonomous, with MaxTimeout).
 	Gate Gate
 	Log  *slog.Logger
-	// Now and NewTimer are the clock (default: the real one); tests pass a fake.
+	// Now and NewTimer are the clock (default: the real one); tests pass a fake, both or
+	// neither. NewTimer fires once Now reaches deadline.
 	Now      func() time.Time
-	NewTimer func(d time.Duration) Timer
+	NewTimer func(deadline time.Time) Timer
 	// MisfireGrace is how late a fire may still happen (the server was down or busy): a
 	// schedule whose time passed longer ago is skipped to its next time. Default one minute.
 	MisfireGrace time.Duration
@@ -67,7 +68,7 @@ func New(store Store, opts Options) *Service {
 		opts.Now = time.Now
 	}
 	if opts.NewTimer == nil {
-		opts.NewTimer = func(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+		opts.NewTimer = func(deadline time.Time) Timer { return realTimer{time.NewTimer(time.Until(deadline))} }
 	}
 	if opts.MisfireGrace <= 0 {
 		opts.MisfireGrace = time.Minute
