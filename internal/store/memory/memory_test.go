@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
@@ -34,4 +35,8 @@ func TestAgents(t *testing.T) {
 
 func TestSchedules(t *testing.T) {
 	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return memory.NewSchedules() })
+}
+
+func TestCredentials(t *testing.T) {
+	storetest.RunCredentials(t, func(t *testing.T) credential.Store { return memory.NewCredentials() })
 }

@@ -179,6 +179,15 @@ var migrations = []string{
 	);
 	CREATE INDEX schedule_executions_agent ON schedule_executions(agent_id, started_at);
 	CREATE INDEX schedule_executions_schedule ON schedule_executions(schedule_id, started_at);`,
+	// 10: the credential files injected into each Trinity agent, sealed with the server's
+	// credential key (nonce || AES-256-GCM ciphertext), so that a start injects them again.
+	`CREATE TABLE agent_credentials (
+		agent_id   TEXT NOT NULL,
+		path       TEXT NOT NULL,
+		sealed     BLOB NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (agent_id, path)
+	);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -169,4 +170,8 @@ func TestAgents(t *testing.T) {
 
 func TestSchedules(t *testing.T) {
 	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestCredentials(t *testing.T) {
+	storetest.RunCredentials(t, func(t *testing.T) credential.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
