@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/errdefs"
 )
 
@@ -154,4 +155,21 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("a forged bundle opened: %v", files)
 		}
 	})
+}
+
+// TestConfigAcceptsWhatParseKeyAccepts holds config's check of --credential-key to the
+// same answers as ParseKey.
+func TestConfigAcceptsWhatParseKeyAccepts(t *testing.T) {
+	raw := testKey(5)
+	for _, s := range []string{hex.EncodeToString(raw[:]), base64.StdEncoding.EncodeToString(raw[:]), base64.RawStdEncoding.EncodeToString(raw[:]),
+		base64.URLEncoding.EncodeToString(raw[:]), base64.RawURLEncoding.EncodeToString(raw[:]), " " + hex.EncodeToString(raw[:]),
+		"short", hex.EncodeToString(raw[:31]), base64.StdEncoding.EncodeToString(append(raw[:], 0)), "zz" + hex.EncodeToString(raw[:31])} {
+		c := config.Default()
+		c.CredentialKey = s
+		_, perr := ParseKey(s)
+		cerr := c.Validate()
+		if (perr == nil) != (cerr == nil) {
+			t.Errorf("key %q: ParseKey %v, config %v", s, perr, cerr)
+		}
+	}
 }
