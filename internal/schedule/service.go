@@ -105,7 +105,8 @@ func (s *Service) Create(ctx context.Context, agentID string, req CreateRequest)
 	return sc, nil
 }
 
-// Update changes the fields req sets and computes the next run again from now.
+// Update changes the fields req sets and computes the next run again from now. A
+// timeout_seconds of 0 removes the schedule's own timeout.
 func (s *Service) Update(ctx context.Context, agentID, id string, req UpdateRequest) (*Schedule, error) {
 	sc, err := s.Get(ctx, agentID, id)
 	if err != nil {
@@ -125,7 +126,10 @@ func (s *Service) Update(ctx context.Context, agentID, id string, req UpdateRequ
 	if req.Enabled != nil {
 		sc.Enabled = *req.Enabled
 	}
-	if req.TimeoutSeconds != nil {
+	switch {
+	case req.TimeoutSeconds != nil && *req.TimeoutSeconds == 0:
+		sc.TimeoutSeconds = nil // back to the agent's execution timeout
+	case req.TimeoutSeconds != nil:
 		sc.TimeoutSeconds = req.TimeoutSeconds
 	}
 	sc.Name, sc.CronExpression = strings.TrimSpace(sc.Name), strings.TrimSpace(sc.CronExpression)

@@ -92,6 +92,12 @@ func TestUpdate(t *testing.T) {
 	if got.Enabled || got.Name != "n" || got.Message != "m" || got.Description != "d" || !got.NextRunAt.Equal(time.Date(2026, 5, 2, 10, 30, 0, 0, time.UTC)) {
 		t.Errorf("updated = %+v", got)
 	}
+	if got, err := svc.Update(ctx, "agt_a", sc.ID, schedule.UpdateRequest{TimeoutSeconds: ptr(300)}); err != nil || *got.TimeoutSeconds != 300 {
+		t.Errorf("set a timeout: %+v, %v", got, err)
+	}
+	if got, err := svc.Update(ctx, "agt_a", sc.ID, schedule.UpdateRequest{TimeoutSeconds: ptr(0)}); err != nil || got.TimeoutSeconds != nil {
+		t.Errorf("timeout_seconds 0 should go back to the agent's: %+v, %v", got, err)
+	}
 	if _, err := svc.Update(ctx, "agt_a", sc.ID, schedule.UpdateRequest{CronExpression: ptr("nope")}); !errors.Is(err, errdefs.ErrInvalidArgument) {
 		t.Errorf("bad cron on update: %v", err)
 	}

@@ -16,7 +16,7 @@ type CreateRequest struct {
 }
 
 // UpdateRequest is the body of PUT /api/agents/{name}/schedules/{id}: fields left out (null)
-// keep their value.
+// keep their value; timeout_seconds 0 goes back to the agent's execution timeout.
 type UpdateRequest struct {
 	Name           *string `json:"name,omitempty"`
 	CronExpression *string `json:"cron_expression,omitempty"`
