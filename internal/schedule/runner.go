@@ -26,8 +26,13 @@ const retryAfter = 30 * time.Second
 //   - its time passed more than MisfireGrace ago (the server was down): no catch-up burst.
 //
 // Otherwise it calls fire under the effective timeout (the schedule's own, capped by the
-// agent's execution timeout) and records an Execution.
+// agent's execution timeout) and records an Execution. A second Run while one runs fails
+// (errdefs.ErrFailedPrecondition).
 func (s *Service) Run(ctx context.Context, fire Fire) error {
+	if !s.looping.CompareAndSwap(false, true) {
+		return errdefs.FailedPrecondition("the schedule runner is already running")
+	}
+	defer s.looping.Store(false)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/store/memory"
 )
@@ -332,6 +333,9 @@ func TestRunStopsWithContext(t *testing.T) {
 		})
 	}()
 	h.clock.waitTimer(t, t0.Add(10*time.Second))
+	if err := h.svc.Run(ctx, nil); !errors.Is(err, errdefs.ErrFailedPrecondition) {
+		t.Errorf("a second Run = %v, want failed precondition", err)
+	}
 	h.clock.Set(t0.Add(10 * time.Second))
 	<-started
 	cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -51,6 +52,8 @@ type Service struct {
 	opts  Options
 	// wake tells Run that schedules changed (buffered 1: a pending wake is enough).
 	wake chan struct{}
+	// looping is set while Run runs: a second runner would fire everything twice.
+	looping atomic.Bool
 
 	mu      sync.Mutex
 	running map[string]bool // schedule IDs whose fire is under way
