@@ -4,6 +4,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +65,9 @@ type Config struct {
 	SandcasterSessionIdle time.Duration
 	// E2BWebhookSecret verifies POST /webhooks/e2b ("" = the route answers 503).
 	E2BWebhookSecret string
+	// CredentialKey seals Trinity agents' credentials (bundles and at rest): 32 bytes as hex or
+	// base64; "" = derived from <data-dir>/credential-secret (docs/trinity.md).
+	CredentialKey string
 	// SandcasterConfig is the sandcaster.json of POST /query's defaults ("" = the working
 	// directory's, if any).
 	SandcasterConfig string
@@ -126,6 +131,7 @@ func (c *Config) settings() []setting {
 		{"sandcaster-config", "sandcaster.json with the defaults of Sandcaster's POST /query and its model alias and price tables (default: sandcaster.json in the working directory, if any)", "", (*stringValue)(&c.SandcasterConfig)},
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 		{"sandcaster-session-idle-timeout", "Sandcaster sessions idle this long end and their sandbox is deleted (a session's sessionConfig.idleTimeoutSecs overrides it)", "15m", (*durationValue)(&c.SandcasterSessionIdle)},
+		{"credential-key", "key sealing agents' credentials (.credentials.enc bundles, and at rest): 32 bytes as hex or base64 (default: derived from <data-dir>/credential-secret)", "", (*stringValue)(&c.CredentialKey)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
 }
@@ -290,6 +296,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jwt-secret: use at least 32 bytes (e.g. openssl rand -hex 32)")
 	case c.JWTPreviousSecret != "" && len(c.JWTPreviousSecret) < 32:
 		return fmt.Errorf("jwt-previous-secret: use at least 32 bytes")
+	case c.CredentialKey != "" && !validCredentialKey(c.CredentialKey):
+		return fmt.Errorf("credential-key: want 32 bytes as hex (64 characters) or base64 (e.g. openssl rand -hex 32)")
 	case c.QuotaSandboxes < 0 || c.QuotaMemoryMB < 0 || c.QuotaVCPUs < 0 || c.QuotaCreatesPerMinute < 0 || c.QuotaSessions < 0:
 		return fmt.Errorf("quota-*: use 0 (no limit) or a positive number")
 	case !strings.Contains(c.AdminEmail, "@"):
@@ -328,4 +336,18 @@ func Describe() string {
 		fmt.Fprintf(&b, "--%-24s %-32s default %-18s %s\n", s.name, sourceName(s.name), def, s.usage)
 	}
 	return b.String()
+}
+
+// validCredentialKey reports whether s is 32 bytes as hex or base64, as credential.ParseKey
+// reads it (that package's tests hold the two to the same answers; importing it here would
+// pull the manager into the config).
+func validCredentialKey(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString,
+		base64.RawStdEncoding.DecodeString, base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
+		if b, err := dec(s); err == nil && len(b) == 32 {
+			return true
+		}
+	}
+	return false
 }

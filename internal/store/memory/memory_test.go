@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -34,4 +36,12 @@ func TestAgents(t *testing.T) {
 
 func TestFleet(t *testing.T) {
 	storetest.RunFleet(t, func(t *testing.T) fleet.Store { return memory.NewFleet() })
+}
+
+func TestSchedules(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return memory.NewSchedules() })
+}
+
+func TestCredentials(t *testing.T) {
+	storetest.RunCredentials(t, func(t *testing.T) credential.Store { return memory.NewCredentials() })
 }

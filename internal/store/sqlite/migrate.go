@@ -167,6 +167,37 @@ var migrations = []string{
 		log        BLOB NOT NULL DEFAULT x''
 	);
 	CREATE INDEX fleet_agents_created ON fleet_agents(created_at, id);`,
+	// 10: Trinity agents' cron schedules and their executions. The record column is the
+	// schedule.Schedule or schedule.Execution as JSON; last_run_at and next_run_at are kept
+	// in their own columns (the record's copies are ignored) so that the runner writes them
+	// without touching an edit made meanwhile.
+	`CREATE TABLE agent_schedules (
+		id          TEXT PRIMARY KEY,
+		agent_id    TEXT NOT NULL,
+		created_at  INTEGER NOT NULL,
+		last_run_at INTEGER,
+		next_run_at INTEGER,
+		record      TEXT NOT NULL
+	);
+	CREATE INDEX agent_schedules_agent ON agent_schedules(agent_id, created_at);
+	CREATE TABLE schedule_executions (
+		id          TEXT PRIMARY KEY,
+		schedule_id TEXT NOT NULL,
+		agent_id    TEXT NOT NULL,
+		started_at  INTEGER NOT NULL,
+		record      TEXT NOT NULL
+	);
+	CREATE INDEX schedule_executions_agent ON schedule_executions(agent_id, started_at);
+	CREATE INDEX schedule_executions_schedule ON schedule_executions(schedule_id, started_at);`,
+	// 11: the credential files injected into each Trinity agent, sealed with the server's
+	// credential key (nonce || AES-256-GCM ciphertext), so that a start injects them again.
+	`CREATE TABLE agent_credentials (
+		agent_id   TEXT NOT NULL,
+		path       TEXT NOT NULL,
+		sealed     BLOB NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (agent_id, path)
+	);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -169,4 +171,12 @@ func TestAgents(t *testing.T) {
 
 func TestFleet(t *testing.T) {
 	storetest.RunFleet(t, func(t *testing.T) fleet.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestSchedules(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
+}
+
+func TestCredentials(t *testing.T) {
+	storetest.RunCredentials(t, func(t *testing.T) credential.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
