@@ -64,9 +64,12 @@ func (ss *session) serve(reqs <-chan *ssh.Request) {
 		if !ok {
 			break
 		}
-		ok = ss.request(ctx, req)
+		ok, then := ss.request(ctx, req)
 		if req.WantReply {
 			_ = req.Reply(ok, nil)
+		}
+		if then != nil {
+			then() // after the reply: it may close the channel
 		}
 	}
 	ss.mu.Lock()
@@ -84,8 +87,24 @@ func (ss *session) serve(reqs <-chan *ssh.Request) {
 	}
 }
 
-// request handles one request and says whether it succeeded.
-func (ss *session) request(ctx context.Context, req *ssh.Request) bool {
+// request handles one request and says whether it succeeded, and what to do once the reply
+// is sent.
+func (ss *session) request(ctx context.Context, req *ssh.Request) (bool, func()) {
+	switch req.Type {
+	case "shell":
+		return ss.start(ctx, ss.s.cfg.Shell)
+	case "exec":
+		var e execReq
+		if ssh.Unmarshal(req.Payload, &e) != nil {
+			return false, nil
+		}
+		return ss.start(ctx, []string{"/bin/sh", "-c", e.Command})
+	}
+	return ss.setting(ctx, req), nil
+}
+
+// setting handles a request other than shell and exec.
+func (ss *session) setting(ctx context.Context, req *ssh.Request) bool {
 	switch req.Type {
 	case "env":
 		var e envReq
@@ -106,14 +125,6 @@ func (ss *session) request(ctx context.Context, req *ssh.Request) bool {
 			return false
 		}
 		return ss.resize(ctx, manager.TTYSize{Rows: max(w.Rows, 1), Cols: max(w.Cols, 1)})
-	case "shell":
-		return ss.start(ctx, ss.s.cfg.Shell)
-	case "exec":
-		var e execReq
-		if ssh.Unmarshal(req.Payload, &e) != nil {
-			return false
-		}
-		return ss.start(ctx, []string{"/bin/sh", "-c", e.Command})
 	case "signal":
 		var sg signalReq
 		if ssh.Unmarshal(req.Payload, &sg) != nil {
@@ -170,14 +181,14 @@ func (ss *session) signal(ctx context.Context, name string) bool {
 	return p.Signal(ctx, sig) == nil
 }
 
-// start runs args in the agent (once per session) and relays its streams. A start that
-// fails is reported on the session's stderr with exit status 255, as ssh reports its own
-// failures, so the request itself succeeds.
-func (ss *session) start(ctx context.Context, args []string) bool {
+// start runs args in the agent (once per session); the returned func relays its streams. A
+// start that fails is reported on the session's stderr with exit status 255 (127 without a
+// shell), as ssh reports its own failures, so the request itself succeeds.
+func (ss *session) start(ctx context.Context, args []string) (bool, func()) {
 	ss.mu.Lock()
 	if ss.done != nil {
 		ss.mu.Unlock()
-		return false
+		return false, nil
 	}
 	ss.done = make(chan struct{})
 	ss.mu.Unlock()
@@ -194,18 +205,20 @@ func (ss *session) start(ctx context.Context, args []string) bool {
 	p, err := ss.s.cfg.Opener.Open(ctx, ss.agent, cmd)
 	if err != nil {
 		ss.log.Info("session start failed", "err", err)
-		msg, code := publicMessage(err)
-		fmt.Fprintf(ss.ch.Stderr(), "paddock: %s\r\n", msg)
-		ss.exit(code)
-		close(ss.done)
-		return true
+		return true, func() {
+			msg, code := publicMessage(err)
+			fmt.Fprintf(ss.ch.Stderr(), "paddock: %s\r\n", msg)
+			ss.exit(code)
+			close(ss.done)
+		}
 	}
 	ss.mu.Lock()
 	ss.proc = p
 	ss.mu.Unlock()
-	go ss.pumpStdin(ctx, p, cmd.TTY != nil)
-	go ss.pumpOutput(p)
-	return true
+	return true, func() {
+		go ss.pumpStdin(ctx, p, cmd.TTY != nil)
+		go ss.pumpOutput(p)
+	}
 }
 
 // pumpStdin relays the client's input; its EOF closes the process's stdin (a terminal has no
