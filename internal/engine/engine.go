@@ -24,6 +24,7 @@ import (
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/usernet"
@@ -87,6 +88,8 @@ type Engine struct {
 	Webhooks  *webhook.Dispatcher
 	// Agents keeps Sandcaster's agent runs and sessions (the same database too).
 	Agents agentrun.Store
+	// SSHGrants keeps the SSH gateway's key grants (the same database too).
+	SSHGrants sshgate.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -139,12 +142,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
+	var grants sshgate.Store = &memory.SSHGrants{}
 	if !cfg.Ephemeral {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "paddock.db"))
 		if err != nil {
 			return nil, err
 		}
-		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
+		store, events, runs, accounts, lc, agents, grants = db, db, db, db, db, db, db
 	}
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -160,7 +164,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents}, nil
+	return &Engine{Manager: m, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents,
+		SSHGrants: grants}, nil
 }
 
 // openRunc installs the guest binary and builds the runc driver: under the data dir, or
