@@ -82,7 +82,7 @@ ln -s bash "$root/usr/bin/sh"
 # The shared libraries of every dynamically linked executable, at the paths the loader asks
 # for (/lib and /lib64 are links into /usr, as on Debian).
 copy_libs() {
-  ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^\s*\/[^ ]+ \(/{print $1}' | while read -r lib; do
+  ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | while read -r lib; do
     dest=$root/usr${lib#/usr}
     [ -e "$dest" ] || { mkdir -p "$(dirname "$dest")"; cp -L "$lib" "$dest"; }
   done
