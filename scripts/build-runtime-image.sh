@@ -54,18 +54,19 @@ mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib/$triple,usr/lib64,usr/local/bin,etc,t
 ln -s usr/bin "$root/bin"; ln -s usr/sbin "$root/sbin"; ln -s usr/lib "$root/lib"; ln -s usr/lib64 "$root/lib64"
 chmod 1777 "$root/tmp" "$root/var/tmp"; chmod 700 "$root/root"
 
-# Node.js: the official binary, from the npm registry's node-linux-<arch> package.
+# Node.js: the official binary, from the npm registry's node-linux-<arch> package (the shell
+# runtime has none).
 node_dir=$cache/node-$node_version-$arch
-if [ ! -x "$node_dir/bin/node" ]; then
+if [ -n "$pkg" ] && [ ! -x "$node_dir/bin/node" ]; then
   rm -rf "$node_dir.tmp"; mkdir -p "$node_dir.tmp"
   (cd "$node_dir.tmp" && npm pack "node-linux-$arch@$node_version" "${npm_quiet[@]}" >/dev/null &&
     tar -xzf node-linux-*.tgz --strip-components=1 && rm -f node-linux-*.tgz)
   rm -rf "$node_dir"; mv "$node_dir.tmp" "$node_dir"
 fi
-install -m 0755 "$node_dir/bin/node" "$root/usr/local/bin/node"
 
 # The runtime CLI, installed as a global package under /usr/local of the image.
 if [ -n "$pkg" ]; then
+  install -m 0755 "$node_dir/bin/node" "$root/usr/local/bin/node"
   PATH=$node_dir/bin:$PATH npm install --global --prefix "$root/usr/local" --os linux --cpu "$arch" \
     "${npm_quiet[@]}" "$pkg" >/dev/null
 fi
@@ -109,7 +110,7 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   mkdir -p "$root/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 fi
-printf 'runtime=%s\npackage=%s\nnode=%s\n' "$runtime" "${pkg:-none}" "$node_version" >"$root/etc/paddock-runtime"
+printf 'runtime=%s\npackage=%s\nnode=%s\n' "$runtime" "${pkg:-none}" "${pkg:+$node_version}" >"$root/etc/paddock-runtime"
 
 # Everything root's, then the home directory the developer's (appended, so no root needed).
 tar -C "$root" --numeric-owner --owner=0 --group=0 --exclude=./home/developer -cf "$out" .
