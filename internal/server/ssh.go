@@ -106,3 +106,12 @@ func (noAgents) AgentID(context.Context, string) (string, error) {
 func (noAgents) Open(context.Context, string, manager.Command) (sshgate.Process, error) {
 	return nil, errdefs.NotFound("agent not found")
 }
+
+// SSHKeys is the SSH gateway's grant service and the address its answers name; nil and ""
+// when the gateway is off (no --ssh-listen).
+func (s *Server) SSHKeys() (*sshgate.Keys, string) {
+	if s.ssh == nil {
+		return nil, ""
+	}
+	return s.ssh.Keys, s.ssh.PublicAddr
+}
