@@ -196,6 +196,7 @@ func (s *Server) untrack(nc net.Conn) {
 // Close stops accepting, cuts every connection (killing the processes of their sessions)
 // and waits for them to end or ctx to.
 func (s *Server) Close(ctx context.Context) error {
+	s.cancel() // first: Serve tells its listener's closing from a failure by it
 	s.mu.Lock()
 	s.closed = true
 	for ln := range s.listeners {
@@ -205,7 +206,6 @@ func (s *Server) Close(ctx context.Context) error {
 		nc.Close()
 	}
 	s.mu.Unlock()
-	s.cancel()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
