@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -81,7 +82,9 @@ func (ss *session) serve(reqs <-chan *ssh.Request) {
 	select {
 	case <-done:
 	default:
-		_ = p.Signal(context.WithoutCancel(ctx), syscall.SIGKILL)
+		kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = p.Signal(kctx, syscall.SIGKILL)
+		kcancel()
 		cancel()
 		<-done
 	}
