@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,4 +358,35 @@ func FuzzParseAuthorizedKey(f *testing.F) {
 			t.Fatalf("stored form of %q does not parse back: %v", line, err)
 		}
 	})
+}
+
+// TestClientLeavingKillsSession: when the client goes away, its session's process is killed
+// (as sshd hangs up a session), not left running in the agent.
+func TestClientLeavingKillsSession(t *testing.T) {
+	g := startGateway(t, fakeFleet(t), 0)
+	key := newKey(t, g.dir, "k")
+	mustGrant(t, g, "agt_alpha", key.line)
+	c, err := g.dial(t, key, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.NewSession()
+	out, _ := s.StdoutPipe()
+	if err := s.Start("echo $$; exec sleep 300"); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("pid line %q", line)
+	}
+	c.Close()
+	// The fake driver's processes are the host's: wait for this one to be gone.
+	deadline := time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs 20s after its client left", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
