@@ -15,6 +15,8 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   [ -x /bin/busybox ] || need+=(busybox-static)          # OCI image tests build images from it
   [ -x /usr/bin/docker-registry ] || need+=(docker-registry) # OCI image tests pull from a real registry
   command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts
+  command -v npm >/dev/null 2>&1 || need+=(npm)           # runtime images install their CLI from the npm registry
+  command -v ssh >/dev/null 2>&1 || need+=(openssh-client) # the SSH gateway's tests log in with OpenSSH's ssh
   /usr/bin/python3 -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
   # The Postgres store's tests start a throwaway server from these binaries (pgtest).
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)

@@ -42,9 +42,19 @@ sandboxes keep running unless --stop-sandboxes-on-exit.`,
 			if err != nil {
 				return err
 			}
-			srv, err := server.New(cmd.Context(), cfg, server.Options{Version: version}, log)
+			opts := server.Options{Version: version}
+			if cfg.SSHListen != "" {
+				if opts.SSHListener, err = server.ListenSSH(cfg.SSHListen); err != nil {
+					ln.Close()
+					return err
+				}
+			}
+			srv, err := server.New(cmd.Context(), cfg, opts, log)
 			if err != nil {
 				ln.Close()
+				if opts.SSHListener != nil {
+					opts.SSHListener.Close()
+				}
 				return err
 			}
 			if srv.KeyCreated {

@@ -71,6 +71,11 @@ type Config struct {
 	// SandcasterConfig is the sandcaster.json of POST /query's defaults ("" = the working
 	// directory's, if any).
 	SandcasterConfig string
+	// SSHListen is the SSH gateway's address ("" = no gateway); SSHPublicAddr the host:port
+	// that POST /api/agents/{name}/ssh-access tells clients to connect to (default
+	// SSHListen). See docs/trinity.md.
+	SSHListen     string
+	SSHPublicAddr string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -132,6 +137,8 @@ func (c *Config) settings() []setting {
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 		{"sandcaster-session-idle-timeout", "Sandcaster sessions idle this long end and their sandbox is deleted (a session's sessionConfig.idleTimeoutSecs overrides it)", "15m", (*durationValue)(&c.SandcasterSessionIdle)},
 		{"credential-key", "key sealing agents' credentials (.credentials.enc bundles, and at rest): 32 bytes as hex or base64 (default: derived from <data-dir>/credential-secret)", "", (*stringValue)(&c.CredentialKey)},
+		{"ssh-listen", "address of the SSH gateway to Trinity agents, e.g. 127.0.0.1:18822 (\"\" = no gateway)", "", (*stringValue)(&c.SSHListen)},
+		{"ssh-public-addr", "host:port that SSH access answers tell clients to connect to (default: ssh-listen)", "", (*stringValue)(&c.SSHPublicAddr)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
 }
@@ -268,6 +275,16 @@ func fileText(raw json.RawMessage, v value) (string, error) {
 func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen %q: want host:port, e.g. 127.0.0.1:18888", c.Listen)
+	}
+	if c.SSHListen != "" {
+		if _, _, err := net.SplitHostPort(c.SSHListen); err != nil {
+			return fmt.Errorf("ssh-listen %q: want host:port, e.g. 127.0.0.1:18822, or \"\" for no gateway", c.SSHListen)
+		}
+	}
+	if c.SSHPublicAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SSHPublicAddr); err != nil {
+			return fmt.Errorf("ssh-public-addr %q: want host:port, e.g. agents.example.com:22", c.SSHPublicAddr)
+		}
 	}
 	switch {
 	case c.PoolSize < 0 || c.PoolSize > 1000:

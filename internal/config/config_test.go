@@ -84,3 +84,24 @@ func TestStoreSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHGateway: the gateway is off by default, on with --ssh-listen or PADDOCK_SSH_LISTEN,
+// and a malformed address fails Validate naming the setting.
+func TestSSHGateway(t *testing.T) {
+	if c, err := load(t, ""); err != nil || c.SSHListen != "" || c.Validate() != nil {
+		t.Errorf("default: %q %v", c.SSHListen, err)
+	}
+	t.Setenv("PADDOCK_SSH_LISTEN", "127.0.0.1:18822")
+	if c, err := load(t, ""); err != nil || c.SSHListen != "127.0.0.1:18822" || c.Validate() != nil {
+		t.Errorf("PADDOCK_SSH_LISTEN: %q %v", c.SSHListen, err)
+	}
+	for _, args := range [][]string{{"--ssh-listen", "18822"}, {"--ssh-public-addr", "example.com"}} {
+		c, err := load(t, "", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) {
+			t.Errorf("%v: %v, want an error naming the setting", args, err)
+		}
+	}
+}

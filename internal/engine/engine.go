@@ -25,6 +25,7 @@ import (
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/postgres"
 	"github.com/paddock/paddock/internal/store/sqlite"
@@ -95,6 +96,8 @@ type Engine struct {
 	Agents agentrun.Store
 	// Fleet keeps Trinity's agents (the same database too).
 	Fleet fleet.Store
+	// SSHGrants keeps the SSH gateway's key grants (the same database too).
+	SSHGrants sshgate.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -148,14 +151,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
 	var agentFleet fleet.Store = memory.NewFleet()
+	var grants sshgate.Store = &memory.SSHGrants{}
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
-		if fs, ok := db.(fleet.Store); ok {
-			agentFleet = fs
+		fs, okFleet := db.(fleet.Store)
+		gs, okGrants := db.(sshgate.Store)
+		if okFleet && okGrants {
+			agentFleet, grants = fs, gs
 		} else {
 			cfg.Logger.Warn("store: this store keeps no Trinity agents yet; they are kept in memory until the server stops")
 		}
@@ -174,7 +180,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentFleet}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentFleet,
+		SSHGrants: grants}, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and

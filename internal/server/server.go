@@ -55,6 +55,7 @@ type Server struct {
 	scConfig   *sandcaster.Config // sandcaster.json; nil = none
 	accounts   *account.Service
 	trinityAPI *trinity.API // Trinity's agents, over the fleet
+	ssh        *sshGateway  // nil without Options.SSHListener
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
 	KeyCreated bool
@@ -72,6 +73,11 @@ type Options struct {
 	// driver without root (see servertest).
 	Driver sandbox.Driver
 	Images sandbox.ImageResolver
+	// SSHListener, when set, is served by the SSH gateway (bound by the caller, like the
+	// HTTP listener); SSHAgents is the fleet it reaches agents through (nil: every login is
+	// refused). See ssh.go.
+	SSHListener net.Listener
+	SSHAgents   SSHAgents
 }
 
 // New opens the engine and builds the handler. Whatever it opened is closed again when it
@@ -115,6 +121,9 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 	}
 	s.followTemplates(ctx)
 	if s.trinityAPI, err = s.trinity(s.eng, log); err != nil {
+		return nil, err
+	}
+	if err := s.openSSH(opts); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes(ctx, opts, authn)
@@ -319,6 +328,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go s.pruneAudit(ctx)
+	s.serveSSH(ctx)
 	go s.sessions.CullIdle(ctx, min(time.Minute, max(s.cfg.SessionIdleTimeout/10, time.Second)))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -346,6 +356,7 @@ func (s *Server) Close(ctx context.Context) { s.closeOnce.Do(func() { s.close(ct
 
 func (s *Server) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
+	s.closeSSH(ctx)
 	if s.templates != nil {
 		if err := s.templates.Close(); err != nil {
 			s.log.Error("close templates", "err", err)
@@ -387,6 +398,18 @@ func (s *Server) pruneAudit(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// ListenSSH opens the SSH gateway's address (--ssh-listen), before New like Listen.
+func ListenSSH(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("ssh-listen on %s: the address is already in use (another paddock serve, or sshd?): choose another address with --ssh-listen", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ssh-listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // Listen opens the address `paddock serve` answers on. Call it before New, so that a

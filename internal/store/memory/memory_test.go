@@ -10,6 +10,7 @@ import (
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
+	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -22,6 +23,10 @@ func TestRuns(t *testing.T) { storetest.RunRuns(t, &memory.Runs{}) }
 
 func TestAccounts(t *testing.T) {
 	storetest.RunAccounts(t, func(t *testing.T) account.Store { return memory.NewAccounts() })
+}
+
+func TestSSHGrants(t *testing.T) {
+	storetest.RunSSHGrants(t, func(t *testing.T) sshgate.Store { return &memory.SSHGrants{} })
 }
 
 func TestEvents(t *testing.T) { storetest.RunEvents(t, &memory.Events{}) }

@@ -198,6 +198,17 @@ var migrations = []string{
 		updated_at INTEGER NOT NULL,
 		PRIMARY KEY (agent_id, path)
 	);`,
+	// 12: the SSH gateway's key grants (sshgate.Grant): one row per agent and key; times in
+	// Unix microseconds.
+	`CREATE TABLE ssh_grants (
+		agent_id    TEXT NOT NULL,
+		fingerprint TEXT NOT NULL,
+		public_key  TEXT NOT NULL,
+		expires_at  INTEGER NOT NULL,
+		created_at  INTEGER NOT NULL,
+		PRIMARY KEY (agent_id, fingerprint)
+	);
+	CREATE INDEX ssh_grants_expires ON ssh_grants(expires_at);`,
 }
 
 // migrate applies the migrations db has not had yet. Concurrent calls on one file (from

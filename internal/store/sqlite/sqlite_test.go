@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
+	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/sqlite"
 	"github.com/paddock/paddock/internal/store/storetest"
 )
@@ -161,6 +162,10 @@ func TestPathWithURISyntax(t *testing.T) {
 			t.Errorf("unexpected file %q next to the database", e.Name())
 		}
 	}
+}
+
+func TestSSHGrants(t *testing.T) {
+	storetest.RunSSHGrants(t, func(t *testing.T) sshgate.Store { return open(t, filepath.Join(t.TempDir(), "p.db")) })
 }
 
 func TestEvents(t *testing.T) { storetest.RunEvents(t, open(t, filepath.Join(t.TempDir(), "p.db"))) }
