@@ -19,12 +19,14 @@ import (
 	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/config"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/memory"
 	"github.com/paddock/paddock/internal/store/postgres"
@@ -98,6 +100,10 @@ type Engine struct {
 	Fleet fleet.Store
 	// SSHGrants keeps the SSH gateway's key grants (the same database too).
 	SSHGrants sshgate.Store
+	// Schedules and Credentials keep Trinity agents' cron schedules and their injected
+	// credential files, sealed (the same database too).
+	Schedules   schedule.Store
+	Credentials credential.Store
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -150,18 +156,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
-	var agentFleet fleet.Store = memory.NewFleet()
-	var grants sshgate.Store = &memory.SSHGrants{}
+	trinity := trinityStores{fleet: memory.NewFleet(), grants: &memory.SSHGrants{},
+		schedules: memory.NewSchedules(), credentials: memory.NewCredentials()}
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
-		fs, okFleet := db.(fleet.Store)
-		gs, okGrants := db.(sshgate.Store)
-		if okFleet && okGrants {
-			agentFleet, grants = fs, gs
+		if t, ok := trinityStoresOf(db); ok {
+			trinity = t
 		} else {
 			cfg.Logger.Warn("store: this store keeps no Trinity agents yet; they are kept in memory until the server stops")
 		}
@@ -180,8 +184,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentFleet,
-		SSHGrants: grants}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: trinity.fleet,
+		SSHGrants: trinity.grants, Schedules: trinity.schedules, Credentials: trinity.credentials}, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and
@@ -193,6 +197,23 @@ type database interface {
 	account.Store
 	lifecycle.Store
 	agentrun.Store
+}
+
+// trinityStores are the stores of Trinity's agents.
+type trinityStores struct {
+	fleet       fleet.Store
+	grants      sshgate.Store
+	schedules   schedule.Store
+	credentials credential.Store
+}
+
+// trinityStoresOf is db's Trinity stores, if it keeps them all.
+func trinityStoresOf(db database) (trinityStores, bool) {
+	f, ok1 := db.(fleet.Store)
+	g, ok2 := db.(sshgate.Store)
+	sc, ok3 := db.(schedule.Store)
+	c, ok4 := db.(credential.Store)
+	return trinityStores{fleet: f, grants: g, schedules: sc, credentials: c}, ok1 && ok2 && ok3 && ok4
 }
 
 // openStore opens the store cfg.Store names: SQLite in the data dir by default, PostgreSQL
