@@ -3,7 +3,7 @@
 export function Bars(props: { title: string; data: Record<string, number>; unit?: string }) {
   const entries = Object.entries(props.data);
   const max = Math.max(1, ...entries.map(e => e[1]));
-  const w = 320, row = 22;
+  const w = 340, row = 22;
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
@@ -11,8 +11,8 @@ export function Bars(props: { title: string; data: Record<string, number>; unit?
         {entries.map(([k, v], i) => (
           <g transform={`translate(0,${i * row})`}>
             <text x="0" y="15" class="lbl">{k || '(none)'}</text>
-            <rect x="120" y="4" height="14" width={Math.max(1, (v / max) * 150)} class="bar" />
-            <text x={126 + (v / max) * 150} y="15" class="val">{fmt(v)}{props.unit || ''}</text>
+            <rect x="120" y="4" height="14" width={Math.max(1, (v / max) * 130)} class="bar" />
+            <text x={126 + (v / max) * 130} y="15" class="val">{fmt(v)}{props.unit || ''}</text>
           </g>
         ))}
       </svg>
@@ -32,6 +32,7 @@ export function Line(props: { title: string; points: number[]; unit?: string }) 
       <svg width={w} height={h} role="img" aria-label={`${props.title}: ${fmt(last)}${props.unit || ''}`}>
         <rect x="0" y="0" width={w} height={h} class="frame" />
         {pts.length > 1 && <path d={path} class="line" />}
+        {pts.length === 1 && <circle cx={w / 2} cy={h - 5 - (pts[0] / max) * (h - 20)} r="3" class="dot" />}
         <text x="5" y="12" class="val">max {fmt(max)}</text>
       </svg>
     </figure>

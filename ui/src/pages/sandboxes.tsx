@@ -106,7 +106,7 @@ function CreateForm(props: { onCreated: (s: Sandbox) => void }) {
   };
   return (
     <form class="card create" onSubmit={submit} aria-label="New sandbox">
-      {field('name', 'Name', { required: true, pattern: '[a-zA-Z0-9][a-zA-Z0-9_.-]*' })}
+      {field('name', 'Name', { required: true, pattern: '[a-zA-Z0-9][a-zA-Z0-9_.\\-]*' })}
       <label>Template<select name="template" value={f.template || ''}
         onChange={e => setF({ ...f, template: (e.target as HTMLSelectElement).value })}>
         <option value="">(none)</option>

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call } from '../api';
-import { api } from '../api';
+import { api, call } from '../api';
 import { usePoll } from '../hooks';
 
 /** Templates lists the templates and the warm pools' fill; admins can replace the templates
@@ -27,7 +26,7 @@ export function Templates() {
         <thead><tr><th scope="col">Name</th><th scope="col">Source</th><th scope="col">Image</th><th scope="col">Profile</th><th scope="col">Pool</th><th scope="col">Description</th></tr></thead>
         <tbody>{(t.data || []).map(x => (
           <tr><td>{String(x.name)}</td><td>{String(x.source || '')}</td><td>{String(x.image || '')}</td>
-            <td>{String(x.profile || '')}</td><td>{x.pool ? String(x.pool) : ''}</td><td>{String(x.description || '')}</td></tr>
+            <td>{String(x.profile || '')}</td><td>{x.pool ? `size ${(x.pool as { size: number }).size}` : ''}</td><td>{String(x.description || '')}</td></tr>
         ))}</tbody>
       </table>
       <h2>Edit the templates file</h2>

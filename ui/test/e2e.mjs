@@ -1,0 +1,121 @@
+// End-to-end test of the web UI in headless Chromium, driven by Playwright. The Go test
+// TestUIInBrowser (internal/server/ui_browser_test.go) starts a real server and runs this
+// with PADDOCK_URL, PADDOCK_KEY and, optionally, PADDOCK_TEST_SCREENSHOTS.
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+
+const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
+const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
+const name = 'uitest';
+const step = msg => console.log(`step: ${msg}`);
+const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const failures = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(60_000);
+  page.on('dialog', d => d.accept());
+  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
+  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
+
+  step('a wrong key shows an error');
+  await page.goto(`${url}/ui/`);
+  await page.getByLabel('API key').fill('e2b_wrong');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+  await shot(page, 'login');
+
+  step('log in');
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Sandboxes' }).waitFor();
+  if (page.url().includes(key)) throw new Error('the key is in the URL');
+
+  step('create a sandbox');
+  await page.getByRole('button', { name: 'New sandbox' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('TTL').fill('30m');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.locator('.bar .state.running').waitFor();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.locator('#audit td', { hasText: 'sandbox_created' }).first().waitFor();
+  await shot(page, 'detail');
+
+  step('terminal: echo $((6*7)) prints 42');
+  await page.getByRole('link', { name: 'Terminal' }).click();
+  await page.locator('#term-status', { hasText: 'connected' }).waitFor();
+  await page.locator('.xterm-rows', { hasText: '$' }).or(page.locator('.xterm-rows', { hasText: '#' })).first().waitFor();
+  await page.keyboard.type('echo $((6*7))\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some(r => r.textContent.trim() === '42'));
+  await shot(page, 'terminal');
+
+  step('files: drop a file, see it in the tree');
+  await page.getByRole('link', { name: 'Files' }).click();
+  await page.locator('#files').waitFor();
+  const dt = await page.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File(['hello from the browser\n'], 'dropped.txt', { type: 'text/plain' }));
+    return d;
+  });
+  await page.dispatchEvent('#files', 'drop', { dataTransfer: dt });
+  await page.locator('#files-msg', { hasText: 'Uploaded 1 file' }).waitFor();
+  await page.locator('tr[data-path="/tmp/dropped.txt"]').waitFor();
+  await page.getByRole('button', { name: 'dropped.txt', exact: true }).click();
+  await page.locator('pre.file', { hasText: 'hello from the browser' }).waitFor();
+  await shot(page, 'files');
+
+  step('terminal: cat the uploaded file');
+  await page.getByRole('link', { name: 'Terminal' }).click();
+  await page.locator('#term-status', { hasText: 'connected' }).waitFor();
+  await page.locator('.xterm-rows', { hasText: '$' }).or(page.locator('.xterm-rows', { hasText: '#' })).first().waitFor();
+  await page.keyboard.type('cat /tmp/dropped.txt\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some(r => r.textContent.trim() === 'hello from the browser'));
+
+  step('code: a matplotlib plot shows as an image');
+  await page.getByRole('link', { name: 'Code' }).click();
+  await page.getByLabel('Cell 1').fill('import matplotlib.pyplot as plt\nplt.plot([1, 3, 2, 4])\nplt.title("from paddock")\nplt.show()');
+  await page.locator('[data-cell="0"]').getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-cell="0"] img[alt="plot"]').waitFor({ timeout: 120_000 });
+
+  step('code: a failing cell shows its traceback');
+  await page.getByRole('button', { name: 'Add cell' }).click();
+  await page.getByLabel('Cell 2').fill('def f():\n    return 1 / 0\nf()');
+  await page.locator('[data-cell="1"]').getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-cell="1"] .traceback', { hasText: 'ZeroDivisionError' }).waitFor();
+  await shot(page, 'code');
+
+  step('activity and templates pages render');
+  await page.getByRole('link', { name: 'Activity' }).click();
+  await page.locator('#events td', { hasText: 'sandbox_created' }).first().waitFor();
+  await page.locator('#dashboard figure').first().waitFor();
+  await page.waitForTimeout(5500); // a second metrics sample, so the rate charts have a line
+  await shot(page, 'activity');
+  await page.getByRole('link', { name: 'Templates & pools' }).click();
+  await page.locator('#templates tbody tr').first().waitFor();
+  await shot(page, 'templates');
+
+  step('delete the sandbox and see it gone');
+  await page.getByRole('link', { name: 'Sandboxes', exact: true }).click();
+  await page.locator(`tr[data-sandbox="${name}"]`).waitFor();
+  await shot(page, 'sandboxes');
+  await page.getByRole('button', { name: `Delete ${name}` }).click();
+  await page.locator(`tr[data-sandbox="${name}"]`).waitFor({ state: 'detached' });
+
+  step('the key stays out of localStorage and the URL');
+  const stored = await page.evaluate(() => JSON.stringify(localStorage));
+  if (stored.includes(key)) failures.push('the key is in localStorage');
+} catch (e) {
+  failures.push(e.stack || String(e));
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('ok');
