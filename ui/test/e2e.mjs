@@ -7,6 +7,11 @@ import { join } from 'node:path';
 const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
 const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
 const name = 'uitest';
+// A page the sandbox serves on Paddock's own origin, trying to read the UI's key.
+const APP = `<!doctype html><title>app</title><p id="r">pending</p><script>
+let r; try { r = 'read: ' + sessionStorage.getItem('paddock.key'); } catch (e) { r = 'blocked: ' + e.name; }
+document.getElementById('r').textContent = r;
+</script>`;
 const step = msg => console.log(`step: ${msg}`);
 const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
 
@@ -57,13 +62,14 @@ try {
   step('files: drop a file, see it in the tree');
   await page.getByRole('link', { name: 'Files' }).click();
   await page.locator('#files').waitFor();
-  const dt = await page.evaluateHandle(() => {
+  const dt = await page.evaluateHandle(APP => {
     const d = new DataTransfer();
     d.items.add(new File(['hello from the browser\n'], 'dropped.txt', { type: 'text/plain' }));
+    d.items.add(new File([APP], 'app.html', { type: 'text/html' }));
     return d;
-  });
+  }, APP);
   await page.dispatchEvent('#files', 'drop', { dataTransfer: dt });
-  await page.locator('#files-msg', { hasText: 'Uploaded 1 file' }).waitFor();
+  await page.locator('#files-msg', { hasText: 'Uploaded 2 files' }).waitFor();
   await page.locator('tr[data-path="/tmp/dropped.txt"]').waitFor();
   await page.getByRole('button', { name: 'dropped.txt', exact: true }).click();
   await page.locator('pre.file', { hasText: 'hello from the browser' }).waitFor();
@@ -89,8 +95,30 @@ try {
   await page.locator('[data-cell="1"] .traceback', { hasText: 'ZeroDivisionError' }).waitFor();
   await shot(page, 'code');
 
+  step("a page served from the sandbox cannot read the UI's sessionStorage");
+  if (await page.evaluate(() => sessionStorage.getItem('paddock.key')) !== key) throw new Error('the UI keeps no key in sessionStorage');
+  await page.getByRole('link', { name: 'Overview' }).click();
+  // A web app in the sandbox (started through the API: a terminal's children end with it).
+  const started = await fetch(`${url}/sandboxes/${name}/exec`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ command: ['sh', '-c', 'cd /tmp && setsid python3 -m http.server 8080 >/dev/null 2>&1 &'] }),
+  });
+  if (!started.ok) throw new Error(`start the app: ${started.status} ${await started.text()}`);
+  const href = await page.getByRole('link', { name: /^port 8080/ }).getAttribute('href');
+  const app = new URL(href, url);
+  app.pathname += 'app.html';
+  let seen = '';
+  for (let i = 0; i < 50 && !seen; i++) { // the server in the sandbox may still be starting
+    const resp = await page.goto(app.href);
+    if (resp.status() === 200) seen = await page.locator('#r').textContent();
+    else { if (i === 49) console.log(`port route: ${resp.status()} ${await resp.text()}`); await page.waitForTimeout(200); }
+  }
+  const csp = (await page.context().request.get(app.href)).headers()['content-security-policy'] || '';
+  console.log(`sandbox page: ${seen}; its CSP: ${csp}`);
+  if (!seen.startsWith('blocked')) throw new Error(`the sandbox's page read the UI's storage: ${seen}`);
+  await page.goto(`${url}/ui/activity`);
+
   step('activity and templates pages render');
-  await page.getByRole('link', { name: 'Activity' }).click();
   await page.locator('#events td', { hasText: 'sandbox_created' }).first().waitFor();
   await page.locator('#dashboard figure').first().waitFor();
   await page.waitForTimeout(5500); // a second metrics sample, so the rate charts have a line
