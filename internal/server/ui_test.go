@@ -3,7 +3,11 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 
 	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/testenv"
 )
 
 // The web UI at /ui/ is public static content with a strict CSP; the API it calls needs the
@@ -113,4 +118,33 @@ func TestWebSocketKeyAsSubprotocol(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUISandboxesPageTTI measures the sandboxes page with 200 sandboxes (fake driver) in
+// headless Chromium: the time from navigation until all 200 rows are on screen, on loopback
+// and on an emulated slow link. It reports; it asserts no time (docs/ui.md has the figures).
+func TestUISandboxesPageTTI(t *testing.T) {
+	testenv.Heavy(t)
+	if _, err := exec.LookPath("chromium"); err != nil {
+		testenv.Require(t, "browser", "chromium not in PATH: apt-get install chromium")
+	}
+	uiDir, _ := filepath.Abs("../../ui")
+	if _, err := os.Stat(filepath.Join(uiDir, "node_modules", "playwright-core")); err != nil {
+		testenv.Require(t, "browser", "playwright-core not installed: npm ci --prefix ui")
+	}
+	s := servertest.New(t)
+	const n = 200
+	for i := range n {
+		if code, env := s.Native("POST", "/sandboxes", map[string]any{"name": fmt.Sprintf("sb-%03d", i), "ttl": "1h"}); code != 201 {
+			t.Fatalf("create %d: %d %s", i, code, env.Error)
+		}
+	}
+	cmd := exec.Command("node", filepath.Join("test", "tti.mjs"))
+	cmd.Dir = uiDir
+	cmd.Env = append(os.Environ(), "PADDOCK_URL="+s.URL, "PADDOCK_KEY="+servertest.Key, fmt.Sprintf("PADDOCK_EXPECT=%d", n))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tti.mjs: %v\n%s", err, out)
+	}
+	t.Logf("sandboxes page with %d sandboxes: %s", n, out)
 }

@@ -1,10 +1,10 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import type { FunctionComponent } from 'preact';
 import { api, Sandbox } from '../api';
 import { age, splitList, until } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
 import { Actions } from './sandboxes';
-import { Terminal } from './terminal';
 import { Files } from './files';
 import { Code } from './code';
 
@@ -30,7 +30,7 @@ export function SandboxDetail(props: { name: string; tab: string }) {
       </nav>
       {s && props.tab === 'overview' && <Overview s={s} onChange={sb.reload} />}
       {s && props.tab === 'terminal' && (s.status === 'running'
-        ? <Terminal name={s.name} /> : <p>The sandbox is {s.status}: start it to open a terminal.</p>)}
+        ? <LazyTerminal name={s.name} /> : <p>The sandbox is {s.status}: start it to open a terminal.</p>)}
       {s && props.tab === 'files' && <Files name={s.name} />}
       {s && props.tab === 'code' && <Code name={s.name} />}
     </section>
@@ -101,4 +101,15 @@ function Network(props: { s: Sandbox; onChange: () => void }) {
       {msg && <p role="status">{msg}</p>}
     </form>
   );
+}
+
+/** LazyTerminal loads xterm.js (most of the bundle) only when a terminal is opened. */
+function LazyTerminal(props: { name: string }) {
+  const [T, setT] = useState<FunctionComponent<{ name: string }> | null>(null);
+  const [err, setErr] = useState('');
+  useEffect(() => {
+    import('./terminal').then(m => setT(() => m.Terminal)).catch(e => setErr(String(e)));
+  }, []);
+  if (err) return <p class="error" role="alert">{err}</p>;
+  return T ? <T name={props.name} /> : <p class="muted">Loading the terminal…</p>;
 }
