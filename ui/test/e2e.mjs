@@ -93,6 +93,18 @@ try {
   await page.getByLabel('Cell 2').fill('def f():\n    return 1 / 0\nf()');
   await page.locator('[data-cell="1"]').getByRole('button', { name: 'Run' }).click();
   await page.locator('[data-cell="1"] .traceback', { hasText: 'ZeroDivisionError' }).waitFor();
+
+  step('code: interrupt a long cell; the kernel keeps its state and is free at once');
+  await page.getByRole('button', { name: 'Add cell' }).click();
+  await page.getByLabel('Cell 3').fill('import time\nt0 = time.time()\ntime.sleep(60)');
+  await page.locator('[data-cell="2"]').getByRole('button', { name: 'Run' }).click();
+  await page.waitForTimeout(1500);
+  await page.locator('[data-cell="2"]').getByRole('button', { name: 'Interrupt' }).click();
+  await page.locator('[data-cell="2"] .error', { hasText: 'interrupted' }).waitFor();
+  await page.getByRole('button', { name: 'Add cell' }).click();
+  await page.getByLabel('Cell 4').fill('print("waited", int(time.time() - t0) < 20)');
+  await page.locator('[data-cell="3"]').getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-cell="3"] .out pre', { hasText: 'waited True' }).waitFor({ timeout: 20_000 });
   await shot(page, 'code');
 
   step("a page served from the sandbox cannot read the UI's sessionStorage");

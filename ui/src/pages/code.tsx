@@ -29,7 +29,7 @@ export function Code(props: { name: string }) {
       const k = await ensureKernel();
       update(c.id, { running: false, result: await api.execute(k.kernel_id, c.code, c.language, ac.signal) });
     } catch (e) {
-      update(c.id, { running: false, error: ac.signal.aborted ? 'interrupted (stopped waiting for the cell)' : (e as Error).message });
+      update(c.id, { running: false, error: ac.signal.aborted ? 'interrupted: the kernel stopped the cell and kept its state' : (e as Error).message });
     } finally { aborts.current.delete(c.id); }
   };
   const restart = async () => {
