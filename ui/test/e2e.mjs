@@ -142,6 +142,8 @@ try {
   step('delete the sandbox and see it gone');
   await page.getByRole('link', { name: 'Sandboxes', exact: true }).click();
   await page.locator(`tr[data-sandbox="${name}"]`).waitFor();
+  // Live CPU and memory use (Agent-Sandbox's metrics route), beside the limits.
+  await page.locator(`tr[data-sandbox="${name}"] td:nth-child(7)`, { hasText: /^\d.* \/ 512 MiB$/ }).waitFor();
   await shot(page, 'sandboxes');
   await page.getByRole('button', { name: `Delete ${name}` }).click();
   await page.locator(`tr[data-sandbox="${name}"]`).waitFor({ state: 'detached' });
