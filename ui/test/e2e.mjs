@@ -148,6 +148,22 @@ try {
   await page.getByRole('button', { name: `Delete ${name}` }).click();
   await page.locator(`tr[data-sandbox="${name}"]`).waitFor({ state: 'detached' });
 
+  step('log in with an email and password');
+  const made = await fetch(`${url}/users`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'ui@example.test', password: 'correct horse battery', role: 'user' }),
+  });
+  if (!made.ok) throw new Error(`create a user: ${made.status} ${await made.text()}`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('tab', { name: 'Email and password' }).click();
+  await page.getByLabel('Email').fill('ui@example.test');
+  await page.getByLabel('Password').fill('wrong password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'wrong email or password' }).waitFor();
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('0 of 0 sandboxes').waitFor(); // a user sees only their own
+
   step('the key stays out of localStorage and the URL');
   const stored = await page.evaluate(() => JSON.stringify(localStorage));
   if (stored.includes(key)) failures.push('the key is in localStorage');
