@@ -51,13 +51,47 @@ try {
   await page.locator('#audit td', { hasText: 'sandbox_created' }).first().waitFor();
   await shot(page, 'detail');
 
+  step('extend, pause and resume');
+  await page.getByRole('button', { name: `Extend ${name} by 1 hour` }).click();
+  await page.locator('dd', { hasText: '(in 1h' }).waitFor();
+  await page.getByRole('button', { name: `Pause ${name}` }).click();
+  await page.locator('.bar .state.paused').waitFor();
+  await page.getByRole('button', { name: `Resume ${name}` }).click();
+  await page.locator('.bar .state.running').waitFor();
+  console.log(`after resume: expires ${await page.locator('dt:has-text("Expires") + dd').textContent()}`);
+
   step('terminal: echo $((6*7)) prints 42');
+  // The test stands between the page and the server on the terminal's WebSocket, so that it
+  // can cut the connection (a network blip) below.
+  let attach;
+  await page.routeWebSocket(/\/exec\/attach$/, ws => { attach = ws; ws.connectToServer(); });
   await page.getByRole('link', { name: 'Terminal' }).click();
   await page.locator('#term-status', { hasText: 'connected' }).waitFor();
   await page.locator('.xterm-rows', { hasText: '$' }).or(page.locator('.xterm-rows', { hasText: '#' })).first().waitFor();
   await page.keyboard.type('echo $((6*7))\n');
   await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some(r => r.textContent.trim() === '42'));
   await shot(page, 'terminal');
+
+  step('terminal: reconnects after the connection drops');
+  await attach.close({ code: 4000, reason: 'blip' });
+  await page.locator('#term-status[data-connects="2"]', { hasText: 'Terminal: connected' }).waitFor();
+  await page.keyboard.type('echo again-$((1+1))\n');
+  await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some(r => r.textContent.trim() === 'again-2'));
+
+  step('terminal: resizing the window resizes the terminal');
+  const size = async () => {
+    await page.keyboard.type('stty size\n');
+    const rows = page.locator('.xterm-rows > div', { hasText: /^\d+ \d+\s*$/ });
+    await rows.last().waitFor();
+    return (await rows.last().textContent()).trim();
+  };
+  const before = await size();
+  await page.setViewportSize({ width: 900, height: 860 });
+  let after = before;
+  for (let i = 0; i < 50 && after === before; i++) { await page.waitForTimeout(100); after = await size(); }
+  console.log(`terminal size: ${before} -> ${after}`);
+  if (after === before) throw new Error(`the terminal stayed ${before} after the window shrank`);
+  await page.setViewportSize({ width: 1280, height: 860 });
 
   step('files: drop a file, see it in the tree');
   await page.getByRole('link', { name: 'Files' }).click();

@@ -77,7 +77,7 @@ export function Actions(props: { s: Sandbox; onChange: () => void; onDeleted?: (
       {(s.status === 'stopped' || s.status === 'failed') && <button disabled={busy} aria-label={label('Start')} onClick={act(() => api.action(s.name, 'start'))}>Start</button>}
       {s.status === 'running' && <button disabled={busy} aria-label={label('Pause')} onClick={act(() => api.pause(s.name))}>Pause</button>}
       {s.status === 'paused' && <button disabled={busy} aria-label={label('Resume')} onClick={act(() => api.resume(s.name))}>Resume</button>}
-      {s.expires_at && <button disabled={busy} aria-label={label('Extend by 1h')} onClick={act(() => api.extend(s.name, '1h'))}>+1h</button>}
+      {s.expires_at && <button disabled={busy} aria-label={`Extend ${s.name} by 1 hour`} onClick={act(() => api.extend(s.name, '1h'))}>+1h</button>}
       <button class="danger" disabled={busy} aria-label={label('Delete')}
         onClick={act(() => confirm(`Delete ${s.name}?`) ? api.remove(s.name) : Promise.resolve(), props.onDeleted || props.onChange)}>Delete</button>
       {err && <span class="error" role="alert">{err}</span>}

@@ -14,6 +14,7 @@ export function Terminal(props: { name: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState('connecting');
   const [gen, setGen] = useState(0);
+  const [connects, setConnects] = useState(0); // connections opened: a reconnect shows as 2, 3, ...
   useEffect(() => {
     const term = new XTerm({ cursorBlink: true, fontSize: 14, convertEol: false, screenReaderMode: false,
       theme: { background: '#111418', foreground: '#e6e6e6' } });
@@ -32,6 +33,7 @@ export function Terminal(props: { name: string }) {
       ws.onopen = () => {
         retries = 0;
         setStatus('connected');
+        setConnects(n => n + 1);
         send({ command: SHELL, tty: true, rows: term.rows, cols: term.cols });
         term.focus();
       };
@@ -63,7 +65,7 @@ export function Terminal(props: { name: string }) {
   }, [props.name, gen]);
   return (
     <div>
-      <p class="bar"><span role="status" id="term-status">Terminal: {status}</span>
+      <p class="bar"><span role="status" id="term-status" data-connects={connects}>Terminal: {status}</span>
         <button onClick={() => setGen(g => g + 1)}>New shell</button></p>
       <div class="term" ref={box} aria-label="Terminal" />
     </div>
