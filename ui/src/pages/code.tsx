@@ -75,6 +75,10 @@ function Result(props: { r: CellResult }) {
         if (o.kind === 'error') return null;
         const png = o.data?.['image/png'];
         if (png) return <img alt="plot" src={`data:image/png;base64,${png}`} />;
+        // HTML from the sandbox never runs in the UI's origin: a sandboxed frame (no
+        // scripts, an opaque origin of its own) shows it.
+        const html = o.data?.['text/html'];
+        if (html) return <iframe class="html" sandbox="" srcdoc={html} title="HTML result" />;
         const text = o.data?.['text/plain'] ?? o.text;
         return text ? <pre>{text}</pre> : null;
       })}
