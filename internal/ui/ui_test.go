@@ -126,11 +126,11 @@ func TestEmbeddedBuild(t *testing.T) {
 func TestDistMatchesSources(t *testing.T) {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		testenv.Require(t, "browser", "npm not in PATH: apt-get install npm")
+		testenv.Require(t, "npm", "npm not in PATH: apt-get install npm")
 	}
 	src, _ := filepath.Abs("../../ui")
 	if _, err := os.Stat(filepath.Join(src, "node_modules", "vite")); err != nil {
-		testenv.Require(t, "browser", "the UI's packages are not installed: npm ci --prefix ui")
+		testenv.Require(t, "npm", "the UI's packages are not installed: npm ci --prefix ui")
 	}
 	out := t.TempDir()
 	cmd := exec.Command(npm, "run", "build")
