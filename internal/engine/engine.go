@@ -156,19 +156,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
-	trinity := trinityStores{fleet: memory.NewFleet(), grants: &memory.SSHGrants{},
-		schedules: memory.NewSchedules(), credentials: memory.NewCredentials()}
+	var agentsFleet fleet.Store = memory.NewFleet()
+	var grants sshgate.Store = &memory.SSHGrants{}
+	var schedules schedule.Store = memory.NewSchedules()
+	var credentials credential.Store = memory.NewCredentials()
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
-		if t, ok := trinityStoresOf(db); ok {
-			trinity = t
-		} else {
-			cfg.Logger.Warn("store: this store keeps no Trinity agents yet; they are kept in memory until the server stops")
-		}
+		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -184,12 +182,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: trinity.fleet,
-		SSHGrants: trinity.grants, Schedules: trinity.schedules, Credentials: trinity.credentials}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+		SSHGrants: grants, Schedules: schedules, Credentials: credentials}, nil
 }
 
-// database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and
-// agent runs.
+// database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,
+// agent runs, and Trinity's agents, SSH grants, schedules and credentials. Every store
+// engine.Open can open (SQLite, Postgres) keeps them all.
 type database interface {
 	sandbox.Store
 	sandbox.RunStore
@@ -197,23 +196,10 @@ type database interface {
 	account.Store
 	lifecycle.Store
 	agentrun.Store
-}
-
-// trinityStores are the stores of Trinity's agents.
-type trinityStores struct {
-	fleet       fleet.Store
-	grants      sshgate.Store
-	schedules   schedule.Store
-	credentials credential.Store
-}
-
-// trinityStoresOf is db's Trinity stores, if it keeps them all.
-func trinityStoresOf(db database) (trinityStores, bool) {
-	f, ok1 := db.(fleet.Store)
-	g, ok2 := db.(sshgate.Store)
-	sc, ok3 := db.(schedule.Store)
-	c, ok4 := db.(credential.Store)
-	return trinityStores{fleet: f, grants: g, schedules: sc, credentials: c}, ok1 && ok2 && ok3 && ok4
+	fleet.Store
+	sshgate.Store
+	schedule.Store
+	credential.Store
 }
 
 // openStore opens the store cfg.Store names: SQLite in the data dir by default, PostgreSQL
