@@ -23,6 +23,8 @@ import (
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/leader"
+	"github.com/paddock/paddock/internal/leader/pgleader"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -68,6 +70,10 @@ type Config struct {
 	Images sandbox.ImageResolver
 	// Quota is every user's default quota (zero fields: no limit).
 	Quota account.Quota
+	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
+	// replicas elect a leader through the database (pgleader); otherwise this replica is
+	// alone and always leads.
+	Leader leader.Elector
 }
 
 // FromSettings is the part of Paddock's settings that concerns the engine (data dir, runtime,
@@ -104,6 +110,9 @@ type Engine struct {
 	// credential files, sealed (the same database too).
 	Schedules   schedule.Store
 	Credentials credential.Store
+	// Leader says whether this replica runs the cluster's background work (the manager
+	// campaigns with it).
+	Leader leader.Elector
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -168,6 +177,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
+	el := electorFor(cfg)
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -175,7 +185,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks})
+		Events: hooks, Leader: el})
 	if err != nil {
 		hooks.Close()
 		store.Close()
@@ -183,7 +193,18 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	mgr.Store(m)
 	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
-		SSHGrants: grants, Schedules: schedules, Credentials: credentials}, nil
+		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: el}, nil
+}
+
+// electorFor is cfg.Leader, or the elector cfg's store implies.
+func electorFor(cfg Config) leader.Elector {
+	switch {
+	case cfg.Leader != nil:
+		return cfg.Leader
+	case !cfg.Ephemeral && postgres.IsURL(cfg.Store):
+		return pgleader.New(cfg.Store, pgleader.Options{Logger: cfg.Logger.With("op", "leader")})
+	}
+	return leader.Always{}
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,

@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	Audit *audit.Recorder
 	// ReapInterval is how often expired sandboxes are looked for (0 = no TTL reaper).
 	ReapInterval time.Duration
+	// Leader decides whether this replica runs the cluster's background work: the TTL
+	// reaper and the periodic reconcile pass run only while it leads (default leader.Always:
+	// a replica alone on its store).
+	Leader leader.Elector
 	// Accounts holds shares and per-user quota overrides (nil: no sharing; only the default
 	// Quota applies).
 	Accounts Accounts
@@ -74,8 +79,8 @@ type Manager struct {
 	pools *pools   // owned; stopped by Close
 	watch *watcher // owned; stopped by Close
 
-	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
-	reaperDone chan struct{}
+	stopLeading context.CancelFunc // ends the leader's campaign and its work (the TTL reaper); called by Close
+	leadingDone chan struct{}
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
@@ -106,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Leader == nil {
+		cfg.Leader = leader.Always{}
+	}
 	m := &Manager{
 		driver:  cfg.Driver,
 		store:   cfg.Store,
@@ -128,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m.pools = p
 	m.pools.start()
-	m.startReaper()
+	m.startLeading()
 	m.startWatching()
 	return m, nil
 }
@@ -138,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 func (m *Manager) Close(ctx context.Context) error {
 	m.bg.Wait()
 	m.stopWatching()
-	m.stopReaperAndWait()
+	m.stopLeadingAndWait()
 	m.pools.close(ctx)
 	m.mu.Lock()
 	for id, c := range m.clients {

@@ -24,7 +24,7 @@ type Options struct {
 	// Key is the advisory lock key (default DefaultKey). Replicas of one cluster use the same.
 	Key int64
 	// Name identifies the replica in pg_stat_activity's application_name
-	// ("paddock-leader <Name>"; default the process ID).
+	// ("paddock-leader <Name>"; default "<hostname> pid <PID>").
 	Name string
 	// Retry is how often a follower tries to take the lock (default 1 s): after the leader's
 	// session ends, another replica leads within about this long.
@@ -150,7 +150,8 @@ func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
 	}
 	name := e.opts.Name
 	if name == "" {
-		name = fmt.Sprintf("pid %d", os.Getpid())
+		host, _ := os.Hostname()
+		name = fmt.Sprintf("%s pid %d", host, os.Getpid())
 	}
 	cfg.RuntimeParams["application_name"] = "paddock-leader " + name
 	conn, err := pgx.ConnectConfig(ctx, cfg)
