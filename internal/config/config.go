@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,8 @@ type Config struct {
 	// CredentialKey seals Trinity agents' credentials (bundles and at rest): 32 bytes as hex or
 	// base64; "" = derived from <data-dir>/credential-secret (docs/trinity.md).
 	CredentialKey string
+	// AgentWorkspace is where a Trinity agent's workspace volume is mounted in its sandbox.
+	AgentWorkspace string
 	// SandcasterConfig is the sandcaster.json of POST /query's defaults ("" = the working
 	// directory's, if any).
 	SandcasterConfig string
@@ -136,6 +139,7 @@ func (c *Config) settings() []setting {
 		{"sandcaster-config", "sandcaster.json with the defaults of Sandcaster's POST /query and its model alias and price tables (default: sandcaster.json in the working directory, if any)", "", (*stringValue)(&c.SandcasterConfig)},
 		{"max-heavy-requests", "file transfers and buffered commands (exec, run, batch) served at once; more wait up to 5s for a turn, then get 503", "16", (*intValue)(&c.MaxHeavyRequests)},
 		{"sandcaster-session-idle-timeout", "Sandcaster sessions idle this long end and their sandbox is deleted (a session's sessionConfig.idleTimeoutSecs overrides it)", "15m", (*durationValue)(&c.SandcasterSessionIdle)},
+		{"agent-workspace", "where a Trinity agent's persistent workspace is mounted in its sandbox (an absolute path)", "/home/developer", (*stringValue)(&c.AgentWorkspace)},
 		{"credential-key", "key sealing agents' credentials (.credentials.enc bundles, and at rest): 32 bytes as hex or base64 (default: derived from <data-dir>/credential-secret)", "", (*stringValue)(&c.CredentialKey)},
 		{"ssh-listen", "address of the SSH gateway to Trinity agents, e.g. 127.0.0.1:18822 (\"\" = no gateway)", "", (*stringValue)(&c.SSHListen)},
 		{"ssh-public-addr", "host:port that SSH access answers tell clients to connect to (default: ssh-listen)", "", (*stringValue)(&c.SSHPublicAddr)},
@@ -313,6 +317,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jwt-secret: use at least 32 bytes (e.g. openssl rand -hex 32)")
 	case c.JWTPreviousSecret != "" && len(c.JWTPreviousSecret) < 32:
 		return fmt.Errorf("jwt-previous-secret: use at least 32 bytes")
+	case !path.IsAbs(c.AgentWorkspace) || path.Clean(c.AgentWorkspace) != c.AgentWorkspace || c.AgentWorkspace == "/":
+		return fmt.Errorf("agent-workspace %q: want a clean absolute path other than /, such as /home/developer", c.AgentWorkspace)
 	case c.CredentialKey != "" && !validCredentialKey(c.CredentialKey):
 		return fmt.Errorf("credential-key: want 32 bytes as hex (64 characters) or base64 (e.g. openssl rand -hex 32)")
 	case c.QuotaSandboxes < 0 || c.QuotaMemoryMB < 0 || c.QuotaVCPUs < 0 || c.QuotaCreatesPerMinute < 0 || c.QuotaSessions < 0:

@@ -27,9 +27,9 @@ type CreateRequest struct {
 var knownRuntimes = []string{"claude-code", "gemini-cli", "shell"}
 
 // runtime finds the template of a runtime.
-func (s *Service) runtime(name string) (template.Template, error) {
+func (s *Service) runtime(ctx context.Context, name string) (template.Template, error) {
 	if s.opts.Runtimes != nil {
-		t, err := s.opts.Runtimes(name)
+		t, err := s.opts.Runtimes(ctx, name)
 		if err == nil {
 			return t, nil
 		}
@@ -39,7 +39,7 @@ func (s *Service) runtime(name string) (template.Template, error) {
 		if !slices.Contains(knownRuntimes, name) {
 			return template.Template{}, fieldError("runtime", "unknown runtime %q: use claude-code, gemini-cli, shell or a template's name", name)
 		}
-		if base, err := s.opts.Runtimes(template.Base); err == nil {
+		if base, err := s.opts.Runtimes(ctx, template.Base); err == nil {
 			return base, nil
 		}
 	} else if !slices.Contains(knownRuntimes, name) {
@@ -88,7 +88,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ *Agent, _ st
 	if err != nil {
 		return nil, "", err
 	}
-	tmpl, err := s.runtime(a.Runtime)
+	tmpl, err := s.runtime(ctx, a.Runtime)
 	if err != nil {
 		return nil, "", err
 	}
@@ -148,7 +148,7 @@ func (s *Service) recreate(ctx context.Context, a *Agent) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := s.runtime(a.Runtime)
+	tmpl, err := s.runtime(ctx, a.Runtime)
 	if err != nil {
 		return err
 	}
@@ -237,6 +237,11 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if s.opts.Schedules != nil {
 		if err := s.opts.Schedules.DeleteAgent(ctx, a.ID); err != nil {
 			return fmt.Errorf("delete schedules of agent %s: %w", a.Name, err)
+		}
+	}
+	if s.opts.OnDelete != nil {
+		if err := s.opts.OnDelete(ctx, a.ID); err != nil {
+			return fmt.Errorf("delete agent %s: %w", a.Name, err)
 		}
 	}
 	if err := s.store.DeleteAgent(ctx, a.ID); err != nil {

@@ -156,7 +156,7 @@ func (s *Service) Info(ctx context.Context, name string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.runtime(a.Runtime)
+	t, err := s.runtime(ctx, a.Runtime)
 	if err != nil {
 		t = template.Template{Name: a.Runtime}
 	}

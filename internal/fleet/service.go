@@ -31,7 +31,7 @@ type Options struct {
 	// Runtimes finds the template a runtime names (nil: every runtime runs on the base
 	// template). A runtime with no template of its name among claude-code, gemini-cli and
 	// shell runs on the base template until an admin adds one.
-	Runtimes func(name string) (template.Template, error)
+	Runtimes func(ctx context.Context, name string) (template.Template, error)
 	// Shares and Users give sharing (nil: no sharing; share routes answer 503).
 	Shares account.ShareStore
 	Users  Users
@@ -39,6 +39,9 @@ type Options struct {
 	Schedules Schedules
 	// StartHook runs after every start (nil: credentials_injection is "skipped").
 	StartHook StartHook
+	// OnDelete removes what other packages keep for an agent (its credentials, its SSH
+	// grants) when it is deleted; nil: nothing.
+	OnDelete func(ctx context.Context, agentID string) error
 	// Runs are Sandcaster's agent runs, for context stats (nil: zeros, with the reason).
 	Runs   agentrun.Store
 	Limits Limits
@@ -154,6 +157,24 @@ func (s *Service) get(ctx context.Context, name string, need Access) (*Agent, Ac
 // owner and admins, AccessUse for a user it is shared with).
 func (s *Service) Get(ctx context.Context, name string) (*Agent, Access, error) {
 	return s.get(ctx, name, AccessUse)
+}
+
+// Owned returns an agent the caller owns (or, as an admin, may act on as its owner):
+// ErrNotFound when they may not see it, ErrPermissionDenied when it is only shared with them.
+func (s *Service) Owned(ctx context.Context, name string) (*Agent, error) {
+	a, _, err := s.get(ctx, name, AccessOwn)
+	return a, err
+}
+
+// Lookup returns the agent with this ID or name without checking the caller: for the
+// server's own machinery (the schedule runner, the SSH gateway), which acts for an agent
+// after its own check (a schedule's owner, a granted key).
+func (s *Service) Lookup(ctx context.Context, idOrName string) (*Agent, error) {
+	a, err := s.store.GetAgent(ctx, idOrName)
+	if errdefs.IsNotFound(err) {
+		return nil, notFound(idOrName)
+	}
+	return a, err
 }
 
 // IsOwner reports whether the caller of ctx is the agent's owner (admins are not, though they

@@ -31,7 +31,6 @@ import (
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/engine"
 	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
@@ -55,6 +54,7 @@ type Server struct {
 	scConfig   *sandcaster.Config // sandcaster.json; nil = none
 	accounts   *account.Service
 	trinityAPI *trinity.API // Trinity's agents, over the fleet
+	agents     *agentParts  // the fleet and its schedules, credentials and SSH grants
 	ssh        *sshGateway  // nil without Options.SSHListener
 	// KeyPath is where a generated API key was stored ("" when configured or disabled).
 	KeyPath    string
@@ -120,12 +120,13 @@ func New(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger)
 		return nil, err
 	}
 	s.followTemplates(ctx)
-	if s.trinityAPI, err = s.trinity(s.eng, log); err != nil {
+	if err := s.openTrinity(log); err != nil {
 		return nil, err
 	}
 	if err := s.openSSH(opts); err != nil {
 		return nil, err
 	}
+	s.connectSSH()
 	s.handler = s.routes(ctx, opts, authn)
 	return s, nil
 }
@@ -272,18 +273,6 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
 }
 
-// trinity builds Trinity's agents surface over the fleet. PADDOCK_TRINITY_WORKSPACE moves the
-// workspace mount (tests on the fake driver, whose processes run on the host).
-func (s *Server) trinity(eng *engine.Engine, log *slog.Logger) (*trinity.API, error) {
-	svc, err := fleet.New(fleet.Options{Manager: eng.Manager, Store: eng.Fleet, Runtimes: s.templates.Get,
-		Shares: eng.Accounts, Users: s.accounts, Runs: eng.Agents, Workspace: os.Getenv("PADDOCK_TRINITY_WORKSPACE"),
-		Log: log.With("op", "fleet")})
-	if err != nil {
-		return nil, err
-	}
-	return trinity.New(svc, s.cfg.MaxBodyBytes, log), nil
-}
-
 // sandcasterProviders reads the model providers' keys and base URLs from the SDKs' standard
 // variables (and OPENROUTER_*). They stay in the server: no sandbox ever sees them.
 func sandcasterProviders() sandcaster.Providers {
@@ -329,6 +318,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	go s.pruneAudit(ctx)
 	s.serveSSH(ctx)
+	s.runSchedules(ctx)
 	go s.sessions.CullIdle(ctx, min(time.Minute, max(s.cfg.SessionIdleTimeout/10, time.Second)))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -357,6 +347,7 @@ func (s *Server) Close(ctx context.Context) { s.closeOnce.Do(func() { s.close(ct
 func (s *Server) close(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	s.closeSSH(ctx)
+	s.closeSchedules()
 	if s.templates != nil {
 		if err := s.templates.Close(); err != nil {
 			s.log.Error("close templates", "err", err)

@@ -47,6 +47,12 @@ type testServer struct {
 
 func newTestServer(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	t.Helper()
+	return newTestServerWith(t, Options{}, mutate...)
+}
+
+// newTestServerWith is newTestServer with server options (a listener for the SSH gateway).
+func newTestServerWith(t testing.TB, opts Options, mutate ...func(*config.Config)) *testServer {
+	t.Helper()
 	testenv.NeedRunc(t)
 	cfg := config.Default()
 	cfg.DataDir = testenv.TempDir(t)
@@ -59,7 +65,8 @@ func newTestServer(t testing.TB, mutate ...func(*config.Config)) *testServer {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(context.Background(), cfg, Options{Version: "test", GuestBinary: testenv.PaddockBinary(t)}, log)
+	opts.Version, opts.GuestBinary = "test", testenv.PaddockBinary(t)
+	srv, err := New(context.Background(), cfg, opts, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/paddock/paddock/internal/errdefs"
-	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sshgate"
 )
 
@@ -37,7 +35,7 @@ func (s *Server) openSSH(opts Options) error {
 	}
 	agents := opts.SSHAgents
 	if agents == nil {
-		agents = noAgents{}
+		agents = s.agents
 	}
 	hk, err := sshgate.LoadOrCreateHostKey(filepath.Join(s.cfg.DataDir, sshgate.HostKeyFile))
 	if err != nil {
@@ -94,17 +92,6 @@ func (s *Server) closeSSH(ctx context.Context) {
 	if err := s.ssh.srv.Close(ctx); err != nil {
 		s.log.Error("close ssh gateway", "err", err)
 	}
-}
-
-// noAgents is the fleet until one is wired: no agent exists, so no login succeeds.
-type noAgents struct{}
-
-func (noAgents) AgentID(context.Context, string) (string, error) {
-	return "", errdefs.NotFound("agent not found")
-}
-
-func (noAgents) Open(context.Context, string, manager.Command) (sshgate.Process, error) {
-	return nil, errdefs.NotFound("agent not found")
 }
 
 // SSHKeys is the SSH gateway's grant service and the address its answers name; nil and ""

@@ -17,13 +17,12 @@ import (
 
 // Trinity's /api/agents on the fake driver: every route, bad input, access. The fake driver
 // records mounts without applying them and runs processes on the host, so the workspace is a
-// host directory (PADDOCK_TRINITY_WORKSPACE) shared by this test's agents.
+// host directory (the agent-workspace setting) shared by this test's agents.
 
 // trinityServer starts a server whose "shell" runtime prints a line when it starts.
 func trinityServer(t *testing.T) (*servertest.Server, string) {
 	t.Helper()
 	ws := t.TempDir()
-	t.Setenv("PADDOCK_TRINITY_WORKSPACE", ws)
 	tmpl := filepath.Join(t.TempDir(), "templates.json")
 	ts := []template.Template{
 		{Name: template.Base, Image: "base", User: servertest.User, Description: "base"},
@@ -33,7 +32,7 @@ func trinityServer(t *testing.T) (*servertest.Server, string) {
 	if err := os.WriteFile(tmpl, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return servertest.New(t, func(c *config.Config) { c.TemplatesFile = tmpl }), ws
+	return servertest.New(t, func(c *config.Config) { c.TemplatesFile, c.AgentWorkspace = tmpl, ws }), ws
 }
 
 // tr sends a Trinity request with key and decodes a JSON answer into out (unless nil).
@@ -464,4 +463,105 @@ func TestTrinityAgents(t *testing.T) {
 			t.Errorf("volumes after the consumer's restart: %v, want the two workspaces", v)
 		}
 	})
+}
+
+// TestTrinitySchedulesAndCredentialsRoutes: the schedule, credential and SSH routes of
+// /api/agents on the fake driver: CRUD, bad input naming the field, who may change what, and
+// the 503 of SSH access on a server without a gateway.
+func TestTrinitySchedulesAndCredentialsRoutes(t *testing.T) {
+	s, ws := trinityServer(t)
+	alice, bob := users(t, s)
+	if code, body := tr(t, s, "POST", "", map[string]any{"name": "sched", "runtime": "shell"}, alice, nil); code != 200 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	var sc struct {
+		ID        string
+		AgentName string `json:"agent_name"`
+		Enabled   bool
+	}
+	code, body := tr(t, s, "POST", "/sched/schedules", map[string]any{"name": "daily", "cron_expression": "0 9 * * *",
+		"message": "summarise the news", "timezone": "Europe/Paris"}, alice, &sc)
+	if code != 201 || sc.ID == "" || sc.AgentName != "sched" || !sc.Enabled {
+		t.Fatalf("create schedule: %d %s", code, body)
+	}
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"name": "x", "cron_expression": "every day"}, "cron_expression"},
+		{map[string]any{"name": "x", "cron_expression": "0 9 * * *", "message": "m", "timezone": "Mars/Olympus"}, "timezone"},
+	} {
+		code, body := tr(t, s, "POST", "/sched/schedules", c.body, alice, nil)
+		if code != 400 || !strings.Contains(body, c.field) {
+			t.Errorf("%v: %d %s, want 400 naming %s", c.body, code, body, c.field)
+		}
+	}
+	var list []struct{ ID string }
+	if code, body := tr(t, s, "GET", "/sched/schedules", nil, alice, &list); code != 200 || len(list) != 1 || list[0].ID != sc.ID {
+		t.Errorf("list: %d %s", code, body)
+	}
+	if code, body := tr(t, s, "PUT", "/sched/schedules/"+sc.ID, map[string]any{"enabled": false}, alice, &sc); code != 200 || sc.Enabled {
+		t.Errorf("disable: %d %s", code, body)
+	}
+	var execs []any
+	if code, body := tr(t, s, "GET", "/sched/schedules/"+sc.ID+"/executions", nil, alice, &execs); code != 200 || len(execs) != 0 {
+		t.Errorf("executions: %d %s", code, body)
+	}
+	// Another user sees nothing; a user the agent is shared with reads but does not change.
+	if code, _ := tr(t, s, "GET", "/sched/schedules", nil, bob, nil); code != 404 {
+		t.Errorf("another user's schedules: %d, want 404", code)
+	}
+	tr(t, s, "POST", "/sched/share", map[string]any{"email": "bob@example.com"}, alice, nil)
+	if code, _ := tr(t, s, "GET", "/sched/schedules/"+sc.ID, nil, bob, nil); code != 200 {
+		t.Errorf("shared user reads a schedule: %d", code)
+	}
+	for _, c := range []struct{ method, path string }{{"POST", "/sched/schedules"}, {"DELETE", "/sched/schedules/" + sc.ID},
+		{"POST", "/sched/credentials/inject"}, {"GET", "/sched/credentials/status"}, {"POST", "/sched/ssh-access"}} {
+		if code, body := tr(t, s, c.method, c.path, map[string]any{"name": "x", "cron_expression": "0 9 * * *", "command": "true"}, bob, nil); code != 403 {
+			t.Errorf("shared user %s %s: %d %s, want 403", c.method, c.path, code, body)
+		}
+	}
+
+	// Credentials land in the workspace (the fake driver's is a host directory), mode 600.
+	if code, body := tr(t, s, "POST", "/sched/credentials/inject", map[string]any{"files": map[string]string{".env": "K=v\n"}}, alice, nil); code != 200 {
+		t.Fatalf("inject: %d %s", code, body)
+	}
+	if fi, err := os.Stat(filepath.Join(ws, ".env")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("injected .env: %v %v", fi, err)
+	}
+	var st struct {
+		Files           map[string]struct{ Exists bool }
+		CredentialCount int `json:"credential_count"`
+	}
+	if code, body := tr(t, s, "GET", "/sched/credentials/status", nil, alice, &st); code != 200 || !st.Files[".env"].Exists || st.CredentialCount != 1 {
+		t.Errorf("status: %d %s", code, body)
+	}
+	for _, p := range []string{"../x", "/etc/x"} {
+		if code, body := tr(t, s, "POST", "/sched/credentials/inject", map[string]any{"files": map[string]string{p: "x"}}, alice, nil); code != 400 {
+			t.Errorf("inject %s: %d %s, want 400", p, code, body)
+		}
+	}
+	var exp struct {
+		Bundle map[string]any `json:"bundle"`
+	}
+	if code, body := tr(t, s, "POST", "/sched/credentials/export", nil, alice, &exp); code != 200 || exp.Bundle["algorithm"] != "AES-256-GCM" {
+		t.Fatalf("export: %d %s", code, body)
+	}
+	if code, body := tr(t, s, "POST", "/sched/credentials/import", map[string]any{"bundle": exp.Bundle}, alice, nil); code != 200 {
+		t.Errorf("import: %d %s", code, body)
+	}
+	exp.Bundle["ciphertext"] = "AAAA" + exp.Bundle["ciphertext"].(string)[4:]
+	if code, body := tr(t, s, "POST", "/sched/credentials/import", map[string]any{"bundle": exp.Bundle}, alice, nil); code != 400 {
+		t.Errorf("import of a tampered bundle: %d %s, want 400", code, body)
+	}
+
+	if code, body := tr(t, s, "POST", "/sched/ssh-access", map[string]any{}, alice, nil); code != 503 || !strings.Contains(body, "--ssh-listen") {
+		t.Errorf("ssh-access without a gateway: %d %s, want 503 naming --ssh-listen", code, body)
+	}
+	if code, body := tr(t, s, "DELETE", "/sched/schedules/"+sc.ID, nil, alice, nil); code != 200 {
+		t.Errorf("delete schedule: %d %s", code, body)
+	}
+	if code, _ := tr(t, s, "GET", "/sched/schedules/"+sc.ID, nil, alice, nil); code != 404 {
+		t.Errorf("deleted schedule: %d, want 404", code)
+	}
 }

@@ -2,7 +2,10 @@ package trinity
 
 import (
 	"github.com/paddock/paddock/internal/api/openapi"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/fleet"
+	"github.com/paddock/paddock/internal/schedule"
+	"github.com/paddock/paddock/internal/sshgate"
 )
 
 // Operations documents the surface for the OpenAPI document (see docs/trinity.md).
@@ -60,5 +63,29 @@ func (a *API) Operations() []openapi.Operation {
 			Summary: "Expose this agent's /home/developer/shared-out, consume others' at /home/developer/shared-in/<name> (next start)", Description: own},
 		{Pattern: "GET " + p + "/folders/available", Tag: tag, Summary: "Folders this agent may mount (same owner, or shared with its owner)"},
 		{Pattern: "GET " + p + "/folders/consumers", Tag: tag, Summary: "Consuming agents that may mount this agent's folder"},
+
+		{Pattern: "GET " + p + "/schedules", Tag: tag, Response: []schedule.Response{}, Summary: "The agent's cron schedules"},
+		{Pattern: "POST " + p + "/schedules", Tag: tag, Request: schedule.CreateRequest{}, Required: []string{"name", "cron_expression"},
+			Response: schedule.Response{}, Summary: "Add a cron schedule that sends a message (prompt) or a command to the agent (201)",
+			Description: "400 naming the field for a bad cron expression, timezone or timeout. " + own},
+		{Pattern: "GET " + p + "/schedules/{id}", Tag: tag, Response: schedule.Response{}, Summary: "One schedule"},
+		{Pattern: "PUT " + p + "/schedules/{id}", Tag: tag, Request: schedule.UpdateRequest{}, Response: schedule.Response{},
+			Summary: "Change a schedule (fields left out keep their value)", Description: own},
+		{Pattern: "DELETE " + p + "/schedules/{id}", Tag: tag, Response: message{}, Summary: "Delete a schedule", Description: own},
+		{Pattern: "GET " + p + "/schedules/{id}/executions", Tag: tag, Response: []schedule.ExecutionResponse{},
+			Summary: "A schedule's executions, newest first (autonomy off records none)",
+			Query:   []openapi.Param{{Name: "limit", Type: "integer", Description: "1-500 (default 50)"}}},
+		{Pattern: "GET " + p + "/credentials/status", Tag: tag, Response: credential.StatusResponse{},
+			Summary: "Which credential files exist in the workspace (.env, .mcp.json, injected ones); never their content", Description: own},
+		{Pattern: "POST " + p + "/credentials/inject", Tag: tag, Request: credential.InjectRequest{}, Required: []string{"files"},
+			Response: credential.InjectResponse{}, Summary: "Write credential files into the workspace (mode 600), again on every start",
+			Description: "400 naming a path outside the workspace; 409 when the agent is not running. " + own},
+		{Pattern: "POST " + p + "/credentials/export", Tag: tag, Response: credential.ExportResponse{},
+			Summary: "Seal the credential files into .credentials.enc (AES-256-GCM under the server's key; safe to commit)", Description: own},
+		{Pattern: "POST " + p + "/credentials/import", Tag: tag, Request: credential.ImportRequest{}, Response: credential.ImportResponse{},
+			Summary: "Decrypt a bundle (the body's, else the workspace's .credentials.enc) and inject its files", Description: own},
+		{Pattern: "POST " + p + "/ssh-access", Tag: tag, Request: sshgate.AccessRequest{}, Response: sshgate.Access{},
+			Summary:     "A time-limited ED25519 key for the SSH gateway (ssh -p PORT <agent>@HOST); a generated private key is answered once",
+			Description: "400 naming ttl_hours (0.1-24) or public_key; 503 without --ssh-listen. " + own},
 	}
 }

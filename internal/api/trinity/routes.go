@@ -9,7 +9,10 @@ import (
 	"net/http"
 
 	"github.com/paddock/paddock/internal/api/httpx"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/fleet"
+	"github.com/paddock/paddock/internal/schedule"
+	"github.com/paddock/paddock/internal/sshgate"
 )
 
 // Prefix is where the surface lives (the server's error writer answers it in this shape).
@@ -22,6 +25,12 @@ type API struct {
 	log     *slog.Logger
 	// SSHPort is reported as each agent's port (the SSH gateway's; 0 when there is none).
 	SSHPort int
+	// Schedules, Credentials and SSH serve their routes (nil: those routes answer 503);
+	// SSHAddr is the gateway's host:port that SSH access answers name.
+	Schedules   *schedule.Service
+	Credentials *credential.Service
+	SSH         *sshgate.Keys
+	SSHAddr     string
 }
 
 // New returns the surface.
@@ -35,8 +44,7 @@ func New(svc *fleet.Service, maxBody int64, log *slog.Logger) *API {
 	return &API{svc: svc, maxBody: maxBody, log: log}
 }
 
-// Routes lists every route of the surface. Schedules, credentials and SSH access are other
-// packages' (the integrator adds them beside these).
+// Routes lists every route of the surface.
 func (a *API) Routes() map[string]httpx.HandlerFunc {
 	const p = Prefix + "/{name}"
 	return map[string]httpx.HandlerFunc{
@@ -69,6 +77,18 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"PUT " + p + "/folders":              a.setFolders,
 		"GET " + p + "/folders/available":    a.available,
 		"GET " + p + "/folders/consumers":    a.consumers,
+
+		"GET " + p + "/schedules":                 a.listSchedules,
+		"POST " + p + "/schedules":                a.createSchedule,
+		"GET " + p + "/schedules/{id}":            a.getSchedule,
+		"PUT " + p + "/schedules/{id}":            a.updateSchedule,
+		"DELETE " + p + "/schedules/{id}":         a.deleteSchedule,
+		"GET " + p + "/schedules/{id}/executions": a.scheduleExecutions,
+		"GET " + p + "/credentials/status":        a.credentialStatus,
+		"POST " + p + "/credentials/inject":       a.injectCredentials,
+		"POST " + p + "/credentials/export":       a.exportCredentials,
+		"POST " + p + "/credentials/import":       a.importCredentials,
+		"POST " + p + "/ssh-access":               a.sshAccess,
 	}
 }
 
@@ -94,6 +114,11 @@ func WriteError(w http.ResponseWriter, _ *http.Request, status int, msg string) 
 // decode reads a JSON body; unknown fields are ignored, as FastAPI's models do.
 func (a *API) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return httpx.Decode(w, r, v, a.maxBody, false, false)
+}
+
+// decodeOptional is decode for a body that may be empty (v keeps what it held).
+func (a *API) decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	return httpx.Decode(w, r, v, a.maxBody, false, true)
 }
 
 func ok(w http.ResponseWriter, status int, v any) error {
