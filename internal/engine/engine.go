@@ -110,9 +110,10 @@ type Engine struct {
 	// credential files, sealed (the same database too).
 	Schedules   schedule.Store
 	Credentials credential.Store
-	// Leader says whether this replica runs the cluster's background work (the manager
-	// campaigns with it).
-	Leader leader.Elector
+	// Leader is this replica's campaign for the cluster's background work: the manager's
+	// TTL reaper and reconcile pass, and the server's schedule runner and audit pruning, run
+	// while it leads (stopped by Close, after the manager).
+	Leader *leader.Campaign
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -177,7 +178,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
-	el := electorFor(cfg)
+	campaign := leader.Start(electorFor(cfg), cfg.Logger.With("op", "leader"))
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -185,15 +186,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks, Leader: el})
+		Events: hooks, Leader: campaign})
 	if err != nil {
+		campaign.Stop()
 		hooks.Close()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
 	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
-		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: el}, nil
+		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
 // electorFor is cfg.Leader, or the elector cfg's store implies.
@@ -269,6 +271,7 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 // a Close (runc: the host's mounts of its volumes) is closed last.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
+	e.Leader.Stop()
 	e.Webhooks.Close()
 	err = errors.Join(err, e.store.Close())
 	if c, ok := e.driver.(interface{ Close() error }); ok {

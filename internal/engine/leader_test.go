@@ -21,8 +21,10 @@ func TestFollowerDoesNotReap(t *testing.T) {
 	db := pgtest.Start(t).NewSchema(t)
 	ctx := context.Background()
 	key := rand.Int64() // the test's own lock: other tests may share the database
+	// Check stays a second: a leader whose ping a loaded machine delays past Check steps
+	// down, and the test would see a real failover.
 	opts := func(name string) pgleader.Options {
-		return pgleader.Options{Key: key, Name: name + " " + t.Name(), Retry: 50 * time.Millisecond, Check: 100 * time.Millisecond}
+		return pgleader.Options{Key: key, Name: name + " " + t.Name(), Retry: 50 * time.Millisecond, Check: time.Second}
 	}
 
 	other := pgleader.New(db, opts("other"))

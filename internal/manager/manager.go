@@ -49,10 +49,10 @@ type Config struct {
 	Audit *audit.Recorder
 	// ReapInterval is how often expired sandboxes are looked for (0 = no TTL reaper).
 	ReapInterval time.Duration
-	// Leader decides whether this replica runs the cluster's background work: the TTL
-	// reaper and the periodic reconcile pass run only while it leads (default leader.Always:
-	// a replica alone on its store).
-	Leader leader.Elector
+	// Leader is this replica's campaign for the cluster's background work: the TTL reaper
+	// and the periodic reconcile pass run only while it leads. Nil: the manager is alone on
+	// its store and always leads.
+	Leader *leader.Campaign
 	// Accounts holds shares and per-user quota overrides (nil: no sharing; only the default
 	// Quota applies).
 	Accounts Accounts
@@ -79,8 +79,9 @@ type Manager struct {
 	pools *pools   // owned; stopped by Close
 	watch *watcher // owned; stopped by Close
 
-	stopLeading context.CancelFunc // ends the leader's campaign and its work (the TTL reaper); called by Close
-	leadingDone chan struct{}
+	leader     *leader.Campaign
+	ownLeader  bool   // the manager started leader (Config.Leader was nil) and stops it in Close
+	stopReaper func() // removes the TTL reaper from the leader's duties; called by Close
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
@@ -111,9 +112,6 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Leader == nil {
-		cfg.Leader = leader.Always{}
-	}
 	m := &Manager{
 		driver:  cfg.Driver,
 		store:   cfg.Store,
@@ -136,7 +134,11 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m.pools = p
 	m.pools.start()
-	m.startLeading()
+	m.leader, m.ownLeader = cfg.Leader, cfg.Leader == nil
+	if m.ownLeader {
+		m.leader = leader.Start(leader.Always{}, m.log)
+	}
+	m.startReaper()
 	m.startWatching()
 	return m, nil
 }
@@ -146,7 +148,10 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 func (m *Manager) Close(ctx context.Context) error {
 	m.bg.Wait()
 	m.stopWatching()
-	m.stopLeadingAndWait()
+	m.stopReaperAndWait()
+	if m.ownLeader {
+		m.leader.Stop()
+	}
 	m.pools.close(ctx)
 	m.mu.Lock()
 	for id, c := range m.clients {

@@ -41,32 +41,23 @@ func (m *Manager) setExpiryState(ctx context.Context, sb *sandbox.Sandbox) (*san
 	return sb, err
 }
 
-// startLeading campaigns for leadership and, while this replica leads, runs the TTL reaper
-// when configured. The deadlines live in the store, so a reaper picks up where the last one
-// left off after a restart or a failover.
-func (m *Manager) startLeading() {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopLeading, m.leadingDone = cancel, make(chan struct{})
-	go func() {
-		defer close(m.leadingDone)
-		if err := m.cfg.Leader.Run(ctx, m.runReaper); err != nil {
-			m.log.Error("leader election", "err", err)
-		}
-	}()
+// startReaper makes the TTL reaper one of the leader's duties, when configured. The
+// deadlines live in the store, so a reaper picks up where the last one left off after a
+// restart or a failover.
+func (m *Manager) startReaper() {
+	if m.cfg.ReapInterval > 0 {
+		m.stopReaper = m.leader.Do(m.runReaper)
+	}
 }
 
-func (m *Manager) stopLeadingAndWait() {
-	if m.stopLeading != nil {
-		m.stopLeading()
-		<-m.leadingDone
+func (m *Manager) stopReaperAndWait() {
+	if m.stopReaper != nil {
+		m.stopReaper()
 	}
 }
 
 // runReaper reaps every ReapInterval until ctx (this replica's leadership) ends.
 func (m *Manager) runReaper(ctx context.Context) {
-	if m.cfg.ReapInterval <= 0 {
-		return
-	}
 	t := time.NewTicker(m.cfg.ReapInterval)
 	defer t.Stop()
 	for {

@@ -60,7 +60,7 @@ func (m *Manager) startWatching() {
 			case <-tick:
 				// The periodic pass is the cluster's to run once; exit reports are this
 				// replica's own driver speaking, so every replica handles its own.
-				if m.cfg.Leader.IsLeader() {
+				if m.leader.IsLeader() {
 					m.checkAll(ctx)
 				}
 			}

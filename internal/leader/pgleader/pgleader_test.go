@@ -26,7 +26,7 @@ type replica struct {
 func start(t *testing.T, db, name string, key int64) *replica {
 	t.Helper()
 	r := &replica{name: name, ended: make(chan struct{}), stopped: make(chan struct{}),
-		e: pgleader.New(db, pgleader.Options{Key: key, Name: name, Retry: 50 * time.Millisecond, Check: 100 * time.Millisecond})}
+		e: pgleader.New(db, pgleader.Options{Key: key, Name: name, Retry: 50 * time.Millisecond, Check: time.Second})}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
 	go func() {
