@@ -25,8 +25,12 @@ type replica struct {
 
 func start(t *testing.T, db, name string, key int64) *replica {
 	t.Helper()
-	r := &replica{name: name, ended: make(chan struct{}), stopped: make(chan struct{}),
-		e: pgleader.New(db, pgleader.Options{Key: key, Name: name, Retry: 50 * time.Millisecond, Check: time.Second})}
+	return startWith(t, db, pgleader.Options{Key: key, Name: name, Retry: 50 * time.Millisecond, Check: time.Second})
+}
+
+func startWith(t *testing.T, db string, opts pgleader.Options) *replica {
+	t.Helper()
+	r := &replica{name: opts.Name, ended: make(chan struct{}), stopped: make(chan struct{}), e: pgleader.New(db, opts)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
 	go func() {
