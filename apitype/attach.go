@@ -27,3 +27,12 @@ type AttachMessage struct {
 	Reason   string `json:"reason,omitempty"`
 	Message  string `json:"message,omitempty"`
 }
+
+// WebSocketProtocol is the subprotocol that Paddock's WebSockets (attach, terminal) select.
+// Browsers cannot set headers on a WebSocket, so a browser offers two subprotocols: this
+// one and WebSocketKeyPrefix + the key in unpadded base64url. The server authenticates
+// with the second and answers with the first, so the key is never echoed back.
+const WebSocketProtocol = "paddock.v1"
+
+// WebSocketKeyPrefix starts the subprotocol that carries an API key or login token.
+const WebSocketKeyPrefix = "paddock.key."

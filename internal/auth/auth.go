@@ -1,16 +1,19 @@
-// Package auth authenticates requests: it finds the credential presented (X-API-Key or
-// Authorization: Bearer), has an Authenticator resolve it to an identity, and keeps the
-// server's key file. Only a key's ID is ever logged, never the key.
+// Package auth authenticates requests: it finds the credential presented (X-API-Key,
+// Authorization: Bearer, or a WebSocket subprotocol), has an Authenticator resolve it to an
+// identity, and keeps the server's key file. Only a key's ID is ever logged, never the key.
 package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/account"
 )
 
@@ -71,6 +74,29 @@ func FromHeaders(get func(string) string) string {
 	}
 	if a := get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
 		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// FromWebSocketProtocol extracts a key offered as a WebSocket subprotocol
+// (apitype.WebSocketKeyPrefix + base64url of the key), the only way a browser can present
+// one on a WebSocket handshake. Anything else yields "".
+func FromWebSocketProtocol(h http.Header) string {
+	if !strings.EqualFold(h.Get("Upgrade"), "websocket") {
+		return ""
+	}
+	for _, v := range h.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			enc, ok := strings.CutPrefix(strings.TrimSpace(p), apitype.WebSocketKeyPrefix)
+			if !ok {
+				continue
+			}
+			key, err := base64.RawURLEncoding.DecodeString(enc)
+			if err != nil {
+				return ""
+			}
+			return strings.TrimSpace(string(key))
+		}
 	}
 	return ""
 }

@@ -41,7 +41,11 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(audit.WithOrigin(r.Context(), audit.Origin{Actor: "anonymous", RequestID: reqID})))
 			return
 		}
-		id, err := g.Auth.Authenticate(r.Context(), FromHeaders(r.Header.Get))
+		key := FromHeaders(r.Header.Get)
+		if key == "" {
+			key = FromWebSocketProtocol(r.Header)
+		}
+		id, err := g.Auth.Authenticate(r.Context(), key)
 		if err != nil {
 			status := httpx.Status(err)
 			if errors.Is(err, errdefs.ErrUnauthenticated) {

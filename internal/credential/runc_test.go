@@ -16,6 +16,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/engine/enginetest"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -50,20 +51,7 @@ func runcAgent(t *testing.T, logs io.Writer) (*engine.Engine, credential.Agent, 
 	testenv.NeedRunc(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := engine.Open(ctx, engine.Config{DataDir: testenv.TempDir(t), GuestBinary: testenv.PaddockBinary(t),
-		DNS: []string{testenv.NoDNS}, Logger: log})
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		sbs, _ := eng.List(cctx, sandbox.ListFilter{})
-		for _, sb := range sbs {
-			_ = eng.Delete(cctx, sb.ID)
-		}
-		_ = eng.Close(cctx)
-	})
+	eng := enginetest.Runc(t, func(c *engine.Config) { c.Logger = log })
 	sb, err := eng.Create(ctx, sandbox.Spec{Name: "cred-agent"}, "")
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/engine/enginetest"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/runtimes"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -70,7 +69,7 @@ func TestClaudeCodeImage(t *testing.T) {
 	}
 	checkTar(t, tarPath, canary)
 
-	eng := runcEngine(t)
+	eng := enginetest.Runc(t)
 	ctx := context.Background()
 	f, err := os.Open(tarPath)
 	if err != nil {
@@ -181,25 +180,4 @@ func lastLine(b []byte) string {
 func moduleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// runcEngine opens a server-mode engine with real runc on a fresh data dir.
-func runcEngine(t *testing.T) *engine.Engine {
-	t.Helper()
-	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: testenv.TempDir(t), GuestBinary: testenv.PaddockBinary(t),
-		DNS: []string{testenv.NoDNS}, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		sbs, _ := eng.List(cctx, sandbox.ListFilter{})
-		for _, sb := range sbs {
-			_ = eng.Delete(cctx, sb.ID)
-		}
-		_ = eng.Close(cctx)
-	})
-	return eng
 }

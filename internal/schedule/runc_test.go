@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/engine/enginetest"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
@@ -39,19 +39,7 @@ func TestRuncScheduleFires(t *testing.T) {
 	testenv.NeedRunc(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: testenv.TempDir(t), GuestBinary: testenv.PaddockBinary(t), DNS: []string{testenv.NoDNS}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
-		defer ccancel()
-		sbs, _ := eng.List(cctx, sandbox.ListFilter{})
-		for _, sb := range sbs {
-			_ = eng.Delete(cctx, sb.ID)
-		}
-		_ = eng.Close(cctx)
-	})
+	eng := enginetest.Runc(t)
 	sb, err := eng.Create(ctx, sandbox.Spec{Name: "sched-agent"}, "")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/session"
 	"github.com/paddock/paddock/internal/template"
+	"github.com/paddock/paddock/internal/ui"
 )
 
 // Server is a running Paddock service.
@@ -252,6 +254,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	handle("GET /docs", openapi.DocsHandler())
 	handle("GET /redoc", kernelbox.Redoc())
 	handle("GET /redoc/redoc.standalone.js", kernelbox.Redoc())
+	handle("GET "+ui.Prefix, ui.New())
 	guard := &auth.Guard{Auth: authn, Log: log, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
 		Open: func(r *http.Request) bool {
 			// Health probes, the static reference pages (which ask for the key), the
@@ -261,6 +264,10 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 			}
 			// E2B's webhooks authenticate by their signature (sandcaster.WebhookPath checks it).
 			if r.Method == http.MethodPost && r.URL.Path == sandcaster.WebhookPath {
+				return true
+			}
+			// The web UI is static; the API calls it makes carry the key.
+			if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, ui.Prefix)) {
 				return true
 			}
 			return r.Method == http.MethodGet && (r.URL.Path == "/health" || r.URL.Path == "/healthz" || r.URL.Path == "/docs" ||
@@ -295,6 +302,7 @@ var serverOperations = []openapi.Operation{
 	{Pattern: "GET /docs", Tag: "server", Summary: "Interactive API reference (HTML)", Public: true},
 	{Pattern: "GET /redoc", Tag: "server", Summary: "API reference rendered by ReDoc, as KernelBox serves it (HTML, no CDN)", Public: true},
 	{Pattern: "GET /redoc/redoc.standalone.js", Tag: "server", Summary: "The ReDoc script /redoc runs (ReDoc 2.5.0, MIT)", Public: true},
+	{Pattern: "GET " + ui.Prefix, Tag: "server", Summary: "The web UI (static; its API calls carry the key): docs/ui.md", Public: true},
 }
 
 // Handler is the server's root handler (for tests and embedding).

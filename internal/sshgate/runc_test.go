@@ -2,13 +2,13 @@ package sshgate_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paddock/paddock/internal/engine"
+	"github.com/paddock/paddock/internal/engine/enginetest"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/testenv"
@@ -16,33 +16,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// runcEngine opens a server-mode engine with real runc on a fresh data dir, closed (and its
-// sandboxes deleted) when t ends.
-func runcEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	testenv.NeedRunc(t)
-	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: testenv.TempDir(t), GuestBinary: testenv.PaddockBinary(t),
-		DNS: []string{testenv.NoDNS}, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		sbs, _ := eng.List(cctx, sandbox.ListFilter{})
-		for _, sb := range sbs {
-			_ = eng.Delete(cctx, sb.ID)
-		}
-		_ = eng.Close(cctx)
-	})
-	return eng
-}
-
 // runcFleet is one agent, "agent", in a runc sandbox made from the base image.
 func runcFleet(t testing.TB) (*fleet, *engine.Engine) {
 	t.Helper()
-	eng := runcEngine(t)
+	eng := enginetest.Runc(t)
 	if _, err := eng.Create(context.Background(), sandbox.Spec{Name: "sb-agent"}, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/internal/api/httpx"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/manager"
@@ -46,6 +47,9 @@ func (a *API) terminalWS(w http.ResponseWriter, r *http.Request) error {
 		// Clients authenticate with a bearer header, which browsers cannot attach to a
 		// cross-site WebSocket, so the origin needs no check.
 		InsecureSkipVerify: true,
+		// A browser offers its key as a second subprotocol (see auth.FromWebSocketProtocol);
+		// selecting this one keeps the key out of the answer.
+		Subprotocols: []string{apitype.WebSocketProtocol},
 	})
 	if err != nil {
 		return nil // Accept answered the failed handshake itself

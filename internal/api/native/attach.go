@@ -33,6 +33,9 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request) error {
 		// Clients authenticate with API key headers, which browsers cannot attach to a
 		// cross-site WebSocket, so the origin needs no check.
 		InsecureSkipVerify: true,
+		// A browser offers its key as a second subprotocol (see auth.FromWebSocketProtocol);
+		// selecting this one keeps the key out of the answer.
+		Subprotocols: []string{apitype.WebSocketProtocol},
 	})
 	if err != nil {
 		return nil // Accept answered the failed handshake itself

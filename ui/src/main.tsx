@@ -1,0 +1,41 @@
+import { render } from 'preact';
+import { useState } from 'preact/hooks';
+import { Link, usePath } from './router';
+import { session } from './api';
+import { Login } from './pages/login';
+import { SandboxList } from './pages/sandboxes';
+import { SandboxDetail } from './pages/detail';
+import { Activity } from './pages/activity';
+import { Templates } from './pages/templates';
+import './style.css';
+
+function App() {
+  const [authed, setAuthed] = useState(!!session.get());
+  const path = usePath();
+  if (!authed) return <Login onDone={() => setAuthed(true)} />;
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let page;
+  if (parts[0] === 'sandboxes' && parts[1]) page = <SandboxDetail name={parts[1]} tab={parts[2] || 'overview'} />;
+  else if (parts[0] === 'activity') page = <Activity />;
+  else if (parts[0] === 'templates') page = <Templates />;
+  else page = <SandboxList />;
+  const section = parts[0] || 'sandboxes';
+  const nav = (to: string, label: string) =>
+    <Link to={to} aria-current={section === to ? 'page' : undefined}>{label}</Link>;
+  return (
+    <>
+      <header class="top">
+        <span class="brand">Paddock</span>
+        <nav aria-label="Main">
+          {nav('sandboxes', 'Sandboxes')}
+          {nav('activity', 'Activity')}
+          {nav('templates', 'Templates & pools')}
+        </nav>
+        <button class="link" onClick={() => { session.clear(); setAuthed(false); }}>Log out</button>
+      </header>
+      <main id="main">{page}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
