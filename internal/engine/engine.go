@@ -23,6 +23,8 @@ import (
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/leader"
+	"github.com/paddock/paddock/internal/leader/pgleader"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -68,6 +70,10 @@ type Config struct {
 	Images sandbox.ImageResolver
 	// Quota is every user's default quota (zero fields: no limit).
 	Quota account.Quota
+	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
+	// replicas elect a leader through the database (pgleader); otherwise this replica is
+	// alone and always leads.
+	Leader leader.Elector
 }
 
 // FromSettings is the part of Paddock's settings that concerns the engine (data dir, runtime,
@@ -104,6 +110,10 @@ type Engine struct {
 	// credential files, sealed (the same database too).
 	Schedules   schedule.Store
 	Credentials credential.Store
+	// Leader is this replica's campaign for the cluster's background work: the manager's
+	// TTL reaper and reconcile pass, and the server's schedule runner and audit pruning, run
+	// while it leads (stopped by Close, after the manager).
+	Leader *leader.Campaign
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -156,20 +166,19 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var accounts account.Store = memory.NewAccounts()
 	var lc lifecycle.Store = &memory.Lifecycle{}
 	var agents agentrun.Store = memory.NewAgents()
-	trinity := trinityStores{fleet: memory.NewFleet(), grants: &memory.SSHGrants{},
-		schedules: memory.NewSchedules(), credentials: memory.NewCredentials()}
+	var agentsFleet fleet.Store = memory.NewFleet()
+	var grants sshgate.Store = &memory.SSHGrants{}
+	var schedules schedule.Store = memory.NewSchedules()
+	var credentials credential.Store = memory.NewCredentials()
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
-		if t, ok := trinityStoresOf(db); ok {
-			trinity = t
-		} else {
-			cfg.Logger.Warn("store: this store keeps no Trinity agents yet; they are kept in memory until the server stops")
-		}
+		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
+	campaign := leader.Start(electorFor(cfg), cfg.Logger.With("op", "leader"))
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
@@ -177,19 +186,32 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks})
+		Events: hooks, Leader: campaign})
 	if err != nil {
+		campaign.Stop()
 		hooks.Close()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: trinity.fleet,
-		SSHGrants: trinity.grants, Schedules: trinity.schedules, Credentials: trinity.credentials}, nil
+	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
-// database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events and
-// agent runs.
+// electorFor is cfg.Leader, or the elector cfg's store implies.
+func electorFor(cfg Config) leader.Elector {
+	switch {
+	case cfg.Leader != nil:
+		return cfg.Leader
+	case !cfg.Ephemeral && postgres.IsURL(cfg.Store):
+		return pgleader.New(cfg.Store, pgleader.Options{Logger: cfg.Logger.With("op", "leader")})
+	}
+	return leader.Always{}
+}
+
+// database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,
+// agent runs, and Trinity's agents, SSH grants, schedules and credentials. Every store
+// engine.Open can open (SQLite, Postgres) keeps them all.
 type database interface {
 	sandbox.Store
 	sandbox.RunStore
@@ -197,23 +219,10 @@ type database interface {
 	account.Store
 	lifecycle.Store
 	agentrun.Store
-}
-
-// trinityStores are the stores of Trinity's agents.
-type trinityStores struct {
-	fleet       fleet.Store
-	grants      sshgate.Store
-	schedules   schedule.Store
-	credentials credential.Store
-}
-
-// trinityStoresOf is db's Trinity stores, if it keeps them all.
-func trinityStoresOf(db database) (trinityStores, bool) {
-	f, ok1 := db.(fleet.Store)
-	g, ok2 := db.(sshgate.Store)
-	sc, ok3 := db.(schedule.Store)
-	c, ok4 := db.(credential.Store)
-	return trinityStores{fleet: f, grants: g, schedules: sc, credentials: c}, ok1 && ok2 && ok3 && ok4
+	fleet.Store
+	sshgate.Store
+	schedule.Store
+	credential.Store
 }
 
 // openStore opens the store cfg.Store names: SQLite in the data dir by default, PostgreSQL
@@ -262,6 +271,7 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 // a Close (runc: the host's mounts of its volumes) is closed last.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
+	e.Leader.Stop()
 	e.Webhooks.Close()
 	err = errors.Join(err, e.store.Close())
 	if c, ok := e.driver.(interface{ Close() error }); ok {

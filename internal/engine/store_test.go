@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/internal/driver/fake"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/store/postgres"
 	"github.com/paddock/paddock/internal/store/postgres/pgtest"
@@ -34,8 +36,8 @@ func openFakeEngine(t *testing.T, store string) (*Engine, error) {
 	return Open(context.Background(), Config{DataDir: testenv.TempDir(t), Store: store, Driver: drv, Images: baseImage{}})
 }
 
-// TestPostgresStore opens an engine with --store postgres://...: what it creates is in that
-// database, and an unreachable database fails Open with a message that names it without
+// TestPostgresStore opens an engine with --store postgres://...: what it creates (sandboxes,
+// Trinity agents) is in that database, and an unreachable database fails Open with a message that names it without
 // its password.
 func TestPostgresStore(t *testing.T) {
 	db := pgtest.Start(t).NewSchema(t)
@@ -56,6 +58,14 @@ func TestPostgresStore(t *testing.T) {
 	defer direct.Close()
 	if got, err := direct.GetSandbox(ctx, "on-postgres"); err != nil || got.ID != sb.ID {
 		t.Errorf("the engine's sandbox in Postgres: %+v %v", got, err)
+	}
+	// Trinity's agents are kept there too, not in memory.
+	agent := &fleet.Agent{ID: "agt_pg", Name: "pg-agent", CreatedAt: time.Now()}
+	if err := eng.Fleet.CreateAgent(ctx, agent); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := direct.GetAgent(ctx, "pg-agent"); err != nil || got.ID != agent.ID {
+		t.Errorf("the engine's Trinity agent in Postgres: %+v %v", got, err)
 	}
 
 	u, _ := url.Parse(db)

@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	Audit *audit.Recorder
 	// ReapInterval is how often expired sandboxes are looked for (0 = no TTL reaper).
 	ReapInterval time.Duration
+	// Leader is this replica's campaign for the cluster's background work: the TTL reaper
+	// and the periodic reconcile pass run only while it leads. Nil: the manager is alone on
+	// its store and always leads.
+	Leader *leader.Campaign
 	// Accounts holds shares and per-user quota overrides (nil: no sharing; only the default
 	// Quota applies).
 	Accounts Accounts
@@ -74,8 +79,9 @@ type Manager struct {
 	pools *pools   // owned; stopped by Close
 	watch *watcher // owned; stopped by Close
 
-	stopReaper context.CancelFunc // stops the TTL reaper goroutine; called by Close
-	reaperDone chan struct{}
+	leader     *leader.Campaign
+	ownLeader  bool   // the manager started leader (Config.Leader was nil) and stops it in Close
+	stopReaper func() // removes the TTL reaper from the leader's duties; called by Close
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
@@ -128,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m.pools = p
 	m.pools.start()
+	m.leader, m.ownLeader = cfg.Leader, cfg.Leader == nil
+	if m.ownLeader {
+		m.leader = leader.Start(leader.Always{}, m.log)
+	}
 	m.startReaper()
 	m.startWatching()
 	return m, nil
@@ -139,6 +149,9 @@ func (m *Manager) Close(ctx context.Context) error {
 	m.bg.Wait()
 	m.stopWatching()
 	m.stopReaperAndWait()
+	if m.ownLeader {
+		m.leader.Stop()
+	}
 	m.pools.close(ctx)
 	m.mu.Lock()
 	for id, c := range m.clients {

@@ -41,33 +41,32 @@ func (m *Manager) setExpiryState(ctx context.Context, sb *sandbox.Sandbox) (*san
 	return sb, err
 }
 
-// startReaper runs the TTL reaper when configured. The deadlines live in the store, so the
-// reaper picks up where it left off after a restart.
+// startReaper makes the TTL reaper one of the leader's duties, when configured. The
+// deadlines live in the store, so a reaper picks up where the last one left off after a
+// restart or a failover.
 func (m *Manager) startReaper() {
-	if m.cfg.ReapInterval <= 0 {
-		return
+	if m.cfg.ReapInterval > 0 {
+		m.stopReaper = m.leader.Do(m.runReaper)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopReaper, m.reaperDone = cancel, make(chan struct{})
-	go func() {
-		defer close(m.reaperDone)
-		t := time.NewTicker(m.cfg.ReapInterval)
-		defer t.Stop()
-		for {
-			m.reapExpired(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
 }
 
 func (m *Manager) stopReaperAndWait() {
 	if m.stopReaper != nil {
 		m.stopReaper()
-		<-m.reaperDone
+	}
+}
+
+// runReaper reaps every ReapInterval until ctx (this replica's leadership) ends.
+func (m *Manager) runReaper(ctx context.Context) {
+	t := time.NewTicker(m.cfg.ReapInterval)
+	defer t.Stop()
+	for {
+		m.reapExpired(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -58,7 +58,11 @@ func (m *Manager) startWatching() {
 			case id := <-m.watch.exits:
 				m.checkExit(ctx, id)
 			case <-tick:
-				m.checkAll(ctx)
+				// The periodic pass is the cluster's to run once; exit reports are this
+				// replica's own driver speaking, so every replica handles its own.
+				if m.leader.IsLeader() {
+					m.checkAll(ctx)
+				}
 			}
 		}
 	}()

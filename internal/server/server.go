@@ -375,27 +375,35 @@ func (s *Server) close(ctx context.Context) {
 	}
 }
 
-// pruneAudit deletes audit events older than the retention period, hourly.
+// pruneAudit deletes audit events older than the retention period, hourly, while this
+// replica leads.
 func (s *Server) pruneAudit(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := s.eng.Events.DeleteEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
-			s.log.Error("prune audit events", "err", err)
-		} else if n > 0 {
-			s.log.Info("pruned audit events", "count", n)
-		}
-		// Lifecycle events (E2B's events API) are kept as long as the audit trail.
-		if n, err := s.eng.Lifecycle.DeleteLifecycleEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
-			s.log.Error("prune lifecycle events", "err", err)
-		} else if n > 0 {
-			s.log.Info("pruned lifecycle events", "count", n)
+		if s.eng.Leader.IsLeader() {
+			s.pruneAuditOnce(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// pruneAuditOnce deletes the audit and lifecycle events past the retention period.
+func (s *Server) pruneAuditOnce(ctx context.Context) {
+	if n, err := s.eng.Events.DeleteEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
+		s.log.Error("prune audit events", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned audit events", "count", n)
+	}
+	// Lifecycle events (E2B's events API) are kept as long as the audit trail.
+	if n, err := s.eng.Lifecycle.DeleteLifecycleEventsBefore(ctx, time.Now().Add(-s.cfg.AuditRetention)); err != nil {
+		s.log.Error("prune lifecycle events", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned lifecycle events", "count", n)
 	}
 }
 

@@ -33,10 +33,9 @@ type agentParts struct {
 	creds     *credential.Service
 	grants    sshgate.Store
 	log       *slog.Logger
-	// stop ends the schedule runner (owned here, started by runSchedules); done closes when
-	// it has returned.
+	// stop removes the schedule runner from the leader's duties (started by runSchedules)
+	// and waits for it to return.
 	stop func()
-	done chan struct{}
 	once sync.Once
 }
 
@@ -108,29 +107,24 @@ func (s *Server) hasImage(ctx context.Context, ref string) bool {
 	return slices.ContainsFunc(imgs, func(i sandbox.ImageInfo) bool { return i.Ref == ref })
 }
 
-// runSchedules runs the schedule runner until ctx ends or the server closes.
-func (s *Server) runSchedules(ctx context.Context) {
+// runSchedules makes the schedule runner one of the leader's duties: it runs while this
+// replica leads, so each schedule fires once in the cluster, until the server closes.
+func (s *Server) runSchedules(context.Context) {
 	p := s.agents
 	if p == nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.stop, p.done = cancel, make(chan struct{})
-	go func() {
-		defer close(p.done)
+	p.stop = s.eng.Leader.Do(func(ctx context.Context) {
 		if err := p.schedules.Run(ctx, p.fire); err != nil && ctx.Err() == nil {
 			p.log.Error("schedule runner stopped", "err", err)
 		}
-	}()
+	})
 }
 
 // closeSchedules stops the schedule runner and waits for the fires under way to be recorded.
 func (s *Server) closeSchedules() {
 	if p := s.agents; p != nil && p.stop != nil {
-		p.once.Do(func() {
-			p.stop()
-			<-p.done
-		})
+		p.once.Do(p.stop)
 	}
 }
 

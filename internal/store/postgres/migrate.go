@@ -149,6 +149,56 @@ var migrations = []string{
 		record     json NOT NULL
 	);
 	CREATE INDEX agent_sessions_owner ON agent_sessions (owner, created_at);`,
+	// 2: Trinity's stores (SQLite's versions 9 to 12): agents and their saved logs, cron
+	// schedules and their executions, sealed credential files, SSH key grants. Schedules
+	// keep last_run_at and next_run_at in their own columns (the record's copies are
+	// ignored) so that the runner writes them without touching an edit made meanwhile.
+	`CREATE TABLE fleet_agents (
+		id         text PRIMARY KEY,
+		name       text NOT NULL CONSTRAINT fleet_agents_name_key UNIQUE,
+		owner      text NOT NULL DEFAULT '',
+		created_at timestamptz NOT NULL,
+		record     json NOT NULL,
+		log        bytea NOT NULL DEFAULT ''
+	);
+	CREATE INDEX fleet_agents_created ON fleet_agents (created_at, id);
+
+	CREATE TABLE agent_schedules (
+		id          text PRIMARY KEY,
+		agent_id    text NOT NULL,
+		created_at  timestamptz NOT NULL,
+		last_run_at timestamptz,
+		next_run_at timestamptz,
+		record      json NOT NULL
+	);
+	CREATE INDEX agent_schedules_agent ON agent_schedules (agent_id, created_at);
+	CREATE TABLE schedule_executions (
+		id          text PRIMARY KEY,
+		schedule_id text NOT NULL,
+		agent_id    text NOT NULL,
+		started_at  timestamptz NOT NULL,
+		record      json NOT NULL
+	);
+	CREATE INDEX schedule_executions_agent ON schedule_executions (agent_id, started_at);
+	CREATE INDEX schedule_executions_schedule ON schedule_executions (schedule_id, started_at);
+
+	CREATE TABLE agent_credentials (
+		agent_id   text NOT NULL,
+		path       text NOT NULL,
+		sealed     bytea NOT NULL,
+		updated_at timestamptz NOT NULL,
+		PRIMARY KEY (agent_id, path)
+	);
+
+	CREATE TABLE ssh_grants (
+		agent_id    text NOT NULL,
+		fingerprint text NOT NULL,
+		public_key  text NOT NULL,
+		expires_at  timestamptz NOT NULL,
+		created_at  timestamptz NOT NULL,
+		PRIMARY KEY (agent_id, fingerprint)
+	);
+	CREATE INDEX ssh_grants_expires ON ssh_grants (expires_at);`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises

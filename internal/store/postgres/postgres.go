@@ -1,6 +1,6 @@
 // Package postgres is the shared store for several Paddock replicas: sandbox records, the
-// audit trail, run history, accounts, lifecycle events and agent runs in one PostgreSQL
-// database (github.com/jackc/pgx/v5), with versioned migrations that replicas starting at
+// audit trail, run history, accounts, lifecycle events, agent runs and Trinity's agents,
+// schedules, credentials and SSH grants in one PostgreSQL database (github.com/jackc/pgx/v5), with versioned migrations that replicas starting at
 // once apply exactly once.
 package postgres
 
@@ -26,7 +26,8 @@ import (
 const connectTimeout = 10 * time.Second
 
 // Store implements sandbox.Store, sandbox.RunStore, audit.Store, account.Store,
-// lifecycle.Store and agentrun.Store on one connection pool. Safe for concurrent use; any
+// lifecycle.Store, agentrun.Store, fleet.Store, schedule.Store, credential.Store and
+// sshgate.Store on one connection pool. Safe for concurrent use; any
 // number of Stores, in one process or in several replicas, may share a database.
 type Store struct {
 	pool *pgxpool.Pool

@@ -16,9 +16,13 @@ import (
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/audit"
+	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/sandbox"
+	"github.com/paddock/paddock/internal/schedule"
+	"github.com/paddock/paddock/internal/sshgate"
 	"github.com/paddock/paddock/internal/store/postgres"
 	"github.com/paddock/paddock/internal/store/postgres/pgtest"
 	"github.com/paddock/paddock/internal/store/storetest"
@@ -53,6 +57,18 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("Runs", func(t *testing.T) { storetest.RunRuns(t, fresh(t)) })
 	t.Run("Events", func(t *testing.T) { storetest.RunEvents(t, fresh(t)) })
+	t.Run("Fleet", func(t *testing.T) {
+		storetest.RunFleet(t, func(t *testing.T) fleet.Store { return fresh(t) })
+	})
+	t.Run("Schedules", func(t *testing.T) {
+		storetest.RunSchedules(t, func(t *testing.T) schedule.Store { return fresh(t) })
+	})
+	t.Run("Credentials", func(t *testing.T) {
+		storetest.RunCredentials(t, func(t *testing.T) credential.Store { return fresh(t) })
+	})
+	t.Run("SSHGrants", func(t *testing.T) {
+		storetest.RunSSHGrants(t, func(t *testing.T) sshgate.Store { return fresh(t) })
+	})
 	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewSchema(t)) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewSchema(t)) })
