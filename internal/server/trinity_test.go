@@ -504,8 +504,13 @@ func TestTrinitySchedulesAndCredentialsRoutes(t *testing.T) {
 		t.Errorf("disable: %d %s", code, body)
 	}
 	var execs []any
-	if code, body := tr(t, s, "GET", "/sched/schedules/"+sc.ID+"/executions", nil, alice, &execs); code != 200 || len(execs) != 0 {
-		t.Errorf("executions: %d %s", code, body)
+	for _, path := range []string{"/sched/schedules/" + sc.ID + "/executions", "/sched/executions?limit=10"} {
+		if code, body := tr(t, s, "GET", path, nil, alice, &execs); code != 200 || len(execs) != 0 {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		}
+	}
+	if code, _ := tr(t, s, "GET", "/sched/schedules/nope/executions", nil, alice, nil); code != 404 {
+		t.Errorf("executions of an unknown schedule: %d, want 404", code)
 	}
 	// Another user sees nothing; a user the agent is shared with reads but does not change.
 	if code, _ := tr(t, s, "GET", "/sched/schedules", nil, bob, nil); code != 404 {

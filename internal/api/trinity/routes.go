@@ -84,6 +84,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"PUT " + p + "/schedules/{id}":            a.updateSchedule,
 		"DELETE " + p + "/schedules/{id}":         a.deleteSchedule,
 		"GET " + p + "/schedules/{id}/executions": a.scheduleExecutions,
+		"GET " + p + "/executions":                a.scheduleExecutions,
 		"GET " + p + "/credentials/status":        a.credentialStatus,
 		"POST " + p + "/credentials/inject":       a.injectCredentials,
 		"POST " + p + "/credentials/export":       a.exportCredentials,

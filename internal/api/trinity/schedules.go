@@ -104,7 +104,8 @@ func (a *API) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, http.StatusOK, message{Message: "Schedule " + r.PathValue("id") + " deleted"})
 }
 
-// scheduleExecutions lists a schedule's executions, newest first (?limit=, 1-500, default 50).
+// scheduleExecutions lists a schedule's executions (all the agent's on
+// /api/agents/{name}/executions), newest first (?limit=, 1-500, default 50).
 func (a *API) scheduleExecutions(w http.ResponseWriter, r *http.Request) error {
 	svc, ag, err := a.scheduledAgent(r, false)
 	if err != nil {
@@ -118,11 +119,7 @@ func (a *API) scheduleExecutions(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	id := r.PathValue("id")
-	if _, err := svc.Get(r.Context(), ag.ID, id); err != nil {
-		return err
-	}
-	execs, err := svc.Executions(r.Context(), ag.ID, id, limit)
+	execs, err := svc.Executions(r.Context(), ag.ID, r.PathValue("id"), limit)
 	if err != nil {
 		return err
 	}
