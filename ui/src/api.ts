@@ -159,3 +159,51 @@ export const api = {
     call<CellResult>('POST', `/kernels/${encodeURIComponent(id)}/execute`, { code, language }, { signal }),
   restartKernel: (id: string) => call<Kernel>('POST', `/kernels/${encodeURIComponent(id)}/restart`),
 };
+
+// Trinity agents (docs/trinity.md).
+export interface Agent {
+  name: string; status: string; runtime?: string; type?: string; tags?: string[]; created?: string;
+  resources?: { cpu?: string; memory?: string }; container_id?: string; port?: number;
+  autonomy_enabled?: boolean; read_only_enabled?: boolean; owner?: string; id?: string;
+  execution_timeout_seconds?: number; workspace_volume?: string;
+}
+export interface AgentStats {
+  cpu_percent: number; memory_used_bytes: number; memory_limit_bytes: number; memory_percent: number;
+  network_rx_bytes: number; network_tx_bytes: number; uptime_seconds: number; status: string;
+}
+export interface TreeNode { name: string; path: string; type: string; size?: number; modified?: string; children?: TreeNode[] }
+export interface Schedule {
+  id: string; name: string; cron_expression: string; message: string; command?: string; enabled: boolean;
+  timezone: string; last_run_at?: string | null; next_run_at?: string | null;
+}
+export interface Execution {
+  id: string; schedule_id: string; status: string; started_at: string; completed_at?: string | null;
+  duration_ms?: number | null; message?: string; response?: string | null; error?: string | null;
+}
+export interface SSHAccess {
+  connection: { command: string; host: string; port: number; user: string };
+  expires_at: string; private_key?: string; instructions?: string[];
+}
+
+const ag = (n: string) => `/api/agents/${encodeURIComponent(n)}`;
+
+export const agents = {
+  list: () => call<Agent[]>('GET', '/api/agents'),
+  get: (n: string) => call<Agent>('GET', ag(n)),
+  create: (req: Record<string, unknown>) => call<Agent>('POST', '/api/agents', req),
+  action: (n: string, act: 'start' | 'stop') => call<{ message: string }>('POST', `${ag(n)}/${act}`),
+  remove: (n: string) => call<unknown>('DELETE', ag(n)),
+  logs: (n: string, tail: number) => call<{ logs: string }>('GET', `${ag(n)}/logs?tail=${tail}`),
+  stats: (n: string) => call<AgentStats>('GET', `${ag(n)}/stats`),
+  files: (n: string) => call<{ tree: TreeNode[]; total_files: number; truncated: boolean }>('GET', `${ag(n)}/files`),
+  download: async (n: string, p: string): Promise<Blob> => {
+    const resp = await fetch(`${ag(n)}/files/download?path=${encodeURIComponent(p)}`, { headers: { 'X-API-Key': session.get() } });
+    if (!resp.ok) throw new ApiError(resp.status, `download failed (${resp.status})`);
+    return resp.blob();
+  },
+  schedules: (n: string) => call<Schedule[]>('GET', `${ag(n)}/schedules`),
+  addSchedule: (n: string, req: Record<string, unknown>) => call<Schedule>('POST', `${ag(n)}/schedules`, req),
+  deleteSchedule: (n: string, id: string) => call<unknown>('DELETE', `${ag(n)}/schedules/${encodeURIComponent(id)}`),
+  executions: (n: string) => call<Execution[]>('GET', `${ag(n)}/executions`),
+  sshAccess: (n: string, ttl_hours: number) => call<SSHAccess>('POST', `${ag(n)}/ssh-access`, { ttl_hours }),
+};

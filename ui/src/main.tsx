@@ -7,6 +7,10 @@ import { SandboxList } from './pages/sandboxes';
 import { SandboxDetail } from './pages/detail';
 import { Activity } from './pages/activity';
 import { Templates } from './pages/templates';
+import { lazy } from './lazy';
+
+const AgentList = lazy(() => import('./pages/agents').then(m => m.AgentList));
+const AgentDetail = lazy<{ name: string; tab: string }>(() => import('./pages/agent').then(m => m.AgentDetail));
 import './style.css';
 
 function App() {
@@ -16,6 +20,8 @@ function App() {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   let page;
   if (parts[0] === 'sandboxes' && parts[1]) page = <SandboxDetail name={parts[1]} tab={parts[2] || 'overview'} />;
+  else if (parts[0] === 'agents' && parts[1]) page = <AgentDetail name={parts[1]} tab={parts[2] || 'overview'} />;
+  else if (parts[0] === 'agents') page = <AgentList />;
   else if (parts[0] === 'activity') page = <Activity />;
   else if (parts[0] === 'templates') page = <Templates />;
   else page = <SandboxList />;
@@ -28,6 +34,7 @@ function App() {
         <span class="brand">Paddock</span>
         <nav aria-label="Main">
           {nav('sandboxes', 'Sandboxes')}
+          {nav('agents', 'Agents')}
           {nav('activity', 'Activity')}
           {nav('templates', 'Templates & pools')}
         </nav>
