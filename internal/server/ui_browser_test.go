@@ -16,6 +16,36 @@ import (
 // (ui/test/e2e.mjs) against a real server on runc: wrong key, login, create, terminal,
 // drag-and-drop upload, code cells (a matplotlib plot, a traceback), delete.
 func TestUIInBrowser(t *testing.T) {
+	node, uiDir := needBrowser(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		testenv.Require(t, "interpreters", "python3 not installed: apt-get install python3 python3-matplotlib")
+	}
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	runBrowserScript(t, node, uiDir, "e2e.mjs", s)
+}
+
+// TestUIAgentsInBrowser drives the agents pages (ui/test/agents.mjs) against a real server on
+// runc with an SSH gateway: create a shell agent, see it running, its logs and live stats, its
+// workspace, add and delete a schedule, get SSH access (the key shown once), delete the agent.
+func TestUIAgentsInBrowser(t *testing.T) {
+	node, uiDir := needBrowser(t)
+	ln, err := ListenSSH("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := newTestServerWith(t, Options{SSHListener: ln}, func(c *config.Config) { c.PoolSize = 0 })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s.srv.serveSSH(ctx)
+	s.srv.runSchedules(ctx)
+	runBrowserScript(t, node, uiDir, "agents.mjs", s)
+}
+
+// needBrowser skips (or, under PADDOCK_TEST_REQUIRE=browser, fails) without chromium, node
+// or ui/node_modules, and returns node's path and the ui directory.
+func needBrowser(t *testing.T) (node, uiDir string) {
+	t.Helper()
 	if _, err := exec.LookPath("chromium"); err != nil {
 		testenv.Require(t, "browser", "chromium not in PATH: apt-get install chromium")
 	}
@@ -23,20 +53,23 @@ func TestUIInBrowser(t *testing.T) {
 	if err != nil {
 		testenv.Require(t, "browser", "node not in PATH: apt-get install nodejs")
 	}
-	uiDir, err := filepath.Abs("../../ui")
+	uiDir, err = filepath.Abs("../../ui")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(uiDir, "node_modules", "playwright-core")); err != nil {
 		testenv.Require(t, "browser", "playwright-core not installed: npm ci --prefix ui")
 	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		testenv.Require(t, "interpreters", "python3 not installed: apt-get install python3 python3-matplotlib")
-	}
-	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	return node, uiDir
+}
+
+// runBrowserScript runs ui/test/<script> with node against s and fails the test with its
+// output when it fails.
+func runBrowserScript(t *testing.T, node, uiDir, script string, s *testServer) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "e2e.mjs"))
+	cmd := exec.CommandContext(ctx, node, filepath.Join("test", script))
 	cmd.Dir = uiDir
 	cmd.Env = append(os.Environ(), "PADDOCK_URL="+s.url, "PADDOCK_KEY="+testKey)
 	out, err := cmd.CombinedOutput()

@@ -1,5 +1,5 @@
 // The agents pages' own logic, kept apart from the components so that Vitest can test it.
-import type { TreeNode } from './api';
+import type { Execution, TreeNode } from './api';
 
 export interface FlatNode { path: string; name: string; depth: number; dir: boolean; size?: number }
 
@@ -34,4 +34,9 @@ export function scheduleRequest(f: { name?: string; cron?: string; kind?: string
 /** agentName applies Trinity's naming rule, to show what name a typed one becomes. */
 export function agentName(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9_.-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '');
+}
+
+/** mergeRuns merges schedules' executions, newest first, keeping at most limit. */
+export function mergeRuns(lists: Execution[][], limit = 50): Execution[] {
+  return lists.flat().sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at)).slice(0, limit);
 }

@@ -193,6 +193,7 @@ export const agents = {
   create: (req: Record<string, unknown>) => call<Agent>('POST', '/api/agents', req),
   action: (n: string, act: 'start' | 'stop') => call<{ message: string }>('POST', `${ag(n)}/${act}`),
   remove: (n: string) => call<unknown>('DELETE', ag(n)),
+  setAutonomy: (n: string, enabled: boolean) => call<unknown>('PUT', `${ag(n)}/autonomy`, { enabled }),
   logs: (n: string, tail: number) => call<{ logs: string }>('GET', `${ag(n)}/logs?tail=${tail}`),
   stats: (n: string) => call<AgentStats>('GET', `${ag(n)}/stats`),
   files: (n: string) => call<{ tree: TreeNode[]; total_files: number; truncated: boolean }>('GET', `${ag(n)}/files`),
@@ -204,6 +205,6 @@ export const agents = {
   schedules: (n: string) => call<Schedule[]>('GET', `${ag(n)}/schedules`),
   addSchedule: (n: string, req: Record<string, unknown>) => call<Schedule>('POST', `${ag(n)}/schedules`, req),
   deleteSchedule: (n: string, id: string) => call<unknown>('DELETE', `${ag(n)}/schedules/${encodeURIComponent(id)}`),
-  executions: (n: string) => call<Execution[]>('GET', `${ag(n)}/executions`),
+  scheduleExecutions: (n: string, id: string) => call<Execution[]>('GET', `${ag(n)}/schedules/${encodeURIComponent(id)}/executions`),
   sshAccess: (n: string, ttl_hours: number) => call<SSHAccess>('POST', `${ag(n)}/ssh-access`, { ttl_hours }),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentName, flatten, scheduleRequest } from '../src/agents';
+import { agentName, flatten, mergeRuns, scheduleRequest } from '../src/agents';
 
 describe('flatten', () => {
   it('lists directories first, depth first, with depths', () => {
@@ -37,5 +37,13 @@ describe('agentName', () => {
   it('follows the Trinity naming rule', () => {
     expect(agentName('Research Agent')).toBe('research-agent');
     expect(agentName('--a!!b-')).toBe('a-b');
+  });
+});
+
+describe('mergeRuns', () => {
+  it('merges newest first and keeps the limit', () => {
+    const r = (id: string, t: string) => ({ id, schedule_id: 's', status: 'success', started_at: t });
+    expect(mergeRuns([[r('a', '2026-01-01T10:00:00Z'), r('b', '2026-01-01T08:00:00Z')], [r('c', '2026-01-01T09:00:00Z')]], 2)
+      .map(x => x.id)).toEqual(['a', 'c']);
   });
 });

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { agents, SSHAccess } from '../api';
-import { flatten, scheduleRequest } from '../agents';
+import { flatten, mergeRuns, scheduleRequest } from '../agents';
 import { bytes, span } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
@@ -36,6 +36,7 @@ export function AgentDetail(props: { name: string; tab: string }) {
             ['Execution timeout', a.execution_timeout_seconds ? span(a.execution_timeout_seconds) : undefined],
             ['Workspace volume', a.workspace_volume], ['Sandbox', a.container_id]] as [string, string | undefined][])
             .filter(r => r[1]).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}</dl>
+          <Autonomy name={a.name} on={!!a.autonomy_enabled} onChange={ag.reload} />
         </div>
         <div><h2>Live stats</h2>{running ? <Stats name={a.name} /> : <p>The agent is {a.status}: start it to see its stats.</p>}</div>
       </div>}
@@ -44,6 +45,22 @@ export function AgentDetail(props: { name: string; tab: string }) {
       {a && props.tab === 'schedules' && <Schedules name={a.name} />}
       {a && props.tab === 'ssh' && <SSH name={a.name} />}
     </section>
+  );
+}
+
+/** Autonomy is the gate on the agent's schedules: off, none fires (docs/trinity.md). */
+function Autonomy(props: { name: string; on: boolean; onChange: () => void }) {
+  const [err, setErr] = useState('');
+  const flip = async () => {
+    setErr('');
+    try { await agents.setAutonomy(props.name, !props.on); props.onChange(); } catch (e) { setErr((e as Error).message); }
+  };
+  return (
+    <p class="bar">
+      <button onClick={flip} aria-pressed={props.on}>{props.on ? 'Turn autonomy off' : 'Turn autonomy on'}</button>
+      <span class="muted">Schedules fire only while autonomy is on.</span>
+      {err && <span class="error" role="alert">{err}</span>}
+    </p>
   );
 }
 
@@ -117,7 +134,10 @@ function Workspace(props: { name: string }) {
 
 function Schedules(props: { name: string }) {
   const list = usePoll(() => agents.schedules(props.name), 5000, [props.name]);
-  const runs = usePoll(() => agents.executions(props.name), 5000, [props.name]);
+  // Each schedule's executions (the server has no agent-wide route), newest first.
+  const ids = (list.data || []).map(s => s.id);
+  const runs = usePoll(async () => mergeRuns(await Promise.all(ids.map(id => agents.scheduleExecutions(props.name, id)))),
+    3000, [props.name, ids.join(',')]);
   const [f, setF] = useState<Record<string, string>>({ kind: 'command', cron: '*/5 * * * *' });
   const [err, setErr] = useState('');
   const set = (k: string) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
@@ -193,8 +213,7 @@ function SSH(props: { name: string }) {
       {err && <p class="error" role="alert">{err}</p>}
       {acc && <div class="card" id="ssh-access">
         <p>Expires {acc.expires_at}.</p>
-        <label for="ssh-cmd">Command</label>
-        <div class="bar"><code id="ssh-cmd">{acc.connection.command}</code>
+        <div class="bar"><span>Command</span><code id="ssh-cmd" aria-label="SSH command">{acc.connection.command}</code>
           <button onClick={() => copy('command', acc.connection.command)}>Copy command</button></div>
         {acc.private_key && <>
           <p class="warn" role="alert"><strong>The private key is shown once.</strong> Save it now (for example to the

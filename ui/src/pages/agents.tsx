@@ -8,6 +8,13 @@ import { Link, navigate } from '../router';
 /** AgentList is the live list of Trinity agents with the create form. */
 export function AgentList() {
   const list = usePoll(() => agents.list(), 3000);
+  // The list's answer is Trinity's AgentStatus, without the autonomy and read-only flags: those
+  // come from each agent's detail, for the first 50 agents, every 10 s.
+  const flags = usePoll(async () => {
+    const names = (list.data || []).slice(0, 50).map(a => a.name);
+    const details = await Promise.all(names.map(n => agents.get(n).catch(() => undefined)));
+    return Object.fromEntries(details.filter((d): d is Agent => !!d).map(d => [d.name, d]));
+  }, 10000, [(list.data || []).map(a => a.name).join(',')]);
   const [showCreate, setShowCreate] = useState(false);
   return (
     <section aria-labelledby="ag-h">
@@ -24,7 +31,7 @@ export function AgentList() {
           <th scope="col">Tags</th><th scope="col">Autonomy</th><th scope="col">Read-only</th><th scope="col">Age</th>
           <th scope="col"><span class="sr">Actions</span></th>
         </tr></thead>
-        <tbody>{(list.data || []).map(a => (
+        <tbody>{(list.data || []).map(x => ({ ...flags.data?.[x.name], ...x })).map(a => (
           <tr data-agent={a.name} key={a.name}>
             <td><Link to={`agents/${encodeURIComponent(a.name)}`}>{a.name}</Link></td>
             <td><span class={`state ${a.status}`}>{a.status}</span></td>
