@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock/paddock/internal/agent/providertest"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/testenv"
 )
@@ -40,6 +41,23 @@ func TestUIAgentsInBrowser(t *testing.T) {
 	s.srv.serveSSH(ctx)
 	s.srv.runSchedules(ctx)
 	runBrowserScript(t, node, uiDir, "agents.mjs", s)
+}
+
+// TestUIRunsInBrowser drives the runs page (ui/test/runs.mjs) against a real server on runc
+// whose model is the Anthropic test double: a run streams its text, its tool call (a bash
+// command in the sandbox) and its cost, lands in the history, and opens again from it.
+func TestUIRunsInBrowser(t *testing.T) {
+	node, uiDir := needBrowser(t)
+	anth := providertest.NewAnthropic(t,
+		providertest.Turn{Text: "Let me compute it.", Calls: []providertest.Call{{ID: "t1", Name: "bash",
+			Input: `{"command":"echo $((6*7))"}`}}},
+		providertest.Turn{Text: "The answer is 42."},
+	)
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ui-test-0123456789")
+	t.Setenv("ANTHROPIC_BASE_URL", anth.URL())
+	t.Setenv("PADDOCK_SANDCASTER_WORKDIR", "")
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	runBrowserScript(t, node, uiDir, "runs.mjs", s)
 }
 
 // needBrowser skips (or, under PADDOCK_TEST_REQUIRE=browser, fails) without chromium, node

@@ -208,3 +208,37 @@ export const agents = {
   scheduleExecutions: (n: string, id: string) => call<Execution[]>('GET', `${ag(n)}/schedules/${encodeURIComponent(id)}/executions`),
   sshAccess: (n: string, ttl_hours: number) => call<SSHAccess>('POST', `${ag(n)}/ssh-access`, { ttl_hours }),
 };
+
+// Sandcaster runs (docs/sandcaster.md).
+export interface Run {
+  id: string; prompt: string; model?: string; status: string; startedAt: string; completedAt?: string | null;
+  costUsd?: number; inputTokens?: number; outputTokens?: number; numTurns?: number; durationSecs?: number;
+  error?: string | null; filesCount?: number; sessionId?: string | null;
+}
+
+export const runs = {
+  list: () => call<Run[]>('GET', '/runs?limit=50'),
+  get: (id: string) => call<Run & { events: Record<string, unknown>[] }>('GET', `/runs/${encodeURIComponent(id)}`),
+  /** query starts a run and hands each event to onEvent as it streams; it resolves when the
+   * stream ends. */
+  query: async (req: Record<string, unknown>, onEvent: (ev: Record<string, unknown>) => void, signal?: AbortSignal) => {
+    const { SSEParser } = await import('./sse');
+    const resp = await fetch('/query', {
+      method: 'POST', signal, body: JSON.stringify(req),
+      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    });
+    if (!resp.ok || !resp.body) {
+      const body = await resp.json().catch(() => undefined);
+      throw new ApiError(resp.status, errorMessage(resp.status, body));
+    }
+    const parser = new SSEParser();
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const m of parser.push(value)) {
+        try { onEvent(JSON.parse(m.data)); } catch { /* not JSON: not an event of ours */ }
+      }
+    }
+  },
+};

@@ -10,6 +10,7 @@ import { Templates } from './pages/templates';
 import { lazy } from './lazy';
 
 const AgentList = lazy(() => import('./pages/agents').then(m => m.AgentList));
+const Runs = lazy<{ id?: string }>(() => import('./pages/runs').then(m => m.Runs));
 const AgentDetail = lazy<{ name: string; tab: string }>(() => import('./pages/agent').then(m => m.AgentDetail));
 import './style.css';
 
@@ -22,6 +23,7 @@ function App() {
   if (parts[0] === 'sandboxes' && parts[1]) page = <SandboxDetail name={parts[1]} tab={parts[2] || 'overview'} />;
   else if (parts[0] === 'agents' && parts[1]) page = <AgentDetail name={parts[1]} tab={parts[2] || 'overview'} />;
   else if (parts[0] === 'agents') page = <AgentList />;
+  else if (parts[0] === 'runs') page = <Runs id={parts[1]} />;
   else if (parts[0] === 'activity') page = <Activity />;
   else if (parts[0] === 'templates') page = <Templates />;
   else page = <SandboxList />;
@@ -35,6 +37,7 @@ function App() {
         <nav aria-label="Main">
           {nav('sandboxes', 'Sandboxes')}
           {nav('agents', 'Agents')}
+          {nav('runs', 'Runs')}
           {nav('activity', 'Activity')}
           {nav('templates', 'Templates & pools')}
         </nav>
