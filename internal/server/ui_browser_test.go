@@ -60,6 +60,15 @@ func TestUIRunsInBrowser(t *testing.T) {
 	runBrowserScript(t, node, uiDir, "runs.mjs", s)
 }
 
+// TestUIUsersInBrowser drives the users and keys page (ui/test/users.mjs): an admin creates a
+// user; the user logs in by email, makes a key (shown once, accepted by the API) and revokes it
+// (then refused).
+func TestUIUsersInBrowser(t *testing.T) {
+	node, uiDir := needBrowser(t)
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	runBrowserScript(t, node, uiDir, "users.mjs", s)
+}
+
 // needBrowser skips (or, under PADDOCK_TEST_REQUIRE=browser, fails) without chromium, node
 // or ui/node_modules, and returns node's path and the ui directory.
 func needBrowser(t *testing.T) (node, uiDir string) {

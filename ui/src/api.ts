@@ -242,3 +242,18 @@ export const runs = {
     }
   },
 };
+
+// Accounts (docs/accounts.md).
+export interface User { id: string; email: string; name: string; role: string; disabled: boolean; has_password: boolean; created_at: string }
+export interface Me extends User { key_id?: string }
+export interface APIKey { id: string; user_id: string; name: string; created_at: string; last_used_at?: string; expires_at?: string }
+
+export const accounts = {
+  me: () => call<Me>('GET', '/me'),
+  keys: () => call<APIKey[]>('GET', '/me/keys'),
+  createKey: (name: string, expires_in?: number) =>
+    call<APIKey & { key: string }>('POST', '/me/keys', expires_in ? { name, expires_in } : { name }),
+  revokeKey: (id: string) => call<unknown>('DELETE', `/me/keys/${encodeURIComponent(id)}`),
+  users: () => call<User[]>('GET', '/users'),
+  createUser: (req: Record<string, unknown>) => call<User>('POST', '/users', req),
+};
