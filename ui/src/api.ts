@@ -159,3 +159,101 @@ export const api = {
     call<CellResult>('POST', `/kernels/${encodeURIComponent(id)}/execute`, { code, language }, { signal }),
   restartKernel: (id: string) => call<Kernel>('POST', `/kernels/${encodeURIComponent(id)}/restart`),
 };
+
+// Trinity agents (docs/trinity.md).
+export interface Agent {
+  name: string; status: string; runtime?: string; type?: string; tags?: string[]; created?: string;
+  resources?: { cpu?: string; memory?: string }; container_id?: string; port?: number;
+  autonomy_enabled?: boolean; read_only_enabled?: boolean; owner?: string; id?: string;
+  execution_timeout_seconds?: number; workspace_volume?: string;
+}
+export interface AgentStats {
+  cpu_percent: number; memory_used_bytes: number; memory_limit_bytes: number; memory_percent: number;
+  network_rx_bytes: number; network_tx_bytes: number; uptime_seconds: number; status: string;
+}
+export interface TreeNode { name: string; path: string; type: string; size?: number; modified?: string; children?: TreeNode[] }
+export interface Schedule {
+  id: string; name: string; cron_expression: string; message: string; command?: string; enabled: boolean;
+  timezone: string; last_run_at?: string | null; next_run_at?: string | null;
+}
+export interface Execution {
+  id: string; schedule_id: string; status: string; started_at: string; completed_at?: string | null;
+  duration_ms?: number | null; message?: string; response?: string | null; error?: string | null;
+}
+export interface SSHAccess {
+  connection: { command: string; host: string; port: number; user: string };
+  expires_at: string; private_key?: string; instructions?: string[];
+}
+
+const ag = (n: string) => `/api/agents/${encodeURIComponent(n)}`;
+
+export const agents = {
+  list: () => call<Agent[]>('GET', '/api/agents'),
+  get: (n: string) => call<Agent>('GET', ag(n)),
+  create: (req: Record<string, unknown>) => call<Agent>('POST', '/api/agents', req),
+  action: (n: string, act: 'start' | 'stop') => call<{ message: string }>('POST', `${ag(n)}/${act}`),
+  remove: (n: string) => call<unknown>('DELETE', ag(n)),
+  setAutonomy: (n: string, enabled: boolean) => call<unknown>('PUT', `${ag(n)}/autonomy`, { enabled }),
+  logs: (n: string, tail: number) => call<{ logs: string }>('GET', `${ag(n)}/logs?tail=${tail}`),
+  stats: (n: string) => call<AgentStats>('GET', `${ag(n)}/stats`),
+  files: (n: string) => call<{ tree: TreeNode[]; total_files: number; truncated: boolean }>('GET', `${ag(n)}/files`),
+  download: async (n: string, p: string): Promise<Blob> => {
+    const resp = await fetch(`${ag(n)}/files/download?path=${encodeURIComponent(p)}`, { headers: { 'X-API-Key': session.get() } });
+    if (!resp.ok) throw new ApiError(resp.status, `download failed (${resp.status})`);
+    return resp.blob();
+  },
+  schedules: (n: string) => call<Schedule[]>('GET', `${ag(n)}/schedules`),
+  addSchedule: (n: string, req: Record<string, unknown>) => call<Schedule>('POST', `${ag(n)}/schedules`, req),
+  deleteSchedule: (n: string, id: string) => call<unknown>('DELETE', `${ag(n)}/schedules/${encodeURIComponent(id)}`),
+  scheduleExecutions: (n: string, id: string) => call<Execution[]>('GET', `${ag(n)}/schedules/${encodeURIComponent(id)}/executions`),
+  sshAccess: (n: string, ttl_hours: number) => call<SSHAccess>('POST', `${ag(n)}/ssh-access`, { ttl_hours }),
+};
+
+// Sandcaster runs (docs/sandcaster.md).
+export interface Run {
+  id: string; prompt: string; model?: string; status: string; startedAt: string; completedAt?: string | null;
+  costUsd?: number; inputTokens?: number; outputTokens?: number; numTurns?: number; durationSecs?: number;
+  error?: string | null; filesCount?: number; sessionId?: string | null;
+}
+
+export const runs = {
+  list: () => call<Run[]>('GET', '/runs?limit=50'),
+  get: (id: string) => call<Run & { events: Record<string, unknown>[] }>('GET', `/runs/${encodeURIComponent(id)}`),
+  /** query starts a run and hands each event to onEvent as it streams; it resolves when the
+   * stream ends. */
+  query: async (req: Record<string, unknown>, onEvent: (ev: Record<string, unknown>) => void, signal?: AbortSignal) => {
+    const { SSEParser } = await import('./sse');
+    const resp = await fetch('/query', {
+      method: 'POST', signal, body: JSON.stringify(req),
+      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    });
+    if (!resp.ok || !resp.body) {
+      const body = await resp.json().catch(() => undefined);
+      throw new ApiError(resp.status, errorMessage(resp.status, body));
+    }
+    const parser = new SSEParser();
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const m of parser.push(value)) {
+        try { onEvent(JSON.parse(m.data)); } catch { /* not JSON: not an event of ours */ }
+      }
+    }
+  },
+};
+
+// Accounts (docs/accounts.md).
+export interface User { id: string; email: string; name: string; role: string; disabled: boolean; has_password: boolean; created_at: string }
+export interface Me extends User { key_id?: string }
+export interface APIKey { id: string; user_id: string; name: string; created_at: string; last_used_at?: string; expires_at?: string }
+
+export const accounts = {
+  me: () => call<Me>('GET', '/me'),
+  keys: () => call<APIKey[]>('GET', '/me/keys'),
+  createKey: (name: string, expires_in?: number) =>
+    call<APIKey & { key: string }>('POST', '/me/keys', expires_in ? { name, expires_in } : { name }),
+  revokeKey: (id: string) => call<unknown>('DELETE', `/me/keys/${encodeURIComponent(id)}`),
+  users: () => call<User[]>('GET', '/users'),
+  createUser: (req: Record<string, unknown>) => call<User>('POST', '/users', req),
+};

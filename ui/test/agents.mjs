@@ -1,0 +1,115 @@
+// End-to-end test of the agents pages in headless Chromium, driven by Playwright. The Go test
+// TestUIAgentsInBrowser (internal/server/ui_browser_test.go) starts a real server (runc, an SSH
+// gateway) and runs this with PADDOCK_URL, PADDOCK_KEY and, optionally, PADDOCK_TEST_SCREENSHOTS.
+import { chromium } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
+const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
+const name = 'ui-agent';
+const step = msg => console.log(`step: ${msg}`);
+const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const failures = [];
+const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+try {
+  page.setDefaultTimeout(60_000);
+  page.on('dialog', d => d.accept());
+  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
+  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
+  page.on('response', r => { if (r.status() >= 400) console.log(`answer: ${r.status()} ${r.request().method()} ${r.url()}`); });
+
+  step('log in and open Agents');
+  await page.goto(`${url}/ui/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Sandboxes' }).waitFor();
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await page.getByText('0 agents').waitFor();
+
+  step('create a shell agent and see it running');
+  await page.getByRole('button', { name: 'New agent' }).click();
+  await page.getByLabel('Name').fill('UI Agent');
+  await page.getByText('Will be named').waitFor();
+  await page.getByLabel('Runtime').fill('shell');
+  await page.getByLabel('Memory').fill('512m');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: `Agents / ${name}` }).waitFor();
+  await page.locator('.bar .state.running').waitFor();
+
+  step('live stats');
+  await page.locator('#agent-stats dd', { hasText: / %$/ }).first().waitFor();
+  await page.locator('#agent-stats dt', { hasText: 'Uptime' }).waitFor();
+  const up1 = await page.locator('#agent-stats dt:has-text("Uptime") + dd').textContent();
+  await page.waitForFunction(u => document.querySelector('#agent-stats dt:nth-of-type(4) + dd')?.textContent !== u, up1);
+  await shot(page, 'agent');
+
+  step('logs');
+  await page.getByRole('link', { name: 'Logs' }).click();
+  await page.locator('#agent-logs').filter({ hasNotText: 'Loading…' }).waitFor();
+  console.log(`logs: ${JSON.stringify((await page.locator('#agent-logs').textContent()).slice(0, 200))}`);
+
+  step('a schedule fires a command in the workspace');
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('button', { name: 'Turn autonomy on' }).click();
+  await page.getByRole('button', { name: 'Turn autonomy off' }).waitFor();
+  await page.getByRole('link', { name: 'Schedules' }).click();
+  await page.getByLabel('Schedule name').fill('tick');
+  await page.getByLabel('Cron').fill('@every 2s');
+  await page.getByLabel('Command', { exact: true }).fill('echo tick-$((6*7)) | tee note.txt');
+  await page.getByRole('button', { name: 'Add schedule' }).click();
+  await page.locator('tr[data-schedule="tick"]').waitFor();
+  await page.locator('#executions td pre', { hasText: 'tick-42' }).first().waitFor();
+  await shot(page, 'agent-schedules');
+
+  step('the workspace tree and a download');
+  await page.getByRole('link', { name: 'Files' }).click();
+  await page.locator('tr[data-path="note.txt"]').waitFor();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download note.txt' }).click()]);
+  const got = await readFile(await dl.path(), 'utf8');
+  if (got !== 'tick-42\n') throw new Error(`downloaded note.txt: ${JSON.stringify(got)}`);
+  await shot(page, 'agent-files');
+
+  step('delete the schedule');
+  await page.getByRole('link', { name: 'Schedules' }).click();
+  await page.getByRole('button', { name: 'Delete schedule tick' }).click();
+  await page.locator('tr[data-schedule="tick"]').waitFor({ state: 'detached' });
+
+  step('SSH access: the command, and the private key once');
+  await page.getByRole('link', { name: 'SSH' }).click();
+  await page.getByRole('button', { name: 'Get SSH access' }).click();
+  await page.locator('#ssh-cmd', { hasText: `${name}@127.0.0.1` }).waitFor();
+  await page.getByText('The private key is shown once.').waitFor();
+  const pem = await page.getByLabel('Private key').inputValue();
+  if (!pem.includes('BEGIN OPENSSH PRIVATE KEY')) throw new Error(`private key: ${pem.slice(0, 60)}`);
+  await shot(page, 'agent-ssh');
+  if (JSON.stringify(await page.evaluate(() => ({ ...localStorage, ...sessionStorage }))).includes('PRIVATE KEY')) {
+    failures.push('the private key was stored in the browser');
+  }
+
+  step('the list, then delete the agent');
+  await page.getByRole('link', { name: 'Agents', exact: true }).first().click();
+  const row = page.locator(`tr[data-agent="${name}"]`);
+  await row.locator('.state.running').waitFor();
+  await row.locator('td:nth-child(6)', { hasText: /^on$/ }).waitFor(); // autonomy
+  await shot(page, 'agents');
+  await page.getByRole('button', { name: `Delete ${name}` }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.getByText('0 agents').waitFor();
+} catch (e) {
+  failures.push(e.stack || String(e));
+  await shot(page, 'agents-failure').catch(() => {});
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('ok');

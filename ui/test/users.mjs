@@ -1,0 +1,74 @@
+// End-to-end test of the users and keys page in headless Chromium, driven by Playwright. The
+// Go test TestUIUsersInBrowser (internal/server/ui_browser_test.go) starts a real server and
+// runs this with PADDOCK_URL and PADDOCK_KEY (the first admin's key).
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+
+const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
+const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
+const step = msg => console.log(`step: ${msg}`);
+const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
+const works = async k => (await fetch(`${url}/me`, { headers: { 'X-API-Key': k } })).status;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const failures = [];
+const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+try {
+  page.setDefaultTimeout(30_000);
+  page.on('dialog', d => d.accept());
+  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
+  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
+
+  step('an admin creates a user');
+  await page.goto(`${url}/ui/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Sandboxes' }).waitFor();
+  await page.getByRole('link', { name: 'Users & keys' }).click();
+  await page.getByText('Signed in as admin@localhost (admin)').waitFor();
+  await page.locator('#users tr[data-user="admin@localhost"]').waitFor();
+  await page.getByLabel('Email').fill('bob@example.test');
+  await page.getByLabel('Full name').fill('Bob');
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.locator('#users tr[data-user="bob@example.test"] td:nth-child(2)', { hasText: /^Bob$/ }).waitFor();
+  await shot(page, 'users');
+
+  step('the user logs in, makes a key (shown once) and revokes it');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('tab', { name: 'Email and password' }).click();
+  await page.getByLabel('Email').fill('bob@example.test');
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  // The app stays on the page it was on: Users & keys.
+  await page.getByText('Signed in as bob@example.test (user)').waitFor();
+  if (await page.locator('#users').count()) throw new Error('a user sees the users table');
+  await page.getByLabel('Key name').fill('ci');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByText('The key is shown once.').waitFor();
+  const made = await page.locator('#new-key-value').inputValue();
+  if (!/^e2b_[0-9a-f]{40}$/.test(made)) throw new Error(`new key: ${made}`);
+  if (await works(made) !== 200) throw new Error('the new key is not accepted');
+  const row = page.locator('#keys tbody tr', { hasText: 'ci' });
+  await row.waitFor();
+  await shot(page, 'keys');
+  await page.getByRole('button', { name: 'Revoke ci' }).click();
+  await row.waitFor({ state: 'detached' });
+  if (await works(made) !== 401) throw new Error('the revoked key is still accepted');
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  if (stored.includes(made)) failures.push('the new key was stored in the browser');
+} catch (e) {
+  failures.push(e.stack || String(e));
+  await shot(page, 'users-failure').catch(() => {});
+} finally {
+  await browser.close();
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
+console.log('ok');
