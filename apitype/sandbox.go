@@ -5,10 +5,12 @@ import "time"
 // Sandbox is a sandbox as the server describes it (GET /sandboxes/{name} and the routes that
 // change one). Fields the server does not know are omitted.
 type Sandbox struct {
-	Name     string  `json:"name"`
-	ID       string  `json:"id"`
-	Status   string  `json:"status"`
-	Backend  string  `json:"backend"`
+	Name    string `json:"name"`
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Backend string `json:"backend"`
+	// Owner is the user ID of the sandbox's owner ("" for sandboxes made before accounts).
+	Owner    string  `json:"owner,omitempty"`
 	Image    string  `json:"image,omitempty"`
 	Profile  string  `json:"profile,omitempty"`
 	VCPUs    float64 `json:"vcpus,omitempty"`

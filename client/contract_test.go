@@ -98,7 +98,7 @@ func (k *contract) sandboxes() *client.Sandbox {
 	before := time.Now()
 	sb, err := k.c.CreateSandbox(k.ctx, req)
 	k.call("Client.CreateSandbox", err)
-	want := client.Sandbox{Name: req.Name, ID: sb.ID, Status: "running", Backend: "fake", Image: req.Image,
+	want := client.Sandbox{Name: req.Name, ID: sb.ID, Status: "running", Backend: "fake", Owner: sb.Owner, Image: req.Image,
 		Profile: req.Profile, VCPUs: req.VCPUs, MemoryMB: req.MemoryMB, Pids: req.Pids, DiskMB: req.DiskMB,
 		Network: req.Network, AllowOut: req.AllowOut, DenyOut: req.DenyOut, CreatedAt: sb.CreatedAt,
 		StartedAt: sb.StartedAt, ExpiresAt: sb.ExpiresAt, OnExpire: req.OnExpire, Labels: req.Labels, Port: port,
@@ -106,7 +106,7 @@ func (k *contract) sandboxes() *client.Sandbox {
 	if !reflect.DeepEqual(*sb, want) {
 		t.Errorf("created:\n got %+v\nwant %+v", *sb, want)
 	}
-	if sb.ID == "" || sb.TrafficToken == "" || sb.CreatedAt.IsZero() || sb.StartedAt == nil || sb.ExpiresAt == nil ||
+	if sb.ID == "" || sb.Owner == "" || sb.TrafficToken == "" || sb.CreatedAt.IsZero() || sb.StartedAt == nil || sb.ExpiresAt == nil ||
 		sb.ExpiresAt.Before(before.Add(59*time.Minute)) {
 		t.Errorf("created: id %q, token %q, times %v %v %v", sb.ID, sb.TrafficToken, sb.CreatedAt, sb.StartedAt, sb.ExpiresAt)
 	}

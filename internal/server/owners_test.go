@@ -29,6 +29,11 @@ func TestOwnersSharesQuotas(t *testing.T) {
 	if code != 201 && code != 200 {
 		t.Fatalf("alice creates: %d %s", code, msg)
 	}
+	// The sandbox names its owner (the UI's owner column).
+	_, me, _ := call[client.User](t, s, "GET", "/me", nil, alice)
+	if code, sb, _ := call[client.Sandbox](t, s, "GET", "/sandboxes/alices", nil, admin); code != 200 || me.ID == "" || sb.Owner != me.ID {
+		t.Errorf("owner of alice's sandbox: %d %q, want %q", code, sb.Owner, me.ID)
+	}
 
 	for _, c := range []struct{ key, who string }{{bob, "bob"}, {alice, "alice"}, {admin, "admin"}} {
 		want := 200

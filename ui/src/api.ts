@@ -4,7 +4,7 @@
 const KEY = 'paddock.key';
 
 export interface Sandbox {
-  name: string; id: string; status: string; backend?: string; image?: string; profile?: string;
+  name: string; id: string; status: string; backend?: string; owner?: string; image?: string; profile?: string;
   vcpus?: number; memory_mb?: number; pids?: number; disk_mb?: number; network?: string;
   allow_out?: string[]; deny_out?: string[]; created_at: string; started_at?: string;
   expires_at?: string; on_expire?: string; labels?: Record<string, string>; reason?: string;

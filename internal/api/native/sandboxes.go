@@ -13,7 +13,7 @@ import (
 // toSandbox is sb as this surface shows it; the backend is the manager's driver.
 func (a *API) toSandbox(sb *sandbox.Sandbox) apitype.Sandbox {
 	v := apitype.Sandbox{
-		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: a.m.Backend(),
+		Name: sb.Name, ID: sb.ID, Status: string(sb.State), Backend: a.m.Backend(), Owner: sb.Owner,
 		Image: sb.Instance.Image.Ref, Profile: sb.Instance.Security.Profile,
 		VCPUs: sb.Instance.Resources.VCPUs, MemoryMB: sb.Instance.Resources.MemoryMB,
 		Pids: sb.Instance.Resources.Pids, DiskMB: sb.Instance.Resources.DiskMB, Network: string(sb.Instance.Network),

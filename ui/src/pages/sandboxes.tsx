@@ -33,7 +33,7 @@ export function SandboxList() {
         <thead><tr>
           <th scope="col">Name</th><th scope="col">State</th><th scope="col">Template</th><th scope="col">Image</th>
           <th scope="col">Profile</th><th scope="col">CPU</th><th scope="col">Memory</th><th scope="col">Age</th>
-          <th scope="col">Expires</th><th scope="col"><span class="sr">Actions</span></th>
+          <th scope="col">Expires</th><th scope="col">Owner</th><th scope="col"><span class="sr">Actions</span></th>
         </tr></thead>
         <tbody>
           {rows.map(s => <Row key={s.id} s={s} use={usage.data?.[s.name]} onChange={list.reload} />)}
@@ -56,6 +56,7 @@ function Row(props: { s: Sandbox; use?: Usage; onChange: () => void }) {
       <td>{use ? bytes(use.memoryBytes) : ''}{s.memory_mb ? ` / ${bytes(s.memory_mb * 1048576)}` : ''}</td>
       <td><time dateTime={s.created_at}>{age(s.created_at)}</time></td>
       <td>{until(s.expires_at)}</td>
+      <td>{s.owner || ''}</td>
       <td><Actions s={s} onChange={props.onChange} /></td>
     </tr>
   );
