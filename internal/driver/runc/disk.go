@@ -280,7 +280,19 @@ func copyRange(in, out *os.File, off, n int64) error {
 // still mounted from before (the engine crashed, the container died) is used as it is.
 func (ds *disks) mount(ctx context.Context, p paths, upper, work string) error {
 	if !isMountPoint(p.disk()) {
-		// A second filesystem on the same image would corrupt it: let the last one go first.
+		// Another mount namespace may still have the image's filesystem (one made while the
+		// sandbox ran copied its mount: a daemon started with a private /tmp, a test's
+		// unshare, a starting container): mount that same device again, sharing its one
+		// filesystem. Attaching the image to a second device would make a second filesystem
+		// on it and corrupt it.
+		if dev, fd, ok := heldDevice(p); ok {
+			err := unix.Mount(dev, p.disk(), "ext4", unix.MS_NODEV|unix.MS_NOSUID, "noinit_itable,discard")
+			unix.Close(fd) // the mount holds the device now
+			if err == nil {
+				ds.log.Info("disk still mounted elsewhere: mounted its device again", "image", p.diskImage(), "device", dev)
+			}
+			return ds.finishMount(err, upper, work)
+		}
 		if err := waitLoopRelease(p); err != nil {
 			return err
 		}
@@ -300,12 +312,46 @@ func (ds *disks) mount(ctx context.Context, p paths, upper, work string) error {
 			return fmt.Errorf("record disk device: %w", err)
 		}
 	}
+	return ds.finishMount(nil, upper, work)
+}
+
+// finishMount makes the overlay's directories on a mounted disk (after err, the mount's).
+func (ds *disks) finishMount(err error, upper, work string) error {
+	if err != nil {
+		return fmt.Errorf("mount disk: %w", err)
+	}
 	for _, dir := range []string{upper, work} {
 		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("mount disk: %w", err)
 		}
 	}
 	return nil
+}
+
+// heldDevice returns the loop device the sandbox's image was last attached to when it still
+// holds the image (its filesystem lives on in another mount namespace), and an open
+// descriptor of it. The device is opened before it is checked and the caller closes the
+// descriptor only after its mount, so that the device cannot detach itself (autoclear) and
+// be given to another image in between.
+func heldDevice(p paths) (string, int, bool) {
+	b, err := os.ReadFile(p.diskLoop())
+	if err != nil {
+		return "", -1, false
+	}
+	name := filepath.Base(strings.TrimSpace(string(b)))
+	image, err := filepath.EvalSymlinks(p.diskImage())
+	if err != nil {
+		image = p.diskImage()
+	}
+	fd, err := unix.Open("/dev/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", -1, false
+	}
+	if !loopHolds(name, image) {
+		unix.Close(fd)
+		return "", -1, false
+	}
+	return "/dev/" + name, fd, true
 }
 
 // check repairs the filesystem in image when it was not cleanly unmounted (the host

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/paddock/paddock/internal/driver/drivertest"
-	"github.com/paddock/paddock/internal/errdefs"
 )
 
 // mountOf returns the filesystem type mounted at point ("" when nothing is).
@@ -198,9 +198,10 @@ func TestDiskCheckedAfterUncleanShutdown(t *testing.T) {
 }
 
 // TestDiskNeverMountedTwice has another mount namespace keep a copy of a sandbox's disk
-// mount (as one made while the sandbox runs does): stop still succeeds, but start refuses to
-// mount the image a second time while the first filesystem is alive, and succeeds once it
-// is gone.
+// mount (as one made while the sandbox runs does: a daemon with a private /tmp, another
+// test's unshare): stop still succeeds, and start mounts the device that still holds the
+// image again, sharing its one filesystem, rather than attaching the image a second time or
+// waiting for the other namespace to end.
 func TestDiskNeverMountedTwice(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -230,11 +231,20 @@ func TestDiskNeverMountedTwice(t *testing.T) {
 	if loops := loopsUnder(t, e.stateDir); len(loops) != 1 {
 		t.Fatalf("loop devices while held: %v, want the held one", loops)
 	}
-	if err := e.d.Start(ctx, spec.ID); !errors.Is(err, errdefs.ErrUnavailable) {
-		t.Fatalf("start while the old filesystem lives: %v, want unavailable", err)
+	held := loopsUnder(t, e.stateDir)
+	if err := e.d.Start(ctx, spec.ID); err != nil {
+		t.Fatalf("start while the old filesystem lives: %v", err)
 	}
+	e.ready(t, spec.ID)
+	if loops := loopsUnder(t, e.stateDir); !slices.Equal(loops, held) {
+		t.Errorf("loop devices after the start: %v, want the held one again %v (a second device is a second filesystem)", loops, held)
+	}
+	// Once the other namespace ends, a stop and start attach the image afresh.
 	_ = holder.Process.Kill()
 	_ = holder.Wait()
+	if err := e.d.Stop(ctx, spec.ID, 0); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.d.Start(ctx, spec.ID); err != nil {
 		t.Fatalf("start once it is gone: %v", err)
 	}
