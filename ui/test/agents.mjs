@@ -1,30 +1,14 @@
 // End-to-end test of the agents pages in headless Chromium, driven by Playwright. The Go test
 // TestUIAgentsInBrowser (internal/server/ui_browser_test.go) starts a real server (runc, an SSH
 // gateway) and runs this with PADDOCK_URL, PADDOCK_KEY and, optionally, PADDOCK_TEST_SCREENSHOTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage, shot, step, url, key } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
-const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
-const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
 const name = 'ui-agent';
-const step = msg => console.log(`step: ${msg}`);
-const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+const browser = await launch();
+const { page, failures } = await openPage(browser, { logAnswers: true });
 try {
-  page.setDefaultTimeout(60_000);
-  page.on('dialog', d => d.accept());
-  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
-  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
-  page.on('response', r => { if (r.status() >= 400) console.log(`answer: ${r.status()} ${r.request().method()} ${r.url()}`); });
-
   step('log in and open Agents');
   await page.goto(`${url}/ui/`);
   await page.getByLabel('API key').fill(key);

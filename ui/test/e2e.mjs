@@ -1,33 +1,18 @@
 // End-to-end test of the web UI in headless Chromium, driven by Playwright. The Go test
 // TestUIInBrowser (internal/server/ui_browser_test.go) starts a real server and runs this
 // with PADDOCK_URL, PADDOCK_KEY and, optionally, PADDOCK_TEST_SCREENSHOTS.
-import { chromium } from 'playwright-core';
-import { join } from 'node:path';
+import { launch, openPage, shot, step, url, key } from './harness.mjs';
 
-const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
-const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
 const name = 'uitest';
 // A page the sandbox serves on Paddock's own origin, trying to read the UI's key.
 const APP = `<!doctype html><title>app</title><p id="r">pending</p><script>
 let r; try { r = 'read: ' + sessionStorage.getItem('paddock.key'); } catch (e) { r = 'blocked: ' + e.name; }
 document.getElementById('r').textContent = r;
 </script>`;
-const step = msg => console.log(`step: ${msg}`);
-const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+const browser = await launch();
+const { page, failures } = await openPage(browser);
 try {
-  page.setDefaultTimeout(60_000);
-  page.on('dialog', d => d.accept());
-  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
-  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
-
   step('a wrong key shows an error');
   await page.goto(`${url}/ui/`);
   await page.getByLabel('API key').fill('e2b_wrong');

@@ -2,16 +2,12 @@
 // (PADDOCK_EXPECT rows) — the page is interactive then, Preact having attached its handlers
 // as it rendered. Cold loads (a fresh browser context each run), on loopback and on an
 // emulated slow link (1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT). Prints JSON.
-import { chromium } from 'playwright-core';
+import { launch } from './harness.mjs';
 
 const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
 const expect = Number(process.env.PADDOCK_EXPECT || '200');
 const runs = Number(process.env.PADDOCK_RUNS || '5');
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 async function once(slow) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });

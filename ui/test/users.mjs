@@ -1,28 +1,13 @@
 // End-to-end test of the users and keys page in headless Chromium, driven by Playwright. The
 // Go test TestUIUsersInBrowser (internal/server/ui_browser_test.go) starts a real server and
 // runs this with PADDOCK_URL and PADDOCK_KEY (the first admin's key).
-import { chromium } from 'playwright-core';
-import { join } from 'node:path';
+import { launch, openPage, shot, step, url, key } from './harness.mjs';
 
-const url = process.env.PADDOCK_URL, key = process.env.PADDOCK_KEY;
-const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
-const step = msg => console.log(`step: ${msg}`);
-const shot = async (page, file) => { if (shots) await page.screenshot({ path: join(shots, `ui-${file}.png`), fullPage: true }); };
 const works = async k => (await fetch(`${url}/me`, { headers: { 'X-API-Key': k } })).status;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+const browser = await launch();
+const { page, failures } = await openPage(browser, { timeout: 30_000 });
 try {
-  page.setDefaultTimeout(30_000);
-  page.on('dialog', d => d.accept());
-  page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
-  page.on('pageerror', e => failures.push(`page error: ${e.message}`));
-
   step('an admin creates a user');
   await page.goto(`${url}/ui/`);
   await page.getByLabel('API key').fill(key);
