@@ -147,6 +147,14 @@ func TestCLIAgainstServerAndKill9Recovery(t *testing.T) {
 	eventsBefore := must("", "logs", "box", "--json")
 
 	// kill -9 the server, start it again: the sandbox is still there, running, and usable.
+	// First let the warm pools refill (claims above emptied them): a server killed while its
+	// runtime is still starting a warm sandbox leaves a container that appears after the new
+	// server's start-up reconcile has looked, and that nobody deletes — in this test, a guest
+	// outliving its data dir.
+	deadline := time.Now().Add(2 * time.Minute)
+	for poolReady(addr, strings.TrimSpace(string(key))) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	_ = srv.Process.Signal(syscall.SIGKILL)
 	_ = srv.Wait()
 	serveProcess(t, dir, addr)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +66,25 @@ func removeCgroupTree(dir string, deadline time.Time) error {
 		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
+		// Busy: processes the runtime no longer knows of (a start cut short, a process that
+		// escaped delete --force) are still in it. The cgroup is the unit's alone, so they
+		// are the unit's: end them, or they would outlive it with nobody to reap them.
+		killProcs(dir)
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// killProcs sends SIGKILL to every process listed in the cgroup dir's cgroup.procs (the
+// same file on cgroup v1 and v2).
+func killProcs(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
 	}
 }
 

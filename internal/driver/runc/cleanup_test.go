@@ -218,3 +218,57 @@ func zombie(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i >= 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X')
 }
+
+// TestCancelledStartLeavesNoProcess cancels Start at moments spread over a start's length: a
+// runtime killed halfway used to leave a guest running that no runtime state knew of, in a
+// cgroup of its own, outliving the test's data dir. Whatever Start returns, after Delete no
+// process of the unit is left and nothing else is either.
+func TestCancelledStartLeavesNoProcess(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for i := 0; i < 12; i++ {
+		spec := drivertest.NewSpec(t, e.img)
+		ids = append(ids, spec.ID)
+		if err := e.d.Create(context.Background(), spec); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i*8)*time.Millisecond)
+		err := e.d.Start(ctx, spec.ID)
+		cancel()
+		t.Logf("start cancelled after %d ms: %v", i*8, err)
+		if err := e.d.Delete(context.Background(), spec.ID); err != nil {
+			t.Fatalf("delete after a cancelled start: %v", err)
+		}
+		if pids := procsInCgroup(t, spec.ID); len(pids) > 0 {
+			t.Errorf("after delete, processes %v are still in %s's cgroup", pids, spec.ID)
+		}
+	}
+	noLeftovers(t, e, ids)
+}
+
+// procsInCgroup lists the processes whose cgroup path (in any hierarchy) ends in /<id>.
+func procsInCgroup(t *testing.T, id string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, en := range entries {
+		pid, err := strconv.Atoi(en.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", en.Name(), "cgroup"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasSuffix(line, "/"+id) && !zombie(pid) {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}

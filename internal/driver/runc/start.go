@@ -169,7 +169,12 @@ func (d *Driver) runContainer(ctx context.Context, id string, p paths, fds []*os
 	}
 	defer logf.Close()
 	_ = os.Truncate(p.runtimeLog(), 0) // so that a failure reports this run's error
-	cmd := exec.CommandContext(ctx, d.bin, "--root", d.cfg.RuntimeRoot,
+	// The runtime is never killed halfway for ctx: a `run` cut short can leave the guest
+	// running without the state that `delete` needs to find it. It finishes (bounded), and a
+	// cancelled ctx then fails the start, whose undo deletes the complete container.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, d.bin, "--root", d.cfg.RuntimeRoot,
 		"--log", p.runtimeLog(), "--log-format", "json",
 		"run", "--detach", "--preserve-fds", strconv.Itoa(len(fds)), "--pid-file", p.pidFile(), "--bundle", p.bundle(), id)
 	// The container keeps these: they must be real files, never pipes we would wait on.
@@ -185,5 +190,11 @@ func (d *Driver) runContainer(ctx context.Context, id string, p paths, fds []*os
 		// that the sandbox is unknown.
 		return fmt.Errorf("start %s: %s", id, oneLine(msg))
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
 	return nil
 }
+
+// runTimeout bounds one `runtime run --detach`, which normally takes tens of milliseconds.
+const runTimeout = time.Minute
