@@ -106,6 +106,28 @@ try {
   await page.getByRole('button', { name: 'Share', exact: true }).click();
   await page.locator('#shares tr[data-share="carol@example.test"]').waitFor();
   await shot(page, 'agent-sharing');
+  {
+    // Carol sees the agent, is told she may not change it, and the server's refusal shows.
+    const mk = await fetch(`${url}/users/carol@example.test/keys`, { method: 'POST',
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: '{"name":"carol"}' });
+    const carolKey = (await mk.json()).data?.key;
+    if (!carolKey) throw new Error(`carol's key: ${mk.status}`);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const p2 = await ctx.newPage();
+    p2.setDefaultTimeout(60_000);
+    await p2.goto(`${url}/ui/`);
+    await p2.getByLabel('API key').fill(carolKey);
+    await p2.getByRole('button', { name: 'Log in' }).click();
+    await p2.getByRole('heading', { name: 'Sandboxes' }).waitFor();
+    await p2.goto(`${url}/ui/agents/${name}/settings`);
+    await p2.getByText('This agent is shared with you').waitFor();
+    if (await p2.getByRole('button', { name: `Delete ${name}` }).count()) throw new Error('a shared user is offered Delete');
+    await p2.getByLabel('Add tags').fill('mine');
+    await p2.getByRole('button', { name: 'Add', exact: true }).click();
+    await p2.locator('[role=alert]', { hasText: /owner|permission|forbidden|not allowed/i }).waitFor();
+    await shot(p2, 'agent-shared');
+    await ctx.close();
+  }
   await page.getByRole('button', { name: 'Unshare carol@example.test' }).click();
   await page.locator('#shares tr[data-share="carol@example.test"]').waitFor({ state: 'detached' });
 

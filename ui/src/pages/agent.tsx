@@ -5,7 +5,7 @@ import { bytes, span } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
 import { AgentActions } from './agents';
-import { Credentials, Settings, Sharing } from './agentconfig';
+import { Credentials, mayChange, Settings, Sharing } from './agentconfig';
 
 const TABS: [string, string][] = [['overview', 'Overview'], ['logs', 'Logs'], ['files', 'Files'], ['schedules', 'Schedules'],
   ['settings', 'Settings'], ['sharing', 'Sharing'], ['credentials', 'Credentials'], ['ssh', 'SSH']];
@@ -47,7 +47,7 @@ export function AgentDetail(props: { name: string; tab: string }) {
       {a && props.tab === 'files' && (running ? <Workspace name={a.name} /> : <p>The agent is {a.status}: start it to browse its workspace.</p>)}
       {a && props.tab === 'schedules' && <Schedules name={a.name} />}
       {a && props.tab === 'settings' && <Settings a={a} onChange={ag.reload} />}
-      {a && props.tab === 'sharing' && <Sharing name={a.name} />}
+      {a && props.tab === 'sharing' && <Sharing name={a.name} owner={mayChange(a)} />}
       {a && props.tab === 'credentials' && <Credentials name={a.name} running={running} />}
       {a && props.tab === 'ssh' && <SSH name={a.name} />}
     </section>

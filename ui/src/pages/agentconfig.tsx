@@ -23,11 +23,17 @@ function useAct() {
 
 const val = (e: Event) => (e.target as HTMLInputElement).value;
 
+/** SHARED says why a user an agent is shared with sees the server refuse changes. */
+const SHARED = <p class="warn">This agent is shared with you: you may read its configuration; only its owner and admins change it.</p>;
+
+/** mayChange reports whether the caller may change the agent (the detail's can_share: owner or admin). */
+export const mayChange = (a: Agent) => (a as Agent & { can_share?: boolean }).can_share !== false;
+
 /** Settings is the owner's configuration of an agent. */
 export function Settings(props: { a: Agent; onChange: () => void }) {
   const { a } = props;
   return (
-    <div class="cols">
+    <>{!mayChange(a) && SHARED}<div class="cols">
       <div>
         <Rename a={a} />
         <Tags a={a} onChange={props.onChange} />
@@ -37,7 +43,7 @@ export function Settings(props: { a: Agent; onChange: () => void }) {
         <ReadOnlyMode name={a.name} onChange={props.onChange} />
         <SharedFolders name={a.name} />
       </div>
-    </div>
+    </div></>
   );
 }
 
@@ -170,7 +176,7 @@ function SharedFolders(props: { name: string }) {
 }
 
 /** Sharing lists who the agent is shared with; the owner shares it by email and unshares. */
-export function Sharing(props: { name: string }) {
+export function Sharing(props: { name: string; owner: boolean }) {
   const list = usePoll(() => agentConfig.shares(props.name), 0, [props.name]);
   const [email, setEmail] = useState('');
   const act = useAct();
@@ -181,6 +187,7 @@ export function Sharing(props: { name: string }) {
   const unshare = (em: string) => act.run(async () => { await agentConfig.unshare(props.name, em); list.reload(); });
   return (
     <>
+      {!props.owner && SHARED}
       <form class="bar" onSubmit={share} aria-label="Share">
         <label class="inline">Share with (email)<input type="email" required value={email} onInput={e => setEmail(val(e))} /></label>
         <button type="submit" disabled={act.busy}>Share</button>

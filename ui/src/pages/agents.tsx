@@ -56,7 +56,8 @@ export function AgentList() {
   );
 }
 
-/** AgentActions are start, stop and delete, as the agent's status allows. */
+/** AgentActions are start, stop and delete, as the agent's status allows; delete only for
+ * those who may (the detail's can_delete: its owner and admins). */
 export function AgentActions(props: { a: Agent; onChange: () => void; onDeleted?: () => void }) {
   const { a } = props;
   const [err, setErr] = useState('');
@@ -70,9 +71,9 @@ export function AgentActions(props: { a: Agent; onChange: () => void; onDeleted?
       {a.status === 'running'
         ? <button disabled={busy} aria-label={`Stop ${a.name}`} onClick={act(() => agents.action(a.name, 'stop'))}>Stop</button>
         : <button disabled={busy} aria-label={`Start ${a.name}`} onClick={act(() => agents.action(a.name, 'start'))}>Start</button>}
-      <button class="danger" disabled={busy} aria-label={`Delete ${a.name}`}
+      {(a as Agent & { can_delete?: boolean }).can_delete !== false && <button class="danger" disabled={busy} aria-label={`Delete ${a.name}`}
         onClick={act(() => confirm(`Delete agent ${a.name} and its workspace?`) ? agents.remove(a.name) : Promise.resolve(),
-          props.onDeleted || props.onChange)}>Delete</button>
+          props.onDeleted || props.onChange)}>Delete</button>}
       {busy && <span class="muted">working…</span>}
       {err && <span class="error" role="alert">{err}</span>}
     </span>
