@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,19 +48,44 @@ func TestUIAgentsInBrowser(t *testing.T) {
 
 // TestUIRunsInBrowser drives the runs page (ui/test/runs.mjs) against a real server on runc
 // whose model is the Anthropic test double: a run streams its text, its tool call (a bash
-// command in the sandbox) and its cost, lands in the history, and opens again from it.
+// command in the sandbox) and its cost, lands in the history, and opens again from it; then a
+// session started with options (a file, two tools, thinking, max turns) reads its file and
+// takes a second message.
 func TestUIRunsInBrowser(t *testing.T) {
 	node, uiDir := needBrowser(t)
 	anth := providertest.NewAnthropic(t,
 		providertest.Turn{Text: "Let me compute it.", Calls: []providertest.Call{{ID: "t1", Name: "bash",
 			Input: `{"command":"echo $((6*7))"}`}}},
 		providertest.Turn{Text: "The answer is 42."},
+		providertest.Turn{Text: "Reading it.", Calls: []providertest.Call{{ID: "t2", Name: "read_file",
+			Input: `{"path":"notes.txt"}`}}},
+		providertest.Turn{Text: "It says hello."},
+		providertest.Turn{Text: "Still hello."},
 	)
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ui-test-0123456789")
 	t.Setenv("ANTHROPIC_BASE_URL", anth.URL())
 	t.Setenv("PADDOCK_SANDCASTER_WORKDIR", "")
 	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
 	runBrowserScript(t, node, uiDir, "runs.mjs", s)
+
+	// The session's first request carries the options the form set.
+	reqs := anth.Requests()
+	if len(reqs) != 5 {
+		t.Fatalf("the model got %d requests, want 5", len(reqs))
+	}
+	var tools []string
+	for _, x := range reqs[2].Body["tools"].([]any) {
+		tools = append(tools, x.(map[string]any)["name"].(string))
+	}
+	if fmt.Sprint(tools) != "[bash read_file]" {
+		t.Errorf("the session's tools = %v, want [bash read_file]", tools)
+	}
+	if th, _ := reqs[2].Body["thinking"].(map[string]any); th == nil || th["budget_tokens"] != float64(1024) {
+		t.Errorf("the session's thinking = %v, want a budget of 1024 (low)", reqs[2].Body["thinking"])
+	}
+	if b, _ := json.Marshal(reqs[4].Body["messages"]); !strings.Contains(string(b), "It says hello.") {
+		t.Errorf("the second message was sent without the conversation: %s", b)
+	}
 }
 
 // TestUIUsersInBrowser drives the users and keys page (ui/test/users.mjs): an admin creates a

@@ -40,3 +40,39 @@ export function agentName(s: string): string {
 export function mergeRuns(lists: Execution[][], limit = 50): Execution[] {
   return lists.flat().sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at)).slice(0, limit);
 }
+
+/** parseTags reads tags typed with commas or spaces as Trinity stores them: lowercased,
+ * trimmed, deduplicated, sorted; letters, digits and `-`, at most 50 characters each. */
+export function parseTags(s: string): string[] {
+  const tags = [...new Set(s.split(/[\s,]+/).map(t => t.trim().toLowerCase()).filter(Boolean))].sort();
+  for (const t of tags) {
+    if (!/^[a-z0-9-]{1,50}$/.test(t)) throw new Error(`tags: "${t}": use letters, digits and -, at most 50 characters`);
+  }
+  return tags;
+}
+
+/** timeoutSeconds reads an execution timeout given in minutes: a whole number of seconds
+ * from 60 to 7200, as the server takes. */
+export function timeoutSeconds(minutes: string): number {
+  const s = Math.round(Number(minutes) * 60);
+  if (!minutes.trim() || !Number.isFinite(s) || s < 60 || s > 7200) throw new Error('timeout: from 1 to 120 minutes');
+  return s;
+}
+
+/** parsePatterns reads glob patterns, one a line (or comma separated), which must be relative. */
+export function parsePatterns(s: string): string[] {
+  const ps = s.split(/[\n,]+/).map(p => p.trim()).filter(Boolean);
+  for (const p of ps) {
+    if (p.startsWith('/') || p.split('/').includes('..')) throw new Error(`pattern "${p}": must be relative, without ..`);
+  }
+  return ps;
+}
+
+/** credentialFiles checks a credential to inject: a relative workspace path and its text. */
+export function credentialFiles(path: string, content: string): Record<string, string> {
+  const p = path.trim();
+  if (!p) throw new Error('path: required');
+  if (p.startsWith('/') || p.split('/').includes('..')) throw new Error(`path "${p}": relative to the workspace, without ..`);
+  if (p.endsWith('/')) throw new Error(`path "${p}": names a directory`);
+  return { [p]: content };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentName, flatten, mergeRuns, scheduleRequest } from '../src/agents';
+import { agentName, credentialFiles, flatten, mergeRuns, parsePatterns, parseTags, scheduleRequest, timeoutSeconds } from '../src/agents';
 
 describe('flatten', () => {
   it('lists directories first, depth first, with depths', () => {
@@ -45,5 +45,46 @@ describe('mergeRuns', () => {
     const r = (id: string, t: string) => ({ id, schedule_id: 's', status: 'success', started_at: t });
     expect(mergeRuns([[r('a', '2026-01-01T10:00:00Z'), r('b', '2026-01-01T08:00:00Z')], [r('c', '2026-01-01T09:00:00Z')]], 2)
       .map(x => x.id)).toEqual(['a', 'c']);
+  });
+});
+
+describe('parseTags', () => {
+  it('lowercases, trims, dedupes and sorts, split by commas or spaces', () =>
+    expect(parseTags(' Prod, research  prod,,beta-2 ')).toEqual(['beta-2', 'prod', 'research']));
+  it('takes nothing', () => expect(parseTags('  ,')).toEqual([]));
+  it('refuses other characters and long tags', () => {
+    expect(() => parseTags('a_b')).toThrow('tags: "a_b"');
+    expect(() => parseTags('x'.repeat(51))).toThrow(/at most 50/);
+  });
+});
+
+describe('timeoutSeconds', () => {
+  it('turns minutes into seconds', () => {
+    expect(timeoutSeconds('15')).toBe(900);
+    expect(timeoutSeconds('1.5')).toBe(90);
+    expect(timeoutSeconds('120')).toBe(7200);
+  });
+  it('refuses what the server refuses', () => {
+    for (const m of ['', '0.5', '121', 'x', '-3']) expect(() => timeoutSeconds(m), m).toThrow('timeout:');
+  });
+});
+
+describe('parsePatterns', () => {
+  it('reads one a line or comma separated', () =>
+    expect(parsePatterns('content/*\n output/** ,*.log\n\n')).toEqual(['content/*', 'output/**', '*.log']));
+  it('refuses absolute patterns and ..', () => {
+    expect(() => parsePatterns('/etc/*')).toThrow('pattern "/etc/*"');
+    expect(() => parsePatterns('a/../b')).toThrow('relative');
+  });
+});
+
+describe('credentialFiles', () => {
+  it('keys the content by its trimmed path', () =>
+    expect(credentialFiles(' .env ', 'A=1\n')).toEqual({ '.env': 'A=1\n' }));
+  it('refuses empty, absolute, .. and directory paths', () => {
+    expect(() => credentialFiles(' ', 'x')).toThrow('path: required');
+    expect(() => credentialFiles('/root/.env', 'x')).toThrow('relative');
+    expect(() => credentialFiles('../x', 'x')).toThrow('relative');
+    expect(() => credentialFiles('.config/', 'x')).toThrow('directory');
   });
 });

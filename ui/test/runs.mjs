@@ -33,6 +33,39 @@ try {
   await page.getByText('Prompt: What is 6*7? Use bash.').waitFor();
   await out.locator('p.assistant', { hasText: 'The answer is 42.' }).waitFor();
   await out.locator('#run-result').waitFor();
+
+  step('a session with options: a file, two tools, thinking, max turns');
+  await page.getByRole('link', { name: 'New run' }).click();
+  await page.getByLabel('Prompt').fill('What does notes.txt say?');
+  await page.getByText('Options').click();
+  await page.getByLabel('Max turns').fill('4');
+  await page.getByLabel('Thinking').selectOption('low');
+  for (const t of ['write_file', 'edit_file', 'list_files', 'run_code', 'web_fetch']) await page.getByLabel(t, { exact: true }).uncheck();
+  await page.getByLabel('Add files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from a file\n') });
+  await page.locator('#run-files li[data-file="notes.txt"]').waitFor();
+  await page.getByLabel('Keep as a session').check();
+  await page.getByLabel('Session name').fill('ui-session');
+  await shot(page, 'runs-options');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await out.locator('.tool', { hasText: 'read_file' }).locator('pre', { hasText: 'hello from a file' }).waitFor();
+  await out.locator('p.assistant', { hasText: 'It says hello.' }).waitFor();
+  await out.locator('#run-result').waitFor();
+
+  step('the session is listed, opens, continues and ends');
+  const srow = page.locator('#sessions tbody tr', { hasText: 'ui-session' });
+  await srow.waitFor();
+  await page.getByRole('button', { name: 'Open session ui-session' }).click();
+  const sess = page.locator('#session');
+  await sess.locator('#session-runs li', { hasText: 'What does notes.txt say?' }).waitFor();
+  await sess.getByLabel('Next message').fill('And again?');
+  await sess.getByRole('button', { name: 'Send' }).click();
+  await sess.locator('#session-output p.assistant', { hasText: 'Still hello.' }).waitFor();
+  await sess.locator('#session-runs li', { hasText: 'And again?' }).waitFor();
+  await srow.locator('td:nth-child(3)', { hasText: /^2$/ }).waitFor();
+  await shot(page, 'runs-session');
+  await sess.getByRole('button', { name: 'End session' }).click();
+  await srow.locator('.state', { hasText: 'ended' }).waitFor();
+  if (await sess.getByLabel('Next message').count()) throw new Error('an ended session takes messages');
 } catch (e) {
   failures.push(e.stack || String(e));
   await shot(page, 'runs-failure').catch(() => {});

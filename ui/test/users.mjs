@@ -23,6 +23,42 @@ try {
   await page.locator('#users tr[data-user="bob@example.test"] td:nth-child(2)', { hasText: /^Bob$/ }).waitFor();
   await shot(page, 'users');
 
+  step('the admin edits users: a role, disabled, a quota, an error, a delete');
+  await page.getByLabel('Email').fill('dan@example.test');
+  await page.getByLabel('Full name').fill('Dan');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  const dan = page.locator('#users tr[data-user="dan@example.test"]');
+  await dan.waitFor();
+  const mk = await fetch(`${url}/users/dan@example.test/keys`, { method: 'POST',
+    headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: '{"name":"dan"}' });
+  const danKey = (await mk.json()).data?.key;
+  if (!danKey) throw new Error(`dan's key: ${mk.status}`);
+  if (await works(danKey) !== 200) throw new Error('dan\'s key is not accepted');
+  await page.getByRole('button', { name: 'Edit dan@example.test' }).click();
+  const edit = page.locator('#edit-user');
+  await edit.getByLabel('User role').selectOption('admin');
+  await edit.getByRole('button', { name: 'Save user' }).click();
+  await dan.locator('td:nth-child(3)', { hasText: /^admin$/ }).waitFor();
+  await edit.getByRole('checkbox', { name: /Disabled/ }).check();
+  await edit.getByRole('button', { name: 'Save user' }).click();
+  await dan.locator('td:nth-child(5)', { hasText: /^yes$/ }).waitFor();
+  if (await works(danKey) !== 401) throw new Error('a disabled user\'s key is still accepted');
+  await page.getByRole('button', { name: 'Edit bob@example.test' }).click();
+  await edit.locator('h3', { hasText: 'bob@example.test' }).waitFor();
+  await edit.getByLabel('Running sandboxes').fill('2');
+  await edit.getByRole('button', { name: 'Save quota' }).click();
+  await edit.locator('[data-quota="sandboxes"]', { hasText: 'limit 2, in use 0' }).waitFor();
+  await shot(page, 'users-edit');
+  await page.getByRole('button', { name: 'Edit admin@localhost' }).click();
+  await edit.getByLabel('User role').selectOption('user');
+  await edit.getByRole('button', { name: 'Save user' }).click();
+  await edit.locator('.error', { hasText: 'this is the last enabled admin' }).waitFor();
+  if (!(await edit.getByRole('button', { name: 'Delete user' }).isDisabled())) throw new Error('an admin may delete themselves');
+  await page.getByRole('button', { name: 'Edit dan@example.test' }).click();
+  await edit.getByRole('button', { name: 'Delete user' }).click();
+  await dan.waitFor({ state: 'detached' });
+  if (await works(danKey) !== 401) throw new Error('a deleted user\'s key is still accepted');
+
   step('the user logs in, makes a key (shown once) and revokes it');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('tab', { name: 'Email and password' }).click();

@@ -5,10 +5,13 @@ import { bytes, span } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
 import { AgentActions } from './agents';
+import { Credentials, mayChange, Settings, Sharing } from './agentconfig';
 
-const TABS: [string, string][] = [['overview', 'Overview'], ['logs', 'Logs'], ['files', 'Files'], ['schedules', 'Schedules'], ['ssh', 'SSH']];
+const TABS: [string, string][] = [['overview', 'Overview'], ['logs', 'Logs'], ['files', 'Files'], ['schedules', 'Schedules'],
+  ['settings', 'Settings'], ['sharing', 'Sharing'], ['credentials', 'Credentials'], ['ssh', 'SSH']];
 
-/** AgentDetail is one agent: overview with live stats, logs, workspace files, schedules, SSH. */
+/** AgentDetail is one agent: overview with live stats, logs, workspace files, schedules,
+ * settings, sharing, credentials, SSH. */
 export function AgentDetail(props: { name: string; tab: string }) {
   const ag = usePoll(() => agents.get(props.name), 3000, [props.name]);
   const a = ag.data;
@@ -43,6 +46,9 @@ export function AgentDetail(props: { name: string; tab: string }) {
       {a && props.tab === 'logs' && <Logs name={a.name} />}
       {a && props.tab === 'files' && (running ? <Workspace name={a.name} /> : <p>The agent is {a.status}: start it to browse its workspace.</p>)}
       {a && props.tab === 'schedules' && <Schedules name={a.name} />}
+      {a && props.tab === 'settings' && <Settings a={a} onChange={ag.reload} />}
+      {a && props.tab === 'sharing' && <Sharing name={a.name} owner={mayChange(a)} />}
+      {a && props.tab === 'credentials' && <Credentials name={a.name} running={running} />}
       {a && props.tab === 'ssh' && <SSH name={a.name} />}
     </section>
   );

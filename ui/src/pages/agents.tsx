@@ -1,13 +1,17 @@
 import { useState } from 'preact/hooks';
 import { Agent, agents } from '../api';
-import { agentName } from '../agents';
+import { agentName, parseTags } from '../agents';
+import { agentConfig } from '../agentapi';
 import { age } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
 
-/** AgentList is the live list of Trinity agents with the create form. */
+/** AgentList is the live list of Trinity agents, filtered by tags, with the create form. */
 export function AgentList() {
-  const list = usePoll(() => agents.list(), 3000);
+  const [filter, setFilter] = useState('');
+  let tags: string[] = [], filterErr = '';
+  try { tags = parseTags(filter); } catch (e) { filterErr = (e as Error).message; }
+  const list = usePoll(() => agentConfig.list(tags), 3000, [tags.join(',')]);
   // The list's answer is Trinity's AgentStatus, without the autonomy and read-only flags: those
   // come from each agent's detail, for the first 50 agents, every 10 s.
   const flags = usePoll(async () => {
@@ -23,8 +27,11 @@ export function AgentList() {
         <button onClick={() => setShowCreate(!showCreate)} aria-expanded={showCreate}>New agent</button>
       </div>
       {showCreate && <CreateAgent onCreated={a => { list.reload(); navigate(`agents/${encodeURIComponent(a.name)}`); }} />}
+      <p class="bar"><label class="inline">Tags<input type="search" value={filter} placeholder="prod, research (any of them)"
+        aria-describedby="ag-count" onInput={e => setFilter((e.target as HTMLInputElement).value)} /></label>
+        {filterErr && <span class="error" role="alert">{filterErr}</span>}</p>
       {list.error && <p class="error" role="alert">{list.error}</p>}
-      <p class="muted" aria-live="polite">{list.data ? `${list.data.length} agents` : 'Loading…'}</p>
+      <p class="muted" id="ag-count" aria-live="polite">{list.data ? `${list.data.length} agent${list.data.length === 1 ? '' : 's'}${tags.length ? ` tagged ${tags.join(' or ')}` : ''}` : 'Loading…'}</p>
       <table class="grid" id="agents">
         <thead><tr>
           <th scope="col">Name</th><th scope="col">Status</th><th scope="col">Runtime</th><th scope="col">Resources</th>
@@ -37,7 +44,7 @@ export function AgentList() {
             <td><span class={`state ${a.status}`}>{a.status}</span></td>
             <td>{a.runtime || ''}</td>
             <td>{a.resources ? `${a.resources.cpu || '?'} CPU, ${a.resources.memory || '?'}` : ''}</td>
-            <td>{(a.tags || []).join(', ')}</td>
+            <td>{(a.tags || []).map(t => <button class="link" aria-label={`Filter by tag ${t}`} onClick={() => setFilter(t)}>{t} </button>)}</td>
             <td>{a.autonomy_enabled === undefined ? '' : a.autonomy_enabled ? 'on' : 'off'}</td>
             <td>{a.read_only_enabled === undefined ? '' : a.read_only_enabled ? 'yes' : 'no'}</td>
             <td>{a.created ? <time dateTime={a.created}>{age(a.created)}</time> : ''}</td>
@@ -49,7 +56,8 @@ export function AgentList() {
   );
 }
 
-/** AgentActions are start, stop and delete, as the agent's status allows. */
+/** AgentActions are start, stop and delete, as the agent's status allows; delete only for
+ * those who may (the detail's can_delete: its owner and admins). */
 export function AgentActions(props: { a: Agent; onChange: () => void; onDeleted?: () => void }) {
   const { a } = props;
   const [err, setErr] = useState('');
@@ -63,9 +71,9 @@ export function AgentActions(props: { a: Agent; onChange: () => void; onDeleted?
       {a.status === 'running'
         ? <button disabled={busy} aria-label={`Stop ${a.name}`} onClick={act(() => agents.action(a.name, 'stop'))}>Stop</button>
         : <button disabled={busy} aria-label={`Start ${a.name}`} onClick={act(() => agents.action(a.name, 'start'))}>Start</button>}
-      <button class="danger" disabled={busy} aria-label={`Delete ${a.name}`}
+      {(a as Agent & { can_delete?: boolean }).can_delete !== false && <button class="danger" disabled={busy} aria-label={`Delete ${a.name}`}
         onClick={act(() => confirm(`Delete agent ${a.name} and its workspace?`) ? agents.remove(a.name) : Promise.resolve(),
-          props.onDeleted || props.onChange)}>Delete</button>
+          props.onDeleted || props.onChange)}>Delete</button>}
       {busy && <span class="muted">working…</span>}
       {err && <span class="error" role="alert">{err}</span>}
     </span>

@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
-import { accounts, APIKey } from '../api';
+import { accounts, APIKey, User } from '../api';
+import { userAdmin } from '../userapi';
+import { QUOTA_FIELDS, quotaRequest, userPatch } from '../userform';
 import { usePoll } from '../hooks';
 
 /** Users shows the caller's own API keys (create, with the secret shown once; revoke) and,
- * for admins, the users (list, create). */
+ * for admins, the users (list, create, edit, disable, delete, quota). */
 export function Users() {
   const me = usePoll(() => accounts.me(), 0);
   const m = me.data;
@@ -13,7 +15,7 @@ export function Users() {
       {me.error && <p class="error" role="alert">{me.error}</p>}
       {m && <p>Signed in as <strong>{m.email}</strong> ({m.role}){m.key_id ? <>, with <code>{m.key_id}</code></> : ''}.</p>}
       {m && <Keys current={m.key_id} />}
-      {m?.role === 'admin' && <UserList />}
+      {m?.role === 'admin' && <UserList me={m.email} />}
     </section>
   );
 }
@@ -73,8 +75,10 @@ function Keys(props: { current?: string }) {
   );
 }
 
-function UserList() {
+function UserList(props: { me: string }) {
   const users = usePoll(() => accounts.users(), 0);
+  const [editing, setEditing] = useState('');
+  const edited = (users.data || []).find(u => u.email === editing);
   const [f, setF] = useState<Record<string, string>>({ role: 'user' });
   const [err, setErr] = useState('');
   const set = (k: string) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
@@ -99,12 +103,84 @@ function UserList() {
       {users.error && <p class="error">{users.error}</p>}
       <table class="grid" id="users">
         <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Password</th>
-          <th scope="col">Disabled</th><th scope="col">Created</th></tr></thead>
+          <th scope="col">Disabled</th><th scope="col">Created</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
         <tbody>{(users.data || []).map(u => (
           <tr data-user={u.email}><td>{u.email}</td><td>{u.name}</td><td>{u.role}</td><td>{u.has_password ? 'yes' : 'no'}</td>
-            <td>{u.disabled ? 'yes' : 'no'}</td><td>{u.created_at}</td></tr>
+            <td>{u.disabled ? 'yes' : 'no'}</td><td>{u.created_at}</td>
+            <td><button aria-label={`Edit ${u.email}`} aria-expanded={editing === u.email}
+              onClick={() => setEditing(editing === u.email ? '' : u.email)}>Edit</button></td></tr>
         ))}</tbody>
       </table>
+      {edited && <EditUser key={edited.email} u={edited} self={edited.email === props.me}
+        onChange={users.reload} onDeleted={() => { setEditing(''); users.reload(); }} />}
     </>
+  );
+}
+
+/** EditUser changes a user (name, role, disabled, a new password), their quota, or deletes them. */
+function EditUser(props: { u: User; self: boolean; onChange: () => void; onDeleted: () => void }) {
+  const { u } = props;
+  const [f, setF] = useState({ name: u.name || '', role: u.role, disabled: u.disabled, password: '' });
+  const [err, setErr] = useState('');
+  const [note, setNote] = useState('');
+  const save = async (e: Event) => {
+    e.preventDefault(); setErr(''); setNote('');
+    const req = userPatch(u, f);
+    if (!req) { setNote('Nothing changed.'); return; }
+    try { await userAdmin.update(u.email, req); setF({ ...f, password: '' }); setNote('Saved.'); props.onChange(); }
+    catch (x) { setErr((x as Error).message); }
+  };
+  const del = async () => {
+    setErr(''); setNote('');
+    if (!confirm(`Delete ${u.email} and their API keys?`)) return;
+    try { await userAdmin.remove(u.email); props.onDeleted(); } catch (x) { setErr((x as Error).message); }
+  };
+  return (
+    <div class="card" role="group" aria-labelledby="edit-h" id="edit-user">
+      <h3 id="edit-h">{u.email}</h3>
+      <form class="create" onSubmit={save} aria-label={`Edit ${u.email}`}>
+        <label>Name<input value={f.name} onInput={e => setF({ ...f, name: (e.target as HTMLInputElement).value })} /></label>
+        <label>User role<select value={f.role} onChange={e => setF({ ...f, role: (e.target as HTMLSelectElement).value })}>
+          <option value="user">user</option><option value="admin">admin</option></select></label>
+        <label>New password<input type="password" autocomplete="new-password" placeholder="unchanged" value={f.password}
+          onInput={e => setF({ ...f, password: (e.target as HTMLInputElement).value })} /></label>
+        <label class="inline"><input type="checkbox" checked={f.disabled}
+          onChange={e => setF({ ...f, disabled: (e.target as HTMLInputElement).checked })} /> Disabled (their keys and logins stop working)</label>
+        <button type="submit">Save user</button>
+        <button type="button" class="danger" disabled={props.self} title={props.self ? 'you cannot delete yourself here' : undefined}
+          onClick={del}>Delete user</button>
+      </form>
+      {note && <p role="status" class="muted">{note}</p>}
+      {err && <p class="error" role="alert">{err}</p>}
+      {u.role !== 'admin' && <QuotaForm email={u.email} />}
+    </div>
+  );
+}
+
+function QuotaForm(props: { email: string }) {
+  const q = usePoll(() => userAdmin.quota(props.email), 0, [props.email]);
+  const [f, setF] = useState<Record<string, string>>({});
+  const [err, setErr] = useState('');
+  const [note, setNote] = useState('');
+  const save = async (e: Event) => {
+    e.preventDefault(); setErr(''); setNote('');
+    try { await userAdmin.setQuota(props.email, quotaRequest(f)); setF({}); setNote('Quota saved.'); q.reload(); }
+    catch (x) { setErr((x as Error).message); }
+  };
+  const use = q.data?.usage as Record<string, number> | undefined;
+  const usedOf = (k: string) => use ? use[k === 'creates_per_minute' ? 'creates_last_minute' : k] : undefined;
+  return (
+    <form class="create" onSubmit={save} aria-label={`Quota of ${props.email}`} id="quota">
+      <h4 style={{ gridColumn: '1 / -1', margin: '.6rem 0 0' }}>Quota (0: no limit)</h4>
+      {q.error && <p class="error">{q.error}</p>}
+      {QUOTA_FIELDS.map(([k, label]) => (
+        <label>{label}<input type="number" min="0" step="1" placeholder={String(q.data?.quota?.[k] ?? 0)}
+          value={f[k] ?? ''} onInput={e => setF({ ...f, [k]: (e.target as HTMLInputElement).value })} />
+          {q.data && <span class="muted" data-quota={k}>limit {q.data.quota?.[k] || 'none'}, in use {usedOf(k) ?? 0}</span>}</label>
+      ))}
+      <button type="submit">Save quota</button>
+      {note && <p role="status" class="muted">{note}</p>}
+      {err && <p class="error" role="alert">{err}</p>}
+    </form>
   );
 }
