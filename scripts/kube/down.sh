@@ -19,6 +19,13 @@ SECONDS=0
 grace=${PADDOCK_KUBE_DOWN_GRACE:-10}   # seconds a component gets between SIGTERM and SIGKILL
 
 log() { echo "kube: $*" >&2; }
+# step NAME CMD...: runs CMD and says how long it took when PADDOCK_KUBE_DEBUG=1.
+step() {
+	local t=$(date +%s%N) name=$1
+	shift
+	"$@"
+	[ "${PADDOCK_KUBE_DEBUG:-0}" != 1 ] || log "$name: $(( ($(date +%s%N) - t) / 1000000 )) ms"
+}
 
 # ours PID: whether PID is still a process of this cluster: in its network namespace with a
 # command line naming DIR (every component and shim), or in its cgroups (the pods' processes).
@@ -79,15 +86,19 @@ kill_pods() {
 	done
 }
 
-# shim_sockets: containerd 1.6 puts each shim's socket in the host's /run/containerd/s, named
-# by the sha256 of "<containerd address>/<namespace>/<id>"; a killed shim leaves it behind.
-shim_sockets() {
+# leftovers: host files that killed shims and pods leave behind. containerd 1.6 puts each
+# shim's socket in the host's /run/containerd/s, named by the sha256 of "<containerd
+# address>/<namespace>/<id>"; CNI caches results in /var/lib/cni/results, per network and
+# sandbox (the pods' network is named after the cluster; "cni-loopback" is containerd's).
+leftovers() {
 	local b ns id
 	for b in "$dir"/containerd/state/io.containerd.runtime.v2.task/*/*; do
 		[ -d "$b" ] || continue
 		id=$(basename "$b") ns=$(basename "$(dirname "$b")")
 		echo "/run/containerd/s/$(printf %s "$sock/$ns/$id" | sha256sum | cut -d' ' -f1)"
+		echo "/var/lib/cni/results/cni-loopback-$id-lo"
 	done
+	compgen -G "/var/lib/cni/results/$netns-*" || true
 }
 
 # unmount_all: everything mounted under DIR (overlay roots, tmpfs secrets, shm, pods' netns
@@ -109,21 +120,21 @@ remove_cgroups() {
 }
 
 main() {
-	local sockets
-	mapfile -t sockets < <(shim_sockets)
+	local files
+	mapfile -t files < <(leftovers)
 	# kubelet first, so that nothing restarts the pods being killed.
-	stop $(recorded kubelet)
-	kill_pods
+	step kubelet stop $(recorded kubelet)
+	step pods kill_pods
 	# The shims, then what else names DIR in its command line but the control plane (nothing
 	# else should be left; a half-failed up may have lost a PID file).
-	stop $(cluster_pids | grep -vxF -f <(cat "$dir"/pids/* 2>/dev/null || true) || true)
-	stop $(recorded kube-controller-manager) $(recorded kube-scheduler) $(recorded containerd)
-	stop $(recorded kube-apiserver)
-	stop $(recorded etcd)
-	stop $(cluster_pids)
-	unmount_all
-	remove_cgroups
-	rm -f "${sockets[@]}" /var/lib/cni/results/"$netns"-* 2>/dev/null || true
+	step shims stop $(cluster_pids | grep -vxF -f <(cat "$dir"/pids/* 2>/dev/null || true) || true)
+	step controllers stop $(recorded kube-controller-manager) $(recorded kube-scheduler) $(recorded containerd)
+	step apiserver stop $(recorded kube-apiserver)
+	step etcd stop $(recorded etcd)
+	step rest stop $(cluster_pids)
+	step unmount unmount_all
+	step cgroups remove_cgroups
+	[ ${#files[@]} -eq 0 ] || rm -f "${files[@]}"
 	[ ! -e "$netns_path" ] || ip netns delete "$netns"
 	if [ -e "$dir" ]; then
 		if [ -f "$dir/.pdkube" ]; then
