@@ -90,6 +90,7 @@ kill_pods() {
 # shim's socket in the host's /run/containerd/s, named by the sha256 of "<containerd
 # address>/<namespace>/<id>"; CNI caches results in /var/lib/cni/results, per network and
 # sandbox (the pods' network is named after the cluster; "cni-loopback" is containerd's).
+# Paths only: nothing of another cluster matches.
 leftovers() {
 	local b ns id
 	for b in "$dir"/containerd/state/io.containerd.runtime.v2.task/*/*; do
@@ -99,6 +100,8 @@ leftovers() {
 		echo "/var/lib/cni/results/cni-loopback-$id-lo"
 	done
 	compgen -G "/var/lib/cni/results/$netns-*" || true
+	# kubelet links each container's log in the host's /var/log/containers (not configurable).
+	find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" 2>/dev/null || true
 }
 
 # unmount_all: everything mounted under DIR (overlay roots, tmpfs secrets, shm, pods' netns

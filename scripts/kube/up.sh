@@ -170,6 +170,7 @@ write_configs() {
 	  x509: {clientCAFile: $d/pki/ca.crt}
 	authorization: {mode: Webhook}
 	podLogsDir: $d/pod-logs
+	volumePluginDir: $d/kubelet/volume-plugins
 	# The test images exist only in this containerd: never collect them, and a shared machine's
 	# disk at 80% must not evict pods or taint the node.
 	imageGCHighThresholdPercent: 100
@@ -226,6 +227,7 @@ wait_until() {
 		[ "$SECONDS" -lt "$timeout_s" ] || die "no $desc after ${SECONDS}s (logs in $dir/logs)"
 		sleep 0.2
 	done
+	log "$desc after ${SECONDS}s"
 }
 
 start_etcd() {
