@@ -3,7 +3,9 @@
 # race detector. Sandbox tests need root and runc; set PADDOCK_TEST_REQUIRE=runc to make them
 # fail instead of skip when either is missing (CI does). Heavy tests (benchmark-grade or slow,
 # marked with testenv.Heavy) skip unless PADDOCK_TEST_HEAVY=1, which runs them with the rest;
-# PADDOCK_TEST_HEAVY=only runs just them (CI's second step).
+# PADDOCK_TEST_HEAVY=only runs just them (CI's second step). As root, the Kubernetes tests
+# (TestKube…) then run against a real cluster brought up for them (scripts/kube-e2e.sh; the
+# first run on a machine builds Kubernetes, ~20 min); PADDOCK_TEST_KUBE=0 skips them.
 set -euo pipefail
 cd "$(dirname "$0")"
 PADDOCK_WITH_TEST_DEPS=1 source scripts/deps.sh
@@ -31,4 +33,14 @@ if [ ! -d ui/node_modules/playwright-core ]; then   # the web UI's toolchain (Vi
 fi
 npm test --prefix ui --silent   # the UI's unit tests (Vitest)
 go vet ./...
-go test -race -count=1 -timeout 25m "$@" ./...
+# TestKube… tests run only inside the cluster's network namespace, below.
+status=0
+go test -race -count=1 -timeout 25m -skip '^TestKube' "$@" ./... || status=$?
+if [ "${PADDOCK_TEST_KUBE:-1}" = 0 ]; then
+  echo "Kubernetes tests skipped (PADDOCK_TEST_KUBE=0)"
+elif [ "$(id -u)" != 0 ]; then
+  echo "Kubernetes tests skipped: scripts/kube-e2e.sh needs root"
+else
+  scripts/kube-e2e.sh || status=$?
+fi
+exit "$status"

@@ -21,7 +21,21 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   # The Postgres store's tests start a throwaway server from these binaries (pgtest).
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 fi
+# The Kubernetes end-to-end tests (scripts/kube-e2e.sh) run a real cluster from these, with
+# the kube-* binaries that scripts/kube/build.sh builds.
+if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ] || [ "${PADDOCK_WITH_KUBE_DEPS:-0}" = 1 ]; then
+  command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+  command -v containerd >/dev/null 2>&1 || need+=(containerd)
+  command -v runc >/dev/null 2>&1 || need+=(runc)
+  [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+  [ -x /bin/busybox ] || need+=(busybox-static)          # the pause and base images
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)  # the cluster's PKI
+  command -v jq >/dev/null 2>&1 || need+=(jq)
+  command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | awk '!seen[$0]++')
   if [ "$(id -u)" != 0 ]; then
     echo "paddock: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
     exit 1

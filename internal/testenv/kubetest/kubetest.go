@@ -89,5 +89,17 @@ func (c *Cluster) Namespace(t testing.TB) string {
 			t.Errorf("delete namespace %s: %v", name, err)
 		}
 	})
+	// The apiserver refuses pods until the service account controller has made the
+	// namespace's "default" account, a moment after the namespace.
+	for {
+		_, err := c.Client.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("namespace %s has no default service account: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return name
 }
