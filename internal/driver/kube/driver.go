@@ -57,8 +57,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Driver implements sandbox.Driver, sandbox.Networker, sandbox.EgressChecker and
-// sandbox.ExitWatcher; not sandbox.Pauser (Kubernetes has no freezer) nor
+// Driver implements sandbox.Driver, sandbox.Networker, sandbox.EgressChecker,
+// sandbox.DiskLimiter and sandbox.ExitWatcher; not sandbox.Pauser (Kubernetes has no freezer) nor
 // sandbox.VolumeManager. Safe for
 // concurrent use on distinct IDs; callers serialise operations on one ID.
 type Driver struct {
@@ -78,6 +78,7 @@ var (
 	_ sandbox.Driver        = (*Driver)(nil)
 	_ sandbox.Networker     = (*Driver)(nil)
 	_ sandbox.EgressChecker = (*Driver)(nil)
+	_ sandbox.DiskLimiter   = (*Driver)(nil)
 )
 
 // Labels and annotations of the objects the driver makes.
