@@ -150,12 +150,15 @@ func (d *Driver) cleanup(ctx context.Context, id string) {
 	}
 }
 
-// removePod deletes the unit's pod, if any, and waits until it is gone, so that a new pod of
-// the same name can follow and List no longer counts it.
+// removePod deletes the unit's pod, if any, and waits until it is gone (the kubelet killed
+// its processes), so that a new pod of the same name can follow and List no longer counts it.
 func (d *Driver) removePod(ctx context.Context, id string, grace time.Duration) error {
 	d.unwatch(id)
 	d.forget(id)
-	secs := int64(grace / time.Second)
+	// Never 0: that force-deletes the object at once, while the kubelet may still run the
+	// processes, unfiltered once Delete removes the NetworkPolicy. The guest ignores SIGTERM,
+	// so each stop costs this second.
+	secs := max(1, int64(grace/time.Second))
 	pods := d.c.CoreV1().Pods(d.ns)
 	err := pods.Delete(ctx, objectName(id), metav1.DeleteOptions{GracePeriodSeconds: &secs})
 	if apierrors.IsNotFound(err) {
@@ -163,7 +166,7 @@ func (d *Driver) removePod(ctx context.Context, id string, grace time.Duration) 
 	} else if err != nil {
 		return d.apiError("stop sandbox "+id, err)
 	}
-	wait, cancel := context.WithTimeout(ctx, grace+d.cfg.ReadyTimeout)
+	wait, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+d.cfg.ReadyTimeout)
 	defer cancel()
 	for {
 		_, err := pods.Get(wait, objectName(id), metav1.GetOptions{})
