@@ -173,9 +173,13 @@ func initSecurity() *corev1.SecurityContext {
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
 }
 
+// initResources let the copy of the guest (about 120 MB) run at full speed, since a pod
+// waits for it, while asking the scheduler for little.
 func initResources() corev1.ResourceRequirements {
-	q := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")}
-	return corev1.ResourceRequirements{Limits: q, Requests: q}
+	return corev1.ResourceRequirements{
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+	}
 }
 
 // ownedBy makes an object go with the unit's record.
