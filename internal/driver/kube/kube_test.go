@@ -2,13 +2,17 @@ package kube_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/paddock/paddock/internal/driver/drivertest"
 	"github.com/paddock/paddock/internal/driver/kube"
+	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/testenv/kubetest"
 )
@@ -52,4 +56,60 @@ func TestKubeExitWatcher(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestKubeStats checks that a running pod's usage comes back from the kubelet's summary
+// (through the API server's node proxy): CPU time and memory are not zero.
+func TestKubeStats(t *testing.T) {
+	d, _, _ := newDriver(t)
+	ctx := context.Background()
+	spec := drivertest.NewSpec(t, sandbox.Image{Ref: "base"})
+	t.Cleanup(func() { _ = d.Delete(context.Background(), spec.ID) })
+	if err := d.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The kubelet samples every few seconds: wait for the pod's first sample.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := d.Stats(ctx, spec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.CPUUsageNs > 0 && st.MemoryBytes > 0 {
+			t.Logf("stats: %+v", st)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats = %+v after 30s; want CPU time and memory from the kubelet's summary", st)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestKubeStartFailure checks that a pod that cannot start fails Start at once with a
+// message saying why, and leaves the unit stopped, without a pod.
+func TestKubeStartFailure(t *testing.T) {
+	d, c, ns := newDriver(t)
+	ctx := context.Background()
+	spec := drivertest.NewSpec(t, sandbox.Image{Ref: "paddock.local/missing:none"})
+	t.Cleanup(func() { _ = d.Delete(context.Background(), spec.ID) })
+	if err := d.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Start(ctx, spec.ID)
+	msg, _ := errdefs.PublicMessage(err)
+	if !errors.Is(err, errdefs.ErrUnavailable) || !strings.Contains(msg, "could not be pulled") {
+		t.Fatalf("start with a missing image: %v (public %q); want unavailable, saying the image could not be pulled", err, msg)
+	}
+	t.Logf("public message: %s", msg)
+	if _, err := c.Client.CoreV1().Pods(ns).Get(ctx, "paddock-"+spec.ID, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("pod after a failed start: %v, want not found", err)
+	}
+	list, err := d.List(ctx)
+	if err != nil || len(list) != 1 || list[0].State != sandbox.StateStopped {
+		t.Errorf("List = %+v, %v; want the unit, stopped", list, err)
+	}
 }
