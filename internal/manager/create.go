@@ -175,7 +175,7 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	if res, err = m.diskLimit(spec, sec, res); err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
-	if err := checkEgress(spec, network); err != nil {
+	if err := m.checkEgress(spec, network); err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
 	img, err := m.images.Resolve(ctx, spec.Image)
