@@ -78,6 +78,12 @@ func TestKubeServe(t *testing.T) {
 		t.Errorf("exec: %q", out)
 	}
 	t.Logf("exec echo round trip (CLI process included): %s", time.Since(start).Round(time.Millisecond))
+	// The guest's connection token is in no process's environment, nor readable from the
+	// guest's own (it is not dumpable).
+	out, _, _ := cli(t, env, "", "exec", "box", "--", "sh", "-c", "env; cat /proc/1/environ; echo; echo end")
+	if strings.Contains(out, "PADDOCK_GUEST_TOKEN") || !strings.Contains(out, "end") {
+		t.Errorf("the guest token is visible in the sandbox:\n%s", out)
+	}
 	local := filepath.Join(dir, "local.txt")
 	if err := os.WriteFile(local, []byte("from the host\n"), 0o644); err != nil {
 		t.Fatal(err)

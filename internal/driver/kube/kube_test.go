@@ -113,3 +113,52 @@ func TestKubeStartFailure(t *testing.T) {
 		t.Errorf("List = %+v, %v; want the unit, stopped", list, err)
 	}
 }
+
+// TestKubeRestart checks what a new Paddock process finds: a fresh driver on the same
+// namespace lists the running and the stopped unit, reaches the running one's guest (its
+// token read back from the record) and starts the stopped one from its record.
+func TestKubeRestart(t *testing.T) {
+	d, c, ns := newDriver(t)
+	ctx := context.Background()
+	running, stopped := drivertest.NewSpec(t, sandbox.Image{Ref: "base"}), drivertest.NewSpec(t, sandbox.Image{Ref: "base"})
+	for _, s := range []sandbox.InstanceSpec{running, stopped} {
+		t.Cleanup(func() { _ = d.Delete(context.Background(), s.ID) })
+		if err := d.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Start(ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	d2, err := kube.New(kube.Config{Client: c.Client, Namespace: ns, GuestImage: c.GuestImage, BaseImage: c.BaseImage,
+		RequestPercent: 10, ReadyTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := d2.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]sandbox.State{}
+	for _, in := range list {
+		states[in.ID] = in.State
+		if in.Labels["suite"] != "drivertest" {
+			t.Errorf("%s listed without its labels: %+v", in.ID, in)
+		}
+	}
+	if states[running.ID] != sandbox.StateRunning || states[stopped.ID] != sandbox.StateStopped || len(states) != 2 {
+		t.Errorf("after a restart, List = %+v", list)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := drivertest.WaitReady(rctx, d2, running.ID); err != nil {
+		t.Errorf("guest of the running unit through a new driver: %v", err)
+	}
+	if err := d2.Start(ctx, stopped.ID); err != nil {
+		t.Fatalf("start of the stopped unit through a new driver: %v", err)
+	}
+	if err := drivertest.WaitReady(rctx, d2, stopped.ID); err != nil {
+		t.Error(err)
+	}
+}
