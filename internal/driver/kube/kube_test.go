@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/paddock/paddock/internal/driver/drivertest"
 	"github.com/paddock/paddock/internal/driver/kube"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/profile"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/testenv/kubetest"
 )
@@ -160,5 +163,56 @@ func TestKubeRestart(t *testing.T) {
 	}
 	if err := drivertest.WaitReady(rctx, d2, stopped.ID); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestKubeRestrictive runs a unit of the restrictive profile: the kubelet accepts its
+// security context (user 1000, no capabilities, read-only root with a /tmp volume), and
+// processes run under it.
+func TestKubeRestrictive(t *testing.T) {
+	d, _, _ := newDriver(t)
+	ctx := context.Background()
+	sec, res, nw, err := profile.Resolve(sandbox.Spec{Profile: "restrictive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := drivertest.NewSpec(t, sandbox.Image{Ref: "base"})
+	spec.Security, spec.Resources, spec.Network = sec, res, nw
+	t.Cleanup(func() { _ = d.Delete(context.Background(), spec.ID) })
+	if err := d.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, spec.ID); err != nil {
+		t.Fatal(err)
+	}
+	gc := guestclient.New(func(ctx context.Context) (net.Conn, error) { return d.Dial(ctx, spec.ID) }, "")
+	defer gc.Close()
+	out := run(t, gc, "sh", "-c", "id -u; touch /tmp/ok && echo tmp-writable; touch /root-file 2>/dev/null || echo root-read-only")
+	if out != "1000\ntmp-writable\nroot-read-only\n" {
+		t.Errorf("inside a restrictive unit: %q", out)
+	}
+}
+
+// run runs argv through the guest and returns its output.
+func run(t *testing.T, gc *guestclient.Client, argv ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := gc.Start(ctx, guestclient.Command{Args: argv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for {
+		o, end, err := p.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o != nil {
+			out.Write(o.Data)
+		}
+		if end != nil {
+			return out.String()
+		}
 	}
 }
