@@ -92,6 +92,8 @@ type Config struct {
 	KubeTolerations    []string // key[=value][:effect]
 	KubeSeccomp        string
 	KubeRequestPercent int
+	// KubePlacements is JSON keyed by template name (kube.ParsePlacements).
+	KubePlacements string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -165,6 +167,7 @@ func (c *Config) settings() []setting {
 		{"kube-node-selector", "node labels sandbox pods must land on, comma-separated key=value", "", (*listValue)(&c.KubeNodeSelector)},
 		{"kube-tolerations", "taints sandbox pods tolerate, comma-separated key[=value][:effect]", "", (*listValue)(&c.KubeTolerations)},
 		{"kube-seccomp-profile", "Localhost seccomp profile of sandbox pods, relative to the kubelet's seccomp directory (\"\" = RuntimeDefault)", "", (*stringValue)(&c.KubeSeccomp)},
+		{"kube-placements", "per-template placement of sandbox pods, JSON: {\"TEMPLATE\": {\"runtime_class\": \"gvisor\", \"node_selector\": [\"k=v\"], \"tolerations\": [\"k=v:NoSchedule\"]}}", "", (*jsonValue)(&c.KubePlacements)},
 		{"kube-request-percent", "requests of sandbox pods as a percentage of their limits (1-100)", "100", (*intValue)(&c.KubeRequestPercent)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
@@ -272,6 +275,9 @@ func fileText(raw json.RawMessage, v value) (string, error) {
 	var str string
 	if json.Unmarshal(raw, &str) == nil {
 		return str, nil
+	}
+	if _, ok := v.(*jsonValue); ok {
+		return string(raw), nil // an object, kept as its JSON text
 	}
 	var list []string
 	if json.Unmarshal(raw, &list) == nil {
@@ -425,6 +431,9 @@ func (c *Config) validateDriver() error {
 	}
 	if _, err := kube.ParseTolerations(c.KubeTolerations); err != nil {
 		return fmt.Errorf("kube-tolerations: %w", err)
+	}
+	if _, err := kube.ParsePlacements(c.KubePlacements); err != nil {
+		return fmt.Errorf("kube-placements: %w", err)
 	}
 	return nil
 }

@@ -21,6 +21,10 @@ func TestDriverSettings(t *testing.T) {
 		len(c.KubeNodeSelector) != 1 || len(c.KubeTolerations) != 2 {
 		t.Errorf("settings = %+v", c)
 	}
+	c, err = load(t, `{"kube_placements": {"gpu": {"runtime_class": "kata"}}}`, kube...)
+	if err != nil || c.Validate() != nil || !strings.Contains(c.KubePlacements, `"kata"`) {
+		t.Errorf("placements from the config file: %q, %v, %v", c.KubePlacements, err, c.Validate())
+	}
 	if c, _ := load(t, ""); c.Driver != "runc" || c.Validate() != nil {
 		t.Errorf("default driver %q, validate %v", c.Driver, c.Validate())
 	}
@@ -35,6 +39,7 @@ func TestDriverSettings(t *testing.T) {
 		{append(kube, "--kube-request-percent", "0"), "kube-request-percent"},
 		{append(kube, "--kube-node-selector", "novalue"), "kube-node-selector"},
 		{append(kube, "--kube-tolerations", "a:Sometimes"), "kube-tolerations"},
+		{append(kube, "--kube-placements", `{"gpu": {"runtime_class": 3}}`), "kube-placements"},
 	} {
 		c, err := load(t, "", tc.args...)
 		if err == nil {

@@ -15,15 +15,16 @@ import (
 
 // KubeSettings configure the kube driver (config.Config's Kube* settings).
 type KubeSettings struct {
-	Namespace, Kubeconfig, GuestImage, BaseImage, RuntimeClass, Seccomp string
-	NodeSelector, Tolerations                                           []string
-	RequestPercent                                                      int
+	Namespace, Kubeconfig, GuestImage, BaseImage, RuntimeClass, Seccomp, Placements string
+	NodeSelector, Tolerations                                                       []string
+	RequestPercent                                                                  int
 }
 
 func kubeSettings(c config.Config) KubeSettings {
 	return KubeSettings{Namespace: c.KubeNamespace, Kubeconfig: c.Kubeconfig, GuestImage: c.KubeGuestImage,
 		BaseImage: c.KubeBaseImage, RuntimeClass: c.KubeRuntimeClass, Seccomp: c.KubeSeccomp,
-		NodeSelector: c.KubeNodeSelector, Tolerations: c.KubeTolerations, RequestPercent: c.KubeRequestPercent}
+		NodeSelector: c.KubeNodeSelector, Tolerations: c.KubeTolerations, RequestPercent: c.KubeRequestPercent,
+		Placements: c.KubePlacements}
 }
 
 // openKube builds the kube driver. Pods never belong to a one-shot engine: they would outlive
@@ -49,7 +50,11 @@ func openKube(cfg Config) (*kube.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kube.New(kube.Config{Client: client, Namespace: k.Namespace, GuestImage: k.GuestImage, BaseImage: k.BaseImage,
+	places, err := kube.ParsePlacements(k.Placements)
+	if err != nil {
+		return nil, err
+	}
+	return kube.New(kube.Config{Placements: places, Client: client, Namespace: k.Namespace, GuestImage: k.GuestImage, BaseImage: k.BaseImage,
 		RuntimeClassName: k.RuntimeClass, NodeSelector: sel, Tolerations: tol, SeccompProfile: k.Seccomp,
 		RequestPercent: k.RequestPercent, Logger: cfg.Logger.With("driver", "kube")})
 }

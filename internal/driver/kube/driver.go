@@ -45,6 +45,8 @@ type Config struct {
 	RuntimeClassName string
 	NodeSelector     map[string]string
 	Tolerations      []corev1.Toleration
+	// Placements place the pods of some templates' sandboxes differently (InstanceSpec.Template).
+	Placements map[string]Placement
 	// SeccompProfile is a Localhost profile path, relative to the kubelet's seccomp
 	// directory ("" = RuntimeDefault).
 	SeccompProfile string

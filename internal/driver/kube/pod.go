@@ -55,6 +55,7 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 	grace := int64(0)
 	port := strconv.Itoa(d.cfg.Port)
 	volumes, mounts := d.volumes(spec)
+	place := d.placement(spec)
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: objectName(spec.ID), Namespace: d.ns, Labels: objectLabels(spec),
 			OwnerReferences: ownedBy(rec.secret)},
@@ -64,8 +65,8 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 			EnableServiceLinks:            &no,
 			Hostname:                      spec.Hostname,
 			TerminationGracePeriodSeconds: &grace,
-			NodeSelector:                  d.cfg.NodeSelector,
-			Tolerations:                   d.cfg.Tolerations,
+			NodeSelector:                  place.NodeSelector,
+			Tolerations:                   place.Tolerations,
 			Volumes:                       volumes,
 			InitContainers: []corev1.Container{{
 				Name: initName, Image: d.cfg.GuestImage, ImagePullPolicy: d.cfg.PullPolicy,
@@ -88,8 +89,8 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 			}},
 		},
 	}
-	if d.cfg.RuntimeClassName != "" {
-		rc := d.cfg.RuntimeClassName
+	if place.RuntimeClassName != "" {
+		rc := place.RuntimeClassName
 		p.Spec.RuntimeClassName = &rc
 	}
 	if spec.Hostname != "" && len(validation.IsDNS1123Label(spec.Hostname)) != 0 {

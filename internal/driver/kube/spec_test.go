@@ -252,3 +252,34 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// TestPlacement: a template's placement replaces the default runtime class and adds to the
+// default node selector and tolerations; other templates get the defaults.
+func TestPlacement(t *testing.T) {
+	places, err := kube.ParsePlacements(`{"gpu": {"runtime_class": "kata", "node_selector": ["accel=gpu"],
+		"tolerations": ["gpu=true:NoSchedule"]}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, c := fakeDriver(t, kube.Config{RuntimeClassName: "gvisor", NodeSelector: map[string]string{"pool": "sandboxes"},
+		Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists}}, Placements: places})
+	gpu := drivertest.NewSpec(t, sandbox.Image{})
+	gpu.Template = "gpu"
+	p := createAndBuild(t, d, c, gpu)
+	if *p.Spec.RuntimeClassName != "kata" || p.Spec.NodeSelector["accel"] != "gpu" || p.Spec.NodeSelector["pool"] != "sandboxes" ||
+		len(p.Spec.Tolerations) != 2 || p.Spec.Tolerations[1].Key != "gpu" || p.Spec.Tolerations[1].Effect != corev1.TaintEffectNoSchedule {
+		t.Errorf("gpu template: runtime class %v, node selector %v, tolerations %+v", *p.Spec.RuntimeClassName, p.Spec.NodeSelector, p.Spec.Tolerations)
+	}
+	other := drivertest.NewSpec(t, sandbox.Image{})
+	other.Template = "base"
+	p = createAndBuild(t, d, c, other)
+	if *p.Spec.RuntimeClassName != "gvisor" || len(p.Spec.NodeSelector) != 1 || len(p.Spec.Tolerations) != 1 {
+		t.Errorf("base template: runtime class %v, node selector %v, tolerations %+v", *p.Spec.RuntimeClassName, p.Spec.NodeSelector, p.Spec.Tolerations)
+	}
+	for _, bad := range []string{`[]`, `{"t": {"runtime": "x"}}`, `{"t": {"runtime_class": "Not_A_Name"}}`,
+		`{"t": {"node_selector": ["novalue"]}}`, `{"t": {"tolerations": ["k:Never"]}}`} {
+		if _, err := kube.ParsePlacements(bad); err == nil {
+			t.Errorf("ParsePlacements(%s) accepted", bad)
+		}
+	}
+}
