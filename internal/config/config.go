@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/paddock/paddock/internal/driver/kube"
 	"github.com/paddock/paddock/internal/image"
 )
 
@@ -79,6 +80,20 @@ type Config struct {
 	// SSHListen). See docs/trinity.md.
 	SSHListen     string
 	SSHPublicAddr string
+	// Driver runs sandboxes: "runc" (default) on this host, or "kube" as pods in a Kubernetes
+	// namespace (docs/scale-out.md#kubernetes-driver); the Kube* settings configure the latter.
+	Driver             string
+	KubeNamespace      string
+	Kubeconfig         string
+	KubeGuestImage     string
+	KubeBaseImage      string
+	KubeRuntimeClass   string
+	KubeNodeSelector   []string // key=value
+	KubeTolerations    []string // key[=value][:effect]
+	KubeSeccomp        string
+	KubeRequestPercent int
+	// KubePlacements is JSON keyed by template name (kube.ParsePlacements).
+	KubePlacements string
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -143,6 +158,17 @@ func (c *Config) settings() []setting {
 		{"credential-key", "key sealing agents' credentials (.credentials.enc bundles, and at rest): 32 bytes as hex or base64 (default: derived from <data-dir>/credential-secret)", "", (*stringValue)(&c.CredentialKey)},
 		{"ssh-listen", "address of the SSH gateway to Trinity agents, e.g. 127.0.0.1:18822 (\"\" = no gateway)", "", (*stringValue)(&c.SSHListen)},
 		{"ssh-public-addr", "host:port that SSH access answers tell clients to connect to (default: ssh-listen)", "", (*stringValue)(&c.SSHPublicAddr)},
+		{"driver", "what runs sandboxes: runc (containers on this host) or kube (pods in a Kubernetes namespace, docs/scale-out.md#kubernetes-driver)", "runc", (*stringValue)(&c.Driver)},
+		{"kube-namespace", "namespace of the kube driver's pods, secrets and network policies (it must exist)", "paddock", (*stringValue)(&c.KubeNamespace)},
+		{"kubeconfig", "kubeconfig of the kube driver (default: the in-cluster service account, then $KUBECONFIG, then ~/.kube/config)", "", (*stringValue)(&c.Kubeconfig)},
+		{"kube-guest-image", "image holding the static paddock binary at /paddock, which the kube driver installs as each pod's guest", "", (*stringValue)(&c.KubeGuestImage)},
+		{"kube-base-image", "image the kube driver runs for sandboxes that ask for \"base\" or no image", "", (*stringValue)(&c.KubeBaseImage)},
+		{"kube-runtime-class", "RuntimeClass of sandbox pods, e.g. gvisor or kata (\"\" = the cluster's default)", "", (*stringValue)(&c.KubeRuntimeClass)},
+		{"kube-node-selector", "node labels sandbox pods must land on, comma-separated key=value", "", (*listValue)(&c.KubeNodeSelector)},
+		{"kube-tolerations", "taints sandbox pods tolerate, comma-separated key[=value][:effect]", "", (*listValue)(&c.KubeTolerations)},
+		{"kube-seccomp-profile", "Localhost seccomp profile of sandbox pods, relative to the kubelet's seccomp directory (\"\" = RuntimeDefault)", "", (*stringValue)(&c.KubeSeccomp)},
+		{"kube-placements", "per-template placement of sandbox pods, JSON: {\"TEMPLATE\": {\"runtime_class\": \"gvisor\", \"node_selector\": [\"k=v\"], \"tolerations\": [\"k=v:NoSchedule\"]}}", "", (*jsonValue)(&c.KubePlacements)},
+		{"kube-request-percent", "requests of sandbox pods as a percentage of their limits (1-100)", "100", (*intValue)(&c.KubeRequestPercent)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
 }
@@ -250,6 +276,9 @@ func fileText(raw json.RawMessage, v value) (string, error) {
 	if json.Unmarshal(raw, &str) == nil {
 		return str, nil
 	}
+	if _, ok := v.(*jsonValue); ok {
+		return string(raw), nil // an object, kept as its JSON text
+	}
 	var list []string
 	if json.Unmarshal(raw, &list) == nil {
 		if _, ok := v.(interface{ list() }); ok {
@@ -341,6 +370,9 @@ func (c *Config) Validate() error {
 	if c.MaxImportBytes < 1<<20 {
 		return fmt.Errorf("max-import-bytes %d: use at least 1048576", c.MaxImportBytes)
 	}
+	if err := c.validateDriver(); err != nil {
+		return err
+	}
 	if _, ok := levelNames[c.LogLevel]; !ok {
 		return fmt.Errorf("log-level %s: use debug, info, warn or error", c.LogLevel)
 	}
@@ -373,4 +405,35 @@ func validCredentialKey(s string) bool {
 		}
 	}
 	return false
+}
+
+// validateDriver checks the driver and, for kube, its settings.
+func (c *Config) validateDriver() error {
+	switch c.Driver {
+	case "runc":
+		return nil
+	case "kube":
+	default:
+		return fmt.Errorf("driver %q: use runc or kube", c.Driver)
+	}
+	switch {
+	case c.KubeNamespace == "":
+		return errors.New("kube-namespace: name the namespace sandbox pods go to")
+	case c.KubeGuestImage == "":
+		return errors.New("kube-guest-image: the kube driver needs an image holding the static paddock binary at /paddock")
+	case c.KubeBaseImage == "":
+		return errors.New("kube-base-image: the kube driver needs the image sandboxes run by default (e.g. a busybox or Debian image)")
+	case c.KubeRequestPercent < 1 || c.KubeRequestPercent > 100:
+		return fmt.Errorf("kube-request-percent %d: use 1 to 100", c.KubeRequestPercent)
+	}
+	if _, err := kube.ParseNodeSelector(c.KubeNodeSelector); err != nil {
+		return fmt.Errorf("kube-node-selector: %w", err)
+	}
+	if _, err := kube.ParseTolerations(c.KubeTolerations); err != nil {
+		return fmt.Errorf("kube-tolerations: %w", err)
+	}
+	if _, err := kube.ParsePlacements(c.KubePlacements); err != nil {
+		return fmt.Errorf("kube-placements: %w", err)
+	}
+	return nil
 }

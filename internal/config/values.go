@@ -38,8 +38,16 @@ type (
 )
 
 func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
-func (v *stringValue) String() string     { return string(*v) }
-func (v *stringValue) Type() string       { return "string" }
+
+// jsonValue is a setting whose value is JSON text (a flag, a variable, or an object in the
+// config file), parsed by its consumer.
+type jsonValue string
+
+func (v *jsonValue) Set(s string) error { *v = jsonValue(s); return nil }
+func (v *jsonValue) String() string     { return string(*v) }
+func (v *jsonValue) Type() string       { return "json" }
+func (v *stringValue) String() string   { return string(*v) }
+func (v *stringValue) Type() string     { return "string" }
 
 func (v *boolValue) Set(s string) error {
 	b, err := strconv.ParseBool(s)

@@ -20,6 +20,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/config"
 	"github.com/paddock/paddock/internal/credential"
+	"github.com/paddock/paddock/internal/driver/kube"
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
@@ -68,6 +69,10 @@ type Config struct {
 	// image resolver, whose base image needs root to build.
 	Driver sandbox.Driver
 	Images sandbox.ImageResolver
+	// DriverName picks the driver when Driver is unset: "" or "runc", or "kube" (then Kube
+	// configures it, and images are passed through to the nodes, which pull them).
+	DriverName string
+	Kube       KubeSettings
 	// Quota is every user's default quota (zero fields: no limit).
 	Quota account.Quota
 	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
@@ -81,6 +86,7 @@ type Config struct {
 // The settings must have passed c.Validate.
 func FromSettings(c config.Config) Config {
 	return Config{DataDir: c.DataDir, Store: c.Store, Runtime: c.Runtime, DNS: c.EgressDNS, Registries: c.Registries,
+		DriverName: c.Driver, Kube: kubeSettings(c),
 		ImageImportLimit: c.MaxImportBytes, Quota: account.Quota{Sandboxes: c.QuotaSandboxes, MemoryMB: c.QuotaMemoryMB,
 			VCPUs: c.QuotaVCPUs, CreatesPerMinute: c.QuotaCreatesPerMinute, Sessions: c.QuotaSessions}}
 }
@@ -140,6 +146,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	images := cfg.Images
+	if images == nil && cfg.Driver == nil && cfg.DriverName == "kube" {
+		images = kube.Images{}
+	}
 	if images == nil {
 		var err error
 		if images, err = image.NewResolver(cfg.DataDir, cfg.Logger, image.WithRegistries(cfg.Registries), image.WithImportLimit(cfg.ImageImportLimit)); err != nil {
@@ -150,6 +159,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	// those adopted while it is being built, whose first violations are dropped.
 	var mgr atomic.Pointer[manager.Manager]
 	drv := cfg.Driver
+	if drv == nil && cfg.DriverName == "kube" {
+		var err error
+		if drv, err = openKube(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if drv == nil {
 		var err error
 		if drv, err = openRunc(ctx, cfg, func(id string, v sandbox.NetworkViolation) {

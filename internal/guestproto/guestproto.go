@@ -22,7 +22,18 @@ const (
 	// files ("tasks" on cgroup v1, "cgroup.threads" on v2) through which the guest puts
 	// its spawning thread, and so every process it starts, in the sandbox's user cgroups.
 	UserCgroupFDsEnv = "PADDOCK_GUEST_USER_CGROUP_FDS"
+	// TokenEnv names the variable carrying the connection token of a guest that listens on
+	// TCP (`paddock guest --listen`): a pod's network is shared with other pods, so every
+	// connection must open with TokenPreamble. The guest unsets it before it starts anything.
+	TokenEnv = "PADDOCK_GUEST_TOKEN"
 )
+
+// DefaultTCPPort is the port a guest in TCP mode listens on in its pod.
+const DefaultTCPPort = 49983
+
+// TokenPreamble is what a host writes first on a connection to a guest in TCP mode, before
+// any HTTP: the token and a newline, after a fixed prefix.
+func TokenPreamble(token string) []byte { return []byte("PADDOCK-GUEST " + token + "\n") }
 
 // Headers of the guest protocol.
 const (

@@ -175,7 +175,7 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	if res, err = m.diskLimit(spec, sec, res); err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
-	if err := checkEgress(spec, network); err != nil {
+	if err := m.checkEgress(spec, network); err != nil {
 		return sandbox.InstanceSpec{}, err
 	}
 	img, err := m.images.Resolve(ctx, spec.Image)
@@ -186,7 +186,7 @@ func (m *Manager) prepare(ctx context.Context, spec sandbox.Spec) (sandbox.Insta
 	return sandbox.InstanceSpec{
 		ID: id, Hostname: "sandbox", Image: *img, // what the base image's /etc/hosts resolves
 		Resources: res, Security: sec, Network: network, Egress: spec.Egress,
-		Labels: map[string]string{sandbox.LabelID: id},
+		Labels: map[string]string{sandbox.LabelID: id}, Template: spec.Template,
 	}, nil
 }
 

@@ -16,12 +16,24 @@ const auditNetworkUpdated = "network_updated"
 
 // checkEgress validates the egress part of a spec: the policy must compile, and only an
 // egress sandbox can have one.
-func checkEgress(spec sandbox.Spec, mode sandbox.NetworkMode) error {
-	if err := netpolicy.Validate(spec.Egress); err != nil {
+func (m *Manager) checkEgress(spec sandbox.Spec, mode sandbox.NetworkMode) error {
+	if err := m.enforceable(spec.Egress); err != nil {
 		return err
 	}
 	if mode != sandbox.NetworkEgress && !emptyPolicy(spec.Egress) {
 		return errdefs.InvalidArgument("allow_out and deny_out need network \"egress\" (this sandbox's network is %q)", mode)
+	}
+	return nil
+}
+
+// enforceable validates p and, when the driver enforces only some rules (kube: no domain
+// names), refuses what it would not enforce.
+func (m *Manager) enforceable(p sandbox.EgressPolicy) error {
+	if err := netpolicy.Validate(p); err != nil {
+		return err
+	}
+	if c, ok := m.driver.(sandbox.EgressChecker); ok {
+		return c.CheckEgress(p)
 	}
 	return nil
 }
@@ -32,7 +44,7 @@ func emptyPolicy(p sandbox.EgressPolicy) bool { return len(p.AllowOut) == 0 && l
 // connections are not cut); a stopped one at its next start. A sandbox without a network
 // (mode none) cannot have one: its namespace has only loopback.
 func (m *Manager) SetEgress(ctx context.Context, idOrName string, p sandbox.EgressPolicy) (*sandbox.Sandbox, error) {
-	if err := netpolicy.Validate(p); err != nil {
+	if err := m.enforceable(p); err != nil {
 		return nil, err
 	}
 	sb, unlock, err := m.locked(ctx, idOrName, AccessOwn)

@@ -79,6 +79,15 @@ type Networker interface {
 	SetEgress(ctx context.Context, id string, p EgressPolicy) error
 }
 
+// EgressChecker is implemented by Networkers that enforce only some kinds of egress rules
+// (the kube driver's NetworkPolicies match addresses, not domain names). CheckEgress returns
+// nil when the driver would enforce every rule of p, or an ErrInvalidArgument-class error
+// naming the first rule it cannot, fit for a client; Create and SetEgress refuse such a
+// policy with that error rather than ignore a rule. Safe for concurrent use.
+type EgressChecker interface {
+	CheckEgress(p EgressPolicy) error
+}
+
 // VolumeManager is implemented by drivers that keep volumes (persistent workspaces, shared
 // folders) apart from units. Safe for concurrent use.
 //

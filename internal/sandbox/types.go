@@ -177,6 +177,9 @@ type InstanceSpec struct {
 	// Mounts put volumes (see VolumeManager) into the unit, applied in order, so a later
 	// mount may sit inside an earlier one (a writable directory in a read-only workspace).
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Template is the template the sandbox was made from ("" = none), for drivers that place
+	// units per template (the kube driver's runtime class and nodes).
+	Template string `json:"template,omitempty"`
 }
 
 // Mount puts a volume, or a directory inside one, into a sandbox.

@@ -35,6 +35,13 @@ func Run(t *testing.T, newDriver Factory) {
 	t.Run("Volumes", func(t *testing.T) { testVolumes(t, newDriver) })
 }
 
+// PidsUnenforced is implemented by drivers that cannot bound one unit's process count
+// (Kubernetes sets pids limits per node, not per pod): PidsUnenforced says why, and their
+// Stats report PidsLimit 0, which the suite then expects instead of Resources.Pids.
+type PidsUnenforced interface {
+	PidsUnenforced() string
+}
+
 // NewSpec returns an instance spec with a fresh random ID, the default profile and img.
 func NewSpec(t testing.TB, img sandbox.Image) sandbox.InstanceSpec {
 	t.Helper()

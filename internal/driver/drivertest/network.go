@@ -26,6 +26,12 @@ func testNetworker(t *testing.T, newDriver Factory) {
 		t.Fatal(err)
 	}
 	policy := sandbox.EgressPolicy{AllowOut: []string{"198.51.100.0/24"}, DenyOut: []string{"*.example.com"}}
+	if c, ok := d.(sandbox.EgressChecker); ok && c.CheckEgress(policy) != nil {
+		// The driver cannot enforce domain rules: it must refuse them, not ignore them.
+		wantClass(t, "policy the driver cannot enforce", c.CheckEgress(policy), errdefs.ErrInvalidArgument)
+		wantClass(t, "set egress the driver cannot enforce", nw.SetEgress(ctx, spec.ID, policy), errdefs.ErrInvalidArgument)
+		policy.DenyOut = []string{"198.51.100.7"}
+	}
 	if err := nw.SetEgress(ctx, spec.ID, policy); err != nil {
 		t.Errorf("set egress of a created unit: %v", err)
 	}
