@@ -9,6 +9,9 @@ _sentinel = os.environ.pop("PADDOCK_SENTINEL", "")
 _ns = {"__name__": "__main__", "__builtins__": __builtins__}
 _count = 0
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A print is sent as its line ends, as in a terminal or Jupyter, not when the cell ends: on a
+# pipe Python would otherwise buffer stdout in blocks.
+sys.stdout.reconfigure(line_buffering=True)
 
 
 def _emit(ev):

@@ -155,8 +155,27 @@ export const api = {
   kernels: () => call<{ kernels: Kernel[] }>('GET', '/kernels'),
   createKernel: (name: string, sandbox: string, language: string) =>
     call<Kernel>('POST', '/kernels', { name, sandbox, language }),
-  execute: (id: string, code: string, language: string, signal?: AbortSignal) =>
-    call<CellResult>('POST', `/kernels/${encodeURIComponent(id)}/execute`, { code, language }, { signal }),
+  /** executeStream runs a cell with the streamed route and hands each server-sent event to
+   * onEvent as it arrives; it resolves when the stream ends. */
+  executeStream: async (id: string, code: string, language: string,
+    onEvent: (event: string, data: string) => void, signal?: AbortSignal) => {
+    const { SSEParser } = await import('./sse');
+    const resp = await fetch(`/kernels/${encodeURIComponent(id)}/execute/stream`, {
+      method: 'POST', signal, body: JSON.stringify({ code, language }),
+      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    });
+    if (!resp.ok || !resp.body) {
+      const body = await resp.json().catch(() => undefined);
+      throw new ApiError(resp.status, errorMessage(resp.status, body));
+    }
+    const parser = new SSEParser();
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const m of parser.push(value)) onEvent(m.event, m.data);
+    }
+  },
   restartKernel: (id: string) => call<Kernel>('POST', `/kernels/${encodeURIComponent(id)}/restart`),
 };
 

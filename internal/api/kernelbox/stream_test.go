@@ -16,10 +16,11 @@ import (
 	"github.com/paddock/paddock/internal/testenv"
 )
 
-// TestExecuteStream: the streamed execute sends each output while the cell runs. The cell
-// prints, then waits for a file that the test writes only after it has read that print
-// from the stream: without streaming the cell would never end (the test's deadline fails
-// it), so the order of events is the proof, not a clock.
+// TestExecuteStream: the streamed execute sends each output while the cell runs (a plain
+// print too: the harness line-buffers stdout). The cell prints, then waits for a file that
+// the test writes only after it has read that print from the stream: without streaming the
+// cell would never end (the test's deadline fails it), so the order of events is the
+// proof, not a clock.
 func TestExecuteStream(t *testing.T) {
 	needPython(t)
 	s := servertest.New(t)
@@ -27,7 +28,7 @@ func TestExecuteStream(t *testing.T) {
 		t.Fatalf("create: %d %v", code, k)
 	}
 	gate := filepath.Join(testenv.TempDir(t), "gate")
-	code := "import os, time\nprint('first', flush=True)\nwhile not os.path.exists(" + strconv.Quote(gate) +
+	code := "import os, time\nprint('first')\nwhile not os.path.exists(" + strconv.Quote(gate) +
 		"): time.sleep(0.02)\nprint('second')\n6 * 7"
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
