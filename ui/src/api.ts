@@ -138,6 +138,10 @@ export const api = {
     call<{ path: string; size: number; encoding: string; content: string }>('GET', `/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`),
   writeFile: (n: string, p: string, body: Blob) =>
     call<{ path: string; size: number }>('PUT', `/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`, body),
+  /** downloadURL asks for a short-lived URL that downloads the file without the key, so
+   * that the browser streams it to disk (docs/ui.md). */
+  downloadURL: (n: string, p: string) =>
+    call<{ url: string; expires_at: string }>('POST', `/sandboxes/${encodeURIComponent(n)}/download-url`, { path: p }),
   download: async (n: string, p: string): Promise<Blob> => {
     const resp = await fetch(`/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`,
       { headers: { 'X-API-Key': session.get(), Accept: 'application/octet-stream' } });
