@@ -2,6 +2,7 @@
 // puppeteer-core: log in, create a sandbox, `echo $((6*7))` in the terminal prints 42, delete
 // it. TestUIInFirefox (internal/server/ui_browser_test.go) runs it with PADDOCK_URL and
 // PADDOCK_KEY; Chromium runs the full suite (e2e.mjs).
+import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { url, key, step } from './harness.mjs';
 
@@ -15,6 +16,7 @@ let failed = '';
 try {
   console.log(`browser: ${await browser.version()}`);
   const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 860 });
   page.setDefaultTimeout(60_000);
   page.on('dialog', d => d.accept());
   page.on('pageerror', e => { failed ||= `page error: ${e.message}`; });
@@ -39,6 +41,8 @@ try {
   await page.locator('.xterm').click();
   await page.keyboard.type('echo $((6*7))\n');
   await page.waitForFunction(() => [...document.querySelectorAll('.xterm-rows > div')].some(r => r.textContent.trim() === '42'));
+  const shots = process.env.PADDOCK_TEST_SCREENSHOTS;
+  if (shots) await page.screenshot({ path: join(shots, 'ui-firefox-terminal.png') });
 
   step('delete the sandbox and see it gone');
   await page.locator('h1 a').click(); // back to the list
