@@ -28,7 +28,7 @@ fi
 if [ ! -d internal/api/mcp/testdata/tsclient/node_modules/@modelcontextprotocol/sdk ]; then   # the official MCP TypeScript SDK, pinned in its package-lock.json
   npm ci --prefix internal/api/mcp/testdata/tsclient --no-audit --no-fund >/dev/null
 fi
-if [ ! -d ui/node_modules/playwright-core ]; then   # the web UI's toolchain (Vite, Vitest) and Playwright, pinned in ui/package-lock.json
+if [ ! -d ui/node_modules/playwright-core ] || [ ! -d ui/node_modules/puppeteer-core ]; then   # the web UI's toolchain (Vite, Vitest), Playwright and puppeteer-core, pinned in ui/package-lock.json
   npm ci --prefix ui --no-audit --no-fund >/dev/null
 fi
 npm test --prefix ui --silent   # the UI's unit tests (Vitest)

@@ -22,3 +22,17 @@ type File struct {
 	Encoding string `json:"encoding"`
 	Content  string `json:"content"`
 }
+
+// DownloadURLRequest is the body of POST /sandboxes/{name}/download-url: the file (a path in
+// the sandbox) and how long the URL lives, in seconds (default 60, at most 300).
+type DownloadURLRequest struct {
+	Path      string `json:"path"`
+	ExpiresIn int    `json:"expires_in,omitempty"`
+}
+
+// DownloadURL answers it: a URL relative to the server that downloads the file's bytes
+// without the API key, until ExpiresAt.
+type DownloadURL struct {
+	URL       string `json:"url"`
+	ExpiresAt string `json:"expires_at"`
+}

@@ -12,6 +12,7 @@ if [ "${PADDOCK_WITH_TEST_DEPS:-0}" = 1 ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)   # syscall probes in the isolation tests
   command -v pgrep >/dev/null 2>&1 || need+=(procps)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)   # the /docs page test
+  command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr) # the web UI test in Firefox (TestUIInFirefox)
   [ -x /bin/busybox ] || need+=(busybox-static)          # OCI image tests build images from it
   [ -x /usr/bin/docker-registry ] || need+=(docker-registry) # OCI image tests pull from a real registry
   command -v node >/dev/null 2>&1 || need+=(nodejs)       # javascript code contexts

@@ -21,6 +21,9 @@ type Guard struct {
 	Log  *slog.Logger
 	// Open reports routes that need no key (GET /health).
 	Open func(r *http.Request) bool
+	// URL authenticates a request by a signed URL it carries instead of a key (a download
+	// URL); ok is false when it carries none (nil = no signed URLs).
+	URL func(r *http.Request) (id account.Identity, ok bool, err error)
 	// Deny writes the 401 in the caller's surface shape.
 	Deny httpx.ErrorWriter
 	// Audit records auth_failed events, at most Limit a minute.
@@ -45,7 +48,15 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		if key == "" {
 			key = FromWebSocketProtocol(r.Header)
 		}
-		id, err := g.Auth.Authenticate(r.Context(), key)
+		var id account.Identity
+		var err error
+		signed := false
+		if key == "" && g.URL != nil {
+			id, signed, err = g.URL(r)
+		}
+		if !signed && err == nil {
+			id, err = g.Auth.Authenticate(r.Context(), key)
+		}
 		if err != nil {
 			status := httpx.Status(err)
 			if errors.Is(err, errdefs.ErrUnauthenticated) {

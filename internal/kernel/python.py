@@ -9,6 +9,11 @@ _sentinel = os.environ.pop("PADDOCK_SENTINEL", "")
 _ns = {"__name__": "__main__", "__builtins__": __builtins__}
 _count = 0
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A line goes out whole as it ends: python runs with -u, which writes print's pieces ("x",
+# " ", "y", "\n") one by one, and a client streaming the cell would see them as separate
+# outputs. Line-buffered without write-through, each line is one write, sent at once.
+sys.stdout.reconfigure(line_buffering=True, write_through=False)
+sys.stderr.reconfigure(line_buffering=True, write_through=False)
 
 
 def _emit(ev):

@@ -205,7 +205,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	s.metrics.watchLimiter(s.heavy)
 	api := native.New(eng.Manager, eng.Events, eng.Runs, native.Options{MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxFileBytes: cfg.MaxFileBytes, BatchWorkers: cfg.BatchWorkers, Version: opts.Version, Templates: s.templates,
-		Heavy: s.heavy}, log)
+		Heavy: s.heavy, Downloads: s.accounts}, log)
 	api.Register(mux)
 	s.api = api
 	s.sessions = session.New(eng.Manager, session.Options{OutputLimit: cfg.OutputLimit,
@@ -256,6 +256,7 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	handle("GET /redoc/redoc.standalone.js", kernelbox.Redoc())
 	handle("GET "+ui.Prefix, ui.New())
 	guard := &auth.Guard{Auth: authn, Log: log, Deny: writeBySurface, Audit: &audit.Recorder{Store: eng.Events},
+		URL: s.downloadAuth,
 		Open: func(r *http.Request) bool {
 			// Health probes, the static reference pages (which ask for the key), the
 			// login and E2B's webhooks are open.
@@ -278,6 +279,21 @@ func (s *Server) routes(ctx context.Context, opts Options, authn auth.Authentica
 	// they accept the API key, the sandbox's traffic token or nothing (public ports).
 	return httpx.WithRequestID(log, s.metrics.instrument(mux, log,
 		e2bAPI.DataPlane(portsAPI.Handler(guard.Wrap(routeErrors(mux))), portsAPI, s.heavy)))
+}
+
+// downloadAuth authenticates a GET of a sandbox's file by the download URL's token it
+// carries (native.DownloadParam), as the user it was signed for.
+func (s *Server) downloadAuth(r *http.Request) (account.Identity, bool, error) {
+	tok := r.URL.Query().Get(native.DownloadParam)
+	if tok == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return account.Identity{}, false, nil
+	}
+	sandbox, path, ok := native.DownloadTarget(r.URL.Path)
+	if !ok {
+		return account.Identity{}, false, nil
+	}
+	id, err := s.accounts.AuthenticateDownload(r.Context(), tok, sandbox, path)
+	return id, err == nil, err
 }
 
 // sandcasterProviders reads the model providers' keys and base URLs from the SDKs' standard

@@ -97,6 +97,21 @@ func TestUIUsersInBrowser(t *testing.T) {
 	runBrowserScript(t, node, uiDir, "users.mjs", s)
 }
 
+// TestUIInFirefox runs the main path (ui/test/firefox.mjs: log in, create a sandbox, 42 in
+// the terminal, delete it) in Debian's firefox-esr, driven over WebDriver BiDi by
+// puppeteer-core, against a real server with real runc.
+func TestUIInFirefox(t *testing.T) {
+	node, uiDir := needBrowser(t)
+	if _, err := exec.LookPath("firefox-esr"); err != nil {
+		testenv.Require(t, "firefox", "firefox-esr not in PATH: apt-get install firefox-esr")
+	}
+	if _, err := os.Stat(filepath.Join(uiDir, "node_modules", "puppeteer-core")); err != nil {
+		testenv.Require(t, "firefox", "puppeteer-core not installed: npm ci --prefix ui")
+	}
+	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
+	runBrowserScript(t, node, uiDir, "firefox.mjs", s)
+}
+
 // needBrowser skips (or, under PADDOCK_TEST_REQUIRE=browser, fails) without chromium, node
 // or ui/node_modules, and returns node's path and the ui directory.
 func needBrowser(t *testing.T) (node, uiDir string) {

@@ -76,7 +76,19 @@ func (r *Registry) Execute(ctx context.Context, idOrName, owner, language, code 
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx, k, language, code, timeout)
+	return r.execute(ctx, k, language, code, timeout, nil)
+}
+
+// ExecuteStream is Execute that also calls onOutput with each output item (stream text,
+// display data, the main result, the error) as the kernel produces it, in order, before the
+// result is returned. An error from onOutput ends the execution (the kernel is interrupted
+// and keeps its state) and is returned.
+func (r *Registry) ExecuteStream(ctx context.Context, idOrName, owner, language, code string, timeout time.Duration, onOutput func(Output) error) (*Result, error) {
+	k, err := r.find(ctx, idOrName, owner)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx, k, language, code, timeout, onOutput)
 }
 
 // checkLanguage normalises a cell's language: "" is the kernel's own, an unknown one is
@@ -117,7 +129,7 @@ func (r *Registry) contextFor(ctx context.Context, sb *sandbox.Sandbox, k *Kerne
 	return id, nil
 }
 
-func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string, timeout time.Duration) (*Result, error) {
+func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string, timeout time.Duration, onOutput func(Output) error) (*Result, error) {
 	lang, err := checkLanguage(k, language)
 	if err != nil {
 		return nil, err
@@ -153,7 +165,16 @@ func (r *Registry) execute(ctx context.Context, k *Kernel, language, code string
 	out.limit, stderr.limit = r.opts.OutputLimit, r.opts.OutputLimit
 	began := time.Now()
 	err = r.m.ExecuteCode(ectx, sb.ID, guestproto.ExecuteRequest{Code: code, ContextID: contextID, KeepQuotes: true}, func(ev map[string]any) error {
+		n := len(res.Outputs)
 		collect(res, &out, &stderr, ev)
+		if onOutput == nil {
+			return nil
+		}
+		for _, o := range res.Outputs[n:] {
+			if err := onOutput(o); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	res.DurationMS = time.Since(began).Milliseconds()
@@ -271,7 +292,7 @@ func (r *Registry) ExecuteWithRetry(ctx context.Context, idOrName, owner string,
 	code := req.Code
 	var res *Result
 	for n := 1; n <= req.MaxAttempts; n++ {
-		if res, err = r.execute(ctx, k, req.Language, code, req.Timeout); err != nil {
+		if res, err = r.execute(ctx, k, req.Language, code, req.Timeout, nil); err != nil {
 			return nil, err
 		}
 		k.AttemptCount++

@@ -138,6 +138,10 @@ export const api = {
     call<{ path: string; size: number; encoding: string; content: string }>('GET', `/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`),
   writeFile: (n: string, p: string, body: Blob) =>
     call<{ path: string; size: number }>('PUT', `/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`, body),
+  /** downloadURL asks for a short-lived URL that downloads the file without the key, so
+   * that the browser streams it to disk (docs/ui.md). */
+  downloadURL: (n: string, p: string) =>
+    call<{ url: string; expires_at: string }>('POST', `/sandboxes/${encodeURIComponent(n)}/download-url`, { path: p }),
   download: async (n: string, p: string): Promise<Blob> => {
     const resp = await fetch(`/sandboxes/${encodeURIComponent(n)}/files/${encPath(p)}`,
       { headers: { 'X-API-Key': session.get(), Accept: 'application/octet-stream' } });
@@ -155,8 +159,27 @@ export const api = {
   kernels: () => call<{ kernels: Kernel[] }>('GET', '/kernels'),
   createKernel: (name: string, sandbox: string, language: string) =>
     call<Kernel>('POST', '/kernels', { name, sandbox, language }),
-  execute: (id: string, code: string, language: string, signal?: AbortSignal) =>
-    call<CellResult>('POST', `/kernels/${encodeURIComponent(id)}/execute`, { code, language }, { signal }),
+  /** executeStream runs a cell with the streamed route and hands each server-sent event to
+   * onEvent as it arrives; it resolves when the stream ends. */
+  executeStream: async (id: string, code: string, language: string,
+    onEvent: (event: string, data: string) => void, signal?: AbortSignal) => {
+    const { SSEParser } = await import('./sse');
+    const resp = await fetch(`/kernels/${encodeURIComponent(id)}/execute/stream`, {
+      method: 'POST', signal, body: JSON.stringify({ code, language }),
+      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    });
+    if (!resp.ok || !resp.body) {
+      const body = await resp.json().catch(() => undefined);
+      throw new ApiError(resp.status, errorMessage(resp.status, body));
+    }
+    const parser = new SSEParser();
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const m of parser.push(value)) onEvent(m.event, m.data);
+    }
+  },
   restartKernel: (id: string) => call<Kernel>('POST', `/kernels/${encodeURIComponent(id)}/restart`),
 };
 

@@ -1,6 +1,8 @@
 // End-to-end test of the web UI in headless Chromium, driven by Playwright. The Go test
 // TestUIInBrowser (internal/server/ui_browser_test.go) starts a real server and runs this
 // with PADDOCK_URL, PADDOCK_KEY and, optionally, PADDOCK_TEST_SCREENSHOTS.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { launch, openPage, shot, step, url, key } from './harness.mjs';
 
 const name = 'uitest';
@@ -94,6 +96,22 @@ try {
   await page.locator('pre.file', { hasText: 'hello from the browser' }).waitFor();
   await shot(page, 'files');
 
+  step('files: a 4 MB file downloads through a signed URL, streamed to disk');
+  const made4 = await fetch(`${url}/sandboxes/${name}/exec`, {
+    method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ command: ['sh', '-c', 'head -c 4194304 /dev/urandom > /tmp/big.bin && sha256sum /tmp/big.bin'] }),
+  });
+  const sum = (await made4.json()).data?.stdout?.split(' ')[0];
+  if (!made4.ok || !sum) throw new Error(`make big.bin: ${made4.status}`);
+  await page.getByRole('link', { name: 'Terminal' }).click(); // and back: the tree reloads
+  await page.getByRole('link', { name: 'Files' }).click();
+  const [dl] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download big.bin' }).click()]);
+  if (!/\/sandboxes\/uitest\/files\/tmp\/big\.bin\?raw=1&download=/.test(dl.url())) throw new Error(`not a download URL: ${dl.url()}`);
+  const got = createHash('sha256').update(await readFile(await dl.path())).digest('hex');
+  console.log(`download: ${dl.suggestedFilename()} sha256 ${got.slice(0, 12)}… (sandbox ${sum.slice(0, 12)}…)`);
+  if (got !== sum || dl.suggestedFilename() !== 'big.bin') throw new Error('the downloaded file differs');
+
   step('terminal: cat the uploaded file');
   await page.getByRole('link', { name: 'Terminal' }).click();
   await page.locator('#term-status', { hasText: 'connected' }).waitFor();
@@ -132,6 +150,30 @@ try {
   await page.getByLabel('Cell 5').fill('print("waited", int(time.time() - t0) < 20)');
   await page.locator('[data-cell="4"]').getByRole('button', { name: 'Run' }).click();
   await page.locator('[data-cell="4"] .out pre', { hasText: 'waited True' }).waitFor({ timeout: 20_000 });
+
+  step('code: output streams while the cell runs');
+  await page.evaluate(() => scrollTo(0, 0)); // see the frame's note below
+  await page.getByRole('button', { name: 'Add cell' }).click();
+  await page.getByLabel('Cell 6').fill('import time\nfor i in range(3): print(i); time.sleep(1)');
+  // The page records each state the cell goes through (its output, whether it still runs):
+  // streamed, one state shows "0" while the cell runs; answered at the end, none does.
+  await page.evaluate(() => {
+    const cell = document.querySelector('[data-cell="5"]');
+    window.cellStates = [];
+    new MutationObserver(() => {
+      const out = [...cell.querySelectorAll('.out pre')].map(p => p.textContent).join('');
+      const running = !!cell.querySelector('p[role="status"]');
+      const last = window.cellStates[window.cellStates.length - 1];
+      if (!last || last.out !== out || last.running !== running) window.cellStates.push({ out, running });
+    }).observe(cell, { subtree: true, childList: true, characterData: true });
+  });
+  await page.locator('[data-cell="5"]').getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-cell="5"] .out .muted', { hasText: 'success' }).waitFor();
+  const states = await page.evaluate(() => window.cellStates);
+  console.log(`cell states: ${JSON.stringify(states)}`);
+  const first = states.findIndex(s => s.out.trim() === '0');
+  if (first < 0 || !states[first].running) throw new Error('no state showed 0 while the cell ran');
+  if (states[states.length - 1].out.trim() !== '0\n1\n2' || states[states.length - 1].running) throw new Error('the cell did not end with 0 1 2');
   await shot(page, 'code');
 
   step("a page served from the sandbox cannot read the UI's sessionStorage");
@@ -194,6 +236,30 @@ try {
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByText('0 of 0 sandboxes').waitFor(); // a user sees only their own
+
+  step("an admin sees each sandbox's owner and filters by owner");
+  const mk = async (who, sb) => {
+    const r = await fetch(`${url}/sandboxes`, { method: 'POST', headers: { 'X-API-Key': who, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: sb, ttl: '10m' }) });
+    if (!r.ok) throw new Error(`create ${sb}: ${r.status} ${await r.text()}`);
+  };
+  await mk(await page.evaluate(() => sessionStorage.getItem('paddock.key')), 'uiowned');
+  await mk(key, 'uiadmins');
+  await page.locator('tr[data-sandbox="uiowned"]').waitFor(); // the user's own, in the live list
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('tab', { name: 'API key' }).click();
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('tr[data-sandbox="uiowned"] td', { hasText: 'ui@example.test' }).waitFor();
+  await page.locator('tr[data-sandbox="uiadmins"]').waitFor();
+  await page.getByLabel('Owner').selectOption({ label: 'ui@example.test' });
+  await page.locator('tr[data-sandbox="uiadmins"]').waitFor({ state: 'detached' });
+  await page.locator('tr[data-sandbox="uiowned"]').waitFor();
+  await shot(page, 'owners');
+  for (const sb of ['uiowned', 'uiadmins']) {
+    const r = await fetch(`${url}/sandboxes/${sb}`, { method: 'DELETE', headers: { 'X-API-Key': key } });
+    if (!r.ok) throw new Error(`delete ${sb}: ${r.status}`);
+  }
 
   step('the key stays out of localStorage and the URL');
   const stored = await page.evaluate(() => JSON.stringify(localStorage));

@@ -31,13 +31,14 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 	return map[string]httpx.HandlerFunc{
 		"POST /sessions/{name}/execute":            a.sessionExecute,
 		"POST /sessions/{name}/execute_with_retry": a.sessionRetry,
-		"GET /kernels":                     a.list,
-		"POST /kernels":                    a.create,
-		"GET /kernels/{id}":                a.get,
-		"DELETE /kernels/{id}":             a.remove,
-		"POST /kernels/{id}/restart":       a.restart,
-		"POST /kernels/{id}/execute":       a.kernelExecute,
-		"POST /kernels/{id}/execute/retry": a.kernelRetry,
+		"GET /kernels":                      a.list,
+		"POST /kernels":                     a.create,
+		"GET /kernels/{id}":                 a.get,
+		"DELETE /kernels/{id}":              a.remove,
+		"POST /kernels/{id}/restart":        a.restart,
+		"POST /kernels/{id}/execute":        a.kernelExecute,
+		"POST /kernels/{id}/execute/retry":  a.kernelRetry,
+		"POST /kernels/{id}/execute/stream": a.kernelExecuteStream,
 	}
 }
 
@@ -103,6 +104,9 @@ func (a *API) Operations() []openapi.Operation {
 		{Pattern: "POST /kernels/{id}/restart", Tag: "kernels", Summary: "Restart a kernel, clearing its state", Response: session.Kernel{}},
 		{Pattern: "POST /kernels/{id}/execute", Tag: "kernels", Summary: "Run code in a kernel",
 			Request: executeRequest{}, Required: []string{"code"}, Response: session.Result{}},
+		{Pattern: "POST /kernels/{id}/execute/stream", Tag: "kernels", Summary: "Run code in a kernel, streaming server-sent events (Paddock extension)",
+			Request: executeRequest{}, Required: []string{"code"}, Stream: true,
+			Description: "Events: output {kind: stream|display_data|execute_result|error, name, text, data} for each output item as the kernel produces it; then done (the result of /execute, its outputs empty since they came as events) or error {message}. Errors found before the first output (404, 400, 413) answer with their status and no stream. Closing the connection interrupts the cell; the kernel keeps its state."},
 		{Pattern: "POST /kernels/{id}/execute/retry", Tag: "kernels", Summary: "Run code in a kernel with retries",
 			Request: retryRequest{}, Required: []string{"code"}, Response: session.Result{}},
 	}

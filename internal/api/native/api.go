@@ -24,6 +24,8 @@ type Options struct {
 	// Heavy caps the heavy routes (file transfers, buffered commands) with the server's
 	// other heavy requests (nil = no cap).
 	Heavy *httpx.Limiter
+	// Downloads signs download URLs (nil = POST /sandboxes/{name}/download-url is 503).
+	Downloads Downloads
 }
 
 // API serves the native surface. Safe for concurrent use.

@@ -44,8 +44,13 @@ func (a *API) Operations() []openapi.Operation {
 			Request:     apitype.FileWrite{}, Required: []string{"content"}, Response: apitype.FileWritten{}},
 		{Pattern: "GET /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Read a file (binary content comes back base64)",
 			Description: "413 past max-file-bytes. With Accept: application/octet-stream or ?raw=1 the answer is the file's bytes, streamed, any size.",
-			Query:       []openapi.Param{q("raw", "1: answer the file's bytes instead of JSON", "string")},
-			Response:    apitype.File{}},
+			Query: []openapi.Param{q("raw", "1: answer the file's bytes instead of JSON", "string"),
+				q("download", "a download URL's token (from POST /sandboxes/{name}/download-url): the request needs no key", "string")},
+			Response: apitype.File{}},
+		{Pattern: "POST /sandboxes/{name}/download-url", Tag: "files", Summary: "A short-lived URL that downloads a file without the key (Paddock extension)",
+			Description: "The URL (relative to the server) answers GET with the file's bytes, streamed, as the caller who asked, for expires_in seconds (default 60, at most 300); " +
+				"it names one file of one sandbox. 404 when the caller cannot read the file now; 503 on a server without login tokens.",
+			Request: apitype.DownloadURLRequest{}, Required: []string{"path"}, Response: apitype.DownloadURL{}},
 		{Pattern: "DELETE /sandboxes/{name}/files/{path...}", Tag: "files", Summary: "Delete a file or directory", Response: apitype.Deleted{}},
 		{Pattern: "PUT /sandboxes/{name}/network", Tag: "sandboxes", Summary: "Replace the egress policy (allow_out, deny_out)",
 			Description: "Entries are CIDRs, IP addresses, domain names or *.wildcards; the most specific rule wins, deny wins ties; " +

@@ -29,6 +29,7 @@ func (a *API) Routes() map[string]httpx.HandlerFunc {
 		"PUT /sandboxes/{name}/files/{path...}":    a.writeFile,
 		"GET /sandboxes/{name}/files/{path...}":    a.readFile,
 		"DELETE /sandboxes/{name}/files/{path...}": a.deleteFile,
+		"POST /sandboxes/{name}/download-url":      a.downloadURL,
 		"GET /sandboxes/{name}/logs":               a.sandboxLogs,
 		"PUT /sandboxes/{name}/network":            a.setNetwork,
 		"GET /images":                              a.listImages,

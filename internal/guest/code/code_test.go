@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -332,5 +333,41 @@ func TestMatplotlibFiguresBecomePNG(t *testing.T) {
 	}
 	if last := r.results[len(r.results)-1]; last["is_main_result"] != true || last["text"] != "done" {
 		t.Errorf("main result %v", last)
+	}
+}
+
+// TestSplitSendsShortOutputAtOnce: split holds back only bytes that may begin the
+// sentinel, so a short line reaches the client while the cell still runs.
+func TestSplitSendsShortOutputAtOnce(t *testing.T) {
+	sep := "\x1eabc\x1e"
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan chunk, 16)
+	go split(r, sep, out)
+	steps := []struct {
+		write string
+		want  []chunk
+	}{
+		{"0\n", []chunk{{data: []byte("0\n")}}},
+		{"x\x1ea", []chunk{{data: []byte("x")}}}, // "\x1ea" may begin the sentinel
+		{"bz", []chunk{{data: []byte("\x1eabz")}}},
+		{"1\x1eabc\x1e", []chunk{{data: []byte("1")}, {end: true}}},
+	}
+	for _, s := range steps {
+		if _, err := w.WriteString(s.write); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range s.want {
+			got := <-out
+			if string(got.data) != string(want.data) || got.end != want.end {
+				t.Fatalf("after %q: chunk %q end=%v, want %q end=%v", s.write, got.data, got.end, want.data, want.end)
+			}
+		}
+	}
+	w.Close()
+	for c := range out {
+		t.Errorf("left over: %q end=%v", c.data, c.end)
 	}
 }

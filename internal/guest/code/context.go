@@ -146,7 +146,7 @@ func split(r *os.File, sentinel string, out chan<- chunk) {
 			out <- chunk{end: true}
 			pending = pending[i+len(sep):]
 		}
-		if keep := len(sep) - 1; len(pending) > keep {
+		if keep := sentinelStart(pending, sep); len(pending) > keep {
 			out <- chunk{data: append([]byte(nil), pending[:len(pending)-keep]...)}
 			pending = pending[len(pending)-keep:]
 		}
@@ -157,6 +157,18 @@ func split(r *os.File, sentinel string, out chan<- chunk) {
 			return
 		}
 	}
+}
+
+// sentinelStart is the length of the longest end of b that begins sep (shorter than sep):
+// the bytes split must hold back. Output that cannot begin a sentinel goes out at once, so
+// a short print is seen while its cell runs.
+func sentinelStart(b, sep []byte) int {
+	for n := min(len(b), len(sep)-1); n > 0; n-- {
+		if bytes.HasPrefix(sep, b[len(b)-n:]) {
+			return n
+		}
+	}
+	return 0
 }
 
 // cell is what a JSON harness reads on fd 3.

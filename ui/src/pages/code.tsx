@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, CellResult, Kernel } from '../api';
+import { api, Kernel } from '../api';
+import { applyCellEvent, CellView } from '../cells';
 
-interface Cell { id: number; code: string; language: string; result?: CellResult; error?: string; running?: boolean }
+interface Cell { id: number; code: string; language: string; view?: CellView; error?: string; running?: boolean }
 
 /** Code is a notebook on a KernelBox kernel that runs in this sandbox: state persists
- * between cells; PNG results are shown as images, errors with their traceback. */
+ * between cells; output shows as it comes (the streamed execute route); PNG results are
+ * shown as images, errors with their traceback. */
 export function Code(props: { name: string }) {
   const [kernel, setKernel] = useState<Kernel | null>(null);
   const [cells, setCells] = useState<Cell[]>([{ id: 1, code: '', language: 'python' }]);
@@ -24,10 +26,15 @@ export function Code(props: { name: string }) {
   const run = async (c: Cell) => {
     const ac = new AbortController();
     aborts.current.set(c.id, ac);
-    update(c.id, { running: true, result: undefined, error: undefined });
+    let view: CellView = { outputs: [] };
+    update(c.id, { running: true, view, error: undefined });
     try {
       const k = await ensureKernel();
-      update(c.id, { running: false, result: await api.execute(k.kernel_id, c.code, c.language, ac.signal) });
+      await api.executeStream(k.kernel_id, c.code, c.language, (event, data) => {
+        view = applyCellEvent(view, event, data);
+        update(c.id, { view });
+      }, ac.signal);
+      update(c.id, { running: false, error: view.error || (view.result ? undefined : 'the stream ended before the cell did') });
     } catch (e) {
       update(c.id, { running: false, error: ac.signal.aborted ? 'interrupted: the kernel stopped the cell and kept its state' : (e as Error).message });
     } finally { aborts.current.delete(c.id); }
@@ -56,18 +63,18 @@ export function Code(props: { name: string }) {
             spellcheck={false}
             onInput={e => update(c.id, { code: (e.target as HTMLTextAreaElement).value })}
             onKeyDown={e => { if (e.key === 'Enter' && e.shiftKey) { e.preventDefault(); run(c); } }} />
+          {c.view && (c.view.outputs.length > 0 || c.view.result) && <Result v={c.view} />}
           {c.running && <p class="muted" role="status">Running…</p>}
           {c.error && <p class="error" role="alert">{c.error}</p>}
-          {c.result && <Result r={c.result} />}
         </div>
       ))}
     </div>
   );
 }
 
-function Result(props: { r: CellResult }) {
-  const { r } = props;
-  const items = r.outputs || [];
+function Result(props: { v: CellView }) {
+  const r = props.v.result;
+  const items = props.v.outputs;
   return (
     <div class="out" aria-live="polite">
       {items.map(o => {
@@ -82,9 +89,8 @@ function Result(props: { r: CellResult }) {
         const text = o.data?.['text/plain'] ?? o.text;
         return text ? <pre>{text}</pre> : null;
       })}
-      {!items.length && r.output && <pre>{r.output}</pre>}
-      {r.error && <pre class="traceback" role="alert">{r.error.traceback?.length ? r.error.traceback.join('\n') : `${r.error.ename}: ${r.error.evalue}`}</pre>}
-      <p class="muted">[{r.execution_count}] {r.status} in {r.duration_ms} ms</p>
+      {r?.error && <pre class="traceback" role="alert">{r.error.traceback?.length ? r.error.traceback.join('\n') : `${r.error.ename}: ${r.error.evalue}`}</pre>}
+      {r && <p class="muted">[{r.execution_count}] {r.status} in {r.duration_ms} ms</p>}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import { bytes } from '../format';
 import { usePoll } from '../hooks';
 
@@ -38,15 +38,23 @@ export function Files(props: { name: string }) {
       setOpen({ path: p, text: f.encoding === 'utf8' ? f.content : `(binary, ${bytes(f.size)}: download it)` });
     } catch (e) { setOpen({ path: p, text: (e as Error).message }); }
   };
+  // A download goes through a short-lived URL that needs no key: the browser saves the file
+  // as it streams. A server that signs no URLs (503) gets the old way: the file is read
+  // into memory with the key in a header, then saved.
   const download = async (p: string) => {
+    const a = document.createElement('a');
+    a.download = p.split('/').pop() || 'file';
     try {
-      const blob = await api.download(props.name, p);
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = p.split('/').pop() || 'file';
+      a.href = (await api.downloadURL(props.name, p)).url;
       a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-    } catch (e) { setMsg((e as Error).message); }
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 503) { setMsg((e as Error).message); return; }
+      try {
+        a.href = URL.createObjectURL(await api.download(props.name, p));
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+      } catch (e2) { setMsg((e2 as Error).message); }
+    }
   };
   return (
     <div class="cols">

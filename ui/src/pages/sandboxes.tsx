@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { api, Sandbox, Usage } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { accounts, api, Sandbox, Usage } from '../api';
 import { age, bytes, cpu, matches, splitList, until } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate } from '../router';
@@ -13,8 +13,13 @@ export function SandboxList() {
   }, 5000, [list.data?.length]);
   const [filter, setFilter] = useState('');
   const [showCreate, setShowCreate] = useState(false);
-  const rows = (list.data || []).filter(s => matches({
-    name: s.name, state: s.status, template: s.template, image: s.image, profile: s.profile,
+  const [owner, setOwner] = useState('');
+  const emails = useEmails();
+  const ownerName = (id?: string) => (id ? emails[id] || id : '');
+  // Only an admin sees the sandboxes of several owners: then the list can be narrowed to one.
+  const owners = [...new Set((list.data || []).map(s => s.owner || ''))].sort();
+  const rows = (list.data || []).filter(s => (!owner || (s.owner || '') === owner) && matches({
+    name: s.name, state: s.status, template: s.template, image: s.image, profile: s.profile, owner: ownerName(s.owner),
   }, filter));
   return (
     <section aria-labelledby="sb-h">
@@ -24,6 +29,11 @@ export function SandboxList() {
           <input type="search" placeholder="state:running python" value={filter}
             onInput={e => setFilter((e.target as HTMLInputElement).value)} />
         </label>
+        {owners.length > 1 && <label class="inline">Owner
+          <select value={owner} onChange={e => setOwner((e.target as HTMLSelectElement).value)}>
+            <option value="">all</option>
+            {owners.map(o => <option value={o}>{o ? ownerName(o) : '(none)'}</option>)}
+          </select></label>}
         <button onClick={() => setShowCreate(!showCreate)} aria-expanded={showCreate}>New sandbox</button>
       </div>
       {showCreate && <CreateForm onCreated={s => { list.reload(); navigate(`sandboxes/${encodeURIComponent(s.name)}`); }} />}
@@ -36,14 +46,24 @@ export function SandboxList() {
           <th scope="col">Expires</th><th scope="col">Owner</th><th scope="col"><span class="sr">Actions</span></th>
         </tr></thead>
         <tbody>
-          {rows.map(s => <Row key={s.id} s={s} use={usage.data?.[s.name]} onChange={list.reload} />)}
+          {rows.map(s => <Row key={s.id} s={s} owner={ownerName(s.owner)} use={usage.data?.[s.name]} onChange={list.reload} />)}
         </tbody>
       </table>
     </section>
   );
 }
 
-function Row(props: { s: Sandbox; use?: Usage; onChange: () => void }) {
+/** useEmails maps user IDs to emails, for an admin (who may list the users); others get {}. */
+function useEmails(): Record<string, string> {
+  const [emails, setEmails] = useState<Record<string, string>>({});
+  useEffect(() => {
+    accounts.me().then(me => (me.role === 'admin' ? accounts.users() : []))
+      .then(us => setEmails(Object.fromEntries(us.map(u => [u.id, u.email])))).catch(() => {});
+  }, []);
+  return emails;
+}
+
+function Row(props: { s: Sandbox; owner: string; use?: Usage; onChange: () => void }) {
   const { s, use } = props;
   return (
     <tr data-sandbox={s.name}>
@@ -56,7 +76,7 @@ function Row(props: { s: Sandbox; use?: Usage; onChange: () => void }) {
       <td>{use ? bytes(use.memoryBytes) : ''}{s.memory_mb ? ` / ${bytes(s.memory_mb * 1048576)}` : ''}</td>
       <td><time dateTime={s.created_at}>{age(s.created_at)}</time></td>
       <td>{until(s.expires_at)}</td>
-      <td>{s.owner || ''}</td>
+      <td>{props.owner}</td>
       <td><Actions s={s} onChange={props.onChange} /></td>
     </tr>
   );
