@@ -26,6 +26,8 @@ import (
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/leader/pgleader"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/lock"
+	"github.com/paddock/paddock/internal/lock/pglock"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
@@ -88,8 +90,9 @@ func FromSettings(c config.Config) Config {
 // Engine is an assembled manager plus what it owns.
 type Engine struct {
 	*manager.Manager
-	driver sandbox.Driver // closed last, when it has a Close
-	store  sandbox.Store
+	driver      sandbox.Driver // closed last, when it has a Close
+	store       sandbox.Store
+	closeLocker func() // releases the shared locker's connections, after the manager
 	// Events is where the engine's audit trail is kept.
 	Events audit.Store
 	// Runs is the history of throwaway runs.
@@ -178,6 +181,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
+	locker, closeLocker, err := lockerFor(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	campaign := leader.Start(electorFor(cfg), cfg.Logger.With("op", "leader"))
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -186,15 +194,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks, Leader: campaign})
+		Events: hooks, Leader: campaign, Locker: locker})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()
+		closeLocker()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
 		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
@@ -207,6 +216,22 @@ func electorFor(cfg Config) leader.Elector {
 		return pgleader.New(cfg.Store, pgleader.Options{Logger: cfg.Logger.With("op", "leader")})
 	}
 	return leader.Always{}
+}
+
+// lockerFor is the locker of sandbox lifecycles and quota checks: on a postgres:// store,
+// advisory locks that every replica on the database shares (pglock); otherwise one in the
+// process.
+func lockerFor(cfg Config) (lock.Locker, func(), error) {
+	if cfg.Ephemeral || !postgres.IsURL(cfg.Store) {
+		return &lock.Local{}, func() {}, nil
+	}
+	host, _ := os.Hostname()
+	l, err := pglock.New(cfg.Store, pglock.Options{Name: fmt.Sprintf("%s pid %d", host, os.Getpid()),
+		Logger: cfg.Logger.With("op", "lock")})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, l.Close, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,
@@ -272,6 +297,7 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
 	e.Leader.Stop()
+	e.closeLocker()
 	e.Webhooks.Close()
 	err = errors.Join(err, e.store.Close())
 	if c, ok := e.driver.(interface{ Close() error }); ok {

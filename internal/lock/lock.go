@@ -15,6 +15,9 @@ type Locker interface {
 	// no-op. Holds are not reentrant: locking a key the caller holds waits forever (or until
 	// ctx ends). Other errors (a database that cannot be reached) mean nothing is held.
 	Lock(ctx context.Context, key string) (unlock func(), err error)
+	// TryLock takes key if nobody holds it, without waiting: ok is false when it is held.
+	// On ok, the caller must call unlock as for Lock.
+	TryLock(ctx context.Context, key string) (unlock func(), ok bool, err error)
 }
 
 // Local is a Locker for the goroutines of one process. The zero value is ready; keys
@@ -41,13 +44,29 @@ func (l *Local) Lock(ctx context.Context, key string) (func(), error) {
 		l.unref(key, e)
 		return nil, fmt.Errorf("wait for the lock on %s: %w", key, ctx.Err())
 	}
+	return l.unlocker(key, e), nil
+}
+
+// TryLock implements Locker.
+func (l *Local) TryLock(_ context.Context, key string) (func(), bool, error) {
+	e := l.ref(key)
+	select {
+	case e.held <- struct{}{}:
+		return l.unlocker(key, e), true, nil
+	default:
+		l.unref(key, e)
+		return nil, false, nil
+	}
+}
+
+func (l *Local) unlocker(key string, e *entry) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			<-e.held
 			l.unref(key, e)
 		})
-	}, nil
+	}
 }
 
 func (l *Local) ref(key string) *entry {

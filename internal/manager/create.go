@@ -74,7 +74,11 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		}
 	}
 	// Under its lock from the start, so that its created event comes before any other.
-	unlock := m.lock(sb.ID)
+	unlock, err := m.lock(ctx, sb.ID)
+	if err != nil {
+		m.discard(ctx, sb.ID)
+		return nil, err
+	}
 	defer unlock()
 	if err := m.store.CreateSandbox(ctx, sb); err != nil {
 		m.discard(ctx, sb.ID)

@@ -188,7 +188,6 @@ func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err := m.deleteRecord(ctx, sb.ID); err != nil {
 		return err
 	}
-	m.locks.Delete(sb.ID)
 	if m.cfg.Accounts != nil {
 		if err := m.cfg.Accounts.DeleteSandboxShares(ctx, sb.ID); err != nil {
 			m.log.Error("delete shares", "sandbox", sb.ID, "err", err)

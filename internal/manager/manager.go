@@ -20,6 +20,7 @@ import (
 	"github.com/paddock/paddock/internal/guestclient"
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/lock"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
 	// Admins and the system have none.
 	Quota account.Quota
+	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
+	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
+	Locker lock.Locker
 	// Events receives every sandbox's lifecycle events (created, updated, paused, resumed,
 	// killed), whichever surface caused them (nil: none are kept).
 	Events lifecycle.Publisher
@@ -72,7 +76,7 @@ type Manager struct {
 	log    *slog.Logger
 	cfg    Config
 
-	locks   sync.Map // sandbox ID → *sync.Mutex, serialising lifecycle operations per sandbox
+	locker  lock.Locker // serialises lifecycle operations per sandbox, quota checks per user
 	mu      sync.Mutex
 	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
 
@@ -112,7 +116,11 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Locker == nil {
+		cfg.Locker = &lock.Local{}
+	}
 	m := &Manager{
+		locker:  cfg.Locker,
 		driver:  cfg.Driver,
 		store:   cfg.Store,
 		images:  cfg.Images,
@@ -162,12 +170,10 @@ func (m *Manager) Close(ctx context.Context) error {
 	return nil
 }
 
-// lock serialises lifecycle operations on one sandbox ID.
-func (m *Manager) lock(id string) func() {
-	v, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+// lock serialises lifecycle operations on one sandbox ID, across replicas when the locker
+// is shared. Waiting ends with ctx.
+func (m *Manager) lock(ctx context.Context, id string) (unlock func(), err error) {
+	return m.locker.Lock(ctx, "sandbox:"+id)
 }
 
 // client returns the guest client of a running sandbox, creating it on first use.
@@ -211,7 +217,9 @@ func (m *Manager) locked(ctx context.Context, idOrName string, need Access) (sb 
 	if sb, err = m.get(ctx, idOrName, need); err != nil {
 		return nil, nil, err
 	}
-	unlock = m.lock(sb.ID)
+	if unlock, err = m.lock(ctx, sb.ID); err != nil {
+		return nil, nil, err
+	}
 	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
 		unlock()
 		return nil, nil, err

@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/audit"
@@ -141,7 +140,7 @@ func (m *Manager) checkAll(ctx context.Context) {
 // no longer runs, releases what the dead unit held, and records why. It returns false when
 // the sandbox was busy with a lifecycle operation and could not be looked at.
 func (m *Manager) failIfDead(ctx context.Context, id string) bool {
-	unlock, ok := m.tryLock(id)
+	unlock, ok := m.tryLock(ctx, id)
 	if !ok {
 		return false
 	}
@@ -198,14 +197,15 @@ func live(units map[string]sandbox.State, id string) bool {
 	return st == sandbox.StateRunning || st == sandbox.StatePaused
 }
 
-// tryLock takes a sandbox's lifecycle lock if it is free.
-func (m *Manager) tryLock(id string) (unlock func(), ok bool) {
-	v, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	if !mu.TryLock() {
+// tryLock takes a sandbox's lifecycle lock if it is free (on any replica); a locker that
+// cannot answer counts as busy.
+func (m *Manager) tryLock(ctx context.Context, id string) (unlock func(), ok bool) {
+	unlock, ok, err := m.locker.TryLock(ctx, "sandbox:"+id)
+	if err != nil {
+		m.log.Warn("reconcile: lock", "sandbox", id, "err", err)
 		return nil, false
 	}
-	return mu.Unlock, true
+	return unlock, ok
 }
 
 // readyIDs lists the unclaimed warm sandboxes.

@@ -127,6 +127,35 @@ func (l *Locker) unlock(conn *pgxpool.Conn, key string, k int64, unlockLocal fun
 	conn.Release()
 }
 
+// TryLock implements lock.Locker with pg_try_advisory_lock: held by a goroutine of this
+// replica or by another replica, the key is not ok.
+func (l *Locker) TryLock(ctx context.Context, key string) (func(), bool, error) {
+	unlockLocal, ok, _ := l.local.TryLock(ctx, key)
+	if !ok {
+		return nil, false, nil
+	}
+	conn, err := l.pool.Acquire(ctx)
+	if err != nil {
+		unlockLocal()
+		return nil, false, failed(ctx, key, err)
+	}
+	k := Key(l.ns + "\x00" + key)
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, k).Scan(&got); err != nil || !got {
+		if err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		conn.Release()
+		unlockLocal()
+		if err != nil {
+			return nil, false, failed(ctx, key, err)
+		}
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() { once.Do(func() { l.unlock(conn, key, k, unlockLocal) }) }, true, nil
+}
+
 // failed classes an error of taking key: ctx's end as it is, anything else unavailable.
 func failed(ctx context.Context, key string, err error) error {
 	if ctx.Err() != nil {
