@@ -16,6 +16,7 @@ import (
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/invalidate"
 )
 
 // Options tune a Service; zero values take the defaults.
@@ -27,6 +28,10 @@ type Options struct {
 	// CacheTTL is how long a key or user looked up stays cached (default 10s). Changes made
 	// through the Service drop the cache at once.
 	CacheTTL time.Duration
+	// Invalidate tells the other replicas that share the store when users or keys change,
+	// and this one when they do (nil: alone on the store). Without it, another replica's
+	// change reaches this one's cache after CacheTTL.
+	Invalidate invalidate.Bus
 	// TouchEvery is how often the last-used times of keys are written (default 1m).
 	TouchEvery time.Duration
 	Audit      *audit.Recorder
@@ -69,7 +74,20 @@ func New(st Store, opts Options) *Service {
 		t.now = opts.Now
 		opts.Tokens = &t
 	}
-	return &Service{st: st, opts: opts, cache: newCache(), touch: toucher{pending: map[string]time.Time{}}}
+	s := &Service{st: st, opts: opts, cache: newCache(), touch: toucher{pending: map[string]time.Time{}}}
+	if opts.Invalidate != nil {
+		opts.Invalidate.Subscribe(invalidate.Accounts, func(string) { s.cache.drop() })
+	}
+	return s
+}
+
+// changed drops the cache after a change, here and in the other replicas.
+func (s *Service) changed() {
+	if s.opts.Invalidate != nil {
+		s.opts.Invalidate.Publish(invalidate.Accounts, invalidate.All)
+		return
+	}
+	s.cache.drop()
 }
 
 // Logins reports whether the service issues login tokens.
@@ -105,7 +123,7 @@ type ServerKey struct {
 func (s *Service) Bootstrap(ctx context.Context, adminEmail string, keys []ServerKey) (*User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.cache.drop()
+	defer s.changed()
 	admin, err := s.firstAdmin(ctx, adminEmail)
 	if err != nil {
 		return nil, err

@@ -70,7 +70,7 @@ func (s *Service) RevokeKey(ctx context.Context, userID, keyID string) error {
 		if err := s.st.DeleteKey(ctx, k.ID); err != nil {
 			return err
 		}
-		s.cache.drop()
+		s.changed()
 		s.record(ctx, audit.KeyRevoked, map[string]any{"user_id": userID, "key": k.ID, "name": k.Name})
 		return nil
 	}

@@ -112,7 +112,7 @@ func (s *Service) UpdateUser(ctx context.Context, email string, p Patch) (*User,
 	if err := s.st.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.UserUpdated, map[string]any{"user_id": u.ID, "email": u.Email, "changed": changed,
 		"role": string(u.Role), "disabled": u.Disabled})
 	return u, nil
@@ -149,7 +149,7 @@ func (s *Service) DeleteUser(ctx context.Context, email string) error {
 	if err := s.st.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.UserDeleted, map[string]any{"user_id": u.ID, "email": u.Email})
 	return nil
 }
@@ -174,7 +174,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, password 
 	if err := s.st.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.PasswordChanged, map[string]any{"user_id": u.ID, "email": u.Email})
 	return nil
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/invalidate"
+	"github.com/paddock/paddock/internal/invalidate/pginvalidate"
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/leader/pgleader"
 	"github.com/paddock/paddock/internal/lifecycle"
@@ -93,6 +95,7 @@ type Engine struct {
 	driver      sandbox.Driver // closed last, when it has a Close
 	store       sandbox.Store
 	closeLocker func() // releases the shared locker's connections, after the manager
+	closeBus    func() // stops the invalidation bus's listener, after the manager
 	// Events is where the engine's audit trail is kept.
 	Events audit.Store
 	// Runs is the history of throwaway runs.
@@ -117,6 +120,10 @@ type Engine struct {
 	// TTL reaper and reconcile pass, and the server's schedule runner and audit pruning, run
 	// while it leads (stopped by Close, after the manager).
 	Leader *leader.Campaign
+	// Invalidate carries cache invalidations between the replicas on the store (on
+	// Postgres, LISTEN/NOTIFY; otherwise within the process). The server's account service
+	// uses it too.
+	Invalidate invalidate.Bus
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -186,6 +193,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store.Close()
 		return nil, err
 	}
+	bus, closeBus, err := busFor(cfg)
+	if err != nil {
+		closeLocker()
+		store.Close()
+		return nil, err
+	}
 	campaign := leader.Start(electorFor(cfg), cfg.Logger.With("op", "leader"))
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -194,16 +207,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks, Leader: campaign, Locker: locker})
+		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()
+		closeBus()
 		closeLocker()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, closeBus: closeBus, Invalidate: bus, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
 		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
@@ -232,6 +246,22 @@ func lockerFor(cfg Config) (lock.Locker, func(), error) {
 		return nil, nil, err
 	}
 	return l, l.Close, nil
+}
+
+// busFor is the invalidation bus: LISTEN/NOTIFY on a postgres:// store (its listener runs
+// until the returned close), otherwise one in the process.
+func busFor(cfg Config) (invalidate.Bus, func(), error) {
+	if cfg.Ephemeral || !postgres.IsURL(cfg.Store) {
+		return &invalidate.Local{}, func() {}, nil
+	}
+	b, err := pginvalidate.New(cfg.Store, 0, cfg.Logger.With("op", "invalidate"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	return b, func() { cancel(); <-done; b.Close() }, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,
@@ -298,6 +328,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
 	e.Leader.Stop()
 	e.closeLocker()
+	e.closeBus()
 	e.Webhooks.Close()
 	err = errors.Join(err, e.store.Close())
 	if c, ok := e.driver.(interface{ Close() error }); ok {

@@ -18,6 +18,7 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/invalidate"
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/lifecycle"
 	"github.com/paddock/paddock/internal/lock"
@@ -63,6 +64,9 @@ type Config struct {
 	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
 	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
 	Locker lock.Locker
+	// Invalidate carries changes of sandbox records between replicas that share the store,
+	// for their caches. Nil: the replica is alone (invalidate.Local).
+	Invalidate invalidate.Bus
 	// Events receives every sandbox's lifecycle events (created, updated, paused, resumed,
 	// killed), whichever surface caused them (nil: none are kept).
 	Events lifecycle.Publisher
@@ -77,6 +81,7 @@ type Manager struct {
 	cfg    Config
 
 	locker  lock.Locker // serialises lifecycle operations per sandbox, quota checks per user
+	bus     invalidate.Bus
 	mu      sync.Mutex
 	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
 
@@ -119,8 +124,12 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Locker == nil {
 		cfg.Locker = &lock.Local{}
 	}
+	if cfg.Invalidate == nil {
+		cfg.Invalidate = &invalidate.Local{}
+	}
 	m := &Manager{
 		locker:  cfg.Locker,
+		bus:     cfg.Invalidate,
 		driver:  cfg.Driver,
 		store:   cfg.Store,
 		images:  cfg.Images,
@@ -129,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		clients: map[string]*guestclient.Client{},
 		watch:   newWatcher(),
 	}
+	m.subscribe()
 	if cfg.Reconcile {
 		if err := m.Reconcile(ctx); err != nil {
 			m.watch.cancel()
