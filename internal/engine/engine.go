@@ -74,6 +74,12 @@ type Config struct {
 	Images sandbox.ImageResolver
 	// Quota is every user's default quota (zero fields: no limit).
 	Quota account.Quota
+	// ReconcileInterval is the manager's periodic reconcile pass (0: its default).
+	ReconcileInterval time.Duration
+	// Node names this machine when its driver is per machine and replicas on other machines
+	// share the store (see manager.Config.Node). Default: the host name for the runc driver
+	// on a postgres:// store, else none.
+	Node string
 	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
 	// replicas elect a leader through the database (pgleader); otherwise this replica is
 	// alone and always leads.
@@ -160,6 +166,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	// those adopted while it is being built, whose first violations are dropped.
 	var mgr atomic.Pointer[manager.Manager]
 	drv := cfg.Driver
+	if drv == nil && cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store) {
+		// runc's sandboxes live on this machine: other replicas cannot reach them.
+		cfg.Node, _ = os.Hostname()
+	}
 	if drv == nil {
 		var err error
 		if drv, err = openRunc(ctx, cfg, func(id string, v sandbox.NetworkViolation) {
@@ -207,7 +217,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus})
+		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()

@@ -145,6 +145,7 @@ func (m *Manager) newRecord(inst sandbox.InstanceSpec, spec sandbox.Spec, owner,
 		ID: inst.ID, Name: spec.Name, Spec: spec, Owner: owner, State: sandbox.StateRunning,
 		CreatedAt: now, UpdatedAt: now, StartedAt: &now, GuestToken: token, Instance: inst,
 		TrafficToken: newToken(), // fresh per sandbox, pooled ones included
+		Node:         m.cfg.Node,
 	}
 	if spec.TTL > 0 {
 		exp := now.Add(spec.TTL)

@@ -255,6 +255,9 @@ func (m *Manager) Stats(ctx context.Context, idOrName string) (*sandbox.Stats, e
 	if err != nil {
 		return nil, err
 	}
+	if err := m.onThisNode(sb); err != nil {
+		return nil, err
+	}
 	if sb.State != sandbox.StateRunning && sb.State != sandbox.StatePaused {
 		return nil, errdefs.FailedPrecondition("sandbox %q is %s, not running", sb.Name, sb.State)
 	}

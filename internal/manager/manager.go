@@ -61,6 +61,12 @@ type Config struct {
 	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
 	// Admins and the system have none.
 	Quota account.Quota
+	// Node names the machine this replica's driver runs sandboxes on, when the driver is per
+	// machine (runc) and other replicas on other machines share the store. It is recorded in
+	// each sandbox made here; operations on another node's sandbox are refused (409, naming
+	// that node), and the reaper and reconcile passes, which then run on every replica, look
+	// only at this node's. Empty: the driver reaches every sandbox of the store.
+	Node string
 	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
 	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
 	Locker lock.Locker
@@ -227,6 +233,9 @@ func (m *Manager) locked(ctx context.Context, idOrName string, need Access) (sb 
 	if sb, err = m.get(ctx, idOrName, need); err != nil {
 		return nil, nil, err
 	}
+	if err := m.onThisNode(sb); err != nil {
+		return nil, nil, err
+	}
 	if unlock, err = m.lock(ctx, sb.ID); err != nil {
 		return nil, nil, err
 	}
@@ -235,6 +244,20 @@ func (m *Manager) locked(ctx context.Context, idOrName string, need Access) (sb 
 		return nil, nil, err
 	}
 	return sb, unlock, nil
+}
+
+// mine reports whether this replica's driver holds sb's unit (see Config.Node).
+func (m *Manager) mine(sb *sandbox.Sandbox) bool {
+	return m.cfg.Node == "" || sb.Node == "" || sb.Node == m.cfg.Node
+}
+
+// onThisNode refuses an operation on a sandbox another node's driver holds.
+func (m *Manager) onThisNode(sb *sandbox.Sandbox) error {
+	if m.mine(sb) {
+		return nil
+	}
+	return errdefs.FailedPrecondition("sandbox %q runs on node %q, not on this replica's (%q): send the request to a replica on %s",
+		sb.Name, sb.Node, m.cfg.Node, sb.Node)
 }
 
 // running returns the record of a sandbox that must be running for the operation, read under

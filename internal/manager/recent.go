@@ -30,6 +30,9 @@ func (m *Manager) GetRecent(ctx context.Context, idOrName string) (*sandbox.Sand
 	if err := m.authorize(ctx, sb, AccessView, idOrName); err != nil {
 		return nil, err
 	}
+	if err := m.onThisNode(sb); err != nil {
+		return nil, err
+	}
 	return sb, nil
 }
 

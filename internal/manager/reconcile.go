@@ -28,6 +28,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		units[in.ID] = in
 	}
 	for _, sb := range recs {
+		if !m.mine(sb) {
+			continue // another node's: its own replica reconciles it
+		}
 		in, ok := units[sb.ID]
 		delete(units, sb.ID)
 		m.reconcileOne(ctx, sb, in, ok)

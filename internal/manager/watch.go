@@ -57,9 +57,10 @@ func (m *Manager) startWatching() {
 			case id := <-m.watch.exits:
 				m.checkExit(ctx, id)
 			case <-tick:
-				// The periodic pass is the cluster's to run once; exit reports are this
-				// replica's own driver speaking, so every replica handles its own.
-				if m.leader.IsLeader() {
+				// The periodic pass is the cluster's to run once, or each node's for its
+				// own sandboxes; exit reports are this replica's own driver speaking, so
+				// every replica handles its own.
+				if m.cfg.Node != "" || m.leader.IsLeader() {
 					m.checkAll(ctx)
 				}
 			}
@@ -124,7 +125,7 @@ func (m *Manager) checkAll(ctx context.Context) {
 		return
 	}
 	for _, sb := range sbs {
-		if !live(units, sb.ID) {
+		if m.mine(sb) && !live(units, sb.ID) {
 			m.failIfDead(ctx, sb.ID) // busy: the next pass looks again
 		}
 	}
