@@ -134,3 +134,35 @@ func TestReplicasSerialiseLifecycle(t *testing.T) {
 	}
 	t.Logf("%d lifecycle calls, none overlapping", drv.calls)
 }
+
+// TestStartupLeavesOthersUnits: a replica that starts beside another on a shared driver
+// leaves units with no record alone (the other's warm sandboxes and creates in progress),
+// where a replica alone deletes them.
+func TestStartupLeavesOthersUnits(t *testing.T) {
+	db := pgtest.Start(t).NewSchema(t)
+	ctx := context.Background()
+	drv, err := fake.New(testenv.TempDir(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another replica's warm sandbox: a running unit without a record.
+	if err := drv.Create(ctx, sandbox.InstanceSpec{ID: "warm1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Start(ctx, "warm1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drv.Delete(context.Background(), "warm1") })
+	eng, err := Open(ctx, Config{DataDir: testenv.TempDir(t), Store: db, Driver: drv, Images: baseImage{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close(context.WithoutCancel(ctx)) })
+	units, err := drv.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(units) != 1 || units[0].ID != "warm1" {
+		t.Fatalf("units after a replica's start-up = %v, want warm1 left alone", units)
+	}
+}

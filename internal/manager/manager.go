@@ -67,6 +67,10 @@ type Config struct {
 	// that node), and the reaper and reconcile passes, which then run on every replica, look
 	// only at this node's. Empty: the driver reaches every sandbox of the store.
 	Node string
+	// SharedDriver says that other replicas share the store and the driver (every replica
+	// reaches every sandbox): the start-up reconcile then leaves units with no record alone,
+	// since they may be another replica's warm sandboxes or creates in progress.
+	SharedDriver bool
 	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
 	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
 	Locker lock.Locker
