@@ -130,6 +130,9 @@ type Engine struct {
 	// Postgres, LISTEN/NOTIFY; otherwise within the process). The server's account service
 	// uses it too.
 	Invalidate invalidate.Bus
+	// Locker serialises work across the replicas on the store (on Postgres, advisory locks;
+	// otherwise within the process): the manager's, and the server's account changes.
+	Locker lock.Locker
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -228,7 +231,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, closeBus: closeBus, Invalidate: bus, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, closeBus: closeBus, Invalidate: bus, Locker: locker, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
 		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
