@@ -9,13 +9,14 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/invalidate"
+	"github.com/paddock/paddock/internal/lock"
 )
 
 // Options tune a Service; zero values take the defaults.
@@ -27,6 +28,13 @@ type Options struct {
 	// CacheTTL is how long a key or user looked up stays cached (default 10s). Changes made
 	// through the Service drop the cache at once.
 	CacheTTL time.Duration
+	// Invalidate tells the other replicas that share the store when users or keys change,
+	// and this one when they do (nil: alone on the store). Without it, another replica's
+	// change reaches this one's cache after CacheTTL.
+	Invalidate invalidate.Bus
+	// Locker serialises changes, so that "the last admin" is decided once; replicas that
+	// share the store must share it (nil: one in the process).
+	Locker lock.Locker
 	// TouchEvery is how often the last-used times of keys are written (default 1m).
 	TouchEvery time.Duration
 	Audit      *audit.Recorder
@@ -40,7 +48,7 @@ type Service struct {
 	st   Store
 	opts Options
 
-	mu sync.Mutex // serialises changes
+	locker lock.Locker // serialises changes, across replicas when shared (the key "accounts")
 
 	cache cache
 	touch toucher
@@ -69,7 +77,28 @@ func New(st Store, opts Options) *Service {
 		t.now = opts.Now
 		opts.Tokens = &t
 	}
-	return &Service{st: st, opts: opts, cache: newCache(), touch: toucher{pending: map[string]time.Time{}}}
+	if opts.Locker == nil {
+		opts.Locker = &lock.Local{}
+	}
+	s := &Service{st: st, opts: opts, locker: opts.Locker, cache: newCache(), touch: toucher{pending: map[string]time.Time{}}}
+	if opts.Invalidate != nil {
+		opts.Invalidate.Subscribe(invalidate.Accounts, func(string) { s.cache.drop() })
+	}
+	return s
+}
+
+// lockChanges takes the lock every change of users and keys holds.
+func (s *Service) lockChanges(ctx context.Context) (func(), error) {
+	return s.locker.Lock(ctx, "accounts")
+}
+
+// changed drops the cache after a change, here and in the other replicas.
+func (s *Service) changed() {
+	if s.opts.Invalidate != nil {
+		s.opts.Invalidate.Publish(invalidate.Accounts, invalidate.All)
+		return
+	}
+	s.cache.drop()
 }
 
 // Logins reports whether the service issues login tokens.
@@ -103,9 +132,12 @@ type ServerKey struct {
 // server key the store has never seen to the first admin, so that a single-key setup keeps
 // working. A server key that was imported once and then revoked stays revoked.
 func (s *Service) Bootstrap(ctx context.Context, adminEmail string, keys []ServerKey) (*User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.cache.drop()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	defer s.changed()
 	admin, err := s.firstAdmin(ctx, adminEmail)
 	if err != nil {
 		return nil, err

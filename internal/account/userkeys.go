@@ -27,8 +27,11 @@ func (s *Service) CreateKey(ctx context.Context, userID, name string, expiresIn 
 		exp := now.Add(expiresIn)
 		k.ExpiresAt = &exp
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return "", nil, err
@@ -57,8 +60,11 @@ func (s *Service) ListKeys(ctx context.Context, userID string) ([]*Key, error) {
 // RevokeKey deletes userID's key keyID; it stops working at once. Another user's key is not
 // found.
 func (s *Service) RevokeKey(ctx context.Context, userID, keyID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	keys, err := s.st.ListKeys(ctx, userID)
 	if err != nil {
 		return err
@@ -70,7 +76,7 @@ func (s *Service) RevokeKey(ctx context.Context, userID, keyID string) error {
 		if err := s.st.DeleteKey(ctx, k.ID); err != nil {
 			return err
 		}
-		s.cache.drop()
+		s.changed()
 		s.record(ctx, audit.KeyRevoked, map[string]any{"user_id": userID, "key": k.ID, "name": k.Name})
 		return nil
 	}

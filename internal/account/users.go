@@ -38,8 +38,11 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 			return nil, err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := s.st.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
@@ -81,8 +84,11 @@ func (s *Service) UpdateUser(ctx context.Context, email string, p Patch) (*User,
 	if p.Role != nil && !p.Role.Valid() {
 		return nil, errdefs.InvalidArgument("role %q: use admin or user", *p.Role)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	u, err := s.st.GetUserByEmail(ctx, email)
 	if err != nil {
 		return nil, err
@@ -112,7 +118,7 @@ func (s *Service) UpdateUser(ctx context.Context, email string, p Patch) (*User,
 	if err := s.st.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.UserUpdated, map[string]any{"user_id": u.ID, "email": u.Email, "changed": changed,
 		"role": string(u.Role), "disabled": u.Disabled})
 	return u, nil
@@ -135,8 +141,11 @@ func (s *Service) keepAnAdmin(ctx context.Context, userID string) error {
 // DeleteUser removes the user with email and their keys. Removing the last enabled admin is
 // refused (ErrFailedPrecondition).
 func (s *Service) DeleteUser(ctx context.Context, email string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	u, err := s.st.GetUserByEmail(ctx, email)
 	if err != nil {
 		return err
@@ -149,7 +158,7 @@ func (s *Service) DeleteUser(ctx context.Context, email string) error {
 	if err := s.st.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.UserDeleted, map[string]any{"user_id": u.ID, "email": u.Email})
 	return nil
 }
@@ -161,8 +170,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, password 
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lockChanges(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	u, err := s.st.GetUser(ctx, userID)
 	if err != nil {
 		return err
@@ -174,7 +186,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, password 
 	if err := s.st.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	s.cache.drop()
+	s.changed()
 	s.record(ctx, audit.PasswordChanged, map[string]any{"user_id": u.ID, "email": u.Email})
 	return nil
 }

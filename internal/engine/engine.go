@@ -24,9 +24,13 @@ import (
 	"github.com/paddock/paddock/internal/driver/runc"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/image"
+	"github.com/paddock/paddock/internal/invalidate"
+	"github.com/paddock/paddock/internal/invalidate/pginvalidate"
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/leader/pgleader"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/lock"
+	"github.com/paddock/paddock/internal/lock/pglock"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
@@ -75,6 +79,12 @@ type Config struct {
 	Kube       KubeSettings
 	// Quota is every user's default quota (zero fields: no limit).
 	Quota account.Quota
+	// ReconcileInterval is the manager's periodic reconcile pass (0: its default).
+	ReconcileInterval time.Duration
+	// Node names this machine when its driver is per machine and replicas on other machines
+	// share the store (see manager.Config.Node). Default: the host name for the runc driver
+	// on a postgres:// store, else none.
+	Node string
 	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
 	// replicas elect a leader through the database (pgleader); otherwise this replica is
 	// alone and always leads.
@@ -94,8 +104,10 @@ func FromSettings(c config.Config) Config {
 // Engine is an assembled manager plus what it owns.
 type Engine struct {
 	*manager.Manager
-	driver sandbox.Driver // closed last, when it has a Close
-	store  sandbox.Store
+	driver      sandbox.Driver // closed last, when it has a Close
+	store       sandbox.Store
+	closeLocker func() // releases the shared locker's connections, after the manager
+	closeBus    func() // stops the invalidation bus's listener, after the manager
 	// Events is where the engine's audit trail is kept.
 	Events audit.Store
 	// Runs is the history of throwaway runs.
@@ -120,6 +132,13 @@ type Engine struct {
 	// TTL reaper and reconcile pass, and the server's schedule runner and audit pruning, run
 	// while it leads (stopped by Close, after the manager).
 	Leader *leader.Campaign
+	// Invalidate carries cache invalidations between the replicas on the store (on
+	// Postgres, LISTEN/NOTIFY; otherwise within the process). The server's account service
+	// uses it too.
+	Invalidate invalidate.Bus
+	// Locker serialises work across the replicas on the store (on Postgres, advisory locks;
+	// otherwise within the process): the manager's, and the server's account changes.
+	Locker lock.Locker
 }
 
 // DefaultDataDir is /var/lib/paddock for root and $XDG_DATA_HOME/paddock otherwise.
@@ -165,6 +184,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 			return nil, err
 		}
 	}
+	if drv == nil && cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store) {
+		// runc's sandboxes live on this machine: other replicas cannot reach them.
+		cfg.Node, _ = os.Hostname()
+	}
 	if drv == nil {
 		var err error
 		if drv, err = openRunc(ctx, cfg, func(id string, v sandbox.NetworkViolation) {
@@ -193,6 +216,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 		agentsFleet, grants, schedules, credentials = db, db, db, db
 	}
+	locker, closeLocker, err := lockerFor(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	bus, closeBus, err := busFor(cfg)
+	if err != nil {
+		closeLocker()
+		store.Close()
+		return nil, err
+	}
 	campaign := leader.Start(electorFor(cfg), cfg.Logger.With("op", "leader"))
 	hooks := webhook.New(webhook.Config{Store: lc, Log: cfg.Logger.With("op", "webhook")})
 	if cfg.WrapEvents != nil {
@@ -201,15 +235,18 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
-		Events: hooks, Leader: campaign})
+		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval,
+		SharedDriver: cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store)})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()
+		closeBus()
+		closeLocker()
 		store.Close()
 		return nil, err
 	}
 	mgr.Store(m)
-	return &Engine{Manager: m, driver: drv, store: store, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
+	return &Engine{Manager: m, driver: drv, store: store, closeLocker: closeLocker, closeBus: closeBus, Invalidate: bus, Locker: locker, Events: events, Runs: runs, Accounts: accounts, Lifecycle: lc, Webhooks: hooks, Agents: agents, Fleet: agentsFleet,
 		SSHGrants: grants, Schedules: schedules, Credentials: credentials, Leader: campaign}, nil
 }
 
@@ -222,6 +259,38 @@ func electorFor(cfg Config) leader.Elector {
 		return pgleader.New(cfg.Store, pgleader.Options{Logger: cfg.Logger.With("op", "leader")})
 	}
 	return leader.Always{}
+}
+
+// lockerFor is the locker of sandbox lifecycles and quota checks: on a postgres:// store,
+// advisory locks that every replica on the database shares (pglock); otherwise one in the
+// process.
+func lockerFor(cfg Config) (lock.Locker, func(), error) {
+	if cfg.Ephemeral || !postgres.IsURL(cfg.Store) {
+		return &lock.Local{}, func() {}, nil
+	}
+	host, _ := os.Hostname()
+	l, err := pglock.New(cfg.Store, pglock.Options{Name: fmt.Sprintf("%s pid %d", host, os.Getpid()),
+		Logger: cfg.Logger.With("op", "lock")})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, l.Close, nil
+}
+
+// busFor is the invalidation bus: LISTEN/NOTIFY on a postgres:// store (its listener runs
+// until the returned close), otherwise one in the process.
+func busFor(cfg Config) (invalidate.Bus, func(), error) {
+	if cfg.Ephemeral || !postgres.IsURL(cfg.Store) {
+		return &invalidate.Local{}, func() {}, nil
+	}
+	b, err := pginvalidate.New(cfg.Store, 0, cfg.Logger.With("op", "invalidate"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	return b, func() { cancel(); <-done; b.Close() }, nil
 }
 
 // database is what one store keeps: sandboxes, runs, events, accounts, lifecycle events,
@@ -287,6 +356,8 @@ func openRunc(ctx context.Context, cfg Config, onViolation func(string, sandbox.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.Manager.Close(ctx)
 	e.Leader.Stop()
+	e.closeLocker()
+	e.closeBus()
 	e.Webhooks.Close()
 	err = errors.Join(err, e.store.Close())
 	if c, ok := e.driver.(interface{ Close() error }); ok {

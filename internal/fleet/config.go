@@ -16,7 +16,11 @@ func (s *Service) update(ctx context.Context, name string, change func(a *Agent)
 	if err != nil {
 		return nil, err
 	}
-	defer s.lock(a.ID)()
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if a, err = s.store.GetAgent(ctx, a.ID); err != nil { // as it is under the lock
 		return nil, err
 	}
@@ -79,7 +83,11 @@ func (s *Service) SetReadOnly(ctx context.Context, name string, enabled bool, bl
 	if err != nil {
 		return nil, err
 	}
-	defer s.lock(a.ID)()
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if a, err = s.store.GetAgent(ctx, a.ID); err != nil {
 		return nil, err
 	}

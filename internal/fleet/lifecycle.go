@@ -216,7 +216,11 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	defer s.lock(a.ID)()
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	sys := manager.AsSystem(ctx)
 	if err := s.m.Delete(sys, a.SandboxID); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("delete sandbox of agent %s: %w", a.Name, err)
@@ -247,7 +251,6 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := s.store.DeleteAgent(ctx, a.ID); err != nil {
 		return err
 	}
-	s.locks.Delete(a.ID)
 	s.log.Info("agent deleted", "agent", a.ID, "name", a.Name)
 	return nil
 }
@@ -259,7 +262,10 @@ func (s *Service) Start(ctx context.Context, name string) (*Agent, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	unlock := s.lock(a.ID)
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return nil, "", err
+	}
 	err = s.startLocked(ctx, a)
 	unlock()
 	if err != nil {
@@ -294,7 +300,11 @@ func (s *Service) Stop(ctx context.Context, name string) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.lock(a.ID)()
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return a, s.stopLocked(ctx, a)
 }
 
@@ -321,7 +331,11 @@ func (s *Service) Rename(ctx context.Context, name, newName string) (*RenameResu
 	if err != nil {
 		return nil, err
 	}
-	defer s.lock(a.ID)()
+	unlock, err := s.lock(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	n, err := SanitizeName("new_name", newName)
 	if err != nil {
 		return nil, err

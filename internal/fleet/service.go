@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
 	"github.com/paddock/paddock/internal/agentrun"
 	"github.com/paddock/paddock/internal/errdefs"
+	"github.com/paddock/paddock/internal/lock"
 	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/template"
@@ -28,6 +28,9 @@ type Users interface {
 type Options struct {
 	Manager *manager.Manager
 	Store   Store
+	// Locker serialises an agent's lifecycle changes; replicas that share the store must
+	// share it (nil: one in the process).
+	Locker lock.Locker
 	// Runtimes finds the template a runtime names (nil: every runtime runs on the base
 	// template). A runtime with no template of its name among claude-code, gemini-cli and
 	// shell runs on the base template until an admin adds one.
@@ -63,7 +66,7 @@ type Service struct {
 	store Store
 	opts  Options
 	log   *slog.Logger
-	locks sync.Map // agent ID → *sync.Mutex, serialising lifecycle changes of one agent
+	locks lock.Locker // serialises lifecycle changes of one agent, across replicas when shared
 }
 
 // New returns a Service.
@@ -87,18 +90,18 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{m: opts.Manager, store: opts.Store, opts: opts, log: opts.Log}, nil
+	if opts.Locker == nil {
+		opts.Locker = &lock.Local{}
+	}
+	return &Service{m: opts.Manager, store: opts.Store, opts: opts, log: opts.Log, locks: opts.Locker}, nil
 }
 
 // WorkspaceDir is where agents' workspaces are mounted.
 func (s *Service) WorkspaceDir() string { return s.opts.Workspace }
 
 // lock serialises lifecycle changes of one agent.
-func (s *Service) lock(id string) func() {
-	v, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+func (s *Service) lock(ctx context.Context, id string) (func(), error) {
+	return s.locks.Lock(ctx, "agent:"+id)
 }
 
 // Access is what a caller may do with an agent.

@@ -198,7 +198,10 @@ func (m *Manager) AdoptUnowned(ctx context.Context, owner string, keep func(owne
 		if keep(sb.Owner) {
 			continue
 		}
-		unlock := m.lock(sb.ID)
+		unlock, err := m.lock(ctx, sb.ID)
+		if err != nil {
+			return n, err
+		}
 		cur, err := m.store.GetSandbox(ctx, sb.ID)
 		if err == nil && !keep(cur.Owner) {
 			cur.Owner = owner

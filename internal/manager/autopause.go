@@ -127,7 +127,10 @@ func (m *Manager) WakeForRequest(ctx context.Context, seen *sandbox.Sandbox) (*s
 	if seen.State != sandbox.StatePaused || !seen.Spec.AutoResume {
 		return seen, nil
 	}
-	unlock := m.lock(seen.ID)
+	unlock, err := m.lock(ctx, seen.ID)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	sb, err := m.store.GetSandbox(ctx, seen.ID)
 	if err != nil {

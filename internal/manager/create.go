@@ -74,7 +74,11 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		}
 	}
 	// Under its lock from the start, so that its created event comes before any other.
-	unlock := m.lock(sb.ID)
+	unlock, err := m.lock(ctx, sb.ID)
+	if err != nil {
+		m.discard(ctx, sb.ID)
+		return nil, err
+	}
 	defer unlock()
 	if err := m.store.CreateSandbox(ctx, sb); err != nil {
 		m.discard(ctx, sb.ID)
@@ -141,6 +145,7 @@ func (m *Manager) newRecord(inst sandbox.InstanceSpec, spec sandbox.Spec, owner,
 		ID: inst.ID, Name: spec.Name, Spec: spec, Owner: owner, State: sandbox.StateRunning,
 		CreatedAt: now, UpdatedAt: now, StartedAt: &now, GuestToken: token, Instance: inst,
 		TrafficToken: newToken(), // fresh per sandbox, pooled ones included
+		Node:         m.cfg.Node,
 	}
 	if spec.TTL > 0 {
 		exp := now.Add(spec.TTL)

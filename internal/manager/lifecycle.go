@@ -188,7 +188,6 @@ func (m *Manager) deleteLocked(ctx context.Context, sb *sandbox.Sandbox) error {
 	if err := m.deleteRecord(ctx, sb.ID); err != nil {
 		return err
 	}
-	m.locks.Delete(sb.ID)
 	if m.cfg.Accounts != nil {
 		if err := m.cfg.Accounts.DeleteSandboxShares(ctx, sb.ID); err != nil {
 			m.log.Error("delete shares", "sandbox", sb.ID, "err", err)
@@ -254,6 +253,9 @@ func (m *Manager) freezeLocked(ctx context.Context, sb *sandbox.Sandbox, pause b
 func (m *Manager) Stats(ctx context.Context, idOrName string) (*sandbox.Stats, error) {
 	sb, err := m.get(ctx, idOrName, AccessView)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.onThisNode(sb); err != nil {
 		return nil, err
 	}
 	if sb.State != sandbox.StateRunning && sb.State != sandbox.StatePaused {

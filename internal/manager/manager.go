@@ -18,8 +18,10 @@ import (
 	"github.com/paddock/paddock/internal/audit"
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/guestclient"
+	"github.com/paddock/paddock/internal/invalidate"
 	"github.com/paddock/paddock/internal/leader"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/lock"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -59,6 +61,22 @@ type Config struct {
 	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
 	// Admins and the system have none.
 	Quota account.Quota
+	// Node names the machine this replica's driver runs sandboxes on, when the driver is per
+	// machine (runc) and other replicas on other machines share the store. It is recorded in
+	// each sandbox made here; operations on another node's sandbox are refused (409, naming
+	// that node), and the reaper and reconcile passes, which then run on every replica, look
+	// only at this node's. Empty: the driver reaches every sandbox of the store.
+	Node string
+	// SharedDriver says that other replicas share the store and the driver (every replica
+	// reaches every sandbox): the start-up reconcile then leaves units with no record alone,
+	// since they may be another replica's warm sandboxes or creates in progress.
+	SharedDriver bool
+	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
+	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
+	Locker lock.Locker
+	// Invalidate carries changes of sandbox records between replicas that share the store,
+	// for their caches. Nil: the replica is alone (invalidate.Local).
+	Invalidate invalidate.Bus
 	// Events receives every sandbox's lifecycle events (created, updated, paused, resumed,
 	// killed), whichever surface caused them (nil: none are kept).
 	Events lifecycle.Publisher
@@ -72,7 +90,8 @@ type Manager struct {
 	log    *slog.Logger
 	cfg    Config
 
-	locks   sync.Map // sandbox ID → *sync.Mutex, serialising lifecycle operations per sandbox
+	locker  lock.Locker // serialises lifecycle operations per sandbox, quota checks per user
+	bus     invalidate.Bus
 	mu      sync.Mutex
 	clients map[string]*guestclient.Client // sandbox ID → guest client, for running sandboxes
 
@@ -112,7 +131,15 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Locker == nil {
+		cfg.Locker = &lock.Local{}
+	}
+	if cfg.Invalidate == nil {
+		cfg.Invalidate = &invalidate.Local{}
+	}
 	m := &Manager{
+		locker:  cfg.Locker,
+		bus:     cfg.Invalidate,
 		driver:  cfg.Driver,
 		store:   cfg.Store,
 		images:  cfg.Images,
@@ -121,6 +148,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		clients: map[string]*guestclient.Client{},
 		watch:   newWatcher(),
 	}
+	m.subscribe()
 	if cfg.Reconcile {
 		if err := m.Reconcile(ctx); err != nil {
 			m.watch.cancel()
@@ -162,12 +190,10 @@ func (m *Manager) Close(ctx context.Context) error {
 	return nil
 }
 
-// lock serialises lifecycle operations on one sandbox ID.
-func (m *Manager) lock(id string) func() {
-	v, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+// lock serialises lifecycle operations on one sandbox ID, across replicas when the locker
+// is shared. Waiting ends with ctx.
+func (m *Manager) lock(ctx context.Context, id string) (unlock func(), err error) {
+	return m.locker.Lock(ctx, "sandbox:"+id)
 }
 
 // client returns the guest client of a running sandbox, creating it on first use.
@@ -211,12 +237,31 @@ func (m *Manager) locked(ctx context.Context, idOrName string, need Access) (sb 
 	if sb, err = m.get(ctx, idOrName, need); err != nil {
 		return nil, nil, err
 	}
-	unlock = m.lock(sb.ID)
+	if err := m.onThisNode(sb); err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = m.lock(ctx, sb.ID); err != nil {
+		return nil, nil, err
+	}
 	if sb, err = m.store.GetSandbox(ctx, sb.ID); err != nil {
 		unlock()
 		return nil, nil, err
 	}
 	return sb, unlock, nil
+}
+
+// mine reports whether this replica's driver holds sb's unit (see Config.Node).
+func (m *Manager) mine(sb *sandbox.Sandbox) bool {
+	return m.cfg.Node == "" || sb.Node == "" || sb.Node == m.cfg.Node
+}
+
+// onThisNode refuses an operation on a sandbox another node's driver holds.
+func (m *Manager) onThisNode(sb *sandbox.Sandbox) error {
+	if m.mine(sb) {
+		return nil
+	}
+	return errdefs.FailedPrecondition("sandbox %q runs on node %q, not on this replica's (%q): send the request to a replica on %s",
+		sb.Name, sb.Node, m.cfg.Node, sb.Node)
 }
 
 // running returns the record of a sandbox that must be running for the operation, read under

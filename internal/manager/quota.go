@@ -30,7 +30,6 @@ func (m *Manager) CountSessionsWith(count func(userID string) int) { m.sessions.
 // quotaBook keeps, per user, the creations under way and the times of recent ones, so that
 // concurrent creates are checked against each other and not only against the store.
 type quotaBook struct {
-	locks sync.Map // user ID → *sync.Mutex, held while a user's create is checked and reserved
 	mu    sync.Mutex
 	users map[string]*userBook
 }
@@ -122,10 +121,12 @@ func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate b
 	if q == (account.Quota{}) {
 		return func(bool) {}, nil
 	}
-	v, _ := m.quota.locks.LoadOrStore(c.UserID, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	defer mu.Unlock()
+	// Held while the user's create is checked and reserved.
+	unlock, err := m.locker.Lock(ctx, "quota:"+c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	use, err := m.UsageOf(ctx, c.UserID)
 	if err != nil {
 		return nil, err

@@ -41,12 +41,20 @@ func (m *Manager) setExpiryState(ctx context.Context, sb *sandbox.Sandbox) (*san
 	return sb, err
 }
 
-// startReaper makes the TTL reaper one of the leader's duties, when configured. The
-// deadlines live in the store, so a reaper picks up where the last one left off after a
-// restart or a failover.
+// startReaper makes the TTL reaper one of the leader's duties, when configured, or, with
+// per-node drivers, runs it on every replica for its node's sandboxes. The deadlines live
+// in the store, so a reaper picks up where the last one left off after a restart or a
+// failover.
 func (m *Manager) startReaper() {
-	if m.cfg.ReapInterval > 0 {
+	switch {
+	case m.cfg.ReapInterval <= 0:
+	case m.cfg.Node == "":
 		m.stopReaper = m.leader.Do(m.runReaper)
+	default:
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); m.runReaper(ctx) }()
+		m.stopReaper = func() { cancel(); <-done }
 	}
 }
 
@@ -85,6 +93,7 @@ func (m *Manager) reapExpired(ctx context.Context) {
 	ctx = quiet(ctx)
 	for _, sb := range sbs {
 		switch {
+		case !m.mine(sb):
 		case m.expired(sb):
 			m.reap(ctx, sb.ID)
 		case m.idle(sb):

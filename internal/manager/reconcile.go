@@ -30,9 +30,29 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	for _, sb := range recs {
 		in, ok := units[sb.ID]
 		delete(units, sb.ID)
-		m.reconcileOne(ctx, sb, in, ok)
+		if !m.mine(sb) {
+			continue // another node's: its own replica reconciles it
+		}
+		// Under its lock: another replica may be creating, stopping or deleting it.
+		unlock, free := m.tryLock(ctx, sb.ID)
+		if !free {
+			m.log.Info("reconcile: sandbox busy on another replica; left to it", "sandbox", sb.ID)
+			continue
+		}
+		cur, err := m.store.GetSandbox(ctx, sb.ID)
+		restart := err == nil && m.reconcileOne(ctx, cur, in, ok)
+		unlock()
+		if restart {
+			m.restart(ctx, cur)
+		}
 	}
 	for id := range units {
+		if m.cfg.SharedDriver {
+			// Another replica's warm sandbox, or its create in progress (the unit comes
+			// before the record): not this replica's to delete.
+			m.log.Info("reconcile: unit with no record left alone: the driver is shared", "sandbox", id)
+			continue
+		}
 		m.log.Info("reconcile: deleting unit with no record", "sandbox", id)
 		if err := m.driver.Delete(ctx, id); err != nil {
 			m.log.Error("reconcile: delete orphan", "sandbox", id, "err", err)
@@ -41,14 +61,16 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sandbox.Instance, exists bool) {
+// reconcileOne brings one sandbox, whose lock the caller holds, in line with its unit; it
+// reports whether the sandbox should be restarted (after the lock is released).
+func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sandbox.Instance, exists bool) (restart bool) {
 	log := m.log.With("sandbox", sb.ID, "name", sb.Name)
 	switch {
 	case sb.State == sandbox.StateCreating || sb.State == sandbox.StateRemoving:
 		log.Info("reconcile: finishing interrupted create/delete")
 		if err := m.driver.Delete(ctx, sb.ID); err != nil {
 			log.Error("reconcile: delete", "err", err)
-			return
+			return false
 		}
 		_ = m.deleteRecord(ctx, sb.ID)
 	case !exists:
@@ -93,12 +115,18 @@ func (m *Manager) reconcileOne(ctx context.Context, sb *sandbox.Sandbox, in sand
 		_ = m.driver.Stop(ctx, sb.ID, 0)
 		sb.State = sandbox.StateStopped
 		if _, err := m.setState(ctx, sb, sandbox.StateStopped, ""); err != nil {
-			return
+			return false
 		}
-		if _, err := m.Start(ctx, sb.ID); err != nil {
-			log.Error("reconcile: restart failed", "err", err)
-			_, _ = m.setState(ctx, sb, sandbox.StateFailed, "could not be restarted: "+err.Error())
-		}
+		return true
+	}
+	return false
+}
+
+// restart starts a sandbox reconcile found stopped that should run (Start takes its lock).
+func (m *Manager) restart(ctx context.Context, sb *sandbox.Sandbox) {
+	if _, err := m.Start(ctx, sb.ID); err != nil {
+		m.log.Error("reconcile: restart failed", "sandbox", sb.ID, "err", err)
+		_, _ = m.setState(ctx, sb, sandbox.StateFailed, "could not be restarted: "+err.Error())
 	}
 }
 

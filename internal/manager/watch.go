@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/audit"
@@ -58,9 +57,10 @@ func (m *Manager) startWatching() {
 			case id := <-m.watch.exits:
 				m.checkExit(ctx, id)
 			case <-tick:
-				// The periodic pass is the cluster's to run once; exit reports are this
-				// replica's own driver speaking, so every replica handles its own.
-				if m.leader.IsLeader() {
+				// The periodic pass is the cluster's to run once, or each node's for its
+				// own sandboxes; exit reports are this replica's own driver speaking, so
+				// every replica handles its own.
+				if m.cfg.Node != "" || m.leader.IsLeader() {
 					m.checkAll(ctx)
 				}
 			}
@@ -125,7 +125,7 @@ func (m *Manager) checkAll(ctx context.Context) {
 		return
 	}
 	for _, sb := range sbs {
-		if !live(units, sb.ID) {
+		if m.mine(sb) && !live(units, sb.ID) {
 			m.failIfDead(ctx, sb.ID) // busy: the next pass looks again
 		}
 	}
@@ -141,7 +141,7 @@ func (m *Manager) checkAll(ctx context.Context) {
 // no longer runs, releases what the dead unit held, and records why. It returns false when
 // the sandbox was busy with a lifecycle operation and could not be looked at.
 func (m *Manager) failIfDead(ctx context.Context, id string) bool {
-	unlock, ok := m.tryLock(id)
+	unlock, ok := m.tryLock(ctx, id)
 	if !ok {
 		return false
 	}
@@ -198,14 +198,15 @@ func live(units map[string]sandbox.State, id string) bool {
 	return st == sandbox.StateRunning || st == sandbox.StatePaused
 }
 
-// tryLock takes a sandbox's lifecycle lock if it is free.
-func (m *Manager) tryLock(id string) (unlock func(), ok bool) {
-	v, _ := m.locks.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	if !mu.TryLock() {
+// tryLock takes a sandbox's lifecycle lock if it is free (on any replica); a locker that
+// cannot answer counts as busy.
+func (m *Manager) tryLock(ctx context.Context, id string) (unlock func(), ok bool) {
+	unlock, ok, err := m.locker.TryLock(ctx, "sandbox:"+id)
+	if err != nil {
+		m.log.Warn("reconcile: lock", "sandbox", id, "err", err)
 		return nil, false
 	}
-	return mu.Unlock, true
+	return unlock, ok
 }
 
 // readyIDs lists the unclaimed warm sandboxes.

@@ -120,6 +120,10 @@ type Sandbox struct {
 	TrafficToken string `json:"traffic_token,omitempty"`
 	// Reason says why the sandbox is Failed.
 	Reason string `json:"reason,omitempty"`
+	// Node is the machine whose driver runs the sandbox, when drivers are per machine
+	// (runc) and several replicas share the store; empty when every replica's driver reaches
+	// it (a shared driver, or a replica alone).
+	Node string `json:"node,omitempty"`
 	// Instance is the driver-level spec the sandbox was created with (image resolved,
 	// profile applied). Kept so that Start after Stop, and adoption after a restart, can
 	// rebuild the same unit.

@@ -149,7 +149,7 @@ func (s *Server) openAccounts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.accounts = account.New(s.eng.Accounts, account.Options{Tokens: tokens,
+	s.accounts = account.New(s.eng.Accounts, account.Options{Tokens: tokens, Invalidate: s.eng.Invalidate, Locker: s.eng.Locker,
 		Audit: &audit.Recorder{Store: s.eng.Events}, Log: s.log})
 	var serverKeys []account.ServerKey
 	if !cfg.NoAuth {

@@ -50,7 +50,7 @@ func (s *Server) openTrinity(log *slog.Logger) error {
 	p := &agentParts{m: eng.Manager, grants: eng.SSHGrants, log: log.With("op", "agents")}
 	p.creds = credential.New(eng.Credentials, key, eng.Manager, credential.Options{Workspace: ws, Log: log.With("op", "credentials")})
 	p.schedules = schedule.New(eng.Schedules, schedule.Options{Gate: p.gate, Log: log.With("op", "schedules")})
-	p.fleet, err = fleet.New(fleet.Options{Manager: eng.Manager, Store: eng.Fleet, Runtimes: s.runtimeTemplate,
+	p.fleet, err = fleet.New(fleet.Options{Manager: eng.Manager, Store: eng.Fleet, Locker: eng.Locker, Runtimes: s.runtimeTemplate,
 		Shares: eng.Accounts, Users: s.accounts, Runs: eng.Agents, Workspace: ws,
 		Schedules: p.schedules, StartHook: p.reinject, OnDelete: p.forget, Log: log.With("op", "fleet")})
 	if err != nil {

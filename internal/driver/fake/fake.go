@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type Driver struct {
 	mu      sync.Mutex
 	units   map[string]*unit
 	volumes map[string]sandbox.Volume
+	shared  bool // other processes' drivers share dir (NewShared)
 }
 
 var (
@@ -62,6 +64,29 @@ func New(dir string, logger *slog.Logger) (*Driver, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Driver{dir: dir, log: logger, units: map[string]*unit{}, volumes: map[string]sandbox.Volume{}}, nil
+}
+
+// NewShared is New for several processes (replicas) that share dir: each serves the guests
+// of the units it made, and the others reach them through their sockets there. Dial works
+// on any unit; List lists other processes' running units too; Delete of another process's
+// unit removes its socket (the unit is then unreachable, and its processes end with their
+// process); Stop and Start of one are refused. Units die with the process that made them.
+func NewShared(dir string, logger *slog.Logger) (*Driver, error) {
+	d, err := New(dir, logger)
+	if err != nil {
+		return nil, err
+	}
+	d.shared = true
+	return d, nil
+}
+
+// foreign reports whether id is a running unit of another process sharing dir.
+func (d *Driver) foreign(id string) bool {
+	if _, ok := d.units[id]; ok || !d.shared {
+		return false
+	}
+	_, err := os.Stat(d.socket(id))
+	return err == nil
 }
 
 // Name implements sandbox.Driver.
@@ -148,6 +173,9 @@ func (d *Driver) Delete(ctx context.Context, id string) error {
 	defer d.mu.Unlock()
 	u, ok := d.units[id]
 	if !ok {
+		if d.foreign(id) {
+			_ = os.Remove(d.socket(id))
+		}
 		return nil
 	}
 	d.halt(ctx, u)
@@ -178,6 +206,15 @@ func (d *Driver) List(context.Context) ([]sandbox.Instance, error) {
 	for id, u := range d.units {
 		out = append(out, sandbox.Instance{ID: id, State: u.state, Labels: u.spec.Labels})
 	}
+	if d.shared {
+		socks, _ := filepath.Glob(filepath.Join(d.dir, "*.sock"))
+		for _, s := range socks {
+			id := strings.TrimSuffix(filepath.Base(s), ".sock")
+			if _, ok := d.units[id]; !ok {
+				out = append(out, sandbox.Instance{ID: id, State: sandbox.StateRunning})
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -185,7 +222,11 @@ func (d *Driver) List(context.Context) ([]sandbox.Instance, error) {
 func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 	d.mu.Lock()
 	u, err := d.get(id)
+	foreign := err != nil && d.foreign(id)
 	d.mu.Unlock()
+	if foreign {
+		u, err = &unit{state: sandbox.StateRunning}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

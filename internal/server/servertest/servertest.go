@@ -99,12 +99,19 @@ var User = strconv.Itoa(os.Geteuid())
 // brought its own templates file.
 func writeTemplates(t testing.TB, cfg config.Config) {
 	t.Helper()
+	if err := WriteTemplates(cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteTemplates is writeTemplates for a process that is not a test (fakeserve).
+func WriteTemplates(cfg config.Config) error {
 	path := cfg.TemplatesFile
 	if path == "" {
 		path = filepath.Join(cfg.DataDir, "templates.json")
 	}
 	if _, err := os.Stat(path); err == nil {
-		return
+		return nil
 	}
 	ts := []template.Template{
 		{Name: template.Base, Image: "base", Description: "base, as the test's user", User: User},
@@ -112,11 +119,9 @@ func writeTemplates(t testing.TB, cfg config.Config) {
 	}
 	b, err := json.Marshal(ts)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(path, b, 0o600)
 }
 
 // Images is an in-memory image store: "base" (and "") is built in, imports are kept by

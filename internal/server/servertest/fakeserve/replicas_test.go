@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paddock/paddock/apitype"
+	"github.com/paddock/paddock/client"
+	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/store/postgres/pgtest"
+	"github.com/paddock/paddock/internal/testenv"
+)
+
+// replica is one server process of the test's cluster.
+type replica struct {
+	*servertest.Process
+	c *client.Client
+}
+
+// cluster builds fakeserve once and starts n replicas of it on one Postgres schema, sharing
+// one fake driver directory. The harness takes a binary and its arguments, so that another
+// driver's server (`paddock serve --driver kube ...`) can be started the same way.
+func cluster(t *testing.T, n int) []*replica {
+	t.Helper()
+	db := pgtest.Start(t).NewSchema(t)
+	bin := filepath.Join(testenv.TempDir(t), "fakeserve")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build fakeserve: %v\n%s", err, out)
+	}
+	// Short: it holds the guests' unix sockets.
+	fakeDir, err := os.MkdirTemp("", "fk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(fakeDir) })
+	rs := make([]*replica, n)
+	for i := range rs {
+		addr := servertest.FreeAddr(t)
+		p := servertest.StartProcess(t, addr, bin, "--listen", addr, "--store", db,
+			"--data-dir", testenv.TempDir(t), "--fake-dir", fakeDir, "--reap-interval", "100ms")
+		rs[i] = &replica{Process: p, c: client.New(p.URL, servertest.Key)}
+	}
+	return rs
+}
+
+func status(err error) int {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// TestTwoReplicas runs two fakeserve processes on one database: creates of one name from
+// both at once (one wins, the other 409), a sandbox made through one operated (exec, files,
+// delete) through the other, an expiring sandbox reaped exactly once, and after the leader
+// is killed with SIGKILL the other reaps in its place.
+func TestTwoReplicas(t *testing.T) {
+	rs := cluster(t, 2)
+	ctx := context.Background()
+
+	t.Run("create race", func(t *testing.T) {
+		for round := range 5 {
+			name := "dup" + string(rune('a'+round))
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, r := range rs {
+				wg.Go(func() { _, errs[i] = r.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name}) })
+			}
+			wg.Wait()
+			won, lost := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case status(err) == http.StatusConflict:
+					lost++
+				default:
+					t.Errorf("create %s: %v", name, err)
+				}
+			}
+			if won != 1 || lost != 1 {
+				t.Fatalf("create %s from both: %d won, %d got 409 (errors %v), want 1 and 1", name, won, lost, errs)
+			}
+			if err := rs[round%2].c.DeleteSandbox(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("operate through the other", func(t *testing.T) {
+		if _, err := rs[0].c.CreateSandbox(ctx, apitype.CreateRequest{Name: "across"}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := rs[1].c.Exec(ctx, "across", apitype.ExecRequest{Command: []string{"echo", "hi"}})
+		if err != nil || strings.TrimSpace(res.Stdout) != "hi" {
+			t.Fatalf("exec through the other replica: %+v, %v", res, err)
+		}
+		if err := rs[1].c.WriteFile(ctx, "across", "/tmp/paddock-replicas-f", []byte("from two")); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := rs[0].c.ReadFile(ctx, "across", "/tmp/paddock-replicas-f"); err != nil || string(b) != "from two" {
+			t.Fatalf("a file written through one replica, read through the other: %q, %v", b, err)
+		}
+		_ = rs[1].c.DeleteFile(ctx, "across", "/tmp/paddock-replicas-f")
+		if err := rs[1].c.DeleteSandbox(ctx, "across"); err != nil {
+			t.Fatalf("delete through the other replica: %v", err)
+		}
+		if _, err := rs[0].c.GetSandbox(ctx, "across"); status(err) != http.StatusNotFound {
+			t.Fatalf("get through the maker after the delete: %v, want 404", err)
+		}
+	})
+
+	removed := func(t *testing.T, c *client.Client, name string) int {
+		t.Helper()
+		evs, err := c.Events(ctx, url.Values{"sandbox": {name}, "type": {"sandbox_removed"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+
+	t.Run("reaped once", func(t *testing.T) {
+		for i, r := range rs {
+			name := "ttl" + string(rune('a'+i))
+			if _, err := r.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name, TTL: "1s"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range rs {
+			name := "ttl" + string(rune('a'+i))
+			waitGone(t, rs[1-i].c, name)
+			// Give a second reaper (there should be none) time to act on a stale listing.
+			time.Sleep(300 * time.Millisecond)
+			if n := removed(t, rs[i].c, name); n != 1 {
+				t.Fatalf("%s removed %d times, want once", name, n)
+			}
+		}
+	})
+
+	t.Run("failover", func(t *testing.T) {
+		lead, follow := leaderOf(t, rs)
+		if _, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "after", TTL: "2s"}); err != nil {
+			t.Fatal(err)
+		}
+		const leads = "leader election: this replica leads"
+		before := strings.Count(follow.Logs.String(), leads)
+		lead.Kill(t)
+		killed := time.Now()
+		deadline := killed.Add(15 * time.Second)
+		for strings.Count(follow.Logs.String(), leads) == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("the survivor does not lead 15 s after the leader's kill -9:\n%s", follow.Logs)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Logf("the survivor leads %v after the leader's kill -9", time.Since(killed))
+		waitGone(t, follow.c, "after")
+		t.Logf("it reaped a sandbox that expired 2 s after its creation %v after the kill", time.Since(killed))
+		if n := removed(t, follow.c, "after"); n != 1 {
+			t.Fatalf("after removed %d times, want once", n)
+		}
+	})
+}
+
+// leaderOf waits until one replica's log says it leads and returns it and the other.
+func leaderOf(t *testing.T, rs []*replica) (lead, follow *replica) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, r := range rs {
+			if strings.Contains(r.Logs.String(), "leader election: this replica leads") {
+				return r, rs[1-i]
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no replica leads within 15 s")
+	return nil, nil
+}
+
+// waitGone polls until name is not found through c, failing after 20 s.
+func waitGone(t *testing.T, c *client.Client, name string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := c.GetSandbox(context.Background(), name)
+		if status(err) == http.StatusNotFound {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still there 20 s on (last: %v)", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
