@@ -163,22 +163,7 @@ export const api = {
    * onEvent as it arrives; it resolves when the stream ends. */
   executeStream: async (id: string, code: string, language: string,
     onEvent: (event: string, data: string) => void, signal?: AbortSignal) => {
-    const { SSEParser } = await import('./sse');
-    const resp = await fetch(`/kernels/${encodeURIComponent(id)}/execute/stream`, {
-      method: 'POST', signal, body: JSON.stringify({ code, language }),
-      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-    });
-    if (!resp.ok || !resp.body) {
-      const body = await resp.json().catch(() => undefined);
-      throw new ApiError(resp.status, errorMessage(resp.status, body));
-    }
-    const parser = new SSEParser();
-    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      for (const m of parser.push(value)) onEvent(m.event, m.data);
-    }
+    await postEvents(`/kernels/${encodeURIComponent(id)}/execute/stream`, { code, language }, onEvent, signal);
   },
   restartKernel: (id: string) => call<Kernel>('POST', `/kernels/${encodeURIComponent(id)}/restart`),
 };
@@ -242,28 +227,6 @@ export interface Run {
 export const runs = {
   list: () => call<Run[]>('GET', '/runs?limit=50'),
   get: (id: string) => call<Run & { events: Record<string, unknown>[] }>('GET', `/runs/${encodeURIComponent(id)}`),
-  /** query starts a run and hands each event to onEvent as it streams; it resolves when the
-   * stream ends. */
-  query: async (req: Record<string, unknown>, onEvent: (ev: Record<string, unknown>) => void, signal?: AbortSignal) => {
-    const { SSEParser } = await import('./sse');
-    const resp = await fetch('/query', {
-      method: 'POST', signal, body: JSON.stringify(req),
-      headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-    });
-    if (!resp.ok || !resp.body) {
-      const body = await resp.json().catch(() => undefined);
-      throw new ApiError(resp.status, errorMessage(resp.status, body));
-    }
-    const parser = new SSEParser();
-    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      for (const m of parser.push(value)) {
-        try { onEvent(JSON.parse(m.data)); } catch { /* not JSON: not an event of ours */ }
-      }
-    }
-  },
 };
 
 // Accounts (docs/accounts.md).
@@ -280,3 +243,25 @@ export const accounts = {
   users: () => call<User[]>('GET', '/users'),
   createUser: (req: Record<string, unknown>) => call<User>('POST', '/users', req),
 };
+
+/** postEvents POSTs body as JSON to path and reads the answer as server-sent events (fetch,
+ * since EventSource cannot send the key), handing each event's name and data to onEvent as it
+ * arrives; it resolves when the stream ends. A refusal before the stream is an ApiError. */
+export async function postEvents(path: string, body: unknown, onEvent: (event: string, data: string) => void, signal?: AbortSignal) {
+  const { SSEParser } = await import('./sse');
+  const resp = await fetch(path, {
+    method: 'POST', signal, body: JSON.stringify(body),
+    headers: { 'X-API-Key': session.get(), 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+  });
+  if (!resp.ok || !resp.body) {
+    const answer = await resp.json().catch(() => undefined);
+    throw new ApiError(resp.status, errorMessage(resp.status, answer));
+  }
+  const parser = new SSEParser();
+  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    for (const m of parser.push(value)) onEvent(m.event, m.data);
+  }
+}
