@@ -7,6 +7,15 @@ export function age(t: string | undefined, now: number = Date.now()): string {
   return span(s);
 }
 
+/** when writes the time t in the browser's time zone to the second ("2026-12-03 16:48:24"). */
+export function when(t: string | undefined): string {
+  if (!t) return '';
+  const d = new Date(t);
+  if (isNaN(d.getTime())) return t;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 /** until says how long until t (expiry), or "expired". */
 export function until(t: string | undefined, now: number = Date.now()): string {
   if (!t) return '';

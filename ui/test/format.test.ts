@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { age, bytes, cpu, matches, span, splitList, until } from '../src/format';
+import { age, bytes, cpu, matches, span, splitList, until, when } from '../src/format';
 
 describe('format', () => {
   const now = Date.parse('2026-01-01T12:00:00Z');
+  it('when', () => {
+    // Nanoseconds as Go writes them; the browser's zone, so compare with Date's own fields.
+    const d = new Date('2026-12-03T16:48:24.944882710Z');
+    const p = (n: number) => String(n).padStart(2, '0');
+    expect(when('2026-12-03T16:48:24.944882710Z')).toBe(
+      `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`);
+    expect(when('')).toBe('');
+    expect(when('not a time')).toBe('not a time');
+  });
   it('age and until', () => {
     expect(age('2026-01-01T11:59:15Z', now)).toBe('45s');
     expect(age('2026-01-01T10:00:00Z', now)).toBe('2h');

@@ -4,6 +4,7 @@ import { sessions, stream } from '../runapi';
 import { emptyRunForm, RunForm, runRequest, TOOLS } from '../runform';
 import { applyEvent, RunEvent, RunView, usd } from '../sse';
 import { usePoll } from '../hooks';
+import { when } from '../format';
 import { Link } from '../router';
 
 /** Runs is Sandcaster's run history, a form that starts a run (with its options, or as a
@@ -21,7 +22,7 @@ export function Runs(props: { id?: string }) {
           <th scope="col">Turns</th><th scope="col">Tokens in/out</th><th scope="col">Cost</th><th scope="col">Duration</th></tr></thead>
         <tbody>{(list.data || []).map(r => (
           <tr data-run={r.id}>
-            <td><Link to={`runs/${encodeURIComponent(r.id)}`}>{r.startedAt}</Link></td>
+            <td><Link to={`runs/${encodeURIComponent(r.id)}`}><time dateTime={r.startedAt}>{when(r.startedAt)}</time></Link></td>
             <td>{r.prompt.length > 80 ? r.prompt.slice(0, 80) + '…' : r.prompt}</td>
             <td>{r.model || ''}</td>
             <td><span class={`state ${r.status === 'completed' ? 'running' : r.status === 'error' ? 'failed' : ''}`}>{r.status}</span>{r.error ? ` ${r.error}` : ''}</td>
@@ -124,7 +125,7 @@ function Sessions(props: { onTurn: () => void }) {
           <tr data-session={x.id}>
             <td>{x.name || <code>{x.id}</code>}</td>
             <td><span class={`state ${x.status === 'ended' ? '' : 'running'}`}>{x.status}</span>{x.endReason ? ` (${x.endReason})` : ''}</td>
-            <td>{x.runsCount}</td><td>{usd(x.totalCostUsd)}</td><td>{x.lastActivityAt || x.createdAt}</td>
+            <td>{x.runsCount}</td><td>{usd(x.totalCostUsd)}</td><td><time dateTime={x.lastActivityAt || x.createdAt}>{when(x.lastActivityAt || x.createdAt)}</time></td>
             <td><button aria-expanded={open === x.id} aria-label={`Open session ${x.name || x.id}`}
               onClick={() => setOpen(open === x.id ? '' : x.id)}>Open</button></td>
           </tr>
