@@ -172,9 +172,11 @@ func supplementaryGroups(u *guestenv.User) []uint32 {
 }
 
 // childOOMScore is the oom_score_adj of every process the guest starts. Raising a score
-// needs no privilege, so this works rootless too, and the OOM killer then picks user
-// processes before the guest whatever score the guest itself runs at.
-const childOOMScore = "500"
+// needs no privilege, so this works rootless too. At the maximum, the OOM killer's score of a
+// child is its memory plus the whole limit, which no guest can exceed within the same limit:
+// user processes go before the guest whatever the guest's own size (500 let a guest whose
+// binary pages count against a 32 MiB sandbox be picked before the process filling it).
+const childOOMScore = "1000"
 
 // RaiseOOMScore makes the child a preferred OOM victim over the guest. Errors are ignored:
 // a child that already exited, or a /proc that is read-only, leaves nothing to do.
