@@ -56,13 +56,15 @@ func TestKubeVersusRunc(t *testing.T) {
 	}
 	for _, s := range servers {
 		t.Run(s.name, func(t *testing.T) {
-			benchCold(t, s.name, s.replicas[0], 10)
-			benchClaim(t, s.name, s.pooled, 6)
-			benchExec(t, s.name, s.replicas[0], 100)
-			if len(s.replicas) > 1 {
-				benchThroughput(t, s.name, s.replicas[:1], 10)
-			}
-			benchThroughput(t, s.name, s.replicas, 10)
+			t.Run("cold", func(t *testing.T) { benchCold(t, s.name, s.replicas[0], 10) })
+			t.Run("claim", func(t *testing.T) { benchClaim(t, s.name, s.pooled, 6) })
+			t.Run("exec", func(t *testing.T) { benchExec(t, s.name, s.replicas[0], 100) })
+			t.Run("creates", func(t *testing.T) {
+				if len(s.replicas) > 1 {
+					benchThroughput(t, s.name, s.replicas[:1], 10)
+				}
+				benchThroughput(t, s.name, s.replicas, 10)
+			})
 		})
 	}
 }
