@@ -166,11 +166,14 @@ func benchThroughput(t *testing.T, driver string, rs []*client.Client, n int) {
 	logLatencies(t, driver, fmt.Sprintf("create among %d at once", n), lat)
 	for i := range n {
 		if errs[i] == nil {
-			if err := rs[i%len(rs)].DeleteSandbox(ctx, fmt.Sprintf("%s%d", prefix, i)); err != nil {
-				t.Error(err)
-			}
+			wg.Go(func() {
+				if err := rs[i%len(rs)].DeleteSandbox(ctx, fmt.Sprintf("%s%d", prefix, i)); err != nil {
+					t.Error(err)
+				}
+			})
 		}
 	}
+	wg.Wait()
 }
 
 // logLatencies logs the median, p90 and p99 of lat (nearest rank).
