@@ -24,6 +24,7 @@ test("create through A, commands, files and kill through B", async () => {
     assert.equal(r.stdout, "hello from user\n1000\n");
     assert.equal(r.stderr, "oops\n");
     await assert.rejects(sbx.commands.run("exit 3"), (e) => e instanceof CommandExitError && e.exitCode === 3);
+    assert.equal((await sbx.commands.run("id -u", { user: "root" })).stdout, "0\n");
     const cwd = await sbx.commands.run('pwd; echo "X=$X"', { cwd: "/tmp", envs: { X: "1" } });
     assert.equal(cwd.stdout, "/tmp\nX=1\n");
 
