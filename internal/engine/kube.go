@@ -38,6 +38,11 @@ func openKube(cfg Config) (*kube.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	// client-go's default client-side limit (5 requests/s, bursts of 10) is shared by every
+	// sandbox of the process: ten creates at once, each polling its pod, queued behind it
+	// (0.54 creates/s on the test cluster). The API server's priority and fairness protects
+	// it from a busy client.
+	rc.QPS, rc.Burst = kubeQPS, kubeBurst
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kube driver: %w", err)
@@ -58,6 +63,9 @@ func openKube(cfg Config) (*kube.Driver, error) {
 		RuntimeClassName: k.RuntimeClass, NodeSelector: sel, Tolerations: tol, SeccompProfile: k.Seccomp,
 		RequestPercent: k.RequestPercent, Logger: cfg.Logger.With("driver", "kube")})
 }
+
+// The kube driver's client-side rate limit: requests per second, and the burst above it.
+const kubeQPS, kubeBurst = 50, 100
 
 // kubeRESTConfig is the kubeconfig given, else the in-cluster service account, else what
 // kubectl would use ($KUBECONFIG, ~/.kube/config).

@@ -265,12 +265,16 @@ start_control_plane() {
 		--root-dir="$dir/kubelet" --cert-dir="$dir/kubelet/pki" --hostname-override="$node" --node-ip="$node_ip"
 }
 
-# rootfs_base ROOT: a busybox-static system: /bin/sh and every applet, /tmp, root and user 1000.
+# rootfs_base ROOT: a busybox-static system: /bin/sh and every applet, /bin/bash running
+# busybox sh, /tmp, root and user 1000.
 rootfs_base() {
 	local r=$1 a
 	mkdir -p "$r"/{bin,etc,tmp,root,home/user,proc,sys,dev}
 	cp /bin/busybox "$r/bin/busybox"
 	for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"; done
+	# E2B's SDKs run every command as `/bin/bash -l -c CMD`; busybox has no bash applet.
+	printf '#!/bin/sh\nexec /bin/sh "$@"\n' > "$r/bin/bash"
+	chmod 755 "$r/bin/bash"
 	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nuser:x:1000:\n' > "$r/etc/group"
 	chmod 1777 "$r/tmp"

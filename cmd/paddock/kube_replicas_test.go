@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/paddock/paddock/apitype"
+	"github.com/paddock/paddock/client"
+	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/store/postgres/pgtest"
+	"github.com/paddock/paddock/internal/testenv"
+	"github.com/paddock/paddock/internal/testenv/kubetest"
+)
+
+// kubeReplica is one `paddock serve --driver kube` process of a test's cluster of replicas.
+type kubeReplica struct {
+	*servertest.Process
+	c *client.Client
+}
+
+// leads is what a replica logs when it becomes the leader.
+const leads = "leader election: this replica leads"
+
+// startKubeReplicas starts n `paddock serve --driver kube` processes on one Postgres schema
+// (a pgtest server on the namespace's loopback), each with its own data dir, sharing the API
+// key, the JWT secret and the kube namespace ns. extra is added to every replica's flags.
+func startKubeReplicas(t *testing.T, c *kubetest.Cluster, ns string, n int, extra ...string) []*kubeReplica {
+	t.Helper()
+	db := pgtest.Start(t).NewSchema(t)
+	bin := testenv.PaddockBinary(t)
+	rs := make([]*kubeReplica, n)
+	for i := range rs {
+		addr := servertest.FreeAddr(t)
+		args := append([]string{"serve", "--listen", addr, "--store", db, "--data-dir", testenv.TempDir(t),
+			"--api-key", servertest.Key, "--jwt-secret", "kube-replicas-test-secret-0123456789abcdef",
+			"--reap-interval", "200ms", "--driver", "kube", "--kubeconfig", c.Kubeconfig, "--kube-namespace", ns,
+			"--kube-guest-image", c.GuestImage, "--kube-base-image", c.BaseImage, "--kube-request-percent", "10"}, extra...)
+		p := servertest.StartProcess(t, addr, bin, args...)
+		rs[i] = &kubeReplica{Process: p, c: client.New(p.URL, servertest.Key)}
+	}
+	return rs
+}
+
+func httpStatus(err error) int {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// TestKubeReplicas runs two replicas on one Postgres with the Kubernetes driver: creates of
+// one name from both at once, a sandbox made through one operated (exec, files, delete)
+// through the other with the native API and with the E2B JS SDK, and after `kill -9` of the
+// leader the other leads and reaps an expiring sandbox exactly once.
+func TestKubeReplicas(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t)
+	rs := startKubeReplicas(t, c, ns, 2, "--pool-size", "0")
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, r := range rs {
+				t.Logf("replica %d log:\n%s", i, r.Logs)
+			}
+		}
+	})
+
+	t.Run("create race", func(t *testing.T) {
+		for round := range 3 {
+			name := "dup" + string(rune('a'+round))
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, r := range rs {
+				wg.Go(func() { _, errs[i] = r.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name}) })
+			}
+			wg.Wait()
+			won, lost := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case httpStatus(err) == http.StatusConflict:
+					lost++
+				default:
+					t.Errorf("create %s: %v", name, err)
+				}
+			}
+			if won != 1 || lost != 1 {
+				t.Fatalf("create %s from both: %d won, %d got 409 (errors %v), want 1 and 1", name, won, lost, errs)
+			}
+			if err := rs[round%2].c.DeleteSandbox(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		assertNoPods(t, c, ns, "")
+	})
+
+	t.Run("operate through the other", func(t *testing.T) {
+		sb, err := rs[0].c.CreateSandbox(ctx, apitype.CreateRequest{Name: "across"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rs[0].c.DeleteSandbox(context.Background(), "across") })
+		res, err := rs[1].c.Exec(ctx, "across", apitype.ExecRequest{Command: []string{"echo", "hi"}})
+		if err != nil || res.Stdout != "hi\n" {
+			t.Fatalf("exec through the other replica: %+v, %v", res, err)
+		}
+		if err := rs[1].c.WriteFile(ctx, "across", "/tmp/f", []byte("from B")); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := rs[0].c.ReadFile(ctx, "across", "/tmp/f"); err != nil || string(b) != "from B" {
+			t.Fatalf("a file written through one replica, read through the other: %q, %v", b, err)
+		}
+		if err := rs[1].c.DeleteSandbox(ctx, "across"); err != nil {
+			t.Fatalf("delete through the other replica: %v", err)
+		}
+		if _, err := rs[0].c.GetSandbox(ctx, "across"); httpStatus(err) != http.StatusNotFound {
+			t.Fatalf("get through the maker after the delete: %v, want 404", err)
+		}
+		assertNoPods(t, c, ns, sb.ID)
+	})
+
+	t.Run("E2B SDK", func(t *testing.T) { runKubeSDK(t, rs[0].URL, rs[1].URL) })
+
+	t.Run("failover", func(t *testing.T) {
+		lead, follow := kubeLeaderOf(t, rs)
+		if _, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "after", TTL: "4s"}); err != nil {
+			t.Fatal(err)
+		}
+		before := strings.Count(follow.Logs.String(), leads)
+		lead.Kill(t)
+		killed := time.Now()
+		deadline := killed.Add(15 * time.Second)
+		for strings.Count(follow.Logs.String(), leads) == before {
+			if time.Now().After(deadline) {
+				t.Fatalf("the survivor does not lead 15 s after the leader's kill -9:\n%s", follow.Logs)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Logf("the survivor leads %v after the leader's kill -9", time.Since(killed).Round(time.Millisecond))
+		kubeWaitGone(t, follow.c, "after")
+		t.Logf("it reaped a sandbox made to expire 4 s after its creation %v after the kill", time.Since(killed).Round(time.Millisecond))
+		// Give a second reaper (there should be none) time to act on a stale listing.
+		time.Sleep(time.Second)
+		evs, err := follow.c.Events(ctx, url.Values{"sandbox": {"after"}, "type": {"sandbox_removed"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 {
+			t.Fatalf("after removed %d times, want once: %+v", len(evs), evs)
+		}
+		assertNoPods(t, c, ns, "")
+	})
+}
+
+// runKubeSDK runs sdktest/kube.test.js with node: the E2B JS SDK creates a sandbox through
+// the replica at urlA and uses and kills it through the one at urlB.
+func runKubeSDK(t *testing.T, urlA, urlB string) {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "sdktest")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Require(t, "sdk", "node not in PATH: apt-get install nodejs")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "e2b")); err != nil {
+		testenv.Require(t, "sdk", "E2B SDKs not installed: npm ci --prefix sdktest")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "kube.test.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PADDOCK_A_URL="+urlA, "PADDOCK_B_URL="+urlB, "E2B_API_KEY="+servertest.Key)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("E2B SDK through two replicas: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// assertNoPods fails t if a pod of sandbox id (any sandbox, for "") is still in ns.
+func assertNoPods(t *testing.T, c *kubetest.Cluster, ns, id string) {
+	t.Helper()
+	sel := "app.kubernetes.io/managed-by=paddock"
+	if id != "" {
+		sel = "paddock.sandbox.id=" + id
+	}
+	pods, err := c.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		t.Errorf("pod %s (%s) still there after the delete", p.Name, p.Status.Phase)
+	}
+}
+
+// kubeLeaderOf waits until one replica's log says it leads and returns it and the other.
+func kubeLeaderOf(t *testing.T, rs []*kubeReplica) (lead, follow *kubeReplica) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, r := range rs {
+			if strings.Contains(r.Logs.String(), leads) {
+				return r, rs[1-i]
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no replica leads within 15 s")
+	return nil, nil
+}
+
+// kubeWaitGone polls until name is not found through c, failing after 30 s.
+func kubeWaitGone(t *testing.T, c *client.Client, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := c.GetSandbox(context.Background(), name)
+		if httpStatus(err) == http.StatusNotFound {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still there 30 s on (last: %v)", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
