@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,14 +51,6 @@ func startKubeReplicas(t *testing.T, c *kubetest.Cluster, ns string, n int, extr
 	return rs
 }
 
-func httpStatus(err error) int {
-	var e *client.Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
-
 // TestKubeReplicas runs two replicas on one Postgres with the Kubernetes driver: creates of
 // one name from both at once, a sandbox made through one operated (exec, files, delete)
 // through the other with the native API and with the E2B JS SDK, and after `kill -9` of the
@@ -79,32 +69,11 @@ func TestKubeReplicas(t *testing.T) {
 	})
 
 	t.Run("create race", func(t *testing.T) {
-		for round := range 3 {
-			name := "dup" + string(rune('a'+round))
-			errs := make([]error, 2)
-			var wg sync.WaitGroup
-			for i, r := range rs {
-				wg.Go(func() { _, errs[i] = r.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name}) })
-			}
-			wg.Wait()
-			won, lost := 0, 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					won++
-				case httpStatus(err) == http.StatusConflict:
-					lost++
-				default:
-					t.Errorf("create %s: %v", name, err)
-				}
-			}
-			if won != 1 || lost != 1 {
-				t.Fatalf("create %s from both: %d won, %d got 409 (errors %v), want 1 and 1", name, won, lost, errs)
-			}
-			if err := rs[round%2].c.DeleteSandbox(ctx, name); err != nil {
-				t.Fatal(err)
-			}
+		clients := make([]*client.Client, len(rs))
+		for i, r := range rs {
+			clients[i] = r.c
 		}
+		servertest.CreateRace(t, ctx, clients, 3)
 		assertNoPods(t, c, ns, "")
 	})
 
@@ -127,7 +96,7 @@ func TestKubeReplicas(t *testing.T) {
 		if err := rs[1].c.DeleteSandbox(ctx, "across"); err != nil {
 			t.Fatalf("delete through the other replica: %v", err)
 		}
-		if _, err := rs[0].c.GetSandbox(ctx, "across"); httpStatus(err) != http.StatusNotFound {
+		if _, err := rs[0].c.GetSandbox(ctx, "across"); servertest.Status(err) != http.StatusNotFound {
 			t.Fatalf("get through the maker after the delete: %v, want 404", err)
 		}
 		assertNoPods(t, c, ns, sb.ID)
@@ -228,7 +197,7 @@ func kubeWaitGone(t *testing.T, c *client.Client, name string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, err := c.GetSandbox(context.Background(), name)
-		if httpStatus(err) == http.StatusNotFound {
+		if servertest.Status(err) == http.StatusNotFound {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,14 +50,6 @@ func cluster(t *testing.T, n int) []*replica {
 	return rs
 }
 
-func status(err error) int {
-	var e *client.Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
-
 // TestTwoReplicas runs two fakeserve processes on one database: creates of one name from
 // both at once (one wins, the other 409), a sandbox made through one operated (exec, files,
 // delete) through the other, an expiring sandbox reaped exactly once, and after the leader
@@ -69,32 +59,11 @@ func TestTwoReplicas(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("create race", func(t *testing.T) {
-		for round := range 5 {
-			name := "dup" + string(rune('a'+round))
-			errs := make([]error, 2)
-			var wg sync.WaitGroup
-			for i, r := range rs {
-				wg.Go(func() { _, errs[i] = r.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name}) })
-			}
-			wg.Wait()
-			won, lost := 0, 0
-			for _, err := range errs {
-				switch {
-				case err == nil:
-					won++
-				case status(err) == http.StatusConflict:
-					lost++
-				default:
-					t.Errorf("create %s: %v", name, err)
-				}
-			}
-			if won != 1 || lost != 1 {
-				t.Fatalf("create %s from both: %d won, %d got 409 (errors %v), want 1 and 1", name, won, lost, errs)
-			}
-			if err := rs[round%2].c.DeleteSandbox(ctx, name); err != nil {
-				t.Fatal(err)
-			}
+		clients := make([]*client.Client, len(rs))
+		for i, r := range rs {
+			clients[i] = r.c
 		}
+		servertest.CreateRace(t, ctx, clients, 5)
 	})
 
 	t.Run("operate through the other", func(t *testing.T) {
@@ -115,7 +84,7 @@ func TestTwoReplicas(t *testing.T) {
 		if err := rs[1].c.DeleteSandbox(ctx, "across"); err != nil {
 			t.Fatalf("delete through the other replica: %v", err)
 		}
-		if _, err := rs[0].c.GetSandbox(ctx, "across"); status(err) != http.StatusNotFound {
+		if _, err := rs[0].c.GetSandbox(ctx, "across"); servertest.Status(err) != http.StatusNotFound {
 			t.Fatalf("get through the maker after the delete: %v, want 404", err)
 		}
 	})
@@ -194,7 +163,7 @@ func waitGone(t *testing.T, c *client.Client, name string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, err := c.GetSandbox(context.Background(), name)
-		if status(err) == http.StatusNotFound {
+		if servertest.Status(err) == http.StatusNotFound {
 			return
 		}
 		if time.Now().After(deadline) {

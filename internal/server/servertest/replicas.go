@@ -1,0 +1,55 @@
+package servertest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/paddock/paddock/apitype"
+	"github.com/paddock/paddock/client"
+)
+
+// Status is the HTTP status of a client error (0 for other errors).
+func Status(err error) int {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// CreateRace creates one name through every replica at once, rounds times, each round with a
+// fresh name: exactly one create must win and the others answer 409. The winner is deleted
+// (through a replica that takes turns) before the next round.
+func CreateRace(t testing.TB, ctx context.Context, replicas []*client.Client, rounds int) {
+	t.Helper()
+	for round := range rounds {
+		name := "dup" + string(rune('a'+round))
+		errs := make([]error, len(replicas))
+		var wg sync.WaitGroup
+		for i, c := range replicas {
+			wg.Go(func() { _, errs[i] = c.CreateSandbox(ctx, apitype.CreateRequest{Name: name}) })
+		}
+		wg.Wait()
+		won, lost := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case Status(err) == http.StatusConflict:
+				lost++
+			default:
+				t.Errorf("create %s: %v", name, err)
+			}
+		}
+		if won != 1 || lost != len(replicas)-1 {
+			t.Fatalf("create %s from %d replicas: %d won, %d got 409 (errors %v), want 1 and %d",
+				name, len(replicas), won, lost, errs, len(replicas)-1)
+		}
+		if err := replicas[round%len(replicas)].DeleteSandbox(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
