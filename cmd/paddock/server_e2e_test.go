@@ -29,9 +29,12 @@ func serveProcess(t *testing.T, dataDir, addr string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// After the server ends, its sandboxes (claimed ones outlive a server by design) and
+	// anything a killed server left are removed, before the data dir goes.
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
+		sweepServe(t, dataDir)
 	})
 	for i := 0; i < 300; i++ {
 		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
