@@ -28,9 +28,6 @@ type kubeReplica struct {
 	c *client.Client
 }
 
-// leads is what a replica logs when it becomes the leader.
-const leads = "leader election: this replica leads"
-
 // startKubeReplicas starts n `paddock serve --driver kube` processes on one Postgres schema
 // (a pgtest server on the namespace's loopback), each with its own data dir, sharing the API
 // key, the JWT secret and the kube namespace ns. extra is added to every replica's flags.
@@ -105,22 +102,23 @@ func TestKubeReplicas(t *testing.T) {
 	t.Run("E2B SDK", func(t *testing.T) { runKubeSDK(t, rs[0].URL, rs[1].URL) })
 
 	t.Run("failover", func(t *testing.T) {
-		lead, follow := kubeLeaderOf(t, rs)
+		li := servertest.LeaderOf(t, rs[0].Process, rs[1].Process)
+		lead, follow := rs[li], rs[1-li]
 		if _, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "after", TTL: "4s"}); err != nil {
 			t.Fatal(err)
 		}
-		before := strings.Count(follow.Logs.String(), leads)
+		before := strings.Count(follow.Logs.String(), servertest.Leads)
 		lead.Kill(t)
 		killed := time.Now()
 		deadline := killed.Add(15 * time.Second)
-		for strings.Count(follow.Logs.String(), leads) == before {
+		for strings.Count(follow.Logs.String(), servertest.Leads) == before {
 			if time.Now().After(deadline) {
 				t.Fatalf("the survivor does not lead 15 s after the leader's kill -9:\n%s", follow.Logs)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 		t.Logf("the survivor leads %v after the leader's kill -9", time.Since(killed).Round(time.Millisecond))
-		kubeWaitGone(t, follow.c, "after")
+		servertest.WaitGone(t, follow.c, "after", 30*time.Second)
 		t.Logf("it reaped a sandbox made to expire 4 s after its creation %v after the kill", time.Since(killed).Round(time.Millisecond))
 		// Give a second reaper (there should be none) time to act on a stale listing.
 		time.Sleep(time.Second)
@@ -172,37 +170,5 @@ func assertNoPods(t *testing.T, c *kubetest.Cluster, ns, id string) {
 	}
 	for _, p := range pods.Items {
 		t.Errorf("pod %s (%s) still there after the delete", p.Name, p.Status.Phase)
-	}
-}
-
-// kubeLeaderOf waits until one replica's log says it leads and returns it and the other.
-func kubeLeaderOf(t *testing.T, rs []*kubeReplica) (lead, follow *kubeReplica) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		for i, r := range rs {
-			if strings.Contains(r.Logs.String(), leads) {
-				return r, rs[1-i]
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("no replica leads within 15 s")
-	return nil, nil
-}
-
-// kubeWaitGone polls until name is not found through c, failing after 30 s.
-func kubeWaitGone(t *testing.T, c *client.Client, name string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err := c.GetSandbox(context.Background(), name)
-		if servertest.Status(err) == http.StatusNotFound {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still there 30 s on (last: %v)", name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paddock/paddock/apitype"
 	"github.com/paddock/paddock/client"
@@ -51,5 +53,40 @@ func CreateRace(t testing.TB, ctx context.Context, replicas []*client.Client, ro
 		if err := replicas[round%len(replicas)].DeleteSandbox(ctx, name); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Leads is what a replica logs when it becomes the leader.
+const Leads = "leader election: this replica leads"
+
+// LeaderOf waits (15 s at most) until one of procs logs that it leads and returns its index.
+func LeaderOf(t testing.TB, procs ...*Process) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, p := range procs {
+			if strings.Contains(p.Logs.String(), Leads) {
+				return i
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no replica leads within 15 s")
+	return -1
+}
+
+// WaitGone polls until name is not found through c, failing after within.
+func WaitGone(t testing.TB, c *client.Client, name string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		_, err := c.GetSandbox(context.Background(), name)
+		if Status(err) == http.StatusNotFound {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still there %v on (last: %v)", name, within, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -107,7 +107,7 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		for i := range rs {
 			name := "ttl" + string(rune('a'+i))
-			waitGone(t, rs[1-i].c, name)
+			servertest.WaitGone(t, rs[1-i].c, name, 20*time.Second)
 			// Give a second reaper (there should be none) time to act on a stale listing.
 			time.Sleep(300 * time.Millisecond)
 			if n := removed(t, rs[i].c, name); n != 1 {
@@ -117,58 +117,26 @@ func TestTwoReplicas(t *testing.T) {
 	})
 
 	t.Run("failover", func(t *testing.T) {
-		lead, follow := leaderOf(t, rs)
+		li := servertest.LeaderOf(t, rs[0].Process, rs[1].Process)
+		lead, follow := rs[li], rs[1-li]
 		if _, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "after", TTL: "2s"}); err != nil {
 			t.Fatal(err)
 		}
-		const leads = "leader election: this replica leads"
-		before := strings.Count(follow.Logs.String(), leads)
+		before := strings.Count(follow.Logs.String(), servertest.Leads)
 		lead.Kill(t)
 		killed := time.Now()
 		deadline := killed.Add(15 * time.Second)
-		for strings.Count(follow.Logs.String(), leads) == before {
+		for strings.Count(follow.Logs.String(), servertest.Leads) == before {
 			if time.Now().After(deadline) {
 				t.Fatalf("the survivor does not lead 15 s after the leader's kill -9:\n%s", follow.Logs)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 		t.Logf("the survivor leads %v after the leader's kill -9", time.Since(killed))
-		waitGone(t, follow.c, "after")
+		servertest.WaitGone(t, follow.c, "after", 20*time.Second)
 		t.Logf("it reaped a sandbox that expired 2 s after its creation %v after the kill", time.Since(killed))
 		if n := removed(t, follow.c, "after"); n != 1 {
 			t.Fatalf("after removed %d times, want once", n)
 		}
 	})
-}
-
-// leaderOf waits until one replica's log says it leads and returns it and the other.
-func leaderOf(t *testing.T, rs []*replica) (lead, follow *replica) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		for i, r := range rs {
-			if strings.Contains(r.Logs.String(), "leader election: this replica leads") {
-				return r, rs[1-i]
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("no replica leads within 15 s")
-	return nil, nil
-}
-
-// waitGone polls until name is not found through c, failing after 20 s.
-func waitGone(t *testing.T, c *client.Client, name string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := c.GetSandbox(context.Background(), name)
-		if servertest.Status(err) == http.StatusNotFound {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still there 20 s on (last: %v)", name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
