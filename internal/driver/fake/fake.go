@@ -221,16 +221,18 @@ func (d *Driver) List(context.Context) ([]sandbox.Instance, error) {
 // Dial implements sandbox.Driver.
 func (d *Driver) Dial(ctx context.Context, id string) (net.Conn, error) {
 	d.mu.Lock()
+	state := sandbox.StateRunning // a foreign unit is running while its socket is there
 	u, err := d.get(id)
-	foreign := err != nil && d.foreign(id)
-	d.mu.Unlock()
-	if foreign {
-		u, err = &unit{state: sandbox.StateRunning}, nil
+	if err == nil {
+		state = u.state // read under the lock: halt changes it
+	} else if d.foreign(id) {
+		err = nil
 	}
+	d.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if u.state == sandbox.StateStopped {
+	if state == sandbox.StateStopped {
 		return nil, errdefs.Unavailable("unit %s is not running", id)
 	}
 	var dl net.Dialer
