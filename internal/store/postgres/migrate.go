@@ -199,6 +199,9 @@ var migrations = []string{
 		PRIMARY KEY (agent_id, fingerprint)
 	);
 	CREATE INDEX ssh_grants_expires ON ssh_grants (expires_at);`,
+	// 3: when each sandbox was last used, as seen by any replica (sandbox.ActivityStore):
+	// the leader judges idle timeouts from it.
+	`ALTER TABLE sandboxes ADD COLUMN used_at timestamptz;`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises
