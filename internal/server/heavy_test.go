@@ -207,7 +207,7 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // room for the garbage collector's headroom and for this test's own client side.
 func TestLargeReadsBoundedMemory(t *testing.T) {
 	s := newTestServer(t, func(c *config.Config) { c.PoolSize = 0 })
-	sb := s.e2bCreate(map[string]any{"templateID": "base", "timeout": 600})
+	sb := s.e2bCreate(map[string]any{"templateID": "base", "timeout": 3600}) // outlives the test on a starved host (600 s ran out once, at load 150-370)
 	const size = 60_000_000
 	_, env := s.call("POST", "/sandboxes/"+sb.SandboxID+"/exec", map[string]any{"command": []string{"sh", "-c",
 		fmt.Sprintf("head -c %d /dev/zero > /tmp/zero && head -c %d /dev/urandom > /tmp/rand && sha256sum /tmp/rand", size, size)}}, "")
