@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
@@ -26,33 +25,6 @@ type Usage struct {
 // CountSessionsWith lets UsageOf report a user's code sessions, which the session registry
 // keeps (and checks against the quota) itself.
 func (m *Manager) CountSessionsWith(count func(userID string) int) { m.sessions.Store(&count) }
-
-// quotaBook keeps, per user, the creations under way and the times of recent ones, so that
-// concurrent creates are checked against each other and not only against the store.
-type quotaBook struct {
-	mu    sync.Mutex
-	users map[string]*userBook
-}
-
-type userBook struct {
-	pending  Usage       // reserved by creates under way
-	creates  []time.Time // recent creations and reservations, oldest first
-	inFlight int
-}
-
-func (b *quotaBook) user(id string) *userBook {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.users == nil {
-		b.users = map[string]*userBook{}
-	}
-	u, ok := b.users[id]
-	if !ok {
-		u = &userBook{}
-		b.users[id] = u
-	}
-	return u
-}
 
 // QuotaOf is a user's quota: their override when the account store holds one, else the
 // configured default. Zero fields mean no limit.
@@ -83,26 +55,21 @@ func (m *Manager) UsageOf(ctx context.Context, userID string) (Usage, error) {
 		u.MemoryMB += sb.Instance.Resources.MemoryMB
 		u.VCPUs += sb.Instance.Resources.VCPUs
 	}
-	b := m.quota.user(userID)
-	m.quota.mu.Lock()
-	defer m.quota.mu.Unlock()
-	b.prune(m.cfg.Now())
-	u.Sandboxes += b.pending.Sandboxes
-	u.MemoryMB += b.pending.MemoryMB
-	u.VCPUs += b.pending.VCPUs
-	u.CreatesLastMinute = len(b.creates)
+	now := m.cfg.Now()
+	pending, err := m.quota.Pending(ctx, userID, now)
+	if err != nil {
+		return Usage{}, fmt.Errorf("read pending creates: %w", err)
+	}
+	u.Sandboxes += pending.Sandboxes
+	u.MemoryMB += pending.MemoryMB
+	u.VCPUs += pending.VCPUs
+	if u.CreatesLastMinute, err = m.quota.CreatesSince(ctx, userID, now.Add(-time.Minute)); err != nil {
+		return Usage{}, fmt.Errorf("read recent creates: %w", err)
+	}
 	if count := m.sessions.Load(); count != nil {
 		u.Sessions = (*count)(userID)
 	}
 	return u, nil
-}
-
-func (b *userBook) prune(now time.Time) {
-	i := 0
-	for i < len(b.creates) && now.Sub(b.creates[i]) >= time.Minute {
-		i++
-	}
-	b.creates = b.creates[i:]
 }
 
 // reserve checks that the caller of ctx may start a sandbox with res and books it; release
@@ -134,29 +101,19 @@ func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate b
 	if err := overQuota(q, use, res, isCreate); err != nil {
 		return nil, err
 	}
-	b := m.quota.user(c.UserID)
 	now := m.cfg.Now()
-	m.quota.mu.Lock()
-	b.pending.Sandboxes++
-	b.pending.MemoryMB += res.MemoryMB
-	b.pending.VCPUs += res.VCPUs
-	if isCreate {
-		b.creates = append(b.creates, now)
+	r := Reservation{ID: newToken(), UserID: c.UserID, MemoryMB: res.MemoryMB, VCPUs: res.VCPUs, Create: isCreate,
+		At: now, Expires: now.Add(m.cfg.ReservationTTL)}
+	if err := m.quota.Reserve(ctx, r); err != nil {
+		return nil, fmt.Errorf("reserve quota: %w", err)
 	}
-	m.quota.mu.Unlock()
 	return func(made bool) {
-		m.quota.mu.Lock()
-		defer m.quota.mu.Unlock()
-		b.pending.Sandboxes--
-		b.pending.MemoryMB -= res.MemoryMB
-		b.pending.VCPUs -= res.VCPUs
-		if isCreate && !made {
-			for i, t := range b.creates {
-				if t.Equal(now) {
-					b.creates = append(b.creates[:i], b.creates[i+1:]...)
-					break
-				}
-			}
+		// Past the create's own context: a reservation left behind would hold quota until it expires.
+		sctx, cancel := cleanupCtx(ctx)
+		defer cancel()
+		if err := m.quota.Settle(sctx, r.ID, made); err != nil {
+			m.log.Warn("quota reservation not settled; it counts until it expires", "user", c.UserID,
+				"expires", r.Expires, "err", err)
 		}
 	}, nil
 }
