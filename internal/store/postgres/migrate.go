@@ -199,6 +199,20 @@ var migrations = []string{
 		PRIMARY KEY (agent_id, fingerprint)
 	);
 	CREATE INDEX ssh_grants_expires ON ssh_grants (expires_at);`,
+	// 3: the quota ledger that replicas share (manager.QuotaLedger): one row per create or
+	// start under way, kept after a made create until it is a minute old. A row never
+	// settled (its replica died) stops counting at expires_at.
+	`CREATE TABLE quota_reservations (
+		id         text PRIMARY KEY,
+		user_id    text NOT NULL,
+		memory_mb  bigint NOT NULL,
+		vcpus      double precision NOT NULL,
+		is_create  boolean NOT NULL,
+		at         timestamptz NOT NULL,
+		expires_at timestamptz NOT NULL,
+		settled    boolean NOT NULL DEFAULT false
+	);
+	CREATE INDEX quota_reservations_user ON quota_reservations (user_id, at);`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises
