@@ -2,6 +2,8 @@ package manager
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +18,12 @@ const DefaultReservationTTL = 10 * time.Minute
 // Reservation books one sandbox's resources for a create (or a start) under way, so that the
 // quota checks of other creates count it before its record exists.
 type Reservation struct {
-	ID       string // unique; chosen by the caller
-	UserID   string
+	ID     string // unique; chosen by the caller
+	UserID string
+	// Sandbox names the sandbox being made or started. Once its record says running, the
+	// record counts and the reservation does not (UsageOf), so that a create between its
+	// record write and its Settle is not counted twice.
+	Sandbox  string
 	MemoryMB int64
 	VCPUs    float64
 	// Create marks a creation, which also counts against the creations per minute.
@@ -39,9 +45,9 @@ type QuotaLedger interface {
 	// given up (or not a creation), it is forgotten. Settling an unknown or settled ID
 	// returns nil, so a settle may be repeated.
 	Settle(ctx context.Context, id string, made bool) error
-	// Pending sums userID's reservations that are neither settled nor expired at now:
-	// Sandboxes counts them, MemoryMB and VCPUs add up theirs. Other fields are zero.
-	Pending(ctx context.Context, userID string, now time.Time) (Usage, error)
+	// Pending lists userID's reservations that are neither settled nor expired at now,
+	// oldest first (by At, then ID); none is an empty list.
+	Pending(ctx context.Context, userID string, now time.Time) ([]Reservation, error)
 	// CreatesSince counts userID's creations made at or after since: reserved ones not
 	// given up, settled or not.
 	CreatesSince(ctx context.Context, userID string, since time.Time) (int, error)
@@ -115,18 +121,22 @@ func (b *QuotaBook) Settle(_ context.Context, id string, made bool) error {
 }
 
 // Pending implements QuotaLedger.
-func (b *QuotaBook) Pending(_ context.Context, userID string, now time.Time) (Usage, error) {
+func (b *QuotaBook) Pending(_ context.Context, userID string, now time.Time) ([]Reservation, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var u Usage
+	out := []Reservation{}
 	for _, bk := range b.users[userID] {
 		if !bk.settled && now.Before(bk.Expires) {
-			u.Sandboxes++
-			u.MemoryMB += bk.MemoryMB
-			u.VCPUs += bk.VCPUs
+			out = append(out, bk.Reservation)
 		}
 	}
-	return u, nil
+	slices.SortFunc(out, func(a, b Reservation) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }
 
 // CreatesSince implements QuotaLedger.

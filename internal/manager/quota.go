@@ -44,25 +44,33 @@ func (m *Manager) QuotaOf(ctx context.Context, userID string) (account.Quota, er
 // UsageOf is what a user holds now: their running and paused sandboxes (creates under way
 // included) and their creations in the last minute.
 func (m *Manager) UsageOf(ctx context.Context, userID string) (Usage, error) {
+	now := m.cfg.Now()
+	// The ledger before the store: a create that writes its record and then settles in
+	// between is seen in both (and counted once, below), never in neither.
+	pending, err := m.quota.Pending(ctx, userID, now)
+	if err != nil {
+		return Usage{}, fmt.Errorf("read pending creates: %w", err)
+	}
 	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{Owner: userID,
 		States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 	if err != nil {
 		return Usage{}, err
 	}
 	var u Usage
+	counted := make(map[string]bool, len(sbs))
 	for _, sb := range sbs {
 		u.Sandboxes++
 		u.MemoryMB += sb.Instance.Resources.MemoryMB
 		u.VCPUs += sb.Instance.Resources.VCPUs
+		counted[sb.Name] = true
 	}
-	now := m.cfg.Now()
-	pending, err := m.quota.Pending(ctx, userID, now)
-	if err != nil {
-		return Usage{}, fmt.Errorf("read pending creates: %w", err)
+	for _, r := range pending {
+		if !counted[r.Sandbox] {
+			u.Sandboxes++
+			u.MemoryMB += r.MemoryMB
+			u.VCPUs += r.VCPUs
+		}
 	}
-	u.Sandboxes += pending.Sandboxes
-	u.MemoryMB += pending.MemoryMB
-	u.VCPUs += pending.VCPUs
 	if u.CreatesLastMinute, err = m.quota.CreatesSince(ctx, userID, now.Add(-time.Minute)); err != nil {
 		return Usage{}, fmt.Errorf("read recent creates: %w", err)
 	}
@@ -72,21 +80,22 @@ func (m *Manager) UsageOf(ctx context.Context, userID string) (Usage, error) {
 	return u, nil
 }
 
-// reserve checks that the caller of ctx may start a sandbox with res and books it; release
-// ends the booking once the sandbox is recorded (made true) or given up (made false, which
-// also forgets the creation). Admins and the system are not limited. Over quota is
-// errdefs.ErrResourceExhausted naming the limit and the current use.
-func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate bool) (release func(made bool), err error) {
+// reserve checks that the caller of ctx may start the sandbox name with res and books it in
+// the ledger until the returned hold is settled: by hold.made once its record says running,
+// or given up by hold.release. Admins and the system are not limited (their hold
+// books nothing). Over quota is errdefs.ErrResourceExhausted naming the limit and the
+// current use.
+func (m *Manager) reserve(ctx context.Context, name string, res sandbox.Resources, isCreate bool) (*quotaHold, error) {
 	c := CallerFrom(ctx)
 	if c.Unrestricted() || c.UserID == "" {
-		return func(bool) {}, nil
+		return &quotaHold{}, nil
 	}
 	q, err := m.QuotaOf(ctx, c.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if q == (account.Quota{}) {
-		return func(bool) {}, nil
+		return &quotaHold{}, nil
 	}
 	// Held while the user's create is checked and reserved.
 	unlock, err := m.locker.Lock(ctx, "quota:"+c.UserID)
@@ -102,20 +111,45 @@ func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate b
 		return nil, err
 	}
 	now := m.cfg.Now()
-	r := Reservation{ID: newToken(), UserID: c.UserID, MemoryMB: res.MemoryMB, VCPUs: res.VCPUs, Create: isCreate,
+	r := Reservation{ID: newToken(), UserID: c.UserID, Sandbox: name, MemoryMB: res.MemoryMB, VCPUs: res.VCPUs, Create: isCreate,
 		At: now, Expires: now.Add(m.cfg.ReservationTTL)}
 	if err := m.quota.Reserve(ctx, r); err != nil {
 		return nil, fmt.Errorf("reserve quota: %w", err)
 	}
-	return func(made bool) {
-		// Past the create's own context: a reservation left behind would hold quota until it expires.
-		sctx, cancel := cleanupCtx(ctx)
-		defer cancel()
-		if err := m.quota.Settle(sctx, r.ID, made); err != nil {
-			m.log.Warn("quota reservation not settled; it counts until it expires", "user", c.UserID,
-				"expires", r.Expires, "err", err)
-		}
-	}, nil
+	return &quotaHold{m: m, r: r}, nil
+}
+
+// quotaHold is a reservation that reserve booked, until it is settled. Not safe for
+// concurrent use: it belongs to the create or start that made it.
+type quotaHold struct {
+	m       *Manager
+	r       Reservation // zero: nothing booked
+	settled bool
+}
+
+// made settles the reservation once the sandbox's record says running (and counts instead).
+func (h *quotaHold) made(ctx context.Context) {
+	if h.r.ID != "" {
+		h.settle(ctx, true)
+	}
+}
+
+// release gives the reservation up unless made settled it; callers defer it.
+func (h *quotaHold) release(ctx context.Context) {
+	if h.r.ID != "" && !h.settled {
+		h.settle(ctx, false)
+	}
+}
+
+func (h *quotaHold) settle(ctx context.Context, made bool) {
+	h.settled = true
+	// Past the caller's context: a reservation left behind would hold quota until it expires.
+	sctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	if err := h.m.quota.Settle(sctx, h.r.ID, made); err != nil {
+		h.m.log.Warn("quota reservation not settled; it counts until it expires", "user", h.r.UserID,
+			"expires", h.r.Expires, "err", err)
+	}
 }
 
 // overQuota says which limit one more sandbox with res would pass.

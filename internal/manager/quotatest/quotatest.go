@@ -21,6 +21,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) manager.QuotaLedger) {
 		name string
 		fn   func(*testing.T, manager.QuotaLedger)
 	}{
+		{"RoundTrip", testRoundTrip},
 		{"PendingSums", testPendingSums},
 		{"SettleMade", testSettleMade},
 		{"SettleGivenUp", testSettleGivenUp},
@@ -42,7 +43,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) manager.QuotaLedger) {
 var epoch = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
 func res(id, user string, mem int64, vcpus float64, create bool, at time.Time) manager.Reservation {
-	return manager.Reservation{ID: id, UserID: user, MemoryMB: mem, VCPUs: vcpus, Create: create,
+	return manager.Reservation{ID: id, UserID: user, Sandbox: "sb-" + id, MemoryMB: mem, VCPUs: vcpus, Create: create,
 		At: at, Expires: at.Add(10 * time.Minute)}
 }
 
@@ -64,12 +65,21 @@ func settle(t *testing.T, l manager.QuotaLedger, id string, made bool) {
 
 func wantPending(t *testing.T, l manager.QuotaLedger, user string, now time.Time, want manager.Usage) {
 	t.Helper()
-	got, err := l.Pending(context.Background(), user, now)
+	rs, err := l.Pending(context.Background(), user, now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rs == nil {
+		t.Errorf("pending of %s: nil, want a list", user)
+	}
+	var got manager.Usage
+	for _, r := range rs {
+		got.Sandboxes++
+		got.MemoryMB += r.MemoryMB
+		got.VCPUs += r.VCPUs
+	}
 	if got != want {
-		t.Errorf("pending of %s at %v = %+v, want %+v", user, now.Sub(epoch), got, want)
+		t.Errorf("pending of %s at %v sums to %+v, want %+v", user, now.Sub(epoch), got, want)
 	}
 }
 
@@ -81,6 +91,28 @@ func wantCreates(t *testing.T, l manager.QuotaLedger, user string, since time.Ti
 	}
 	if got != want {
 		t.Errorf("creates of %s since %v = %d, want %d", user, since.Sub(epoch), got, want)
+	}
+}
+
+func testRoundTrip(t *testing.T, l manager.QuotaLedger) {
+	want := []manager.Reservation{res("r2", "alice", 256, 0.5, true, epoch), res("r1", "alice", 512, 1.25, false, epoch),
+		res("r0", "alice", 64, 0.25, true, epoch.Add(time.Microsecond))}
+	want[1].Expires = epoch.Add(1500 * time.Microsecond)
+	reserve(t, l, want[2], want[0], want[1])
+	got, err := l.Pending(context.Background(), "alice", epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[0], want[1] = want[1], want[0] // by time, then ID
+	if len(got) != len(want) {
+		t.Fatalf("pending = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.ID != w.ID || g.UserID != w.UserID || g.Sandbox != w.Sandbox || g.MemoryMB != w.MemoryMB || g.VCPUs != w.VCPUs ||
+			g.Create != w.Create || !g.At.Equal(w.At) || !g.Expires.Equal(w.Expires) {
+			t.Errorf("pending[%d] = %+v, want %+v", i, g, w)
+		}
 	}
 }
 

@@ -205,6 +205,7 @@ var migrations = []string{
 	`CREATE TABLE quota_reservations (
 		id         text PRIMARY KEY,
 		user_id    text NOT NULL,
+		sandbox    text NOT NULL,
 		memory_mb  bigint NOT NULL,
 		vcpus      double precision NOT NULL,
 		is_create  boolean NOT NULL,

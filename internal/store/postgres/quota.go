@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -36,9 +37,9 @@ func (l *QuotaLedger) Reserve(ctx context.Context, r manager.Reservation) error 
 		AND (settled OR expires_at <= $3)`, r.UserID, r.At.Add(-time.Minute), r.At); err != nil {
 		return fmt.Errorf("prune quota reservations: %w", classify(err))
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO quota_reservations (id, user_id, memory_mb, vcpus, is_create, at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.ID, r.UserID, r.MemoryMB, r.VCPUs, r.Create, r.At, r.Expires); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO quota_reservations (id, user_id, sandbox, memory_mb, vcpus, is_create, at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		r.ID, r.UserID, r.Sandbox, r.MemoryMB, r.VCPUs, r.Create, r.At, r.Expires); err != nil {
 		if isUniqueViolation(err) {
 			return errdefs.AlreadyExists("reservation %s exists", r.ID)
 		}
@@ -66,15 +67,25 @@ func (l *QuotaLedger) Settle(ctx context.Context, id string, made bool) error {
 }
 
 // Pending implements manager.QuotaLedger.
-func (l *QuotaLedger) Pending(ctx context.Context, userID string, now time.Time) (manager.Usage, error) {
-	var u manager.Usage
-	err := l.pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(memory_mb), 0), COALESCE(sum(vcpus), 0)
-		FROM quota_reservations WHERE user_id = $1 AND NOT settled AND expires_at > $2`, userID, now).
-		Scan(&u.Sandboxes, &u.MemoryMB, &u.VCPUs)
+func (l *QuotaLedger) Pending(ctx context.Context, userID string, now time.Time) ([]manager.Reservation, error) {
+	rows, err := l.pool.Query(ctx, `SELECT id, user_id, sandbox, memory_mb, vcpus, is_create, at, expires_at
+		FROM quota_reservations WHERE user_id = $1 AND NOT settled AND expires_at > $2 ORDER BY at, id`, userID, now)
 	if err != nil {
-		return manager.Usage{}, fmt.Errorf("sum pending quota reservations: %w", classify(err))
+		return nil, fmt.Errorf("list pending quota reservations: %w", classify(err))
 	}
-	return u, nil
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (manager.Reservation, error) {
+		var r manager.Reservation
+		err := row.Scan(&r.ID, &r.UserID, &r.Sandbox, &r.MemoryMB, &r.VCPUs, &r.Create, &r.At, &r.Expires)
+		r.At, r.Expires = utc(r.At), utc(r.Expires)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pending quota reservations: %w", classify(err))
+	}
+	if out == nil {
+		out = []manager.Reservation{}
+	}
+	return out, nil
 }
 
 // CreatesSince implements manager.QuotaLedger.
