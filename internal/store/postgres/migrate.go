@@ -213,7 +213,8 @@ var migrations = []string{
 		expires_at timestamptz NOT NULL,
 		settled    boolean NOT NULL DEFAULT false
 	);
-	CREATE INDEX quota_reservations_user ON quota_reservations (user_id, at);`,
+	CREATE INDEX quota_reservations_user ON quota_reservations (user_id, at);
+	CREATE INDEX quota_reservations_pending ON quota_reservations (user_id) WHERE NOT settled;`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises
