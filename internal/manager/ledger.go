@@ -10,10 +10,10 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 )
 
-// DefaultReservationTTL is how long a reservation counts when its create is never settled:
-// the replica making it died mid-create. Creates (image pull and guest start included) take
-// seconds, so ten minutes leaves a wide margin while bounding what a crash holds.
-const DefaultReservationTTL = 10 * time.Minute
+// DefaultReservationTTL is how long a reservation counts past its last renewal: the replica
+// making the create renews it every quarter of that while the create runs, so only a replica
+// that died mid-create lets it lapse, a minute at most after it last renewed.
+const DefaultReservationTTL = time.Minute
 
 // Reservation books one sandbox's resources for a create (or a start) under way, so that the
 // quota checks of other creates count it before its record exists.
@@ -28,8 +28,9 @@ type Reservation struct {
 	VCPUs    float64
 	// Create marks a creation, which also counts against the creations per minute.
 	Create bool
-	// At is when it was made; past Expires it no longer counts as under way (its replica is
-	// taken to have died), though a creation still counts a minute from At.
+	// At is when it was made; past Expires (renewed by Extend while the create runs) it no
+	// longer counts as under way (its replica is taken to have died), though a creation still
+	// counts a minute from At.
 	At, Expires time.Time
 }
 
@@ -40,6 +41,9 @@ type Reservation struct {
 type QuotaLedger interface {
 	// Reserve books r. An ID already booked is errdefs.ErrAlreadyExists.
 	Reserve(ctx context.Context, r Reservation) error
+	// Extend moves the expiry of reservation id, not settled, to expires: its create is still
+	// under way. An unknown or settled ID is left alone and returns nil.
+	Extend(ctx context.Context, id string, expires time.Time) error
 	// Settle ends reservation id once its create is over: made, a creation keeps counting
 	// toward the creations of the last minute (its sandbox record now counts for the rest);
 	// given up (or not a creation), it is forgotten. Settling an unknown or settled ID
@@ -97,6 +101,16 @@ func (b *QuotaBook) Reserve(_ context.Context, r Reservation) error {
 // stale says whether a booking counts neither as pending nor as a recent creation at now.
 func stale(r Reservation, settled bool, now time.Time) bool {
 	return now.Sub(r.At) >= time.Minute && (settled || !now.Before(r.Expires))
+}
+
+// Extend implements QuotaLedger.
+func (b *QuotaBook) Extend(_ context.Context, id string, expires time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if userID, ok := b.owner[id]; ok && !b.users[userID][id].settled {
+		b.users[userID][id].Expires = expires
+	}
+	return nil
 }
 
 // Settle implements QuotaLedger.

@@ -65,9 +65,12 @@ type Config struct {
 	// Replicas that share a store must share it (the Postgres store's ledger). Nil: a
 	// QuotaBook in memory.
 	Quotas QuotaLedger
-	// ReservationTTL is how long a create's quota reservation counts if it is never settled
-	// (its replica died mid-create; default DefaultReservationTTL).
-	ReservationTTL time.Duration
+	// ReservationTTL is how long a create's quota reservation counts past its last renewal
+	// (default DefaultReservationTTL), and ReservationRenew how often a create under way
+	// renews it (default a quarter of the TTL). A reservation lapses only when its replica
+	// died mid-create.
+	ReservationTTL   time.Duration
+	ReservationRenew time.Duration
 	// Node names the machine this replica's driver runs sandboxes on, when the driver is per
 	// machine (runc) and other replicas on other machines share the store. It is recorded in
 	// each sandbox made here; operations on another node's sandbox are refused (409, naming
@@ -149,6 +152,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	if cfg.ReservationTTL <= 0 {
 		cfg.ReservationTTL = DefaultReservationTTL
+	}
+	if cfg.ReservationRenew <= 0 {
+		cfg.ReservationRenew = cfg.ReservationTTL / 4
 	}
 	m := &Manager{
 		locker:  cfg.Locker,

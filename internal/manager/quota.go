@@ -116,7 +116,9 @@ func (m *Manager) reserve(ctx context.Context, name string, res sandbox.Resource
 	if err := m.quota.Reserve(ctx, r); err != nil {
 		return nil, fmt.Errorf("reserve quota: %w", err)
 	}
-	return &quotaHold{m: m, r: r}, nil
+	h := &quotaHold{m: m, r: r, stop: make(chan struct{}), renewed: make(chan struct{})}
+	go h.renew()
+	return h, nil
 }
 
 // quotaHold is a reservation that reserve booked, until it is settled. Not safe for
@@ -125,6 +127,29 @@ type quotaHold struct {
 	m       *Manager
 	r       Reservation // zero: nothing booked
 	settled bool
+	// renew runs until settle closes stop, and closes renewed when it has returned.
+	stop, renewed chan struct{}
+}
+
+// renew extends the reservation every ReservationRenew while the create runs, so that only a
+// replica that died lets it lapse.
+func (h *quotaHold) renew() {
+	defer close(h.renewed)
+	t := time.NewTicker(h.m.cfg.ReservationRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), h.m.cfg.ReservationRenew)
+		err := h.m.quota.Extend(ctx, h.r.ID, h.m.cfg.Now().Add(h.m.cfg.ReservationTTL))
+		cancel()
+		if err != nil {
+			h.m.log.Warn("quota reservation not renewed", "user", h.r.UserID, "err", err)
+		}
+	}
 }
 
 // made settles the reservation once the sandbox's record says running (and counts instead).
@@ -143,6 +168,8 @@ func (h *quotaHold) release(ctx context.Context) {
 
 func (h *quotaHold) settle(ctx context.Context, made bool) {
 	h.settled = true
+	close(h.stop)
+	<-h.renewed
 	// Past the caller's context: a reservation left behind would hold quota until it expires.
 	sctx, cancel := cleanupCtx(ctx)
 	defer cancel()

@@ -29,6 +29,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) manager.QuotaLedger) {
 		{"SettleUnknown", testSettleUnknown},
 		{"DuplicateID", testDuplicateID},
 		{"Expiry", testExpiry},
+		{"Extend", testExtend},
 		{"CreatesSince", testCreatesSince},
 		{"Prune", testPrune},
 		{"Concurrent", testConcurrent},
@@ -176,6 +177,22 @@ func testExpiry(t *testing.T, l manager.QuotaLedger) {
 	wantCreates(t, l, "alice", epoch.Add(30*time.Second-time.Minute), 1)
 	settle(t, l, "r1", true) // late: the record counts from now on, the reservation did not
 	wantPending(t, l, "alice", epoch.Add(31*time.Second), manager.Usage{})
+}
+
+// testExtend: a create under way moves its reservation's expiry; a settled one stays settled.
+func testExtend(t *testing.T, l manager.QuotaLedger) {
+	r := res("r1", "alice", 256, 0.5, true, epoch)
+	r.Expires = epoch.Add(30 * time.Second)
+	reserve(t, l, r, res("r2", "alice", 64, 0.25, true, epoch))
+	settle(t, l, "r2", true)
+	for _, id := range []string{"r1", "r2", "nope"} {
+		if err := l.Extend(context.Background(), id, epoch.Add(90*time.Second)); err != nil {
+			t.Fatalf("extend %s: %v", id, err)
+		}
+	}
+	wantPending(t, l, "alice", epoch.Add(89*time.Second), manager.Usage{Sandboxes: 1, MemoryMB: 256, VCPUs: 0.5})
+	wantPending(t, l, "alice", epoch.Add(90*time.Second), manager.Usage{})
+	wantCreates(t, l, "alice", epoch, 2)
 }
 
 func testCreatesSince(t *testing.T, l manager.QuotaLedger) {

@@ -51,6 +51,15 @@ func (l *QuotaLedger) Reserve(ctx context.Context, r manager.Reservation) error 
 	return nil
 }
 
+// Extend implements manager.QuotaLedger.
+func (l *QuotaLedger) Extend(ctx context.Context, id string, expires time.Time) error {
+	if _, err := l.pool.Exec(ctx, `UPDATE quota_reservations SET expires_at = $2 WHERE id = $1 AND NOT settled`,
+		id, expires); err != nil {
+		return fmt.Errorf("extend quota reservation: %w", classify(err))
+	}
+	return nil
+}
+
 // Settle implements manager.QuotaLedger.
 func (l *QuotaLedger) Settle(ctx context.Context, id string, made bool) error {
 	stmt := `DELETE FROM quota_reservations WHERE id = $1`
