@@ -208,6 +208,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var grants sshgate.Store = &memory.SSHGrants{}
 	var schedules schedule.Store = memory.NewSchedules()
 	var credentials credential.Store = memory.NewCredentials()
+	var quotas manager.QuotaLedger // nil: the manager's own, in memory
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
@@ -215,6 +216,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		store, events, runs, accounts, lc, agents = db, db, db, db, db, db
 		agentsFleet, grants, schedules, credentials = db, db, db, db
+		if pg, ok := db.(*postgres.Store); ok {
+			// Replicas on one database count each other's creates under way.
+			quotas = pg.Quotas()
+		}
 	}
 	locker, closeLocker, err := lockerFor(cfg)
 	if err != nil {
@@ -239,7 +244,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
-		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
+		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota, Quotas: quotas,
 		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval,
 		SharedDriver: shared, Activity: activity})
 	if err != nil {

@@ -56,12 +56,11 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		return nil, err
 	}
 
-	release, err := m.reserve(ctx, inst.Resources, true)
+	hold, err := m.reserve(ctx, spec.Name, inst.Resources, true)
 	if err != nil {
 		return nil, err
 	}
-	made := false
-	defer func() { release(made) }()
+	defer hold.release(ctx)
 
 	var sb *sandbox.Sandbox
 	if pooled {
@@ -84,7 +83,7 @@ func (m *Manager) create(ctx context.Context, spec sandbox.Spec, owner string, p
 		m.discard(ctx, sb.ID)
 		return nil, err
 	}
-	made = true
+	hold.made(ctx)
 	m.touch(ctx, sb.ID)
 	m.emit(ctx, sb, lifecycle.Created, nil)
 	m.log.Info("sandbox created", "sandbox", sb.ID, "name", sb.Name, "pooled", sb.ID != inst.ID)

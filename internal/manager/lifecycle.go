@@ -118,19 +118,20 @@ func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox,
 		return nil, err
 	}
 	defer unlock()
+	hold := &quotaHold{}
 	if sb.State == sandbox.StateStopped || sb.State == sandbox.StateFailed {
 		// Starting counts against the caller's running quota (not their creations).
-		release, err := m.reserve(ctx, sb.Instance.Resources, false)
-		if err != nil {
+		if hold, err = m.reserve(ctx, sb.Name, sb.Instance.Resources, false); err != nil {
 			return nil, err
 		}
-		defer release(true)
+		defer hold.release(ctx)
 	}
-	return m.startLocked(ctx, sb)
+	return m.startLocked(ctx, sb, hold)
 }
 
-// startLocked is Start for a caller that holds sb's lock and read sb under it.
-func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox) (_ *sandbox.Sandbox, err error) {
+// startLocked is Start for a caller that holds sb's lock and read sb under it; hold is the
+// caller's quota reservation, settled when the record says running.
+func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox, hold *quotaHold) (_ *sandbox.Sandbox, err error) {
 	switch sb.State {
 	case sandbox.StateRunning:
 		return sb, nil
@@ -159,6 +160,7 @@ func (m *Manager) startLocked(ctx context.Context, sb *sandbox.Sandbox) (_ *sand
 	if sb, err = m.setState(ctx, sb, sandbox.StateRunning, ""); err != nil {
 		return nil, err
 	}
+	hold.made(ctx)
 	m.emit(ctx, sb, lifecycle.Resumed, map[string]any{"memory": false})
 	m.runStartCommand(sb) // the fresh container has none of the old processes
 	return sb, nil

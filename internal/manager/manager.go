@@ -62,6 +62,16 @@ type Config struct {
 	// Quota is every user's quota unless Accounts holds an override (zero fields: no limit).
 	// Admins and the system have none.
 	Quota account.Quota
+	// Quotas keeps the creates under way and recent creations that quota checks count.
+	// Replicas that share a store must share it (the Postgres store's ledger). Nil: a
+	// QuotaBook in memory.
+	Quotas QuotaLedger
+	// ReservationTTL is how long a create's quota reservation counts past its last renewal
+	// (default DefaultReservationTTL), and ReservationRenew how often a create under way
+	// renews it (default a quarter of the TTL). A reservation lapses only when its replica
+	// died mid-create.
+	ReservationTTL   time.Duration
+	ReservationRenew time.Duration
 	// Node names the machine this replica's driver runs sandboxes on, when the driver is per
 	// machine (runc) and other replicas on other machines share the store. It is recorded in
 	// each sandbox made here; operations on another node's sandbox are refused (409, naming
@@ -111,7 +121,7 @@ type Manager struct {
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
-	quota  quotaBook      // creates under way and recent ones, per user
+	quota  QuotaLedger    // creates under way and recent ones, per user
 	// sessions counts a user's code sessions, for UsageOf (set once by the session registry).
 	sessions atomic.Pointer[func(userID string) int]
 	activity activity // when each sandbox was last used, for idle timeouts
@@ -146,9 +156,19 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Invalidate == nil {
 		cfg.Invalidate = &invalidate.Local{}
 	}
+	if cfg.Quotas == nil {
+		cfg.Quotas = &QuotaBook{}
+	}
+	if cfg.ReservationTTL <= 0 {
+		cfg.ReservationTTL = DefaultReservationTTL
+	}
+	if cfg.ReservationRenew <= 0 {
+		cfg.ReservationRenew = cfg.ReservationTTL / 4
+	}
 	m := &Manager{
 		activity: activity{shared: cfg.Activity != nil, unsent: map[string]time.Time{}},
 		locker:   cfg.Locker,
+		quota:    cfg.Quotas,
 		bus:      cfg.Invalidate,
 		driver:   cfg.Driver,
 		store:    cfg.Store,

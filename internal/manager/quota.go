@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/paddock/paddock/internal/account"
@@ -27,33 +26,6 @@ type Usage struct {
 // keeps (and checks against the quota) itself.
 func (m *Manager) CountSessionsWith(count func(userID string) int) { m.sessions.Store(&count) }
 
-// quotaBook keeps, per user, the creations under way and the times of recent ones, so that
-// concurrent creates are checked against each other and not only against the store.
-type quotaBook struct {
-	mu    sync.Mutex
-	users map[string]*userBook
-}
-
-type userBook struct {
-	pending  Usage       // reserved by creates under way
-	creates  []time.Time // recent creations and reservations, oldest first
-	inFlight int
-}
-
-func (b *quotaBook) user(id string) *userBook {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.users == nil {
-		b.users = map[string]*userBook{}
-	}
-	u, ok := b.users[id]
-	if !ok {
-		u = &userBook{}
-		b.users[id] = u
-	}
-	return u
-}
-
 // QuotaOf is a user's quota: their override when the account store holds one, else the
 // configured default. Zero fields mean no limit.
 func (m *Manager) QuotaOf(ctx context.Context, userID string) (account.Quota, error) {
@@ -72,54 +44,58 @@ func (m *Manager) QuotaOf(ctx context.Context, userID string) (account.Quota, er
 // UsageOf is what a user holds now: their running and paused sandboxes (creates under way
 // included) and their creations in the last minute.
 func (m *Manager) UsageOf(ctx context.Context, userID string) (Usage, error) {
+	now := m.cfg.Now()
+	// The ledger before the store: a create that writes its record and then settles in
+	// between is seen in both (and counted once, below), never in neither.
+	pending, err := m.quota.Pending(ctx, userID, now)
+	if err != nil {
+		return Usage{}, fmt.Errorf("read pending creates: %w", err)
+	}
 	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{Owner: userID,
 		States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 	if err != nil {
 		return Usage{}, err
 	}
 	var u Usage
+	counted := make(map[string]bool, len(sbs))
 	for _, sb := range sbs {
 		u.Sandboxes++
 		u.MemoryMB += sb.Instance.Resources.MemoryMB
 		u.VCPUs += sb.Instance.Resources.VCPUs
+		counted[sb.Name] = true
 	}
-	b := m.quota.user(userID)
-	m.quota.mu.Lock()
-	defer m.quota.mu.Unlock()
-	b.prune(m.cfg.Now())
-	u.Sandboxes += b.pending.Sandboxes
-	u.MemoryMB += b.pending.MemoryMB
-	u.VCPUs += b.pending.VCPUs
-	u.CreatesLastMinute = len(b.creates)
+	for _, r := range pending {
+		if !counted[r.Sandbox] {
+			u.Sandboxes++
+			u.MemoryMB += r.MemoryMB
+			u.VCPUs += r.VCPUs
+		}
+	}
+	if u.CreatesLastMinute, err = m.quota.CreatesSince(ctx, userID, now.Add(-time.Minute)); err != nil {
+		return Usage{}, fmt.Errorf("read recent creates: %w", err)
+	}
 	if count := m.sessions.Load(); count != nil {
 		u.Sessions = (*count)(userID)
 	}
 	return u, nil
 }
 
-func (b *userBook) prune(now time.Time) {
-	i := 0
-	for i < len(b.creates) && now.Sub(b.creates[i]) >= time.Minute {
-		i++
-	}
-	b.creates = b.creates[i:]
-}
-
-// reserve checks that the caller of ctx may start a sandbox with res and books it; release
-// ends the booking once the sandbox is recorded (made true) or given up (made false, which
-// also forgets the creation). Admins and the system are not limited. Over quota is
-// errdefs.ErrResourceExhausted naming the limit and the current use.
-func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate bool) (release func(made bool), err error) {
+// reserve checks that the caller of ctx may start the sandbox name with res and books it in
+// the ledger until the returned hold is settled: by hold.made once its record says running,
+// or given up by hold.release. Admins and the system are not limited (their hold
+// books nothing). Over quota is errdefs.ErrResourceExhausted naming the limit and the
+// current use.
+func (m *Manager) reserve(ctx context.Context, name string, res sandbox.Resources, isCreate bool) (*quotaHold, error) {
 	c := CallerFrom(ctx)
 	if c.Unrestricted() || c.UserID == "" {
-		return func(bool) {}, nil
+		return &quotaHold{}, nil
 	}
 	q, err := m.QuotaOf(ctx, c.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if q == (account.Quota{}) {
-		return func(bool) {}, nil
+		return &quotaHold{}, nil
 	}
 	// Held while the user's create is checked and reserved.
 	unlock, err := m.locker.Lock(ctx, "quota:"+c.UserID)
@@ -134,31 +110,73 @@ func (m *Manager) reserve(ctx context.Context, res sandbox.Resources, isCreate b
 	if err := overQuota(q, use, res, isCreate); err != nil {
 		return nil, err
 	}
-	b := m.quota.user(c.UserID)
 	now := m.cfg.Now()
-	m.quota.mu.Lock()
-	b.pending.Sandboxes++
-	b.pending.MemoryMB += res.MemoryMB
-	b.pending.VCPUs += res.VCPUs
-	if isCreate {
-		b.creates = append(b.creates, now)
+	r := Reservation{ID: newToken(), UserID: c.UserID, Sandbox: name, MemoryMB: res.MemoryMB, VCPUs: res.VCPUs, Create: isCreate,
+		At: now, Expires: now.Add(m.cfg.ReservationTTL)}
+	if err := m.quota.Reserve(ctx, r); err != nil {
+		return nil, fmt.Errorf("reserve quota: %w", err)
 	}
-	m.quota.mu.Unlock()
-	return func(made bool) {
-		m.quota.mu.Lock()
-		defer m.quota.mu.Unlock()
-		b.pending.Sandboxes--
-		b.pending.MemoryMB -= res.MemoryMB
-		b.pending.VCPUs -= res.VCPUs
-		if isCreate && !made {
-			for i, t := range b.creates {
-				if t.Equal(now) {
-					b.creates = append(b.creates[:i], b.creates[i+1:]...)
-					break
-				}
-			}
+	h := &quotaHold{m: m, r: r, stop: make(chan struct{}), renewed: make(chan struct{})}
+	go h.renew()
+	return h, nil
+}
+
+// quotaHold is a reservation that reserve booked, until it is settled. Not safe for
+// concurrent use: it belongs to the create or start that made it.
+type quotaHold struct {
+	m       *Manager
+	r       Reservation // zero: nothing booked
+	settled bool
+	// renew runs until settle closes stop, and closes renewed when it has returned.
+	stop, renewed chan struct{}
+}
+
+// renew extends the reservation every ReservationRenew while the create runs, so that only a
+// replica that died lets it lapse.
+func (h *quotaHold) renew() {
+	defer close(h.renewed)
+	t := time.NewTicker(h.m.cfg.ReservationRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
 		}
-	}, nil
+		ctx, cancel := context.WithTimeout(context.Background(), h.m.cfg.ReservationRenew)
+		err := h.m.quota.Extend(ctx, h.r.ID, h.m.cfg.Now().Add(h.m.cfg.ReservationTTL))
+		cancel()
+		if err != nil {
+			h.m.log.Warn("quota reservation not renewed", "user", h.r.UserID, "err", err)
+		}
+	}
+}
+
+// made settles the reservation once the sandbox's record says running (and counts instead).
+func (h *quotaHold) made(ctx context.Context) {
+	if h.r.ID != "" {
+		h.settle(ctx, true)
+	}
+}
+
+// release gives the reservation up unless made settled it; callers defer it.
+func (h *quotaHold) release(ctx context.Context) {
+	if h.r.ID != "" && !h.settled {
+		h.settle(ctx, false)
+	}
+}
+
+func (h *quotaHold) settle(ctx context.Context, made bool) {
+	h.settled = true
+	close(h.stop)
+	<-h.renewed
+	// Past the caller's context: a reservation left behind would hold quota until it expires.
+	sctx, cancel := cleanupCtx(ctx)
+	defer cancel()
+	if err := h.m.quota.Settle(sctx, h.r.ID, made); err != nil {
+		h.m.log.Warn("quota reservation not settled; it counts until it expires", "user", h.r.UserID,
+			"expires", h.r.Expires, "err", err)
+	}
 }
 
 // overQuota says which limit one more sandbox with res would pass.

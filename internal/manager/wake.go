@@ -41,7 +41,7 @@ func (m *Manager) Wake(ctx context.Context, idOrName string, d time.Duration, ke
 			return nil, err
 		}
 	}
-	return m.startLocked(ctx, sb)
+	return m.startLocked(ctx, sb, &quotaHold{})
 }
 
 // KeepUntil moves a sandbox's deadline to at, unless it is already later: it only ever

@@ -29,3 +29,17 @@ func KnownVersions() []int {
 	}
 	return out
 }
+
+// QuotaRows lists the IDs of quota_reservations' rows in order.
+func QuotaRows(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.pool.Query(context.Background(), `SELECT id FROM quota_reservations ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}

@@ -202,6 +202,22 @@ var migrations = []string{
 	// 3: when each sandbox was last used, as seen by any replica (sandbox.ActivityStore):
 	// the leader judges idle timeouts from it.
 	`ALTER TABLE sandboxes ADD COLUMN used_at timestamptz;`,
+	// 4: the quota ledger that replicas share (manager.QuotaLedger): one row per create or
+	// start under way, kept after a made create until it is a minute old. A row never
+	// settled (its replica died) stops counting at expires_at.
+	`CREATE TABLE quota_reservations (
+		id         text PRIMARY KEY,
+		user_id    text NOT NULL,
+		sandbox    text NOT NULL,
+		memory_mb  bigint NOT NULL,
+		vcpus      double precision NOT NULL,
+		is_create  boolean NOT NULL,
+		at         timestamptz NOT NULL,
+		expires_at timestamptz NOT NULL,
+		settled    boolean NOT NULL DEFAULT false
+	);
+	CREATE INDEX quota_reservations_user ON quota_reservations (user_id, at);
+	CREATE INDEX quota_reservations_pending ON quota_reservations (user_id) WHERE NOT settled;`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises

@@ -20,6 +20,8 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/manager"
+	"github.com/paddock/paddock/internal/manager/quotatest"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/sshgate"
@@ -71,6 +73,10 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("SSHGrants", func(t *testing.T) {
 		storetest.RunSSHGrants(t, func(t *testing.T) sshgate.Store { return fresh(t) })
+	})
+	t.Run("QuotaLedger", func(t *testing.T) {
+		quotatest.Run(t, func(t *testing.T) manager.QuotaLedger { return fresh(t).Quotas() })
+		t.Run("Prune", func(t *testing.T) { testQuotaPrune(t, fresh(t)) })
 	})
 	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewSchema(t)) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })

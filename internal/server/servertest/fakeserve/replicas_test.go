@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +54,8 @@ func cluster(t *testing.T, n int) []*replica {
 }
 
 // TestTwoReplicas runs two fakeserve processes on one database: creates of one name from
-// both at once (one wins, the other 409), a sandbox made through one operated (exec, files,
+// both at once (one wins, the other 409), one user's creates through both at once (exactly
+// their quota succeeds, the rest 429), a sandbox made through one operated (exec, files,
 // delete) through the other, an expiring sandbox reaped exactly once, and after the leader
 // is killed with SIGKILL the other reaps in its place.
 func TestTwoReplicas(t *testing.T) {
@@ -65,6 +69,8 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		servertest.CreateRace(t, ctx, clients, 5)
 	})
+
+	t.Run("quota race", func(t *testing.T) { quotaRace(t, ctx, rs) })
 
 	t.Run("operate through the other", func(t *testing.T) {
 		if _, err := rs[0].c.CreateSandbox(ctx, apitype.CreateRequest{Name: "across"}); err != nil {
@@ -139,4 +145,71 @@ func TestTwoReplicas(t *testing.T) {
 			t.Fatalf("after removed %d times, want once", n)
 		}
 	})
+}
+
+// quotaRace gives a user a quota of 3 sandboxes and races 10 of their creates through both
+// replicas: exactly 3 succeed, the others are 429 naming the limit, and both replicas
+// report the same use.
+func quotaRace(t *testing.T, ctx context.Context, rs []*replica) {
+	const email, quota, tries = "quota@example.com", 3, 10
+	admin := rs[0].c
+	if _, err := admin.CreateUser(ctx, client.CreateUserRequest{Email: email, Role: "user"}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateKey(ctx, email, client.CreateKeyRequest{Name: "race"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, rs[1].URL+"/users/"+url.PathEscape(email)+"/quota",
+		strings.NewReader(fmt.Sprintf(`{"sandboxes": %d}`, quota)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-API-Key", servertest.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("set the quota: HTTP %d", resp.StatusCode)
+	}
+	users := make([]*client.Client, len(rs))
+	for i, r := range rs {
+		users[i] = client.New(r.URL, key.Key)
+	}
+	errs := make([]error, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Go(func() {
+			_, errs[i] = users[i%len(users)].CreateSandbox(ctx, apitype.CreateRequest{Name: fmt.Sprintf("quota%d", i)})
+		})
+	}
+	wg.Wait()
+	made := 0
+	for i, err := range errs {
+		var ce *client.Error
+		switch {
+		case err == nil:
+			made++
+			t.Cleanup(func() { _ = admin.DeleteSandbox(context.WithoutCancel(ctx), fmt.Sprintf("quota%d", i)) })
+		case errors.As(err, &ce) && ce.Status == http.StatusTooManyRequests &&
+			strings.HasPrefix(ce.Message, fmt.Sprintf("quota exceeded: at most %d running sandboxes", quota)):
+		default:
+			t.Errorf("create %d through replica %d: %v, want success or 429 naming the quota", i, i%len(users), err)
+		}
+	}
+	if made != quota {
+		t.Fatalf("%d of %d creates through both replicas succeeded, want the quota, %d", made, tries, quota)
+	}
+	for i, u := range users {
+		me, err := u.Me(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.Usage == nil || me.Usage.Sandboxes != quota || me.Usage.CreatesLastMinute != quota {
+			t.Errorf("GET /me through replica %d: usage %+v, want %d sandboxes and creations", i, me.Usage, quota)
+		}
+	}
 }
