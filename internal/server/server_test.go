@@ -38,6 +38,24 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// printErrors logs the server's error lines (the causes behind 500s, which answers never
+// carry), at most the last 40, so that a failure in CI says why.
+func printErrors(t testing.TB, logs string) {
+	var errs []string
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			errs = append(errs, line)
+		}
+	}
+	if n := len(errs); n > 40 {
+		t.Logf("server: %d error lines; the last 40:", n)
+		errs = errs[n-40:]
+	}
+	for _, line := range errs {
+		t.Logf("server: %s", line)
+	}
+}
+
 type testServer struct {
 	t    testing.TB
 	url  string
@@ -72,6 +90,9 @@ func newTestServerWith(t testing.TB, opts Options, mutate ...func(*config.Config
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
+		if t.Failed() {
+			printErrors(t, logs.String())
+		}
 		hs.Close()
 		ctx := context.Background()
 		srv.eng.WaitDiscards()

@@ -424,6 +424,11 @@ func (ds *disks) used(p paths) uint64 {
 	return (fs.Blocks - fs.Bfree) * uint64(fs.Bsize)
 }
 
+// loopAttach serialises this process's attaches: every attacher is handed the same lowest
+// free device, so with many at once (100 parallel runs) all but one lost each round and a
+// few lost every retry (EBUSY). Attaching takes well under a millisecond.
+var loopAttach sync.Mutex
+
 // attachLoop attaches image to a free loop device that detaches itself once nothing holds it
 // (LO_FLAGS_AUTOCLEAR): after the unmount, or as soon as fd is closed if nothing was mounted.
 // It returns the device and an open descriptor of it for the caller to close.
@@ -440,6 +445,9 @@ func attachLoop(image string) (dev string, fd int, err error) {
 	defer unix.Close(ctl)
 	cfg := unix.LoopConfig{Fd: uint32(img), Info: unix.LoopInfo64{Flags: unix.LO_FLAGS_AUTOCLEAR}}
 	copy(cfg.Info.File_name[:len(cfg.Info.File_name)-1], image)
+	loopAttach.Lock()
+	defer loopAttach.Unlock()
+	backoff := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		n, err := unix.IoctlRetInt(ctl, unix.LOOP_CTL_GET_FREE)
 		if err != nil {
@@ -458,10 +466,13 @@ func attachLoop(image string) (dev string, fd int, err error) {
 			return dev, fd, nil
 		}
 		unix.Close(fd)
-		// EBUSY: another process attached the device between GET_FREE and here.
+		// EBUSY: another process attached the device between GET_FREE and here, or holds
+		// it a moment (as losetup does, wait before asking again).
 		if !errors.Is(err, unix.EBUSY) || attempt == loopAttempts {
 			return "", -1, fmt.Errorf("attach %s: %w", dev, err)
 		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 200*time.Millisecond)
 	}
 }
 
