@@ -199,6 +199,15 @@ var migrations = []string{
 		PRIMARY KEY (agent_id, fingerprint)
 	);
 	CREATE INDEX ssh_grants_expires ON ssh_grants (expires_at);`,
+	// 3: the warm units of pools shared by replicas (manager.WarmStore).
+	`CREATE TABLE warm_units (
+		id          text PRIMARY KEY,
+		pool        text NOT NULL,
+		instance    json NOT NULL,
+		guest_token text NOT NULL,
+		made_at     timestamptz NOT NULL
+	);
+	CREATE INDEX warm_units_pool ON warm_units (pool, made_at, id);`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises

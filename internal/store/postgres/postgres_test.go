@@ -20,6 +20,7 @@ import (
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/sshgate"
@@ -68,6 +69,9 @@ func TestStore(t *testing.T) {
 	})
 	t.Run("SSHGrants", func(t *testing.T) {
 		storetest.RunSSHGrants(t, func(t *testing.T) sshgate.Store { return fresh(t) })
+	})
+	t.Run("Warm", func(t *testing.T) {
+		storetest.RunWarm(t, func(t *testing.T) manager.WarmStore { return fresh(t) })
 	})
 	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewSchema(t)) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })
