@@ -5,3 +5,6 @@ var ProcessLost = (*Manager).processLost
 
 // ReapExpired is one pass of the TTL and idle reaper, for tests that move the clock.
 var ReapExpired = (*Manager).reapExpired
+
+// CheckAll is one periodic reconcile pass (orphans included), for tests that move the clock.
+var CheckAll = (*Manager).checkAll
