@@ -22,7 +22,7 @@ import (
 type following struct{}
 
 func (following) Run(ctx context.Context, _ func(context.Context)) error { <-ctx.Done(); return nil }
-func (following) IsLeader() bool                                          { return false }
+func (following) IsLeader() bool                                         { return false }
 
 // clock is a settable clock for the managers.
 type clock struct {
