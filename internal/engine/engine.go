@@ -85,9 +85,6 @@ type Config struct {
 	// share the store (see manager.Config.Node). Default: the host name for the runc driver
 	// on a postgres:// store, else none.
 	Node string
-	// OrphanGrace is how long a shared driver's unit that nothing names waits before the
-	// leader deletes it (0: manager.DefaultOrphanGrace).
-	OrphanGrace time.Duration
 	// Leader, when set, replaces the elector the store implies: on a postgres:// store,
 	// replicas elect a leader through the database (pgleader); otherwise this replica is
 	// alone and always leads.
@@ -241,7 +238,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
 		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval,
-		SharedDriver: cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store), Warm: warm, OrphanGrace: cfg.OrphanGrace})
+		SharedDriver: cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store), Warm: warm})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()
