@@ -232,6 +232,11 @@ func (ps *pools) set(ctx context.Context, want map[string]PoolConfig) {
 	ps.pokeLeader()
 	for _, p := range stale {
 		ps.stop(ctx, p)
+		if ps.warm != nil {
+			// The cluster's units of a pool this replica removed or replaced go (the leader
+			// makes new ones if its configuration still has the pool).
+			ps.removeShared(ctx, p.storeKey, -1)
+		}
 	}
 	for _, s := range surplus {
 		ps.m.discard(ctx, s.inst.ID)

@@ -140,13 +140,19 @@ func (ps *pools) topUp(ctx context.Context, makes *sync.WaitGroup) {
 	}
 	for key, n := range excess {
 		ps.m.log.Info("warm pool: removing units beyond the pool's size", "pool", key, "units", n)
-		for range n {
-			u, err := ps.warm.ClaimWarm(ctx, key)
-			if err != nil {
-				break // claimed meanwhile, or the store does not answer: the next round looks again
-			}
-			ps.m.discard(ctx, u.ID)
+		ps.removeShared(ctx, key, n)
+	}
+}
+
+// removeShared claims up to n units of the shared pool key (all of them for n < 0) and
+// deletes them.
+func (ps *pools) removeShared(ctx context.Context, key string, n int) {
+	for i := 0; n < 0 || i < n; i++ {
+		u, err := ps.warm.ClaimWarm(ctx, key)
+		if err != nil {
+			return // none left, or the store does not answer: the leader's next round looks again
 		}
+		ps.m.discard(ctx, u.ID)
 	}
 }
 
