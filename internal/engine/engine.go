@@ -234,11 +234,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.WrapEvents != nil {
 		events = cfg.WrapEvents(events)
 	}
+	shared := cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store)
+	var activity sandbox.ActivityStore
+	if a, ok := store.(sandbox.ActivityStore); ok && shared {
+		activity = a // any replica may serve a sandbox: the leader's idle reaper needs their uses
+	}
 	m, err := manager.New(ctx, manager.Config{Driver: drv, Store: store, Images: images,
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota,
 		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval,
-		SharedDriver: cfg.Node == "" && !cfg.Ephemeral && postgres.IsURL(cfg.Store), Warm: warm})
+		SharedDriver: shared, Activity: activity, Warm: warm})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()

@@ -63,6 +63,38 @@ func TestForkBombEndsWithItsCommand(t *testing.T) {
 	}
 }
 
+// TestKillFindsOrphans: a command whose child left in a session of its own and whose parent
+// then exited (a double fork: the child is reparented to the guest and has lost its
+// ancestry) is still ended with its command at the timeout, found by the stdout it
+// inherited. A bomb whose processes the OOM killer picks (the leader among them) loses its
+// ancestry the same way; this failed CI once, with 1023 processes left.
+func TestKillFindsOrphans(t *testing.T) {
+	eng, _ := newTestEngine(t)
+	ctx := context.Background()
+	sb := mustCreate(t, eng, sandbox.Spec{Name: "orphans"})
+	script := `sh -c 'setsid sleep 300 & echo $! > /tmp/daemon'; setsid sh -c 'exec sleep 301' & exec sleep 302`
+	res, err := eng.Exec(ctx, sb.ID, manager.ExecRequest{Shell: script, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TimedOut {
+		t.Fatalf("the command ended with exit %d (%s), want its timeout", res.ExitCode, res.Reason)
+	}
+	if left := userProcesses(t, eng, sb.ID); len(left) > 0 {
+		ps := shOK(t, eng, sb.ID, "for p in "+strings.Join(left, " ")+"; do cat /proc/$p/cmdline | tr '\\0' ' '; echo; done")
+		t.Errorf("%d processes outlived the command: %s", len(left), ps)
+	}
+	// What a finished command left behind is not its tree any more: it keeps running.
+	shOK(t, eng, sb.ID, "setsid sleep 303 > /dev/null 2>&1 < /dev/null & echo started")
+	before := userProcesses(t, eng, sb.ID)
+	if _, err := eng.Exec(ctx, sb.ID, manager.ExecRequest{Shell: "exec sleep 304", Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if after := userProcesses(t, eng, sb.ID); len(after) != len(before) || len(before) != 1 {
+		t.Errorf("another command's daemon: %v before a kill, %v after; want it alone and kept", before, after)
+	}
+}
+
 // TestForkBombGuestSurvivesPidsLimit fills the sandbox's pids limit with a fork bomb and
 // then sends 300 concurrent uploads and execs: the guest must keep answering (it used to die
 // when its Go runtime could not get a thread), and once the bomb is killed commands run again.

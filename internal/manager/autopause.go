@@ -19,13 +19,25 @@ const defaultResumeTTL = 5 * time.Minute
 // operation or a proxied request (every one of them reads the sandbox through authorize),
 // and how many proxied requests are in flight (a sandbox serving one is not idle, however
 // long it streams). It lives in memory: after a restart every sandbox counts as used at its
-// first look.
+// first look. With replicas (shareActivity) the uses not yet shared are kept apart, for the
+// next flush to the store.
 type activity struct {
 	last sync.Map // sandbox ID → time.Time
 	busy sync.Map // sandbox ID → *atomic.Int64, requests in flight
+
+	shared bool // uses are shared through the store (set before any use)
+	mu     sync.Mutex
+	unsent map[string]time.Time // uses since the last flush
 }
 
-func (a *activity) touch(id string, now time.Time) { a.last.Store(id, now) }
+func (a *activity) touch(id string, now time.Time) {
+	a.last.Store(id, now)
+	if a.shared {
+		a.mu.Lock()
+		a.unsent[id] = now
+		a.mu.Unlock()
+	}
+}
 
 // hold counts a request in flight until the returned func is called.
 func (a *activity) hold(id string) func() {
@@ -50,6 +62,69 @@ func (a *activity) since(id string, now time.Time) time.Time {
 func (a *activity) forget(id string) {
 	a.last.Delete(id)
 	a.busy.Delete(id)
+	a.mu.Lock()
+	delete(a.unsent, id)
+	a.mu.Unlock()
+}
+
+// take returns the uses to share and forgets them; a sandbox serving a request counts as
+// used at now, so that a long stream through this replica keeps it busy for the others.
+func (a *activity) take(now time.Time) map[string]time.Time {
+	a.mu.Lock()
+	out := a.unsent
+	a.unsent = map[string]time.Time{}
+	a.mu.Unlock()
+	a.busy.Range(func(k, v any) bool {
+		if v.(*atomic.Int64).Load() > 0 {
+			out[k.(string)] = now
+		}
+		return true
+	})
+	return out
+}
+
+// giveBack keeps uses whose flush failed for the next one (a later use wins).
+func (a *activity) giveBack(uses map[string]time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, at := range uses {
+		if at.After(a.unsent[id]) {
+			a.unsent[id] = at
+		}
+	}
+}
+
+// DefaultActivityFlush is how often a replica shares the uses it saw (Config.ActivityFlush).
+const DefaultActivityFlush = 5 * time.Second
+
+// shareActivity flushes this replica's uses to the store every interval until ctx ends, and
+// once more then (a replica that stops shares what it saw last).
+func (m *Manager) shareActivity(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			m.flushActivity(fctx)
+			cancel()
+			return
+		case <-t.C:
+			m.flushActivity(ctx)
+		}
+	}
+}
+
+// flushActivity writes the uses seen since the last flush to the store.
+func (m *Manager) flushActivity(ctx context.Context) {
+	uses := m.activity.take(m.cfg.Now())
+	if len(uses) == 0 {
+		return
+	}
+	if err := m.cfg.Activity.NoteActivity(ctx, uses); err != nil {
+		m.activity.giveBack(uses)
+		m.log.Warn("share sandbox activity; kept for the next try", "sandboxes", len(uses), "err", err)
+	}
 }
 
 type quietKey struct{}
@@ -75,13 +150,30 @@ func validateAutoPause(spec sandbox.Spec) error {
 	return nil
 }
 
-// idle reports whether sb is running and unused for longer than its idle timeout.
-func (m *Manager) idle(sb *sandbox.Sandbox) bool {
+// idle reports whether sb is running and unused for longer than its idle timeout, by this
+// replica and, when replicas share activity, by the others as far as they have flushed.
+// When the others' view cannot be read, nothing is judged idle.
+func (m *Manager) idle(ctx context.Context, sb *sandbox.Sandbox) bool {
 	if sb.Spec.IdleTimeout <= 0 || sb.State != sandbox.StateRunning || m.activity.inFlight(sb.ID) {
 		return false
 	}
 	now := m.cfg.Now()
-	return now.Sub(m.activity.since(sb.ID, now)) >= sb.Spec.IdleTimeout
+	last := m.activity.since(sb.ID, now)
+	if now.Sub(last) < sb.Spec.IdleTimeout {
+		return false
+	}
+	if m.cfg.Activity == nil {
+		return true
+	}
+	shared, err := m.cfg.Activity.LastActivity(ctx, []string{sb.ID})
+	if err != nil {
+		m.log.Warn("idle reaper: read the replicas' activity; not pausing", "sandbox", sb.ID, "err", err)
+		return false
+	}
+	if at, ok := shared[sb.ID]; ok && at.After(last) {
+		return now.Sub(at) >= sb.Spec.IdleTimeout
+	}
+	return true
 }
 
 // pauseIdle pauses one idle sandbox, if it still is idle under its lock.
@@ -94,7 +186,7 @@ func (m *Manager) pauseIdle(ctx context.Context, id string) {
 		return
 	}
 	defer unlock()
-	if !m.idle(sb) {
+	if !m.idle(ctx, sb) {
 		return
 	}
 	actx := audit.WithOrigin(ctx, audit.Origin{Actor: "idle-reaper"})

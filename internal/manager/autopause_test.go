@@ -212,3 +212,64 @@ func TestServingIsNotIdle(t *testing.T) {
 		t.Fatalf("11 minutes after the request ended: %s, want paused", got)
 	}
 }
+
+// TestIdleSeesOtherReplicas: with replicas sharing activity through the store, a sandbox used
+// only through a follower is not idle for the replica that reaps (without sharing it is
+// paused 12 minutes after its creation, while in use); a request in flight on the follower
+// keeps it busy however long it lasts; once nobody uses it, it pauses.
+func TestIdleSeesOtherReplicas(t *testing.T) {
+	dir := testenv.TempDir(t)
+	store := memory.New()
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	advance := func(d time.Duration) { skew.Add(int64(d)) }
+	replica := func() *manager.Manager {
+		drv, err := fake.NewShared(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := manager.New(context.Background(), manager.Config{Driver: drv, Store: store, Images: images{},
+			Now: now, Activity: store, ActivityFlush: time.Hour, SharedDriver: true}) // the test flushes
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = m.Close(context.Background()) })
+		return m
+	}
+	leader, follower := replica(), replica()
+	ctx := context.Background()
+	sb, err := leader.Create(ctx, sandbox.Spec{Name: "shared", IdleTimeout: 10 * time.Minute}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Used through the follower 6 and 12 minutes in: the leader never saw those uses itself.
+	for range 2 {
+		advance(6 * time.Minute)
+		if _, err := follower.Exec(ctx, sb.ID, manager.ExecRequest{Shell: "true"}); err != nil {
+			t.Fatal(err)
+		}
+		manager.FlushActivity(follower, ctx)
+		manager.ReapExpired(leader, ctx)
+		if got := stateOf(t, store, sb.ID).State; got != sandbox.StateRunning {
+			t.Fatalf("%s after creation, used through the follower 6 minutes ago: %s, want running", time.Duration(skew.Load()).Round(time.Minute), got)
+		}
+	}
+
+	// A long request through the follower: busy for the leader while it lasts.
+	done := follower.Serving(ctx, sb.ID)
+	advance(time.Hour)
+	manager.FlushActivity(follower, ctx)
+	manager.ReapExpired(leader, ctx)
+	if got := stateOf(t, store, sb.ID).State; got != sandbox.StateRunning {
+		t.Fatalf("an hour into a request served by the follower: %s, want running", got)
+	}
+	done()
+	manager.FlushActivity(follower, ctx)
+
+	advance(11 * time.Minute)
+	manager.ReapExpired(leader, ctx)
+	if got := stateOf(t, store, sb.ID).State; got != sandbox.StatePaused {
+		t.Fatalf("11 minutes after the last use anywhere: %s, want paused", got)
+	}
+}

@@ -5,6 +5,7 @@
 package manager
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,6 +88,12 @@ type Config struct {
 	// Invalidate carries changes of sandbox records between replicas that share the store,
 	// for their caches. Nil: the replica is alone (invalidate.Local).
 	Invalidate invalidate.Bus
+	// Activity shares when sandboxes were last used between replicas that share the store,
+	// so that idle timeouts count use made through any replica: each replica flushes the
+	// uses it saw every ActivityFlush (default DefaultActivityFlush), and the replica that
+	// judges idleness reads them. Nil: this replica's own view only.
+	Activity      sandbox.ActivityStore
+	ActivityFlush time.Duration
 	// Events receives every sandbox's lifecycle events (created, updated, paused, resumed,
 	// killed), whichever surface caused them (nil: none are kept).
 	Events lifecycle.Publisher
@@ -120,6 +127,8 @@ type Manager struct {
 	// sessions counts a user's code sessions, for UsageOf (set once by the session registry).
 	sessions atomic.Pointer[func(userID string) int]
 	activity activity // when each sandbox was last used, for idle timeouts
+	// stopSharing ends the activity flusher (nil without Config.Activity) after its last flush.
+	stopSharing func()
 }
 
 // New builds a manager, reconciles it with the driver when cfg.Reconcile is set, and starts
@@ -153,15 +162,16 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		cfg.Invalidate = &invalidate.Local{}
 	}
 	m := &Manager{
-		locker:  cfg.Locker,
-		bus:     cfg.Invalidate,
-		driver:  cfg.Driver,
-		store:   cfg.Store,
-		images:  cfg.Images,
-		log:     cfg.Logger,
-		cfg:     cfg,
-		clients: map[string]*guestclient.Client{},
-		watch:   newWatcher(),
+		activity: activity{shared: cfg.Activity != nil, unsent: map[string]time.Time{}},
+		locker:   cfg.Locker,
+		bus:      cfg.Invalidate,
+		driver:   cfg.Driver,
+		store:    cfg.Store,
+		images:   cfg.Images,
+		log:      cfg.Logger,
+		cfg:      cfg,
+		clients:  map[string]*guestclient.Client{},
+		watch:    newWatcher(),
 	}
 	m.subscribe()
 	if cfg.Reconcile {
@@ -186,6 +196,13 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		m.stopFill = m.leader.Do(m.pools.fillShared)
 	}
 	m.startWatching()
+	if cfg.Activity != nil {
+		every := cmp.Or(cfg.ActivityFlush, DefaultActivityFlush)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); m.shareActivity(ctx, every) }()
+		m.stopSharing = func() { cancel(); <-done }
+	}
 	return m, nil
 }
 
@@ -194,6 +211,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 // running.
 func (m *Manager) Close(ctx context.Context) error {
 	m.bg.Wait()
+	if m.stopSharing != nil {
+		m.stopSharing()
+	}
 	m.stopWatching()
 	m.stopReaperAndWait()
 	if m.stopFill != nil {

@@ -96,7 +96,7 @@ func (m *Manager) reapExpired(ctx context.Context) {
 		case !m.mine(sb):
 		case m.expired(sb):
 			m.reap(ctx, sb.ID)
-		case m.idle(sb):
+		case m.idle(ctx, sb):
 			m.pauseIdle(ctx, sb.ID)
 		}
 	}

@@ -135,6 +135,17 @@ type Store interface {
 	Close() error
 }
 
+// ActivityStore shares when sandboxes were last used between replicas that share a Store, so
+// that the replica judging idle timeouts sees use made through any of them. Safe for
+// concurrent use.
+type ActivityStore interface {
+	// NoteActivity records uses: each sandbox's time replaces the stored one when it is
+	// later. Sandboxes with no record are skipped.
+	NoteActivity(ctx context.Context, used map[string]time.Time) error
+	// LastActivity returns the latest recorded use of each of ids that has one.
+	LastActivity(ctx context.Context, ids []string) (map[string]time.Time, error)
+}
+
 // RunStore keeps the history of runs, newest first when listed. Safe for concurrent use.
 type RunStore interface {
 	RecordRun(ctx context.Context, r Run) error

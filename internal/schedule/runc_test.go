@@ -26,10 +26,10 @@ type skipStore struct {
 	advanced chan time.Time
 }
 
-func (s *skipStore) SetNextRun(ctx context.Context, id string, at time.Time) error {
-	err := s.Store.SetNextRun(ctx, id, at)
-	s.advanced <- at
-	return err
+func (s *skipStore) AdvanceNextRun(ctx context.Context, id string, from, to time.Time) (bool, error) {
+	moved, err := s.Store.AdvanceNextRun(ctx, id, from, to)
+	s.advanced <- to
+	return moved, err
 }
 
 // TestRuncScheduleFires runs a schedule every second on the real clock against a real runc

@@ -93,10 +93,17 @@ func (s *Service) due(ctx context.Context, sc Schedule, now time.Time, fire Fire
 		return time.Time{}
 	}
 	next := spec.Next(now)
-	// Advance first: a fire that cannot be accounted for is not started.
-	if err := s.store.SetNextRun(ctx, sc.ID, next); err != nil {
+	// Advance first: a fire that cannot be accounted for is not started. Only the runner
+	// that moves the due time fires: another replica's runner (leadership can overlap) or
+	// an edit made since the listing got there first.
+	moved, err := s.store.AdvanceNextRun(ctx, sc.ID, *sc.NextRunAt, next)
+	switch {
+	case err != nil:
 		log.Error("advance next run", "err", err)
 		return now.Add(retryAfter)
+	case !moved:
+		log.Debug("due time already moved (another runner, or an edit); not fired here")
+		return next
 	}
 	if late := now.Sub(*sc.NextRunAt); late > s.opts.MisfireGrace {
 		log.Warn("schedule missed its time; skipped to the next", "late", late.String())

@@ -87,9 +87,12 @@ type Store interface {
 	// UpdateSchedule replaces every field of a stored schedule except LastRunAt, which only
 	// SetLastRun writes (a run that ends during an edit is not lost).
 	UpdateSchedule(ctx context.Context, s *Schedule) error
-	// SetNextRun and SetLastRun write one time of a schedule and nothing else, so that the
-	// runner never overwrites an edit made meanwhile.
-	SetNextRun(ctx context.Context, id string, at time.Time) error
+	// AdvanceNextRun moves a schedule's next run from `from` to `to` (zero: none) only if it
+	// still is `from`, and reports whether it did: of several runners (replicas) that find
+	// one due time, exactly one moves it, and an edit made meanwhile wins. It writes nothing
+	// else, so the runner never overwrites an edit.
+	AdvanceNextRun(ctx context.Context, id string, from, to time.Time) (bool, error)
+	// SetLastRun writes the schedule's last run and nothing else.
 	SetLastRun(ctx context.Context, id string, at time.Time) error
 	DeleteSchedule(ctx context.Context, id string) error
 	// DeleteAgentSchedules removes an agent's schedules and their executions.

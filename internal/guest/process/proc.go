@@ -32,6 +32,7 @@ type proc struct {
 	tag      *string
 	cfg      *pb.ProcessConfig
 	deadline time.Time     // when the process is killed (zero: never)
+	marks    []string      // its stdio's /proc fd link targets, which its tree inherits (killTree)
 	done     chan struct{} // closed once the end event is retained and delivered
 
 	// exited is set as soon as the exit status arrives: no signal may reach the pid after
@@ -133,7 +134,7 @@ func (p *proc) kill(log *slog.Logger) (<-chan struct{}, error) {
 	go func() {
 		defer close(gone)
 		began := time.Now()
-		n := killTree(p.pid)
+		n := killTree(p.pid, p.marks)
 		log.Debug("process tree killed", "pid", p.pid, "processes", n, "dur", time.Since(began))
 	}()
 	return gone, nil

@@ -65,6 +65,7 @@ func (s *Service) start(ctx context.Context, req *connect.Request[pb.StartReques
 	l.attr.Sys.Setctty = io.master != nil // fd 0 of the child is the terminal
 	p := newProc(req.Msg.GetProcess(), req.Msg.Tag, io)
 	p.deadline, _ = ctx.Deadline()
+	p.marks = fdMarks(io.stdinR, io.stdoutW, io.stderrW, io.tty) // never /dev/null: everyone holds it
 	p.subs[sb] = struct{}{}
 	if err := s.settle(ctx); err != nil {
 		io.closeChildSide()

@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,17 +39,23 @@ type procInfo struct {
 // or orphan its children (reparented to the guest, they would lose their ancestry) while the
 // tree is collected; then all of them get SIGKILL.
 //
-// The leader must not have been reaped: its pid then names this command's group and
-// session and nobody else's. A double-forked daemon whose intermediate parent exited before
-// the kill, in a session of its own, is not found.
-func killTree(leader int) int {
+// A process that lost its ancestry (its parent exited, so it was reparented to the guest or
+// to init) in a session of its own, such as a double-forked daemon or a bomb's child whose
+// parent died mid-kill (the OOM killer picks bomb processes), is found by the files the
+// guest made for this command and it inherited: marks are their /proc/<pid>/fd link targets
+// (the stdout and stderr pipes, the terminal). One that closed them all is not found.
+//
+// The leader's group and session stay this command's while they have members: the kernel
+// does not hand out a pid that still names a group or session.
+func killTree(leader int, marks []string) int {
 	deadline := time.Now().Add(treeKillTimeout)
 	self := selfInfo()
 	_ = unix.Kill(-leader, unix.SIGSTOP)
 	found := map[int]uint64{} // pid -> start time
+	holds := marked(marks)
 	for round := 0; round < treeKillRounds && time.Now().Before(deadline); round++ {
 		fresh := 0
-		for _, p := range treeOf(readProcs(), leader, self) {
+		for _, p := range treeOf(readProcs(), leader, self, holds) {
 			if start, ok := found[p.pid]; ok && start == p.start {
 				continue
 			}
@@ -104,10 +111,58 @@ func waitGone(found map[int]uint64, self procInfo, deadline time.Time) {
 	}
 }
 
+// marked returns whether a process holds one of marks open, for treeOf; a process is
+// looked at once per (pid, start time): it can only inherit the files when it is forked.
+func marked(marks []string) func(p procInfo) bool {
+	if len(marks) == 0 {
+		return nil
+	}
+	seen := map[int]uint64{}
+	var buf [64]byte
+	return func(p procInfo) bool {
+		if start, ok := seen[p.pid]; ok && start == p.start {
+			return false
+		}
+		seen[p.pid] = p.start
+		dir := "/proc/" + strconv.Itoa(p.pid) + "/fd/"
+		d, err := os.Open(dir)
+		if err != nil {
+			return false
+		}
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		for _, name := range names {
+			n, err := unix.Readlink(dir+name, buf[:])
+			if err == nil && slices.Contains(marks, string(buf[:n])) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// fdMarks are the /proc link targets of a command's stdout, stderr and terminal, as this
+// process holds them (before the child sides are closed): what killTree looks for.
+func fdMarks(files ...*os.File) []string {
+	var out []string
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+		if err == nil && !slices.Contains(out, target) {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
 // treeOf returns the processes of leader's command in procs: its process group and
 // session, the descendants of any member, and the members of every group and session one
-// of them leads. The guest itself, its session and its group are never part of it.
-func treeOf(procs []procInfo, leader int, self procInfo) []procInfo {
+// of them leads. The guest itself, its session and its group are never part of it. With
+// holds, orphans (children of the guest or of init, the only ones that can have lost their
+// ancestry) that hold the command's files are part of it too, with their trees.
+func treeOf(procs []procInfo, leader int, self procInfo, holds func(procInfo) bool) []procInfo {
 	children := map[int][]int{}
 	byGroup := map[int][]int{}
 	bySession := map[int][]int{}
@@ -147,13 +202,25 @@ func treeOf(procs []procInfo, leader int, self procInfo) []procInfo {
 	}
 	joinGroup(leader)
 	joinSession(leader)
-	for len(queue) > 0 {
-		i := queue[0]
-		queue = queue[1:]
-		out = append(out, i)
-		add(children[procs[i].pid])
-		joinGroup(procs[i].pgrp)
-		joinSession(procs[i].sid)
+	walk := func() {
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			out = append(out, i)
+			add(children[procs[i].pid])
+			joinGroup(procs[i].pgrp)
+			joinSession(procs[i].sid)
+		}
+	}
+	walk()
+	if holds != nil {
+		for i, p := range procs {
+			orphan := p.ppid == self.pid || p.ppid == 1
+			if orphan && !in[p.pid] && p.pid != self.pid && !groups[p.pgrp] && !sessions[p.sid] && holds(p) {
+				add([]int{i})
+			}
+		}
+		walk()
 	}
 	tree := make([]procInfo, len(out))
 	for k, i := range out {

@@ -52,17 +52,28 @@ func TestTreeOf(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got, want := pids(treeOf(procs, 10, self)), []int{10, 11, 12, 13, 14, 15, 16, 17}; !slices.Equal(got, want) {
+	if got, want := pids(treeOf(procs, 10, self, nil)), []int{10, 11, 12, 13, 14, 15, 16, 17}; !slices.Equal(got, want) {
 		t.Errorf("tree of A = %v, want %v", got, want)
 	}
-	if got, want := pids(treeOf(procs, 20, self)), []int{20, 21}; !slices.Equal(got, want) {
+	if got, want := pids(treeOf(procs, 20, self, nil)), []int{20, 21}; !slices.Equal(got, want) {
 		t.Errorf("tree of B = %v, want %v", got, want)
 	}
 	// A leader that is gone leaves its group and session, never the guest's.
-	if got, want := pids(treeOf(procs[2:], 10, self)), []int{11, 12, 13, 14, 15, 16, 17}; !slices.Equal(got, want) {
+	if got, want := pids(treeOf(procs[2:], 10, self, nil)), []int{11, 12, 13, 14, 15, 16, 17}; !slices.Equal(got, want) {
 		t.Errorf("tree of A without its leader = %v, want %v", got, want)
 	}
-	if got := treeOf(procs, 1, self); len(got) != 0 {
+	if got := treeOf(procs, 1, self, nil); len(got) != 0 {
 		t.Errorf("tree of the guest = %v, want nothing", pids(got))
+	}
+	// An orphan holding A's files (the daemon 18) is A's, with what it forked; the guest and
+	// its session are never looked at.
+	orphan := append(slices.Clone(procs), procInfo{pid: 19, ppid: 18, pgrp: 19, sid: 19})
+	var asked []int
+	holds := func(p procInfo) bool { asked = append(asked, p.pid); return p.pid == 18 || p.pid == 30 }
+	if got, want := pids(treeOf(orphan, 10, self, holds)), []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}; !slices.Equal(got, want) {
+		t.Errorf("tree of A with its files = %v, want %v", got, want)
+	}
+	if slices.Contains(asked, 1) || slices.Contains(asked, 30) || slices.Contains(asked, 19) {
+		t.Errorf("asked about %v: want only orphans outside the guest's session", asked)
 	}
 }

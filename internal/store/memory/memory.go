@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
 	"github.com/paddock/paddock/internal/sandbox"
@@ -18,14 +19,18 @@ import (
 type Store struct {
 	mu     sync.RWMutex
 	byID   map[string]*sandbox.Sandbox
-	byName map[string]string // name → ID
+	byName map[string]string    // name → ID
+	used   map[string]time.Time // sandbox ID → last use (ActivityStore)
 }
 
-var _ sandbox.Store = (*Store)(nil)
+var (
+	_ sandbox.Store         = (*Store)(nil)
+	_ sandbox.ActivityStore = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{byID: map[string]*sandbox.Sandbox{}, byName: map[string]string{}}
+	return &Store{byID: map[string]*sandbox.Sandbox{}, byName: map[string]string{}, used: map[string]time.Time{}}
 }
 
 // clone deep-copies a record through JSON, the same round trip the sqlite store makes, so
@@ -136,8 +141,34 @@ func (s *Store) DeleteSandbox(_ context.Context, id string) error {
 	if sb, ok := s.byID[id]; ok {
 		delete(s.byName, sb.Name)
 		delete(s.byID, id)
+		delete(s.used, id)
 	}
 	return nil
+}
+
+// NoteActivity implements sandbox.ActivityStore.
+func (s *Store) NoteActivity(_ context.Context, used map[string]time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, at := range used {
+		if _, ok := s.byID[id]; ok && at.After(s.used[id]) {
+			s.used[id] = at
+		}
+	}
+	return nil
+}
+
+// LastActivity implements sandbox.ActivityStore.
+func (s *Store) LastActivity(_ context.Context, ids []string) (map[string]time.Time, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]time.Time, len(ids))
+	for _, id := range ids {
+		if at, ok := s.used[id]; ok {
+			out[id] = at
+		}
+	}
+	return out, nil
 }
 
 // Close implements sandbox.Store; the records stay readable.

@@ -20,6 +20,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) sandbox.Store { return memory.New() })
 }
 
+func TestActivity(t *testing.T) {
+	storetest.RunActivity(t, func(t *testing.T) storetest.ActivityStore { return memory.New() })
+}
+
 func TestRuns(t *testing.T) { storetest.RunRuns(t, &memory.Runs{}) }
 
 func TestAccounts(t *testing.T) {

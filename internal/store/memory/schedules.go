@@ -114,9 +114,23 @@ func (m *Schedules) setTime(id string, at time.Time, field func(*schedule.Schedu
 	return nil
 }
 
-// SetNextRun implements schedule.Store.
-func (m *Schedules) SetNextRun(_ context.Context, id string, at time.Time) error {
-	return m.setTime(id, at, func(s *schedule.Schedule) **time.Time { return &s.NextRunAt })
+// AdvanceNextRun implements schedule.Store.
+func (m *Schedules) AdvanceNextRun(_ context.Context, id string, from, to time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.byID[id]
+	if !ok {
+		return false, errdefs.NotFound("schedule %q not found", id)
+	}
+	if s.NextRunAt == nil || !s.NextRunAt.Equal(from) {
+		return false, nil
+	}
+	s.NextRunAt = nil
+	if !to.IsZero() {
+		s.NextRunAt = &to
+	}
+	m.byID[id] = s
+	return true, nil
 }
 
 // SetLastRun implements schedule.Store.

@@ -199,7 +199,10 @@ var migrations = []string{
 		PRIMARY KEY (agent_id, fingerprint)
 	);
 	CREATE INDEX ssh_grants_expires ON ssh_grants (expires_at);`,
-	// 3: the warm units of pools shared by replicas (manager.WarmStore).
+	// 3: when each sandbox was last used, as seen by any replica (sandbox.ActivityStore):
+	// the leader judges idle timeouts from it.
+	`ALTER TABLE sandboxes ADD COLUMN used_at timestamptz;`,
+	// 4: the warm units of pools shared by replicas (manager.WarmStore).
 	`CREATE TABLE warm_units (
 		id          text PRIMARY KEY,
 		pool        text NOT NULL,

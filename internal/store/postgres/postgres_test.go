@@ -47,6 +47,9 @@ func TestStore(t *testing.T) {
 	t.Run("Conformance", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) sandbox.Store { return fresh(t) })
 	})
+	t.Run("Activity", func(t *testing.T) {
+		storetest.RunActivity(t, func(t *testing.T) storetest.ActivityStore { return fresh(t) })
+	})
 	t.Run("Accounts", func(t *testing.T) {
 		storetest.RunAccounts(t, func(t *testing.T) account.Store { return fresh(t) })
 	})

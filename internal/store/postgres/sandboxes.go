@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +13,10 @@ import (
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
-var _ sandbox.Store = (*Store)(nil)
+var (
+	_ sandbox.Store         = (*Store)(nil)
+	_ sandbox.ActivityStore = (*Store)(nil)
+)
 
 // CreateSandbox implements sandbox.Store.
 func (s *Store) CreateSandbox(ctx context.Context, sb *sandbox.Sandbox) error {
@@ -115,6 +119,41 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 		return fmt.Errorf("delete sandbox %s: %w", id, classify(err))
 	}
 	return nil
+}
+
+// NoteActivity implements sandbox.ActivityStore: one statement for the whole batch, in the
+// sandboxes' own rows (a deleted sandbox's use has nowhere to go and is dropped).
+func (s *Store) NoteActivity(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(used))
+	ats := make([]time.Time, 0, len(used))
+	for id, at := range used {
+		ids, ats = append(ids, id), append(ats, at)
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE sandboxes s SET used_at = GREATEST(s.used_at, u.at)
+		FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at) WHERE s.id = u.id`, ids, ats)
+	if err != nil {
+		return fmt.Errorf("note sandbox activity: %w", classify(err))
+	}
+	return nil
+}
+
+// LastActivity implements sandbox.ActivityStore.
+func (s *Store) LastActivity(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, used_at FROM sandboxes WHERE id = ANY($1) AND used_at IS NOT NULL`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox activity: %w", classify(err))
+	}
+	out := make(map[string]time.Time, len(ids))
+	var id string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &at}, func() error { out[id] = at; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox activity: %w", classify(err))
+	}
+	return out, nil
 }
 
 // encode is the record column of sb: the whole sandbox as JSON text.

@@ -99,10 +99,18 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *schedule.Schedule) error
 	return affected(tag.RowsAffected(), err, "schedule", sc.ID)
 }
 
-// SetNextRun implements schedule.Store.
-func (s *Store) SetNextRun(ctx context.Context, id string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE agent_schedules SET next_run_at = $2 WHERE id = $1`, id, orNull(&at))
-	return affected(tag.RowsAffected(), err, "schedule", id)
+// AdvanceNextRun implements schedule.Store.
+func (s *Store) AdvanceNextRun(ctx context.Context, id string, from, to time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE agent_schedules SET next_run_at = $2 WHERE id = $1 AND next_run_at = $3`,
+		id, orNull(&to), from)
+	if err != nil {
+		return false, fmt.Errorf("advance schedule %s: %w", id, classify(err))
+	}
+	if tag.RowsAffected() > 0 {
+		return true, nil
+	}
+	_, err = s.GetSchedule(ctx, id) // not found, or moved by someone else
+	return false, err
 }
 
 // SetLastRun implements schedule.Store.

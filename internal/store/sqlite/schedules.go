@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/paddock/paddock/internal/errdefs"
@@ -107,10 +108,18 @@ func (s *Store) UpdateSchedule(ctx context.Context, sc *schedule.Schedule) error
 	return affected(res, err, "schedule", sc.ID)
 }
 
-// SetNextRun implements schedule.Store.
-func (s *Store) SetNextRun(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE agent_schedules SET next_run_at = ? WHERE id = ?`, nanosOrNull(&at), id)
-	return affected(res, err, "schedule", id)
+// AdvanceNextRun implements schedule.Store.
+func (s *Store) AdvanceNextRun(ctx context.Context, id string, from, to time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE agent_schedules SET next_run_at = ? WHERE id = ? AND next_run_at = ?`,
+		nanosOrNull(&to), id, from.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("advance schedule %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return true, nil
+	}
+	_, err = s.GetSchedule(ctx, id) // not found, or moved by someone else
+	return false, err
 }
 
 // SetLastRun implements schedule.Store.

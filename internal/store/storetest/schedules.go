@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ func RunSchedules(t *testing.T, newStore func(t *testing.T) schedule.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testScheduleRoundTrip(t, newStore(t)) })
 	t.Run("Errors", func(t *testing.T) { testScheduleErrors(t, newStore(t)) })
 	t.Run("RunTimes", func(t *testing.T) { testScheduleRunTimes(t, newStore(t)) })
+	t.Run("AdvanceOnce", func(t *testing.T) { testScheduleAdvanceOnce(t, newStore(t)) })
 	t.Run("DeleteAgent", func(t *testing.T) { testScheduleDeleteAgent(t, newStore(t)) })
 	t.Run("Executions", func(t *testing.T) { testScheduleExecutions(t, newStore(t)) })
 }
@@ -103,7 +106,7 @@ func testScheduleErrors(t *testing.T, s schedule.Store) {
 	for name, err := range map[string]error{
 		"get":      func() error { _, err := s.GetSchedule(ctx, "nope"); return err }(),
 		"update":   s.UpdateSchedule(ctx, sched("nope", "agt_a", epoch)),
-		"next run": s.SetNextRun(ctx, "nope", epoch),
+		"next run": func() error { _, err := s.AdvanceNextRun(ctx, "nope", epoch, epoch); return err }(),
 		"last run": s.SetLastRun(ctx, "nope", epoch),
 	} {
 		if !errors.Is(err, errdefs.ErrNotFound) {
@@ -117,7 +120,16 @@ func testScheduleRunTimes(t *testing.T, s schedule.Store) {
 	want := sched("sch_1", "agt_a", epoch)
 	must(t, "create", s.CreateSchedule(ctx, want))
 	last, next := epoch.Add(2*time.Hour), epoch.Add(3*time.Hour)
-	must(t, "set next", s.SetNextRun(ctx, "sch_1", next))
+	from := *want.NextRunAt
+	moved, err := s.AdvanceNextRun(ctx, "sch_1", from, next)
+	must(t, "advance next", err)
+	if !moved {
+		t.Fatal("advance from the stored next run did not move it")
+	}
+	// A second runner that read the same due time loses: exactly one fires.
+	if moved, err := s.AdvanceNextRun(ctx, "sch_1", from, next.Add(time.Hour)); err != nil || moved {
+		t.Errorf("advance from a stale due time: moved %v, %v; want false, nil", moved, err)
+	}
 	must(t, "set last", s.SetLastRun(ctx, "sch_1", last))
 	want.LastRunAt, want.NextRunAt = &last, &next
 	got, err := s.GetSchedule(ctx, "sch_1")
@@ -132,7 +144,10 @@ func testScheduleRunTimes(t *testing.T, s schedule.Store) {
 	if got.LastRunAt == nil || !got.LastRunAt.Equal(last) || got.Name != "edited" || !got.NextRunAt.Equal(*stale.NextRunAt) {
 		t.Errorf("after a stale update: last %v (want %v), next %v (want %v), name %q", got.LastRunAt, last, got.NextRunAt, stale.NextRunAt, got.Name)
 	}
-	must(t, "clear next", s.SetNextRun(ctx, "sch_1", time.Time{}))
+	moved, err = s.AdvanceNextRun(ctx, "sch_1", *stale.NextRunAt, time.Time{})
+	if err != nil || !moved {
+		t.Fatalf("clear next: moved %v, %v", moved, err)
+	}
 	if got, _ = s.GetSchedule(ctx, "sch_1"); got.NextRunAt != nil {
 		t.Errorf("next run after clearing = %v, want nil", got.NextRunAt)
 	}
@@ -141,6 +156,34 @@ func testScheduleRunTimes(t *testing.T, s schedule.Store) {
 func execution(id, schedID, agent string, started time.Time) *schedule.Execution {
 	return &schedule.Execution{ID: id, ScheduleID: schedID, AgentID: agent, Status: schedule.StatusFailed, StartedAt: started,
 		FinishedAt: started.Add(1500 * time.Millisecond), Message: "make report", Output: "out of " + id, Error: "exit status 2"}
+}
+
+// testScheduleAdvanceOnce has several runners (replicas) find one due time at once: exactly
+// one of them moves it, so the schedule fires once.
+func testScheduleAdvanceOnce(t *testing.T, s schedule.Store) {
+	ctx := context.Background()
+	sc := sched("sch_1", "agt_a", epoch)
+	must(t, "create", s.CreateSchedule(ctx, sc))
+	const runners = 8
+	var moves atomic.Int32
+	var wg sync.WaitGroup
+	for i := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			moved, err := s.AdvanceNextRun(ctx, "sch_1", *sc.NextRunAt, sc.NextRunAt.Add(time.Duration(i+1)*time.Minute))
+			if err != nil {
+				t.Errorf("runner %d: %v", i, err)
+			}
+			if moved {
+				moves.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := moves.Load(); n != 1 {
+		t.Errorf("%d of %d runners moved the same due time, want exactly 1", n, runners)
+	}
 }
 
 func testScheduleDeleteAgent(t *testing.T, s schedule.Store) {
