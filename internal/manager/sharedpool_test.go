@@ -199,3 +199,28 @@ func TestOrphansCollectedAfterGrace(t *testing.T) {
 		t.Error("the unit of a create in progress was deleted")
 	}
 }
+
+// TestSharedPoolTrimsAnOldLeadersMake: a unit put beyond the pool's size (as by a make of a
+// previous leader that finished after its term) is removed by the leader, unit and row.
+func TestSharedPoolTrimsAnOldLeadersMake(t *testing.T) {
+	r := newReplicas(t, manager.PoolConfig{Template: "base", Image: "base", Profile: "moderate", Size: 1})
+	ctx := context.Background()
+	waitFor(t, "the leader to fill the pool", func() bool { return len(r.warmIDs(t)) == 1 })
+	rows, err := r.warm.ListWarm(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := rows[0]
+	late.ID, late.MadeAt = "slate", late.MadeAt.Add(-time.Second) // the oldest: claimed first
+	late.Instance.ID = late.ID
+	if err := r.drv[1].Create(ctx, late.Instance); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.drv[1].Start(ctx, late.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.warm.PutWarm(ctx, &late); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the surplus to go", func() bool { return len(r.warmIDs(t)) == 1 && len(listUnits(t, r.drv[0])) == 1 })
+}
