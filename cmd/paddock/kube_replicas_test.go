@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,112 @@ func assertNoPods(t *testing.T, c *kubetest.Cluster, ns, id string) {
 	}
 	for _, p := range pods.Items {
 		t.Errorf("pod %s (%s) still there after the delete", p.Name, p.Status.Phase)
+	}
+}
+
+// TestKubeReplicaPools runs two replicas whose built-in templates (base, code-interpreter-v1)
+// have warm pools of 1: the cluster keeps 2 warm pods, not 2 per replica; the follower
+// claims one of the leader's, which the leader replaces; after `kill -9` of the leader its
+// warm pods (which outlive it) are claimed through the survivor, which then refills the
+// pools, and every pod left is a sandbox's or a warm one.
+func TestKubeReplicaPools(t *testing.T) {
+	c := kubetest.Require(t)
+	ns := c.Namespace(t)
+	rs := startKubeReplicas(t, c, ns, 2, "--pool-size", "1", "--pool-prewarm", "")
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, r := range rs {
+				t.Logf("replica %d log:\n%s", i, r.Logs)
+			}
+		}
+	})
+	const warmPods = 2 // one pool of 1 per built-in template
+
+	waitWarm(t, c, ns, rs[0].c, warmPods, "the cluster's pools")
+	li := servertest.LeaderOf(t, rs[0].Process, rs[1].Process)
+	lead, follow := rs[li], rs[1-li]
+	warm := warmPodIDs(t, c, ns, follow.c)
+	sb, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "warm1", Template: "base"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(warm, sb.ID) {
+		t.Fatalf("the follower made %s, not one of the leader's warm pods %v", sb.ID, warm)
+	}
+	if res, err := follow.c.Exec(ctx, "warm1", apitype.ExecRequest{Command: []string{"echo", "hi"}}); err != nil || res.Stdout != "hi\n" {
+		t.Fatalf("exec in the claimed pod: %+v, %v", res, err)
+	}
+	waitWarm(t, c, ns, follow.c, warmPods, "the pools refilled after the claim")
+
+	warm = warmPodIDs(t, c, ns, follow.c)
+	before := strings.Count(follow.Logs.String(), servertest.Leads)
+	lead.Kill(t)
+	killed := time.Now()
+	for strings.Count(follow.Logs.String(), servertest.Leads) == before {
+		if time.Since(killed) > 15*time.Second {
+			t.Fatalf("the survivor does not lead 15 s after the leader's kill -9")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, tmpl := range []string{"base", "code-interpreter-v1"} {
+		name := "survivor" + string(rune('a'+i))
+		sb, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: name, Template: tmpl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(warm, sb.ID) {
+			t.Errorf("the survivor made %s for %s, not one of the dead leader's warm pods %v", sb.ID, tmpl, warm)
+		}
+	}
+	waitWarm(t, c, ns, follow.c, warmPods, "the survivor's pools")
+	t.Logf("the survivor claimed the dead leader's warm pods and refilled the pools %v after the kill",
+		time.Since(killed).Round(time.Millisecond))
+	for _, name := range []string{"warm1", "survivora", "survivorb"} {
+		if err := follow.c.DeleteSandbox(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitWarm(t, c, ns, follow.c, warmPods, "every pod a warm one after the deletes")
+}
+
+// warmPodIDs lists the sandbox IDs of the pods in ns that no sandbox listed through r has:
+// the warm ones (pods being deleted left out).
+func warmPodIDs(t *testing.T, c *kubetest.Cluster, ns string, r *client.Client) []string {
+	t.Helper()
+	pods, err := c.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=paddock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbs, err := r.ListSandboxes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range pods.Items {
+		id := p.Labels["paddock.sandbox.id"]
+		if p.DeletionTimestamp == nil && !slices.ContainsFunc(sbs, func(sb client.Sandbox) bool { return sb.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// waitWarm waits (90 s at most) until ns has n warm pods, and still has after 3 s (time for
+// a second filler, if there were one, to make more).
+func waitWarm(t *testing.T, c *kubetest.Cluster, ns string, r *client.Client, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if len(warmPodIDs(t, c, ns, r)) == n {
+			time.Sleep(3 * time.Second)
+			if got := warmPodIDs(t, c, ns, r); len(got) == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: warm pods %v, want %d", what, warmPodIDs(t, c, ns, r), n)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

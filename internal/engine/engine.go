@@ -209,6 +209,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	var schedules schedule.Store = memory.NewSchedules()
 	var credentials credential.Store = memory.NewCredentials()
 	var quotas manager.QuotaLedger // nil: the manager's own, in memory
+	var warm manager.WarmStore
 	if !cfg.Ephemeral {
 		db, err := openStore(ctx, cfg)
 		if err != nil {
@@ -220,6 +221,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 			// Replicas on one database count each other's creates under way.
 			quotas = pg.Quotas()
 		}
+		warm, _ = db.(manager.WarmStore) // Postgres: the only store replicas share
 	}
 	locker, closeLocker, err := lockerFor(cfg)
 	if err != nil {
@@ -246,7 +248,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		Logger: cfg.Logger, Pools: cfg.Pools, Reconcile: !cfg.Ephemeral,
 		Audit: &audit.Recorder{Store: events}, ReapInterval: cfg.ReapInterval, Accounts: accounts, Quota: cfg.Quota, Quotas: quotas,
 		Events: hooks, Leader: campaign, Locker: locker, Invalidate: bus, Node: cfg.Node, ReconcileInterval: cfg.ReconcileInterval,
-		SharedDriver: shared, Activity: activity})
+		SharedDriver: shared, Activity: activity, Warm: warm})
 	if err != nil {
 		campaign.Stop()
 		hooks.Close()

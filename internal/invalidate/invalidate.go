@@ -14,6 +14,7 @@ const (
 	Sandbox  = "sandbox"  // a sandbox record changed (ID)
 	Stopped  = "stopped"  // a sandbox stopped, failed or was deleted (ID): its guest is gone
 	Accounts = "accounts" // users and keys (ID ignored: caches drop whole)
+	Warm     = "warm"     // a unit was claimed from a shared warm pool (its key): the leader refills it
 )
 
 // Bus carries invalidations. Safe for concurrent use.

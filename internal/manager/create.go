@@ -107,7 +107,7 @@ func (m *Manager) claimWarm(ctx context.Context, inst sandbox.InstanceSpec, spec
 		// A pool configured for this template alone comes first.
 		keys = []string{keys[0] + "/" + spec.Template, keys[0]}
 	}
-	pooled, ok := m.pools.claim(keys...)
+	pooled, ok := m.pools.claim(ctx, keys...)
 	if !ok {
 		return nil
 	}

@@ -82,6 +82,16 @@ type Config struct {
 	// reaches every sandbox): the start-up reconcile then leaves units with no record alone,
 	// since they may be another replica's warm sandboxes or creates in progress.
 	SharedDriver bool
+	// Warm keeps the warm units of pools shared by the replicas of a shared driver: the
+	// leader fills the pools, any replica claims from them, and the leader's periodic pass
+	// collects orphaned units (see OrphanGrace). Used only with SharedDriver; without it
+	// each replica keeps pools of its own.
+	Warm WarmStore
+	// OrphanGrace is how long a shared driver's unit with neither a sandbox record nor a
+	// warm unit's row must stay so before the leader deletes it: longer than any create or
+	// warm-pool make takes, since their unit comes before their record (default
+	// DefaultOrphanGrace).
+	OrphanGrace time.Duration
 	// Locker serialises lifecycle operations per sandbox and quota checks per user. Replicas
 	// that share a store must share it (pglock on Postgres). Nil: a process-local one.
 	Locker lock.Locker
@@ -118,6 +128,8 @@ type Manager struct {
 	leader     *leader.Campaign
 	ownLeader  bool   // the manager started leader (Config.Leader was nil) and stops it in Close
 	stopReaper func() // removes the TTL reaper from the leader's duties; called by Close
+	stopFill   func() // removes the shared pools' filler from the leader's duties; called by Close
+	orphans    orphans
 
 	bg     sync.WaitGroup // background deletions (Discard); Close waits for them
 	recent recordCache    // records for GetRecent
@@ -149,6 +161,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OrphanGrace <= 0 {
+		cfg.OrphanGrace = DefaultOrphanGrace
 	}
 	if cfg.Locker == nil {
 		cfg.Locker = &lock.Local{}
@@ -197,6 +212,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		m.leader = leader.Start(leader.Always{}, m.log)
 	}
 	m.startReaper()
+	if m.pools.warm != nil {
+		m.stopFill = m.leader.Do(m.pools.fillShared)
+	}
 	m.startWatching()
 	if cfg.Activity != nil {
 		every := cmp.Or(cfg.ActivityFlush, DefaultActivityFlush)
@@ -208,8 +226,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Close stops pool filling, deletes unclaimed pooled sandboxes and stops watching for dead
-// ones. Claimed sandboxes keep running.
+// Close stops pool filling, deletes unclaimed pooled sandboxes (but for shared pools' units,
+// which other replicas claim) and stops watching for dead ones. Claimed sandboxes keep
+// running.
 func (m *Manager) Close(ctx context.Context) error {
 	m.bg.Wait()
 	if m.stopSharing != nil {
@@ -217,6 +236,9 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	m.stopWatching()
 	m.stopReaperAndWait()
+	if m.stopFill != nil {
+		m.stopFill()
+	}
 	if m.ownLeader {
 		m.leader.Stop()
 	}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paddock/paddock/internal/invalidate"
 	"github.com/paddock/paddock/internal/sandbox"
 )
 
@@ -88,8 +89,14 @@ type pool struct {
 
 	mu     sync.Mutex
 	cfg    PoolConfig // Size changes on resize
-	ready  []pooled
-	making int // sandboxes being created right now
+	ready  []pooled   // empty when the pool is shared: its units are in the WarmStore
+	making int        // sandboxes being created right now
+
+	// For a shared pool: its units' key in the WarmStore (the pool key and what the guests
+	// were configured with), and when the leader may try again after a failed make.
+	storeKey string
+	retryAt  time.Time
+	backoff  time.Duration
 }
 
 // pools owns every pool and their filler goroutines, and the goroutines that follow
@@ -100,6 +107,11 @@ type pools struct {
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // start-command followers
 	apply  sync.Mutex     // serialises set
+	// warm keeps the units when the pools are shared by replicas (Config.SharedDriver): the
+	// leader fills them (fillShared), every replica claims from them. Nil: the pools are
+	// this process's, filled by its own fillers, held in memory.
+	warm WarmStore
+	lead chan struct{} // wakes the leader's filler
 
 	mu      sync.RWMutex
 	byKey   map[string]*pool
@@ -109,7 +121,11 @@ type pools struct {
 
 func newPools(m *Manager, cfgs []PoolConfig) (*pools, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ps := &pools{m: m, byKey: map[string]*pool{}, ctx: ctx, cancel: cancel}
+	ps := &pools{m: m, byKey: map[string]*pool{}, ctx: ctx, cancel: cancel, lead: make(chan struct{}, 1)}
+	if m.cfg.SharedDriver && m.cfg.Warm != nil {
+		ps.warm = m.cfg.Warm
+		m.bus.Subscribe(invalidate.Warm, func(string) { ps.pokeLeader() })
+	}
 	want, err := ps.resolve(ctx, cfgs)
 	if err != nil {
 		cancel()
@@ -204,17 +220,23 @@ func (ps *pools) set(ctx context.Context, want map[string]PoolConfig) {
 		delete(want, key)
 	}
 	for key, w := range want {
-		p := &pool{cfg: w, key: key, wake: make(chan struct{}, fillers)}
+		p := &pool{cfg: w, key: key, wake: make(chan struct{}, fillers), storeKey: key + "/" + guestKey(w)}
 		p.ctx, p.cancel = context.WithCancel(ps.ctx)
 		ps.byKey[key] = p
-		for i := 0; i < fillers; i++ {
+		for i := 0; i < fillers && ps.warm == nil; i++ {
 			p.wg.Add(1)
 			go ps.fill(p)
 		}
 	}
 	ps.mu.Unlock()
+	ps.pokeLeader()
 	for _, p := range stale {
 		ps.stop(ctx, p)
+		if ps.warm != nil {
+			// The cluster's units of a pool this replica removed or replaced go (the leader
+			// makes new ones if its configuration still has the pool).
+			ps.removeShared(ctx, p.storeKey, -1)
+		}
 	}
 	for _, s := range surplus {
 		ps.m.discard(ctx, s.inst.ID)
@@ -222,10 +244,13 @@ func (ps *pools) set(ctx context.Context, want map[string]PoolConfig) {
 }
 
 // sameGuest reports whether warm sandboxes made for a would serve b.
-func sameGuest(a, b PoolConfig) bool {
-	ja, _ := json.Marshal([]any{a.Prewarm, a.Env, a.DefaultUser, a.Warmup})
-	jb, _ := json.Marshal([]any{b.Prewarm, b.Env, b.DefaultUser, b.Warmup})
-	return string(ja) == string(jb)
+func sameGuest(a, b PoolConfig) bool { return guestKey(a) == guestKey(b) }
+
+// guestKey sums up what a pool's guests are configured with (prewarm, env, user, warmup).
+func guestKey(c PoolConfig) string {
+	b, _ := json.Marshal([]any{c.Prewarm, c.Env, c.DefaultUser, c.Warmup})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // SetPools replaces the warm pools with cfgs while the manager runs: new pools start
@@ -256,7 +281,10 @@ func (p *pool) poke() {
 
 // claim takes a warm sandbox from the first of keys that has one ready, and asks for a
 // replacement. A miss counts against the first pool that exists.
-func (ps *pools) claim(keys ...string) (pooled, bool) {
+func (ps *pools) claim(ctx context.Context, keys ...string) (pooled, bool) {
+	if ps.warm != nil {
+		return ps.claimShared(ctx, keys)
+	}
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
 	var first *pool
@@ -306,7 +334,7 @@ func (ps *pools) fill(p *pool) {
 				continue
 			}
 		}
-		s, err := ps.make(p, cfg)
+		s, err := ps.make(p.ctx, p, cfg)
 		p.mu.Lock()
 		p.making--
 		if err == nil {
@@ -334,26 +362,26 @@ func (ps *pools) fill(p *pool) {
 // warmupTimeout bounds a pool's warmup command.
 const warmupTimeout = 5 * time.Minute
 
-func (ps *pools) make(p *pool, cfg PoolConfig) (pooled, error) {
+func (ps *pools) make(ctx context.Context, p *pool, cfg PoolConfig) (pooled, error) {
 	spec := cfg.spec()
-	inst, err := ps.m.prepare(p.ctx, spec)
+	inst, err := ps.m.prepare(ctx, spec)
 	if err != nil {
 		return pooled{}, err
 	}
 	inst.Labels[LabelPool] = p.key[:16]
 	token := newToken()
-	if err := ps.m.coldStart(p.ctx, inst, token); err != nil {
+	if err := ps.m.coldStart(ctx, inst, token); err != nil {
 		return pooled{}, err
 	}
 	// Configure it as a claim will, so that what it prewarms stays valid after a claim.
 	sb := &sandbox.Sandbox{ID: inst.ID, Spec: spec, GuestToken: token, Instance: inst}
-	if err := ps.m.configureGuestWith(p.ctx, sb, cfg.Prewarm); err != nil {
-		ps.m.discard(p.ctx, inst.ID)
+	if err := ps.m.configureGuestWith(ctx, sb, cfg.Prewarm); err != nil {
+		ps.m.discard(ctx, inst.ID)
 		return pooled{}, err
 	}
 	if len(cfg.Warmup) > 0 {
-		if err := ps.m.warmup(p.ctx, sb, cfg.Warmup); err != nil {
-			ps.m.discard(p.ctx, inst.ID)
+		if err := ps.m.warmup(ctx, sb, cfg.Warmup); err != nil {
+			ps.m.discard(ctx, inst.ID)
 			return pooled{}, err
 		}
 	}
@@ -392,15 +420,21 @@ func (ps *pools) close(ctx context.Context) {
 	ps.bg.Wait()
 }
 
-// PoolStats reports every pool, sorted by template, image and profile.
+// PoolStats reports every pool, sorted by template, image and profile. Shared pools report
+// the cluster's ready units; claims and misses are this replica's.
 func (m *Manager) PoolStats() []PoolStats {
+	shared := m.pools.sharedReady()
 	m.pools.mu.RLock()
 	defer m.pools.mu.RUnlock()
 	out := make([]PoolStats, 0, len(m.pools.byKey))
 	for _, p := range m.pools.byKey {
 		p.mu.Lock()
+		ready := len(p.ready)
+		if m.pools.warm != nil {
+			ready = shared[p.storeKey]
+		}
 		out = append(out, PoolStats{Template: p.cfg.Template, Image: p.cfg.Image, Profile: p.cfg.Profile,
-			Size: p.cfg.Size, Ready: len(p.ready), Claims: p.claims.Load(), Misses: p.misses.Load()})
+			Size: p.cfg.Size, Ready: ready, Claims: p.claims.Load(), Misses: p.misses.Load()})
 		p.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool {

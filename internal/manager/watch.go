@@ -97,7 +97,7 @@ func (m *Manager) reportExit(id string) {
 
 // checkExit handles a reported exit: a warm sandbox is replaced, a user's marked failed.
 func (m *Manager) checkExit(ctx context.Context, id string) {
-	if m.pools.drop(id) {
+	if m.pools.drop(ctx, id) {
 		m.log.Warn("warm sandbox's init exited: replacing it", "sandbox", id)
 		m.discard(ctx, id)
 		return
@@ -108,14 +108,20 @@ func (m *Manager) checkExit(ctx context.Context, id string) {
 }
 
 // checkAll is the periodic pass: it compares running and paused sandboxes, and warm ones,
-// with the driver's units.
+// with the driver's units, and with a shared driver collects orphaned units.
 func (m *Manager) checkAll(ctx context.Context) {
+	if m.pools.warm != nil {
+		m.collectOrphans(ctx)
+	}
 	sbs, err := m.store.ListSandboxes(ctx, sandbox.ListFilter{States: []sandbox.State{sandbox.StateRunning, sandbox.StatePaused}})
 	if err != nil {
 		m.log.Error("reconcile: list sandboxes", "err", err)
 		return
 	}
-	warm := m.pools.readyIDs()
+	warm, err := m.pools.readyIDs(ctx)
+	if err != nil {
+		m.log.Error("reconcile: list warm units", "err", err)
+	}
 	if len(sbs) == 0 && len(warm) == 0 {
 		return
 	}
@@ -130,7 +136,7 @@ func (m *Manager) checkAll(ctx context.Context) {
 		}
 	}
 	for _, id := range warm {
-		if !live(units, id) && m.pools.drop(id) {
+		if !live(units, id) && m.pools.drop(ctx, id) {
 			m.log.Warn("warm sandbox is not running: replacing it", "sandbox", id)
 			m.discard(ctx, id)
 		}
@@ -209,8 +215,16 @@ func (m *Manager) tryLock(ctx context.Context, id string) (unlock func(), ok boo
 	return unlock, ok
 }
 
-// readyIDs lists the unclaimed warm sandboxes.
-func (ps *pools) readyIDs() []string {
+// readyIDs lists the unclaimed warm sandboxes (of the cluster, when the pools are shared).
+func (ps *pools) readyIDs(ctx context.Context) ([]string, error) {
+	if ps.warm != nil {
+		units, err := ps.warm.ListWarm(ctx)
+		out := make([]string, len(units))
+		for i, u := range units {
+			out[i] = u.ID
+		}
+		return out, err
+	}
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
 	var out []string
@@ -221,12 +235,22 @@ func (ps *pools) readyIDs() []string {
 		}
 		p.mu.Unlock()
 	}
-	return out
+	return out, nil
 }
 
 // drop takes the unclaimed warm sandbox id out of its pool, if it is one, so that nobody
 // claims it, and asks the pool for a replacement. The caller deletes it.
-func (ps *pools) drop(id string) bool {
+func (ps *pools) drop(ctx context.Context, id string) bool {
+	if ps.warm != nil {
+		ok, err := ps.warm.DeleteWarm(ctx, id)
+		if err != nil {
+			ps.m.log.Warn("warm pool: drop", "sandbox", id, "err", err)
+		}
+		if ok {
+			ps.pokeLeader()
+		}
+		return ok
+	}
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
 	for _, p := range ps.byKey {

@@ -68,7 +68,8 @@ func New(dir string, logger *slog.Logger) (*Driver, error) {
 
 // NewShared is New for several processes (replicas) that share dir: each serves the guests
 // of the units it made, and the others reach them through their sockets there. Dial works
-// on any unit; List lists other processes' running units too; Delete of another process's
+// on any unit; List lists other processes' units too (stopped once their process is gone,
+// which leaves their socket behind); Delete of another process's
 // unit removes its socket (the unit is then unreachable, and its processes end with their
 // process); Stop and Start of one are refused. Units die with the process that made them.
 func NewShared(dir string, logger *slog.Logger) (*Driver, error) {
@@ -211,11 +212,22 @@ func (d *Driver) List(context.Context) ([]sandbox.Instance, error) {
 		for _, s := range socks {
 			id := strings.TrimSuffix(filepath.Base(s), ".sock")
 			if _, ok := d.units[id]; !ok {
-				out = append(out, sandbox.Instance{ID: id, State: sandbox.StateRunning})
+				out = append(out, sandbox.Instance{ID: id, State: foreignState(s)})
 			}
 		}
 	}
 	return out, nil
+}
+
+// foreignState is the state of another process's unit: running while its guest's socket
+// accepts connections, stopped once the process that served it is gone (its socket stays).
+func foreignState(sock string) sandbox.State {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return sandbox.StateStopped
+	}
+	_ = c.Close()
+	return sandbox.StateRunning
 }
 
 // Dial implements sandbox.Driver.

@@ -8,6 +8,7 @@ import (
 	"github.com/paddock/paddock/internal/credential"
 	"github.com/paddock/paddock/internal/fleet"
 	"github.com/paddock/paddock/internal/lifecycle"
+	"github.com/paddock/paddock/internal/manager"
 	"github.com/paddock/paddock/internal/sandbox"
 	"github.com/paddock/paddock/internal/schedule"
 	"github.com/paddock/paddock/internal/sshgate"
@@ -53,4 +54,8 @@ func TestSchedules(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	storetest.RunCredentials(t, func(t *testing.T) credential.Store { return memory.NewCredentials() })
+}
+
+func TestWarm(t *testing.T) {
+	storetest.RunWarm(t, func(t *testing.T) manager.WarmStore { return &memory.Warm{} })
 }

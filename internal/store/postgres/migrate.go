@@ -218,6 +218,15 @@ var migrations = []string{
 	);
 	CREATE INDEX quota_reservations_user ON quota_reservations (user_id, at);
 	CREATE INDEX quota_reservations_pending ON quota_reservations (user_id) WHERE NOT settled;`,
+	// 5: the warm units of pools shared by replicas (manager.WarmStore).
+	`CREATE TABLE warm_units (
+		id          text PRIMARY KEY,
+		pool        text NOT NULL,
+		instance    json NOT NULL,
+		guest_token text NOT NULL,
+		made_at     timestamptz NOT NULL
+	);
+	CREATE INDEX warm_units_pool ON warm_units (pool, made_at, id);`,
 }
 
 // migrationLock is the key of the transaction-scoped advisory lock that serialises

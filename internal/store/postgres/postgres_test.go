@@ -78,6 +78,9 @@ func TestStore(t *testing.T) {
 		quotatest.Run(t, func(t *testing.T) manager.QuotaLedger { return fresh(t).Quotas() })
 		t.Run("Prune", func(t *testing.T) { testQuotaPrune(t, fresh(t)) })
 	})
+	t.Run("Warm", func(t *testing.T) {
+		storetest.RunWarm(t, func(t *testing.T) manager.WarmStore { return fresh(t) })
+	})
 	t.Run("TwoStoresShareADatabase", func(t *testing.T) { testTwoStores(t, srv.NewSchema(t)) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, srv.NewSchema(t)) })
 	t.Run("ReopenKeepsData", func(t *testing.T) { testReopen(t, srv.NewSchema(t)) })

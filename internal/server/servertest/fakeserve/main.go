@@ -6,12 +6,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/paddock/paddock/internal/driver/fake"
 	"github.com/paddock/paddock/internal/server"
 	"github.com/paddock/paddock/internal/server/servertest"
+	"github.com/paddock/paddock/internal/template"
 )
 
 func main() {
@@ -34,6 +37,7 @@ func run() error {
 	dataDir := flag.String("data-dir", "", "this replica's data dir (required)")
 	fakeDir := flag.String("fake-dir", "", "the fake driver's directory, shared by the replicas (required; short: it holds unix sockets)")
 	reap := flag.Duration("reap-interval", 100*time.Millisecond, "how often expired sandboxes are looked for")
+	poolSize := flag.Int("pool-size", 0, "warm sandboxes of the base template (in the cluster, filled by the leader)")
 	flag.Parse()
 	if *dataDir == "" || *fakeDir == "" {
 		return fmt.Errorf("--data-dir and --fake-dir are required")
@@ -45,6 +49,11 @@ func run() error {
 	cfg.DataDir, cfg.Store, cfg.APIKey, cfg.PoolSize, cfg.ReapInterval = *dataDir, *store, servertest.Key, 0, *reap
 	if err := servertest.WriteTemplates(cfg); err != nil {
 		return err
+	}
+	if *poolSize > 0 {
+		if err := setBasePool(filepath.Join(cfg.DataDir, "templates.json"), *poolSize); err != nil {
+			return err
+		}
 	}
 	drv, err := fake.NewShared(*fakeDir, log)
 	if err != nil {
@@ -61,4 +70,25 @@ func run() error {
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "pid", os.Getpid())
 	return srv.Serve(ctx, ln)
+}
+
+// setBasePool gives the base template of the templates file a warm pool of size.
+func setBasePool(path string, size int) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var ts []template.Template
+	if err := json.Unmarshal(b, &ts); err != nil {
+		return err
+	}
+	for i := range ts {
+		if ts[i].Name == template.Base {
+			ts[i].Pool = &template.Pool{Size: size}
+		}
+	}
+	if b, err = json.Marshal(ts); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
 }

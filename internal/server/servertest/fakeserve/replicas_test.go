@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +32,7 @@ type replica struct {
 // cluster builds fakeserve once and starts n replicas of it on one Postgres schema, sharing
 // one fake driver directory. The harness takes a binary and its arguments, so that another
 // driver's server (`paddock serve --driver kube ...`) can be started the same way.
-func cluster(t *testing.T, n int) []*replica {
+func cluster(t *testing.T, n int, args ...string) ([]*replica, string) {
 	t.Helper()
 	db := pgtest.Start(t).NewSchema(t)
 	bin := filepath.Join(testenv.TempDir(t), "fakeserve")
@@ -46,21 +48,81 @@ func cluster(t *testing.T, n int) []*replica {
 	rs := make([]*replica, n)
 	for i := range rs {
 		addr := servertest.FreeAddr(t)
-		p := servertest.StartProcess(t, addr, bin, "--listen", addr, "--store", db,
-			"--data-dir", testenv.TempDir(t), "--fake-dir", fakeDir, "--reap-interval", "100ms")
+		p := servertest.StartProcess(t, addr, bin, append([]string{"--listen", addr, "--store", db,
+			"--data-dir", testenv.TempDir(t), "--fake-dir", fakeDir, "--reap-interval", "100ms"}, args...)...)
 		rs[i] = &replica{Process: p, c: client.New(p.URL, servertest.Key)}
 	}
-	return rs
+	return rs, fakeDir
 }
 
-// TestTwoReplicas runs two fakeserve processes on one database: creates of one name from
-// both at once (one wins, the other 409), one user's creates through both at once (exactly
-// their quota succeeds, the rest 429), a sandbox made through one operated (exec, files,
-// delete) through the other, an expiring sandbox reaped exactly once, and after the leader
-// is killed with SIGKILL the other reaps in its place.
+// liveUnits lists the units of the shared fake driver directory whose guest answers (a
+// killed replica's units leave their sockets behind, dead).
+func liveUnits(t *testing.T, dir string) []string {
+	t.Helper()
+	socks, err := filepath.Glob(filepath.Join(dir, "*.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range socks {
+		if c, err := net.DialTimeout("unix", s, time.Second); err == nil {
+			_ = c.Close()
+			out = append(out, strings.TrimSuffix(filepath.Base(s), ".sock"))
+		}
+	}
+	return out
+}
+
+// waitUnits waits (20 s at most) until n units of dir answer, and stay so for a second.
+func waitUnits(t *testing.T, dir string, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if len(liveUnits(t, dir)) == n {
+			time.Sleep(time.Second) // long enough for a second filler to show itself
+			if got := liveUnits(t, dir); len(got) == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d live units, want %d", what, len(liveUnits(t, dir)), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTwoReplicas runs two fakeserve processes on one database: a warm pool of 2 filled
+// once for the cluster and claimed through the follower, creates of one name from both at
+// once (one wins, the other 409), one user's creates through both at once (exactly their
+// quota succeeds, the rest 429), a sandbox made through one operated (exec, files, delete)
+// through the other, an expiring sandbox reaped exactly once, and after the leader is
+// killed with SIGKILL the other reaps in its place and refills the pool.
 func TestTwoReplicas(t *testing.T) {
-	rs := cluster(t, 2)
+	const poolSize = 2
+	rs, fakeDir := cluster(t, 2, "--pool-size", fmt.Sprint(poolSize))
 	ctx := context.Background()
+
+	t.Run("pool filled once", func(t *testing.T) {
+		waitUnits(t, fakeDir, poolSize, "the cluster's warm pool")
+		li := servertest.LeaderOf(t, rs[0].Process, rs[1].Process)
+		follow := rs[1-li]
+		warm := liveUnits(t, fakeDir)
+		sb, err := follow.c.CreateSandbox(ctx, apitype.CreateRequest{Name: "warm1", Template: "base"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(warm, sb.ID) {
+			t.Fatalf("the follower made %s, not one of the leader's warm units %v", sb.ID, warm)
+		}
+		res, err := follow.c.Exec(ctx, "warm1", apitype.ExecRequest{Command: []string{"echo", "hi"}})
+		if err != nil || strings.TrimSpace(res.Stdout) != "hi" {
+			t.Fatalf("exec in the claimed sandbox: %+v, %v", res, err)
+		}
+		waitUnits(t, fakeDir, poolSize+1, "the pool refilled after the claim")
+		if err := follow.c.DeleteSandbox(ctx, "warm1"); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	t.Run("create race", func(t *testing.T) {
 		clients := make([]*client.Client, len(rs))
@@ -144,6 +206,10 @@ func TestTwoReplicas(t *testing.T) {
 		if n := removed(t, follow.c, "after"); n != 1 {
 			t.Fatalf("after removed %d times, want once", n)
 		}
+		// The dead leader's warm units died with it (fake units live in their process): the
+		// survivor drops their rows and makes the pool anew.
+		waitUnits(t, fakeDir, poolSize, "the survivor's pool")
+		t.Logf("the survivor refilled the pool %v after the kill", time.Since(killed))
 	})
 }
 
