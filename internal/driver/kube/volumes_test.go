@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -143,5 +144,20 @@ func TestVolumePod(t *testing.T) {
 	p = createAndBuild(t, d, c, other)
 	if p.Spec.SecurityContext != nil {
 		t.Errorf("a root sandbox's pod has a security context: %+v", p.Spec.SecurityContext)
+	}
+}
+
+// TestStuckOnClaims: a pod the scheduler cannot place fails its start at once, but one whose
+// claim an Immediate storage class has not bound yet (provisioning) is waited for.
+func TestStuckOnClaims(t *testing.T) {
+	unschedulable := func(msg string) *corev1.Pod {
+		return &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
+			Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: msg}}}}
+	}
+	if why := kube.Stuck(unschedulable("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available")); why != "" {
+		t.Errorf("a pod waiting for its claim to be provisioned is stuck: %q", why)
+	}
+	if why := kube.Stuck(unschedulable("0/1 nodes are available: 1 node(s) didn't find available persistent volumes to bind.")); !strings.Contains(why, "volumes") {
+		t.Errorf("a pod no volume can be bound for: %q, want it stuck, saying why", why)
 	}
 }
