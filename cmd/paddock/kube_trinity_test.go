@@ -24,7 +24,7 @@ import (
 func TestKubeTrinity(t *testing.T) {
 	c := kubetest.Require(t)
 	ns := c.Namespace(t)
-	class := c.StorageClass(t, 1) // the workspace
+	class := c.StorageClass(t, 2) // the workspace and the shared folder
 	addr := servertest.FreeAddr(t)
 	p := servertest.StartProcess(t, addr, testenv.PaddockBinary(t), "serve", "--listen", addr,
 		"--data-dir", testenv.TempDir(t), "--api-key", servertest.Key, "--pool-size", "0",
@@ -89,9 +89,20 @@ func TestKubeTrinity(t *testing.T) {
 		t.Errorf("workspace file after stop and start (a new pod): %d %q", code, raw)
 	}
 
-	// Read-only mode: the workspace mounted read-only, output/ (a sub-path of it) writable.
+	// Read-only mode: the workspace mounted read-only, output/ (a sub-path of it) writable,
+	// and the shared folder it exposes mounted inside it (at shared-out, which the workspace
+	// did not have).
+	if code, raw := call("PUT", "/keeper/folders", map[string]any{"expose_enabled": true}); code != 200 {
+		t.Fatalf("expose folder: %d %s", code, raw)
+	}
+	if code, raw := call("POST", "/keeper/stop", nil); code != 200 {
+		t.Fatalf("stop: %d %s", code, raw)
+	}
 	if code, raw := call("PUT", "/keeper/read-only", map[string]any{"enabled": true}); code != 200 {
 		t.Fatalf("read-only: %d %s", code, raw)
+	}
+	if code, raw := call("POST", "/keeper/start", nil); code != 200 {
+		t.Fatalf("start with a read-only workspace and a shared folder: %d %s", code, raw)
 	}
 	sh := func(cmd string) *client.ExecResult {
 		t.Helper()
@@ -106,6 +117,9 @@ func TestKubeTrinity(t *testing.T) {
 	}
 	if res := sh("echo x > /home/developer/output/x.txt && cat /home/developer/output/x.txt /home/developer/note.txt"); res.ExitCode != 0 || res.Stdout != "x\nkept\n" {
 		t.Errorf("output/ in read-only mode: %+v", res)
+	}
+	if res := sh("echo s > /home/developer/shared-out/s.txt && cat /home/developer/shared-out/s.txt"); res.ExitCode != 0 || res.Stdout != "s\n" {
+		t.Errorf("shared-out in read-only mode: %+v", res)
 	}
 
 	if code, raw := call("DELETE", "/keeper", nil); code != 200 {

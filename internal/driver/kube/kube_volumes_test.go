@@ -51,12 +51,15 @@ func TestKubeVolume(t *testing.T) {
 	}
 
 	b := drivertest.NewSpec(t, img)
-	b.Mounts = []sandbox.Mount{{Volume: vol, Destination: "/shared", ReadOnly: true}}
+	// A writable mount inside the read-only one, at a path the volume does not have yet.
+	b.Mounts = []sandbox.Mount{{Volume: vol, Destination: "/shared", ReadOnly: true},
+		{Volume: vol, SubPath: "scratch", Destination: "/shared/new/scratch"}}
 	took = createStart(t, d, b)
 	t.Logf("create + start of a second sandbox with the (bound) volume: %s", took)
-	out = run(t, guest(t, d, b.ID), "sh", "-c", "cat /shared/file; (echo x > /shared/file) 2>/dev/null || echo read-only")
-	if out != "kept\nread-only\n" {
-		t.Errorf("second sandbox: %q, want the first one's file, read-only", out)
+	out = run(t, guest(t, d, b.ID), "sh", "-c", "cat /shared/file; (echo x > /shared/file) 2>/dev/null || echo read-only; "+
+		"echo s > /shared/new/scratch/f && cat /shared/scratch/f")
+	if out != "kept\nread-only\ns\n" {
+		t.Errorf("second sandbox: %q, want the first one's file, read-only, and the nested mount writable", out)
 	}
 }
 

@@ -253,24 +253,51 @@ func (d *Driver) volumeExists(ctx context.Context, id string) error {
 	return nil
 }
 
-// mountVolumes are the pod volumes (one per distinct volume, each its claim) and the
-// container's mounts that spec's mounts become, in their order: the container runtime mounts
-// a parent before what lies beneath it.
-func mountVolumes(spec sandbox.InstanceSpec) ([]corev1.Volume, []corev1.VolumeMount) {
-	var vols []corev1.Volume
-	var mounts []corev1.VolumeMount
+// podMounts are what a unit's mounts become in its pod: the pod volumes (one per distinct
+// volume, each its claim), the sandbox container's mounts in the spec's order (the container
+// runtime mounts a parent before what lies beneath it), and mounts for the init container
+// whose only purpose is the kubelet's creating of their sub-paths: the mount points of mounts
+// that lie inside a read-only one, which the container runtime cannot make there.
+type podMounts struct {
+	volumes  []corev1.Volume
+	mounts   []corev1.VolumeMount
+	makeDirs []corev1.VolumeMount
+}
+
+// mountPointsDir is where the init container mounts the directories made for makeDirs.
+const mountPointsDir = "/.paddock/mountpoints"
+
+func mountVolumes(spec sandbox.InstanceSpec) podMounts {
+	var pm podMounts
 	names := map[string]string{}
-	for _, m := range spec.Mounts {
+	for j, m := range spec.Mounts {
 		name, ok := names[m.Volume]
 		if !ok {
 			name = "vol-" + strconv.Itoa(len(names))
 			names[m.Volume] = name
-			vols = append(vols, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+			pm.volumes = append(pm.volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: volumeName(m.Volume)}}})
 		}
-		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, SubPath: m.SubPath, ReadOnly: m.ReadOnly})
+		pm.mounts = append(pm.mounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, SubPath: m.SubPath, ReadOnly: m.ReadOnly})
+		if i := parentMount(spec.Mounts[:j], m.Destination); i >= 0 && spec.Mounts[i].ReadOnly {
+			parent := spec.Mounts[i]
+			rel := strings.TrimPrefix(m.Destination, parent.Destination+"/")
+			pm.makeDirs = append(pm.makeDirs, corev1.VolumeMount{Name: names[parent.Volume],
+				MountPath: mountPointsDir + "/" + strconv.Itoa(j), SubPath: path.Join(parent.SubPath, rel), ReadOnly: true})
+		}
 	}
-	return vols, mounts
+	return pm
+}
+
+// parentMount is the index of the innermost of mounts whose destination holds dest, or -1.
+func parentMount(mounts []sandbox.Mount, dest string) int {
+	best := -1
+	for i, m := range mounts {
+		if strings.HasPrefix(dest, m.Destination+"/") && (best < 0 || len(m.Destination) >= len(mounts[best].Destination)) {
+			best = i
+		}
+	}
+	return best
 }
 
 // volumeWaitMessage is part of the scheduler's message about a pod whose claims a storage

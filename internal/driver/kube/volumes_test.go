@@ -111,6 +111,18 @@ func TestVolumePod(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("mounts = %+v\nwant %+v", got, want)
 	}
+	var makeDirs []corev1.VolumeMount
+	for _, m := range p.Spec.InitContainers[0].VolumeMounts {
+		if claims[m.Name] != "" {
+			m.Name = claims[m.Name]
+			makeDirs = append(makeDirs, m)
+		}
+	}
+	wantDirs := []corev1.VolumeMount{{Name: "paddock-vol-ws", MountPath: "/.paddock/mountpoints/1", SubPath: "out", ReadOnly: true},
+		{Name: "paddock-vol-ws", MountPath: "/.paddock/mountpoints/2", SubPath: "shared-in", ReadOnly: true}}
+	if !reflect.DeepEqual(makeDirs, wantDirs) {
+		t.Errorf("init container's mounts that make mount points in the read-only workspace = %+v\nwant %+v", makeDirs, wantDirs)
+	}
 	if sc := p.Spec.SecurityContext; sc == nil || *sc.FSGroup != 1001 || *sc.FSGroupChangePolicy != corev1.FSGroupChangeOnRootMismatch {
 		t.Errorf("pod security context = %+v, want fsGroup 1001", sc)
 	}
