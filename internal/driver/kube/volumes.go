@@ -231,7 +231,12 @@ func (d *Driver) checkMounts(ctx context.Context, mounts []sandbox.Mount) error 
 			return errdefs.InvalidArgument("mounts[%d]: sub_path %q must be a clean relative path inside the volume", i, m.SubPath)
 		}
 	}
+	seen := map[string]bool{}
 	for _, m := range mounts {
+		if seen[m.Volume] {
+			continue
+		}
+		seen[m.Volume] = true
 		if err := d.volumeExists(ctx, m.Volume); err != nil {
 			return err
 		}
