@@ -94,6 +94,11 @@ type Config struct {
 	KubeRequestPercent int
 	// KubePlacements is JSON keyed by template name (kube.ParsePlacements).
 	KubePlacements string
+	// KubeStorageClass, KubeVolumeAccessMode and KubeVolumeMB make the kube driver's volumes
+	// (PersistentVolumeClaims).
+	KubeStorageClass     string
+	KubeVolumeAccessMode string
+	KubeVolumeMB         int64
 }
 
 // setting describes one field: its flag, environment variable, default and meaning, and the
@@ -169,6 +174,9 @@ func (c *Config) settings() []setting {
 		{"kube-seccomp-profile", "Localhost seccomp profile of sandbox pods, relative to the kubelet's seccomp directory (\"\" = RuntimeDefault)", "", (*stringValue)(&c.KubeSeccomp)},
 		{"kube-placements", "per-template placement of sandbox pods, JSON: {\"TEMPLATE\": {\"runtime_class\": \"gvisor\", \"node_selector\": [\"k=v\"], \"tolerations\": [\"k=v:NoSchedule\"]}}", "", (*jsonValue)(&c.KubePlacements)},
 		{"kube-request-percent", "requests of sandbox pods as a percentage of their limits (1-100)", "100", (*intValue)(&c.KubeRequestPercent)},
+		{"kube-storage-class", "StorageClass of the kube driver's volumes, PersistentVolumeClaims (\"\" = the cluster's default class)", "", (*stringValue)(&c.KubeStorageClass)},
+		{"kube-volume-access-mode", "access mode of the kube driver's volumes: ReadWriteOnce (pods mounting a volume share a node), ReadWriteOncePod or ReadWriteMany", "ReadWriteOnce", (*stringValue)(&c.KubeVolumeAccessMode)},
+		{"kube-volume-size-mb", "size (MiB) of the kube driver's volumes made without one, such as agents' workspaces", "10240", (*int64Value)(&c.KubeVolumeMB)},
 		{"e2b-webhook-secret", "secret of E2B's lifecycle webhooks (HMAC-SHA256 of the body in e2b-signature); unset, POST /webhooks/e2b answers 503", "", (*stringValue)(&c.E2BWebhookSecret)},
 	}
 }
@@ -425,6 +433,14 @@ func (c *Config) validateDriver() error {
 		return errors.New("kube-base-image: the kube driver needs the image sandboxes run by default (e.g. a busybox or Debian image)")
 	case c.KubeRequestPercent < 1 || c.KubeRequestPercent > 100:
 		return fmt.Errorf("kube-request-percent %d: use 1 to 100", c.KubeRequestPercent)
+	case c.KubeVolumeMB < 1:
+		return fmt.Errorf("kube-volume-size-mb %d: use a size of at least 1", c.KubeVolumeMB)
+	}
+	if err := kube.CheckVolumeAccessMode(c.KubeVolumeAccessMode); err != nil {
+		return fmt.Errorf("kube-volume-access-mode: %w", err)
+	}
+	if c.KubeStorageClass != "" && !kube.ValidStorageClass(c.KubeStorageClass) {
+		return fmt.Errorf("kube-storage-class %q is not a StorageClass name", c.KubeStorageClass)
 	}
 	if _, err := kube.ParseNodeSelector(c.KubeNodeSelector); err != nil {
 		return fmt.Errorf("kube-node-selector: %w", err)

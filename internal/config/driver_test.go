@@ -18,8 +18,13 @@ func TestDriverSettings(t *testing.T) {
 		t.Fatalf("valid kube settings: %v", err)
 	}
 	if c.Driver != "kube" || c.KubeNamespace != "paddock" || c.KubeRequestPercent != 100 ||
-		len(c.KubeNodeSelector) != 1 || len(c.KubeTolerations) != 2 {
+		len(c.KubeNodeSelector) != 1 || len(c.KubeTolerations) != 2 || c.KubeStorageClass != "" ||
+		c.KubeVolumeAccessMode != "ReadWriteOnce" || c.KubeVolumeMB != 10240 {
 		t.Errorf("settings = %+v", c)
+	}
+	c, err = load(t, `{"kube_storage_class": "fast", "kube_volume_access_mode": "ReadWriteMany", "kube_volume_size_mb": 512}`, kube...)
+	if err != nil || c.Validate() != nil || c.KubeStorageClass != "fast" || c.KubeVolumeAccessMode != "ReadWriteMany" || c.KubeVolumeMB != 512 {
+		t.Errorf("volume settings from the config file: %q %q %d, %v, %v", c.KubeStorageClass, c.KubeVolumeAccessMode, c.KubeVolumeMB, err, c.Validate())
 	}
 	c, err = load(t, `{"kube_placements": {"gpu": {"runtime_class": "kata"}}}`, kube...)
 	if err != nil || c.Validate() != nil || !strings.Contains(c.KubePlacements, `"kata"`) {
@@ -40,6 +45,9 @@ func TestDriverSettings(t *testing.T) {
 		{append(kube, "--kube-node-selector", "novalue"), "kube-node-selector"},
 		{append(kube, "--kube-tolerations", "a:Sometimes"), "kube-tolerations"},
 		{append(kube, "--kube-placements", `{"gpu": {"runtime_class": 3}}`), "kube-placements"},
+		{append(kube, "--kube-storage-class", "Not_A_Class"), "kube-storage-class"},
+		{append(kube, "--kube-volume-access-mode", "ReadOnlyMany"), "kube-volume-access-mode"},
+		{append(kube, "--kube-volume-size-mb", "0"), "kube-volume-size-mb"},
 	} {
 		c, err := load(t, "", tc.args...)
 		if err == nil {

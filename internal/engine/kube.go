@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -18,13 +19,16 @@ type KubeSettings struct {
 	Namespace, Kubeconfig, GuestImage, BaseImage, RuntimeClass, Seccomp, Placements string
 	NodeSelector, Tolerations                                                       []string
 	RequestPercent                                                                  int
+	StorageClass, VolumeAccessMode                                                  string
+	VolumeMB                                                                        int64
 }
 
 func kubeSettings(c config.Config) KubeSettings {
 	return KubeSettings{Namespace: c.KubeNamespace, Kubeconfig: c.Kubeconfig, GuestImage: c.KubeGuestImage,
 		BaseImage: c.KubeBaseImage, RuntimeClass: c.KubeRuntimeClass, Seccomp: c.KubeSeccomp,
 		NodeSelector: c.KubeNodeSelector, Tolerations: c.KubeTolerations, RequestPercent: c.KubeRequestPercent,
-		Placements: c.KubePlacements}
+		Placements: c.KubePlacements, StorageClass: c.KubeStorageClass, VolumeAccessMode: c.KubeVolumeAccessMode,
+		VolumeMB: c.KubeVolumeMB}
 }
 
 // openKube builds the kube driver. Pods never belong to a one-shot engine: they would outlive
@@ -61,7 +65,8 @@ func openKube(cfg Config) (*kube.Driver, error) {
 	}
 	return kube.New(kube.Config{Placements: places, Client: client, Namespace: k.Namespace, GuestImage: k.GuestImage, BaseImage: k.BaseImage,
 		RuntimeClassName: k.RuntimeClass, NodeSelector: sel, Tolerations: tol, SeccompProfile: k.Seccomp,
-		RequestPercent: k.RequestPercent, Logger: cfg.Logger.With("driver", "kube")})
+		RequestPercent: k.RequestPercent, StorageClass: k.StorageClass,
+		VolumeAccessMode: corev1.PersistentVolumeAccessMode(k.VolumeAccessMode), VolumeDefaultMB: k.VolumeMB, Logger: cfg.Logger.With("driver", "kube")})
 }
 
 // The kube driver's client-side rate limit: requests per second, and the burst above it.

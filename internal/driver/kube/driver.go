@@ -53,6 +53,14 @@ type Config struct {
 	// RequestPercent sets requests to this share of limits (1–100, default 100), to let a
 	// node hold more sandboxes than their limits add up to.
 	RequestPercent int
+	// StorageClass of the volumes' PersistentVolumeClaims ("" = the cluster's default class).
+	StorageClass string
+	// VolumeAccessMode of the volumes' claims (default ReadWriteOnce: every pod mounting a
+	// volume must run on one node; ReadWriteMany lets sandboxes on several nodes share it, if
+	// the storage class offers it).
+	VolumeAccessMode corev1.PersistentVolumeAccessMode
+	// VolumeDefaultMB is the size of volumes made without one (default DefaultVolumeMB).
+	VolumeDefaultMB int64
 	// ReadyTimeout bounds how long Start waits for the pod (default 2m).
 	ReadyTimeout time.Duration
 	// Logger receives cleanup problems (default: discard).
@@ -60,14 +68,20 @@ type Config struct {
 }
 
 // Driver implements sandbox.Driver, sandbox.Networker, sandbox.EgressChecker,
-// sandbox.DiskLimiter and sandbox.ExitWatcher; not sandbox.Pauser (Kubernetes has no freezer) nor
-// sandbox.VolumeManager. Safe for
-// concurrent use on distinct IDs; callers serialise operations on one ID.
+// sandbox.DiskLimiter, sandbox.ExitWatcher and sandbox.VolumeManager (volumes.go); not
+// sandbox.Pauser (Kubernetes has no freezer). Safe for concurrent use on distinct IDs;
+// callers serialise operations on one ID.
 type Driver struct {
 	cfg Config
 	c   kubernetes.Interface
 	ns  string
 	log *slog.Logger
+
+	// volMu keeps this process's volume deletes apart from its creates and re-mounts of units
+	// that mount volumes, so that a delete's check of the units mounting a volume sees them
+	// (replicas still race: the claim's protection then keeps a mounted volume until its
+	// pods go).
+	volMu sync.RWMutex
 
 	mu     sync.Mutex
 	guests map[string]guestAddr // what Dial needs, per running unit (dial.go)
@@ -114,6 +128,21 @@ func New(cfg Config) (*Driver, error) {
 		return nil, errors.New("kube driver: a base image is required (--kube-base-image)")
 	case cfg.RequestPercent < 0 || cfg.RequestPercent > 100:
 		return nil, fmt.Errorf("kube driver: request percent %d: use 1 to 100", cfg.RequestPercent)
+	}
+	if cfg.VolumeAccessMode == "" {
+		cfg.VolumeAccessMode = corev1.ReadWriteOnce
+	}
+	if err := CheckVolumeAccessMode(string(cfg.VolumeAccessMode)); err != nil {
+		return nil, fmt.Errorf("kube driver: volume access mode %w", err)
+	}
+	if cfg.StorageClass != "" && !ValidStorageClass(cfg.StorageClass) {
+		return nil, fmt.Errorf("kube driver: storage class %q is not a StorageClass name", cfg.StorageClass)
+	}
+	if cfg.VolumeDefaultMB < 0 {
+		return nil, fmt.Errorf("kube driver: default volume size %d MiB is negative", cfg.VolumeDefaultMB)
+	}
+	if cfg.VolumeDefaultMB == 0 {
+		cfg.VolumeDefaultMB = DefaultVolumeMB
 	}
 	if cfg.PullPolicy == "" {
 		cfg.PullPolicy = corev1.PullIfNotPresent

@@ -14,3 +14,6 @@ func BuildPod(ctx context.Context, d *Driver, id string) (*corev1.Pod, error) {
 	}
 	return d.pod(rec)
 }
+
+// Stuck says why a pod will not become ready ("" while it may).
+var Stuck = stuck

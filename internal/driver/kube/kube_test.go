@@ -23,22 +23,34 @@ import (
 // newDriver returns a kube driver on the test cluster, in a fresh namespace.
 func newDriver(t *testing.T) (*kube.Driver, *kubetest.Cluster, string) {
 	t.Helper()
+	return newVolumeDriver(t, 0)
+}
+
+// newVolumeDriver is newDriver whose volumes may use the storage of pvs volumes
+// (kubetest.StorageClass).
+func newVolumeDriver(t *testing.T, pvs int) (*kube.Driver, *kubetest.Cluster, string) {
+	t.Helper()
 	c := kubetest.Require(t)
 	ns := c.Namespace(t)
+	class := ""
+	if pvs > 0 {
+		class = c.StorageClass(t, pvs)
+	}
 	d, err := kube.New(kube.Config{Client: c.Client, Namespace: ns, GuestImage: c.GuestImage, BaseImage: c.BaseImage,
-		RequestPercent: 10, ReadyTimeout: time.Minute})
+		RequestPercent: 10, ReadyTimeout: time.Minute, StorageClass: class, VolumeDefaultMB: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d, c, ns
 }
 
-// TestKubeDriver runs the conformance suite on the real cluster. Pause is not offered and
-// volumes are not kept, so those cases skip; the cluster enforces no NetworkPolicy, so the
-// Networker case checks what the driver records.
+// TestKubeDriver runs the conformance suite on the real cluster. Pause is not offered, so
+// that case skips; the cluster enforces no NetworkPolicy, so the Networker case checks what
+// the driver records; volumes are claims bound to hostPath volumes of the test's own storage
+// class.
 func TestKubeDriver(t *testing.T) {
 	drivertest.Run(t, func(t *testing.T) (sandbox.Driver, sandbox.Image) {
-		d, _, _ := newDriver(t)
+		d, _, _ := newVolumeDriver(t, 2)
 		return d, sandbox.Image{Ref: "base"}
 	})
 }

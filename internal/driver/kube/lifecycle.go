@@ -22,9 +22,10 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.InstanceSpec) (err err
 		return errdefs.InvalidArgument("sandbox ID %q: want 1 to 55 lowercase letters and digits", spec.ID)
 	}
 	if len(spec.Mounts) > 0 {
-		return errdefs.FailedPrecondition("the kube driver keeps no volumes: sandboxes with mounts need the runc driver")
+		d.volMu.RLock()
+		defer d.volMu.RUnlock()
 	}
-	if err := d.checkSpec(spec); err != nil {
+	if err := d.checkSpec(ctx, spec); err != nil {
 		return err
 	}
 	body, err := json.Marshal(spec)
@@ -56,12 +57,16 @@ func (d *Driver) Create(ctx context.Context, spec sandbox.InstanceSpec) (err err
 	return d.applyPolicy(ctx, &record{secret: s, spec: spec})
 }
 
-// checkSpec refuses what the driver cannot honour, before anything is made.
-func (d *Driver) checkSpec(spec sandbox.InstanceSpec) error {
+// checkSpec refuses what the driver cannot honour, before anything is made: egress rules it
+// cannot enforce, mounts of unknown volumes or unclean paths, a pod it cannot build.
+func (d *Driver) checkSpec(ctx context.Context, spec sandbox.InstanceSpec) error {
 	if spec.Network == sandbox.NetworkEgress {
 		if err := d.CheckEgress(spec.Egress); err != nil {
 			return err
 		}
+	}
+	if err := d.checkMounts(ctx, spec.Mounts); err != nil {
+		return err
 	}
 	_, err := d.pod(&record{secret: &corev1.Secret{}, spec: spec})
 	return err

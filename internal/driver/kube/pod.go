@@ -54,7 +54,10 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 	no := false
 	grace := int64(0)
 	port := strconv.Itoa(d.cfg.Port)
-	volumes, mounts := d.volumes(spec)
+	volumes, mounts, makeDirs, err := d.volumes(spec)
+	if err != nil {
+		return nil, err
+	}
 	place := d.placement(spec)
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: objectName(spec.ID), Namespace: d.ns, Labels: objectLabels(spec),
@@ -71,7 +74,7 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 			InitContainers: []corev1.Container{{
 				Name: initName, Image: d.cfg.GuestImage, ImagePullPolicy: d.cfg.PullPolicy,
 				Command:         []string{"/paddock", "guest", "--copy-to", guestDir + "/paddock"},
-				VolumeMounts:    []corev1.VolumeMount{{Name: "guest", MountPath: guestDir}},
+				VolumeMounts:    append([]corev1.VolumeMount{{Name: "guest", MountPath: guestDir}}, makeDirs...),
 				SecurityContext: initSecurity(), Resources: initResources(),
 			}},
 			Containers: []corev1.Container{{
@@ -89,6 +92,13 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 			}},
 		},
 	}
+	if len(spec.Mounts) > 0 && spec.Security.UID != 0 {
+		// Volumes whose type supports it are made the group's, so that a sandbox that is not
+		// root can write what another one left; the kubelet changes only a volume whose root
+		// is not the group's yet.
+		gid, policy := int64(spec.Security.GID), corev1.FSGroupChangeOnRootMismatch
+		p.Spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: &gid, FSGroupChangePolicy: &policy}
+	}
 	if place.RuntimeClassName != "" {
 		rc := place.RuntimeClassName
 		p.Spec.RuntimeClassName = &rc
@@ -99,17 +109,30 @@ func (d *Driver) pod(rec *record) (*corev1.Pod, error) {
 	return p, nil
 }
 
-// volumes are the guest's emptyDir and, with a read-only root, /tmp.
-func (d *Driver) volumes(spec sandbox.InstanceSpec) ([]corev1.Volume, []corev1.VolumeMount) {
+// volumes are the guest's emptyDir, with a read-only root /tmp, and the spec's mounts
+// (volumes.go), with the init container's mounts that make mount points; two mounts at one
+// path are an invalid argument.
+func (d *Driver) volumes(spec sandbox.InstanceSpec) (vols []corev1.Volume, mounts, makeDirs []corev1.VolumeMount, err error) {
 	binSize := resource.MustParse(strconv.Itoa(guestBinMB) + "Mi")
-	vols := []corev1.Volume{{Name: "guest", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &binSize}}}}
-	mounts := []corev1.VolumeMount{{Name: "guest", MountPath: guestDir, ReadOnly: true}}
+	vols = []corev1.Volume{{Name: "guest", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &binSize}}}}
+	mounts = []corev1.VolumeMount{{Name: "guest", MountPath: guestDir, ReadOnly: true}}
 	if spec.Security.ReadOnlyRoot && spec.Security.TmpSizeMB > 0 {
 		size := resource.MustParse(strconv.FormatInt(spec.Security.TmpSizeMB, 10) + "Mi")
 		vols = append(vols, corev1.Volume{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size}}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"})
 	}
-	return vols, mounts
+	pm := mountVolumes(spec)
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		seen[m.MountPath] = true
+	}
+	for _, m := range pm.mounts {
+		if seen[m.MountPath] {
+			return nil, nil, nil, errdefs.InvalidArgument("mount destination %s is taken (mounted twice, or the sandbox's own /tmp)", m.MountPath)
+		}
+		seen[m.MountPath] = true
+	}
+	return append(vols, pm.volumes...), append(mounts, pm.mounts...), pm.makeDirs, nil
 }
 
 // resources maps VCPUs, MemoryMB and DiskMB to limits, and requests to RequestPercent of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,7 +62,11 @@ func stuck(p *corev1.Pod) string {
 		return "the sandbox's guest exited at once"
 	}
 	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable &&
+			!strings.Contains(c.Message, volumeWaitMessage) {
+			if msg := strings.ToLower(c.Message); strings.Contains(msg, "persistent volume") || strings.Contains(msg, "persistentvolume") {
+				return "no node can run it: its volumes cannot be bound or reached there (see the storage class)"
+			}
 			return "no node can run it (unschedulable: not enough resources, or no node matches its placement)"
 		}
 	}

@@ -214,7 +214,7 @@ func TestFakeLifecycleErrors(t *testing.T) {
 	}
 	withMount := drivertest.NewSpec(t, sandbox.Image{})
 	withMount.Mounts = []sandbox.Mount{{Volume: "v", Destination: "/mnt"}}
-	wantClass(t, "create with mounts", d.Create(ctx, withMount), errdefs.ErrFailedPrecondition)
+	wantClass(t, "create with a mount of an unknown volume", d.Create(ctx, withMount), errdefs.ErrNotFound)
 	if err := d.Delete(ctx, spec.ID); err != nil {
 		t.Fatal(err)
 	}
