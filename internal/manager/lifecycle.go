@@ -112,21 +112,50 @@ func (m *Manager) terminate(ctx context.Context, sb *sandbox.Sandbox) {
 }
 
 // Start brings a stopped sandbox back with the same filesystem in a fresh container.
+//
+// Starting counts against the caller's running quota (not their creations). The quota is
+// reserved before the sandbox's lock is taken, never while holding it: with a shared locker
+// each held key holds a database connection of a bounded pool, and as many Starts at once as
+// the pool has connections, each holding its sandbox's lock and waiting for the quota's,
+// would wait for each other forever (TestStartNeverHoldsTwoLocks).
 func (m *Manager) Start(ctx context.Context, idOrName string) (*sandbox.Sandbox, error) {
-	sb, unlock, err := m.locked(ctx, idOrName, AccessOperate)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	hold := &quotaHold{}
-	if sb.State == sandbox.StateStopped || sb.State == sandbox.StateFailed {
-		// Starting counts against the caller's running quota (not their creations).
-		if hold, err = m.reserve(ctx, sb.Name, sb.Instance.Resources, false); err != nil {
+	for attempt := 0; ; attempt++ {
+		seen, err := m.get(ctx, idOrName, AccessOperate)
+		if err != nil {
 			return nil, err
 		}
-		defer hold.release(ctx)
+		hold := &quotaHold{}
+		stopped := seen.State == sandbox.StateStopped || seen.State == sandbox.StateFailed
+		if stopped {
+			if hold, err = m.reserve(ctx, seen.Name, seen.Instance.Resources, false); err != nil {
+				return nil, err
+			}
+		}
+		sb, done, err := m.startReserved(ctx, seen.ID, hold, stopped, attempt)
+		hold.release(ctx)
+		if done {
+			return sb, err
+		}
 	}
-	return m.startLocked(ctx, sb, hold)
+}
+
+// startReserved is one try of Start under the sandbox's lock. When the sandbox was stopped
+// meanwhile with no quota reserved for it, it reports not done (the caller reserves and tries
+// again), unless tries ran out.
+func (m *Manager) startReserved(ctx context.Context, id string, hold *quotaHold, reserved bool, attempt int) (_ *sandbox.Sandbox, done bool, err error) {
+	sb, unlock, err := m.locked(ctx, id, AccessOperate)
+	if err != nil {
+		return nil, true, err
+	}
+	defer unlock()
+	if !reserved && (sb.State == sandbox.StateStopped || sb.State == sandbox.StateFailed) {
+		if attempt < 3 {
+			return nil, false, nil
+		}
+		return nil, true, errdefs.Unavailable("sandbox %q is being stopped and started by others; try again", sb.Name)
+	}
+	sb, err = m.startLocked(ctx, sb, hold)
+	return sb, true, err
 }
 
 // startLocked is Start for a caller that holds sb's lock and read sb under it; hold is the
