@@ -1,6 +1,13 @@
 // Package pglock is a lock.Locker shared by Paddock replicas on one PostgreSQL database:
 // each hold is a session-level advisory lock on a connection of a small pool of its own,
 // kept until unlock.
+//
+// Each class of keys (the part before the first ':', such as "sandbox" or "agent") has a
+// pool of its own. Callers nest holds of different classes (an agent's lock, then its
+// sandbox's); with one shared pool, as many outer holds as the pool has connections would
+// each wait for a connection for the inner one, forever. With a pool per class an inner hold
+// waits only for holders of its own class, which never wait for an outer one, so nesting
+// that always goes the same way between classes cannot deadlock on connections.
 package pglock
 
 import (
@@ -9,6 +16,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +28,9 @@ import (
 
 // Options tune a Locker; zero fields take the defaults.
 type Options struct {
-	// Conns bounds the pool, and so how many keys this replica holds or waits for in the
-	// database at once (default 16); further callers wait for a connection (bounded by ctx).
+	// Conns bounds each class's pool, and so how many keys of one class this replica holds
+	// or waits for in the database at once (default 16); further callers wait for a
+	// connection (bounded by ctx). Pools open their connections as needed.
 	Conns int32
 	// Name identifies the replica in pg_stat_activity ("paddock-lock <Name>").
 	Name   string
@@ -33,9 +42,13 @@ type Options struct {
 // one connection per key. Safe for concurrent use.
 type Locker struct {
 	ns    string // the URL's search_path: clusters in different schemas of one database do not collide
-	pool  *pgxpool.Pool
+	cfg   *pgxpool.Config
 	local lock.Local
 	log   *slog.Logger
+
+	mu     sync.Mutex
+	pools  map[string]*pgxpool.Pool // key class → its pool, made on first use
+	closed bool
 }
 
 var _ lock.Locker = (*Locker)(nil)
@@ -63,18 +76,52 @@ func New(rawURL string, opts Options) (*Locker, error) {
 	cfg.ConnConfig.RuntimeParams["tcp_keepalives_idle"] = "10"
 	cfg.ConnConfig.RuntimeParams["tcp_keepalives_interval"] = "5"
 	cfg.ConnConfig.RuntimeParams["tcp_keepalives_count"] = "3"
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Locker{ns: cfg.ConnConfig.RuntimeParams["search_path"], pool: pool, log: opts.Logger}, nil
+	return &Locker{ns: cfg.ConnConfig.RuntimeParams["search_path"], cfg: cfg, log: opts.Logger,
+		pools: map[string]*pgxpool.Pool{}}, nil
 }
 
-// Close closes the pool, waiting for held locks to be unlocked.
-func (l *Locker) Close() { l.pool.Close() }
+// Close closes the pools, waiting for held locks to be unlocked.
+func (l *Locker) Close() {
+	l.mu.Lock()
+	l.closed = true
+	pools := l.pools
+	l.pools = map[string]*pgxpool.Pool{}
+	l.mu.Unlock()
+	for _, p := range pools {
+		p.Close()
+	}
+}
+
+// pool returns the pool of key's class, making it on first use.
+func (l *Locker) pool(key string) (*pgxpool.Pool, error) {
+	class, _, _ := strings.Cut(key, ":")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, errors.New("the locker is closed")
+	}
+	if p, ok := l.pools[class]; ok {
+		return p, nil
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), l.cfg.Copy())
+	if err != nil {
+		return nil, err
+	}
+	l.pools[class] = p
+	return p, nil
+}
+
+// acquire takes a connection of key's class.
+func (l *Locker) acquire(ctx context.Context, key string) (*pgxpool.Conn, error) {
+	p, err := l.pool(key)
+	if err != nil {
+		return nil, err
+	}
+	return p.Acquire(ctx)
+}
 
 // Key is the advisory lock key of a string: its 64-bit FNV-1a hash. pg_locks shows it as
 // classid (high 32 bits) and objid (low 32 bits). Two keys that collide only serialise
@@ -95,7 +142,7 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := l.pool.Acquire(ctx)
+	conn, err := l.acquire(ctx, key)
 	if err != nil {
 		unlockLocal()
 		return nil, failed(ctx, key, err)
@@ -134,7 +181,7 @@ func (l *Locker) TryLock(ctx context.Context, key string) (func(), bool, error) 
 	if !ok {
 		return nil, false, nil
 	}
-	conn, err := l.pool.Acquire(ctx)
+	conn, err := l.acquire(ctx, key)
 	if err != nil {
 		unlockLocal()
 		return nil, false, failed(ctx, key, err)

@@ -3,6 +3,7 @@ package pglock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -154,4 +155,40 @@ func BenchmarkLock(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Nanoseconds()), "p50-acquire-ns")
 	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-acquire-ns")
+}
+
+// TestNestedClassesNeverStarve holds as many agent keys as a pool has connections and, in
+// each hold, takes a sandbox key, as Trinity's agent operations do: with one pool for every
+// key, each inner Lock waited for a connection that only an outer unlock would free.
+func TestNestedClassesNeverStarve(t *testing.T) {
+	const conns = 2
+	l, err := pglock.New(pgtest.Start(t).NewSchema(t), pglock.Options{Conns: conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	outer := make([]func(), conns)
+	for i := range outer {
+		if outer[i], err = l.Lock(ctx, fmt.Sprintf("agent:%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, conns)
+	for i := range conns {
+		go func() {
+			defer outer[i]()
+			inner, err := l.Lock(ctx, fmt.Sprintf("sandbox:%d", i))
+			if err == nil {
+				inner()
+			}
+			errs <- err
+		}()
+	}
+	for range conns {
+		if err := <-errs; err != nil {
+			t.Errorf("a sandbox lock inside an agent lock, with every agent-class connection held: %v", err)
+		}
+	}
 }
