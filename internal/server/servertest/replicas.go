@@ -75,6 +75,23 @@ func LeaderOf(t testing.TB, procs ...*Process) int {
 	return -1
 }
 
+// KillLeader kills lead with SIGKILL and waits (15 s at most) until follow logs that it leads
+// anew; it returns when the kill was made, and logs how long the takeover took.
+func KillLeader(t testing.TB, lead, follow *Process) (killed time.Time) {
+	t.Helper()
+	before := strings.Count(follow.Logs.String(), Leads)
+	lead.Kill(t)
+	killed = time.Now()
+	for strings.Count(follow.Logs.String(), Leads) == before {
+		if time.Since(killed) > 15*time.Second {
+			t.Fatalf("the survivor does not lead 15 s after the leader's kill -9:\n%s", follow.Logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the survivor leads %v after the leader's kill -9", time.Since(killed).Round(time.Millisecond))
+	return killed
+}
+
 // WaitGone polls until name is not found through c, failing after within.
 func WaitGone(t testing.TB, c *client.Client, name string, within time.Duration) {
 	t.Helper()
